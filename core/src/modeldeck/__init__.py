@@ -1,0 +1,10 @@
+"""modeldeck: dedicated Model Studio deployments, estimated, approved, deployed and billed to the cent."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("modeldeck")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

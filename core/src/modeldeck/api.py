@@ -1,0 +1,81 @@
+"""The deck interface every surface programs against.
+
+`modeldeck.deck.Deck` implements it in-process (store + provider); `modeldeck.server.client.RemoteDeck`
+implements it over the server's REST API, so a notebook or bot works the same in single-user and
+team mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from modeldeck.domain import (
+    Actor,
+    CommandResult,
+    DecisionOutcome,
+    DeploymentRecord,
+    DeploySpec,
+    Estimate,
+    RequestRecord,
+    ScaleSpec,
+    Surface,
+)
+
+
+@runtime_checkable
+class DeckAPI(Protocol):
+    """Estimate, request, decide and look at deployments."""
+
+    def models(self) -> list[dict[str, Any]]:
+        """The catalog as JSON-able rows (model, mode, plan, prices with source and as_of)."""
+        ...
+
+    def estimate(self, spec: DeploySpec) -> Estimate:
+        """Price a spec; raises UserError subclasses for invalid specs or unlisted prices."""
+        ...
+
+    def request_deploy(
+        self, spec: DeploySpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        """Store a deploy request (auto-approved and executed if the policy says so)."""
+        ...
+
+    def request_scale(
+        self, spec: ScaleSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord: ...
+
+    def request_unpublish(
+        self, deployment: str, actor: Actor, reason: str | None = None
+    ) -> RequestRecord: ...
+
+    def approve(self, request_id: str, actor: Actor) -> DecisionOutcome:
+        """Record an approval (compare-and-set); executes once enough approvals are in."""
+        ...
+
+    def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome: ...
+
+    def get_request(self, request_id: str) -> RequestRecord: ...
+
+    def list_requests(self, status: str | None = None) -> list[RequestRecord]: ...
+
+    def set_request_ref(self, request_id: str, key: str, value: str) -> None:
+        """Remember where a surface shows the request (e.g. Slack channel and message ts)."""
+        ...
+
+    def list_deployments(self, include_deleted: bool = False) -> list[DeploymentRecord]: ...
+
+    def get_deployment(self, ref: str) -> DeploymentRecord:
+        """By local id, deployed model code or display name (case-insensitive)."""
+        ...
+
+    def refresh(self) -> list[DeploymentRecord]:
+        """Sync deployment statuses from the provider, firing hooks on changes."""
+        ...
+
+    def resolve_actor(self, surface: Surface, external_id: str) -> Actor:
+        """Map a Slack user id / notebook user to a principal; NotLinked if unknown."""
+        ...
+
+    def run(self, text: str, actor: Actor) -> CommandResult:
+        """Parse one command of the grammar and run it."""
+        ...

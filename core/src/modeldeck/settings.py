@@ -1,0 +1,225 @@
+"""Settings from `MODELDECK_*` environment variables, a `modeldeck.toml`, and the foreign variables
+the dashscope SDK and Slack tools already use (`DASHSCOPE_API_KEY`, `SLACK_BOT_TOKEN`, ...).
+
+Precedence, highest first: init arguments, environment, the TOML file, defaults. The TOML file is
+`$MODELDECK_CONFIG` if set, else `./modeldeck.toml`, else `<data dir>/modeldeck.toml`.
+Secrets are `SecretStr`, so they never show in a repr, a log or an error.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from modeldeck.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path.home() / ".modeldeck"
+REGION_BASE_URLS = {
+    "beijing": "https://dashscope.aliyuncs.com/api/v1",
+    "singapore": "https://dashscope-intl.aliyuncs.com/api/v1",
+    "virginia": "https://dashscope-us.aliyuncs.com/api/v1",
+}
+
+
+class ProviderSettings(BaseModel):
+    """Where Model Studio is. No `base_url` means the embedded sandbox."""
+
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    workspace: str | None = None
+    region: Literal["beijing", "singapore", "virginia"] = "beijing"
+    timeout_seconds: float = 30.0
+    max_retries: int = 3
+
+
+class SandboxSettings(BaseModel):
+    """The embedded Model Studio emulator."""
+
+    host: str = "127.0.0.1"
+    port: int = 8760
+    deploy_delay_seconds: float = 3.0
+    clock_speed: float = 1.0
+    api_key: SecretStr = SecretStr("sk-sandbox")
+
+
+class ServerSettings(BaseModel):
+    """The modeldeck server; `url` is where notebooks in team mode reach it."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    url: str | None = None
+    token: SecretStr | None = None
+
+
+class SlackSettings(BaseModel):
+    """Slack bot credentials; the bot is off unless a bot token and signing secret are set."""
+
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    api_url: str | None = None
+    channel: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.bot_token is not None and (
+            self.signing_secret is not None or self.app_token is not None
+        )
+
+
+class PriceOverride(BaseModel):
+    """A contract price from the user, replacing or adding a catalog price."""
+
+    model: str
+    plan: Literal["ptu", "mu", "payg"]
+    mode: str = "instruct"
+    price: str
+    amount: Decimal
+    currency: str = "USD"
+    tier: str | None = None
+    source: str = "modeldeck.toml"
+    as_of: str | None = None
+
+
+class CatalogSettings(BaseModel):
+    prices: list[PriceOverride] = Field(default_factory=list)
+
+
+class PrincipalSettings(BaseModel):
+    name: str
+    slack_user: str | None = None
+    jupyter_user: str | None = None
+    roles: list[Literal["viewer", "deployer", "approver", "admin"]] = Field(default_factory=list)
+
+
+class WorkspaceSettings(BaseModel):
+    id: str = "default"
+    full_access: list[str] | None = None
+    deployable_models: list[str] | None = None
+
+
+class PolicySettings(BaseModel):
+    auto_approve_below_usd_per_day: Decimal = Decimal("0")
+    approvers_required: int = 1
+    two_approvers_above_usd_per_day: Decimal | None = None
+    two_approvers_for_upfront: bool = True
+    request_ttl: str = "24h"
+    unpublish_needs_approval: bool = False
+
+
+class Settings(BaseSettings):
+    """Everything modeldeck can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MODELDECK_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    load_plugins: str | None = None
+    provider: ProviderSettings = Field(default_factory=ProviderSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    principals: list[PrincipalSettings] = Field(default_factory=list)
+    workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    currency_rates: dict[str, Decimal] = Field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'modeldeck.db'}"
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.provider.base_url is None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            ForeignEnvSource(settings_cls),
+        ]
+        path = config_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+# Variables other tools already define, mapped into our sections.
+FOREIGN_ENV = {
+    "DASHSCOPE_HTTP_BASE_URL": ("provider", "base_url"),
+    "DASHSCOPE_API_KEY": ("provider", "api_key"),
+    "DASHSCOPE_WORKSPACE": ("provider", "workspace"),
+    "SLACK_BOT_TOKEN": ("slack", "bot_token"),
+    "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
+    "SLACK_APP_TOKEN": ("slack", "app_token"),
+    "MODELDECK_SLACK_API_URL": ("slack", "api_url"),
+}
+
+
+class ForeignEnvSource(PydanticBaseSettingsSource):
+    """Reads DASHSCOPE_* and SLACK_* variables into the matching nested settings."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, dict[str, str]] = {}
+        for var, (section, key) in FOREIGN_ENV.items():
+            value = os.environ.get(var)
+            if value:
+                out.setdefault(section, {})[key] = value
+        return out
+
+
+def config_path() -> Path | None:
+    """The TOML file to read: $MODELDECK_CONFIG, ./modeldeck.toml, or the data dir's."""
+    named = os.environ.get("MODELDECK_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(
+                f"MODELDECK_CONFIG names {path}, which is not a file.",
+                hint="Point it at an existing modeldeck.toml or unset it.",
+            )
+        return path
+    local = Path("modeldeck.toml")
+    if local.is_file():
+        return local
+    data_dir = Path(os.environ.get("MODELDECK_DATA_DIR", DEFAULT_DATA_DIR))
+    in_data = data_dir / "modeldeck.toml"
+    return in_data if in_data.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation failures into a clear ConfigError (no traceback)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"Invalid configuration: {problems}.",
+            hint="Fix modeldeck.toml or the MODELDECK_* variables.",
+        ) from None

@@ -1,0 +1,1 @@
+"""modeldeck's notebook panel."""

@@ -1,0 +1,1 @@
+"""The Jupyter plugin's hook implementations (entry point `modeldeck.jupyter`)."""

@@ -1,0 +1,1 @@
+"""modeldeck's Slack bot: /deck commands, approval cards, App Home and alerts."""

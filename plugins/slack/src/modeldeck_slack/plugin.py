@@ -1,0 +1,1 @@
+"""The Slack plugin's hook implementations (entry point `modeldeck.slack`)."""
