@@ -1,0 +1,91 @@
+"""Pick the deck a notebook talks to: a modeldeck server (team mode) or the core in-process.
+
+`server=` or `MODELDECK_SERVER__URL` selects the server's REST API through `RemoteDeck`; otherwise
+the core runs in the kernel (`Deck.from_settings`: SQLite and the embedded sandbox by default).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from modeldeck.api import DeckAPI
+from modeldeck.errors import ConfigError
+from modeldeck.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A deck plus a human description of where it is (never containing a secret)."""
+
+    deck: DeckAPI
+    target: str
+    remote: bool
+
+
+def notebook_user() -> str:
+    """The notebook user: JUPYTERHUB_USER, else MODELDECK_USER, else the OS user."""
+    for var in ("JUPYTERHUB_USER", "MODELDECK_USER"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            return value
+    try:
+        return getpass.getuser() or "unknown"
+    except (KeyError, OSError):  # no passwd entry for the uid (some containers)
+        return "unknown"
+
+
+def check_server_url(url: str) -> str:
+    """Return `url` without a trailing slash, or explain what a server URL must look like."""
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"The modeldeck server URL {public_url(text)!r} is not an http(s) URL.",
+            hint="Pass server='http://host:port' or set MODELDECK_SERVER__URL to the server's "
+            "address, e.g. http://127.0.0.1:8765.",
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            "The modeldeck server URL must not carry credentials.",
+            hint="Put the token in token=... or MODELDECK_SERVER__TOKEN instead.",
+        )
+    return text.rstrip("/")
+
+
+def public_url(url: str) -> str:
+    """The URL with any user:password part removed, safe to show."""
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return parts._replace(netloc=netloc).geturl()
+
+
+def connect(
+    server: str | None = None,
+    token: str | None = None,
+    settings: Settings | None = None,
+) -> Connection:
+    """The deck for this notebook: remote if a server URL is given or configured, else local."""
+    settings = settings or load_settings()
+    url = server if server is not None else settings.server.url
+    if url:
+        from modeldeck.server.client import RemoteDeck
+
+        checked = check_server_url(url)
+        if token is None and settings.server.token is not None:
+            token = settings.server.token.get_secret_value()
+        return Connection(RemoteDeck(checked, token=token), f"server {checked}", True)
+
+    from modeldeck.deck import Deck
+
+    where = (
+        "embedded sandbox"
+        if settings.uses_sandbox
+        else f"Model Studio, {settings.provider.region} region"
+    )
+    return Connection(Deck.from_settings(settings), f"in-process ({where})", False)

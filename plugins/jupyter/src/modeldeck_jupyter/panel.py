@@ -1,0 +1,495 @@
+"""The notebook panel: catalog, live estimate, deploy request and deployments table as ipywidgets.
+
+`Deck()` builds it on the deck `connect()` picks (a server in team mode, else the core in-process).
+Every deck call is guarded: a user mistake or a failure shows as a red message in the panel, never
+as a traceback. The widgets are attributes (`panel.model`, `panel.estimate_html`, ...) so tests and
+users can drive the panel from code as well as by clicking.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import ipywidgets as W
+from modeldeck.api import DeckAPI
+from modeldeck.domain import DeploymentRecord, DeploySpec, Estimate, RequestRecord
+from modeldeck.errors import UserError, ValidationFailed
+from modeldeck.settings import Settings
+from modeldeck.timeutil import to_beijing, utcnow
+from pydantic import ValidationError
+
+from modeldeck_jupyter.choices import BILLING_LABELS, PLAN_LABELS, Choices
+from modeldeck_jupyter.connect import Connection, connect, notebook_user
+from modeldeck_jupyter.poller import Poller
+from modeldeck_jupyter.render import (
+    deployments_html,
+    error_html,
+    error_text,
+    esc,
+    estimate_html,
+    request_html,
+)
+
+log = logging.getLogger(__name__)
+
+LABEL_STYLE = {"description_width": "90px"}
+WIDE = W.Layout(width="340px")
+
+
+def parse_hours(text: str) -> Decimal:
+    """Hours as an exact Decimal (`10`, `1.5`, `1,000`); anything else is explained."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    try:
+        hours = Decimal(cleaned)
+    except InvalidOperation:
+        hours = Decimal("NaN")
+    if not hours.is_finite() or hours <= 0:
+        raise ValidationFailed(
+            f"Hours must be a positive number such as 10 or 1.5; got {text.strip()!r}.",
+            hint="Enter how long the deployment would run, in hours.",
+        )
+    return hours
+
+
+def positive_whole(value: int, what: str) -> int:
+    """A duration in whole days or months, at least 1."""
+    if value < 1:
+        raise ValidationFailed(f"{what} must be a whole number of at least 1; got {value}.")
+    return value
+
+
+def _spec_error(exc: ValidationError) -> ValidationFailed:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'spec'}: {err['msg']}" for err in exc.errors()
+    )
+    return ValidationFailed(f"The deploy form is not valid: {problems}.")
+
+
+def _set_options(widget: Any, options: list[tuple[str, str]]) -> None:
+    """Replace a selection's options, keeping its value when it is still offered."""
+    previous = widget.value
+    values = [value for _, value in options]
+    if list(widget.options) != options:
+        widget.options = options
+    if previous in values:
+        widget.value = previous
+    elif values:
+        widget.value = values[0]
+
+
+def _show(widget: W.Widget, visible: bool) -> None:
+    widget.layout.display = None if visible else "none"
+
+
+class DeckPanel:
+    """The modeldeck panel for one notebook user; display it by leaving it last in a cell."""
+
+    def __init__(
+        self,
+        deck: DeckAPI | None = None,
+        *,
+        server: str | None = None,
+        token: str | None = None,
+        settings: Settings | None = None,
+        user: str | None = None,
+        auto_refresh: bool = False,
+        refresh_interval: float = 5.0,
+    ) -> None:
+        self.user = user or notebook_user()
+        self.refresh_interval = refresh_interval
+        self.last_estimate: Estimate | None = None
+        self.last_error: str | None = None
+        self.last_request: RequestRecord | None = None
+        self.deployments: list[DeploymentRecord] = []
+        self._lock = threading.RLock()
+        self._syncing = False
+        self._last_request_key: tuple[str, str] | None = None
+        self._poller: Poller | None = None
+        self._enabled = True
+        self.connection: Connection | None = None
+        self.choices = Choices([])
+        problem: BaseException | None = None
+        try:
+            if deck is not None:
+                self.connection = Connection(deck, type(deck).__name__, remote=False)
+            else:
+                self.connection = connect(server=server, token=token, settings=settings)
+            self.choices = Choices(self.connection.deck.models())
+        except Exception as exc:  # shown in the panel instead of a traceback
+            log.debug("modeldeck panel could not connect", exc_info=True)
+            problem = exc
+        self._build_widgets()
+        if problem is not None:
+            where = f" ({self.connection.target})" if self.connection else ""
+            self.status_html.value = error_html(
+                f"Could not load the modeldeck catalog{where}: {error_text(problem)}"
+            )
+            self._set_enabled(False)
+        elif not len(self.choices):
+            self.status_html.value = error_html("The catalog lists no deployable (ptu/mu) model.")
+            self._set_enabled(False)
+        self.header_html.value = self._header()
+        self._sync_choices()
+        self.update_estimate()
+        if self.connection is not None:
+            self.refresh_deployments(sync=self._poll_syncs)
+        if auto_refresh and self._enabled:
+            self.start_auto_refresh()
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        models = self.choices.models()
+        self.header_html = W.HTML()
+        self.status_html = W.HTML()
+        self.model = W.Dropdown(description="Model", options=models, style=LABEL_STYLE, layout=WIDE)
+        self.plan = W.ToggleButtons(description="Plan", options=[], style=LABEL_STYLE)
+        self.mode = W.ToggleButtons(description="Mode", options=[], style=LABEL_STYLE)
+        self.billing = W.ToggleButtons(description="Billing", options=[], style=LABEL_STYLE)
+        self.input_tpm = W.IntText(
+            description="Input TPM", value=10_000, step=10_000, style=LABEL_STYLE, layout=WIDE
+        )
+        self.output_tpm = W.IntText(
+            description="Output TPM", value=1_000, step=1_000, style=LABEL_STYLE, layout=WIDE
+        )
+        self.units = W.IntText(description="Units", value=1, step=1, style=LABEL_STYLE, layout=WIDE)
+        self.hours = W.Text(
+            description="Hours", value="1", continuous_update=False, style=LABEL_STYLE, layout=WIDE
+        )
+        self.days = W.IntText(description="Days", value=1, style=LABEL_STYLE, layout=WIDE)
+        self.months = W.IntText(description="Months", value=1, style=LABEL_STYLE, layout=WIDE)
+        self.estimate_html = W.HTML(layout=W.Layout(min_width="320px", padding="0 0 0 16px"))
+        self.reason = W.Text(
+            description="Reason",
+            placeholder="why this deployment (approvers see it)",
+            style=LABEL_STYLE,
+            layout=W.Layout(width="520px"),
+        )
+        self.deploy_button = W.Button(
+            description="Request deploy", button_style="primary", icon="rocket"
+        )
+        self.deploy_result_html = W.HTML()
+        self.refresh_button = W.Button(description="Refresh", icon="refresh")
+        self.auto_refresh = W.Checkbox(
+            description=f"Auto-refresh every {self.refresh_interval:g} s",
+            value=False,
+            indent=False,
+        )
+        self.deployments_status_html = W.HTML()
+        self.deployments_html = W.HTML()
+
+        for widget, css in (
+            (self.header_html, "modeldeck-header"),
+            (self.status_html, "modeldeck-status-line"),
+            (self.model, "modeldeck-model"),
+            (self.plan, "modeldeck-plan"),
+            (self.mode, "modeldeck-mode"),
+            (self.billing, "modeldeck-billing"),
+            (self.input_tpm, "modeldeck-input-tpm"),
+            (self.output_tpm, "modeldeck-output-tpm"),
+            (self.units, "modeldeck-units"),
+            (self.hours, "modeldeck-hours"),
+            (self.days, "modeldeck-days"),
+            (self.months, "modeldeck-months"),
+            (self.estimate_html, "modeldeck-estimate"),
+            (self.reason, "modeldeck-reason"),
+            (self.deploy_button, "modeldeck-deploy"),
+            (self.deploy_result_html, "modeldeck-deploy-result"),
+            (self.refresh_button, "modeldeck-refresh"),
+            (self.auto_refresh, "modeldeck-auto-refresh"),
+            (self.deployments_html, "modeldeck-deployments"),
+        ):
+            widget.add_class(css)
+
+        inputs = W.VBox(
+            [
+                self.model,
+                self.plan,
+                self.mode,
+                self.billing,
+                self.input_tpm,
+                self.output_tpm,
+                self.units,
+                self.hours,
+                self.days,
+                self.months,
+            ]
+        )
+        form = W.VBox(
+            [
+                W.HBox([inputs, self.estimate_html]),
+                W.HTML("<hr style='margin:6px 0'>"),
+                self.reason,
+                self.deploy_button,
+                self.deploy_result_html,
+            ]
+        )
+        table = W.VBox(
+            [
+                W.HBox([self.refresh_button, self.auto_refresh]),
+                self.deployments_status_html,
+                self.deployments_html,
+            ]
+        )
+        self.tabs = W.Tab(children=[form, table], titles=("Estimate & deploy", "Deployments"))
+        self.widget = W.VBox([self.header_html, self.status_html, self.tabs])
+        self.widget.add_class("modeldeck-panel")
+
+        for choice in (self.model, self.plan, self.billing):
+            choice.observe(self._on_choice, names="value")
+        for field in (
+            self.mode,
+            self.input_tpm,
+            self.output_tpm,
+            self.units,
+            self.hours,
+            self.days,
+            self.months,
+        ):
+            field.observe(self._on_field, names="value")
+        self.deploy_button.on_click(lambda _button: self.request_deploy())
+        self.refresh_button.on_click(lambda _button: self.refresh_deployments(sync=True))
+        self.auto_refresh.observe(self._on_auto_refresh, names="value")
+
+    def _header(self) -> str:
+        target = self.connection.target if self.connection else "not connected"
+        who = f"notebook user <b>{esc(self.user)}</b>"
+        if self.connection is not None:
+            try:
+                with self._lock:
+                    actor = self.connection.deck.resolve_actor("jupyter", self.user)
+                roles = ", ".join(actor.roles) or "no roles"
+                who += f" → {esc(actor.principal)} ({esc(roles)})"
+            except Exception as exc:
+                who += f" <span style='color:#b00020'>({esc(error_text(exc))})</span>"
+        return f"<b>modeldeck</b> · {esc(target)} · {who}"
+
+    def _set_enabled(self, enabled: bool) -> None:
+        self._enabled = enabled
+        for widget in (self.deploy_button, self.refresh_button, self.auto_refresh):
+            widget.disabled = not enabled
+
+    @property
+    def deck(self) -> DeckAPI | None:
+        return self.connection.deck if self.connection else None
+
+    @property
+    def _poll_syncs(self) -> bool:
+        """In team mode the server reconciles; in-process nobody else does, so polls sync."""
+        return not (self.connection is not None and self.connection.remote)
+
+    # -- form ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """Change several widgets without an estimate per change."""
+        before, self._syncing = self._syncing, True
+        try:
+            yield
+        finally:
+            self._syncing = before
+
+    def _sync_choices(self) -> None:
+        """Offer only the plans, modes and billing methods the chosen model has; show its fields."""
+        with self._quiet():
+            model = self.model.value or ""
+            plans = self.choices.plans(model)
+            _set_options(self.plan, [(PLAN_LABELS.get(p, p), p) for p in plans])
+            plan = self.plan.value or ""
+            _set_options(self.mode, [(m, m) for m in self.choices.modes(model, plan)])
+            _set_options(
+                self.billing, [(BILLING_LABELS.get(b, b), b) for b in self.choices.billings(plan)]
+            )
+            billing = self.billing.value
+            _show(self.input_tpm, plan == "ptu")
+            _show(self.output_tpm, plan == "ptu")
+            _show(self.units, plan == "mu")
+            _show(self.hours, billing == "hourly")
+            _show(self.days, billing == "upfront")
+            _show(self.months, billing == "monthly")
+
+    def _on_choice(self, _change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        self._sync_choices()
+        self.update_estimate()
+
+    def _on_field(self, _change: dict[str, Any]) -> None:
+        if not self._syncing:
+            self.update_estimate()
+
+    def build_spec(self) -> DeploySpec:
+        """The DeploySpec the form describes; raises ValidationFailed with what to fix."""
+        if not self.model.value or not self.plan.value:
+            raise ValidationFailed(
+                "Choose a model and a plan first.",
+                hint="The model list comes from the catalog (deck.models()).",
+            )
+        fields: dict[str, Any] = {
+            "model": self.model.value,
+            "plan": self.plan.value,
+            "mode": self.mode.value or "instruct",
+            "billing": self.billing.value or "hourly",
+        }
+        if fields["plan"] == "ptu":
+            fields["input_tpm"] = self.input_tpm.value
+            fields["output_tpm"] = self.output_tpm.value
+        else:
+            fields["units"] = self.units.value
+        if fields["billing"] == "hourly":
+            fields["hours"] = parse_hours(self.hours.value)
+        elif fields["billing"] == "upfront":
+            fields["days"] = positive_whole(self.days.value, "Days")
+        else:
+            fields["months"] = positive_whole(self.months.value, "Months")
+        try:
+            return DeploySpec(**fields)
+        except ValidationError as exc:
+            raise _spec_error(exc) from None
+
+    def update_estimate(self) -> Estimate | None:
+        """Price the form now and show the total and lines, or the error in red."""
+        try:
+            if self.deck is None:
+                raise ValidationFailed("Not connected to modeldeck; see the message above.")
+            spec = self.build_spec()
+            with self._lock:
+                estimate = self.deck.estimate(spec)
+        except Exception as exc:
+            log.debug("estimate failed", exc_info=not isinstance(exc, UserError))
+            self.last_estimate = None
+            self.last_error = error_text(exc)
+            self.estimate_html.value = error_html(exc)
+            return None
+        self.last_estimate = estimate
+        self.last_error = None
+        self.estimate_html.value = estimate_html(estimate)
+        return estimate
+
+    # -- deploy -------------------------------------------------------------------------------
+
+    def request_deploy(self) -> RequestRecord | None:
+        """Send the form as a deploy request for this notebook's user; show what became of it.
+
+        Sending the very same form and reason twice in a row (a double click) is refused.
+        """
+        deck = self.deck
+        try:
+            if deck is None:
+                raise ValidationFailed("Not connected to modeldeck; see the message above.")
+            spec = self.build_spec()
+            reason = self.reason.value.strip()
+            key = (spec.model_dump_json(), reason)
+            if key == self._last_request_key and self.last_request is not None:
+                raise ValidationFailed(
+                    f"This exact request was already sent as {self.last_request.id}.",
+                    hint="Change the form or the reason to request another deployment.",
+                )
+            self.deploy_button.disabled = True
+            with self._lock:
+                actor = deck.resolve_actor("jupyter", self.user)
+                record = deck.request_deploy(spec, actor, reason or None)
+        except Exception as exc:
+            log.debug("deploy request failed", exc_info=not isinstance(exc, UserError))
+            self.deploy_result_html.value = error_html(exc)
+            return None
+        finally:
+            self.deploy_button.disabled = not self._enabled
+        self._last_request_key = key
+        self.last_request = record
+        self.deploy_result_html.value = request_html(record)
+        self.refresh_deployments(sync=False)
+        return record
+
+    # -- deployments --------------------------------------------------------------------------
+
+    def refresh_deployments(self, sync: bool = True) -> list[DeploymentRecord] | None:
+        """Reload the table; with `sync`, first pull statuses from the provider (deck.refresh)."""
+        deck = self.deck
+        note = ""
+        try:
+            if deck is None:
+                raise ValidationFailed("Not connected to modeldeck; see the message above.")
+            with self._lock:
+                if sync:
+                    try:
+                        deck.refresh()
+                    except UserError as exc:  # e.g. a viewer may list but not sync
+                        note = f" (statuses not synced: {error_text(exc)})"
+                rows = deck.list_deployments()
+        except Exception as exc:
+            log.debug("listing deployments failed", exc_info=not isinstance(exc, UserError))
+            self.deployments_status_html.value = error_html(exc)
+            return None
+        self.deployments = rows
+        self.deployments_html.value = deployments_html(rows)
+        stamp = to_beijing(utcnow()).strftime("%H:%M:%S")
+        self.deployments_status_html.value = (
+            f"<span style='color:#555'>{len(rows)} deployment(s), updated {stamp} "
+            f"(UTC+8){esc(note)}</span>"
+        )
+        return rows
+
+    def _on_auto_refresh(self, change: dict[str, Any]) -> None:
+        if change["new"] and not self.auto_refreshing:
+            self.start_auto_refresh()
+        elif not change["new"] and self.auto_refreshing:
+            self.stop_auto_refresh()
+
+    def start_auto_refresh(self, interval: float | None = None) -> None:
+        """Poll the deployments every `interval` seconds on a background thread."""
+        if interval is not None:
+            self.refresh_interval = interval
+        if self._poller is not None and self._poller.running:
+            self._poller.stop()
+        self._poller = Poller(
+            lambda: self.refresh_deployments(sync=self._poll_syncs),
+            self.refresh_interval,
+            name="modeldeck-auto-refresh",
+        )
+        self._poller.start()
+        if not self.auto_refresh.value:
+            self.auto_refresh.value = True
+
+    def stop_auto_refresh(self) -> None:
+        """Stop polling; waits for a refresh in progress to finish."""
+        if self._poller is not None:
+            self._poller.stop()
+            self._poller = None
+        if self.auto_refresh.value:
+            self.auto_refresh.value = False
+
+    @property
+    def auto_refreshing(self) -> bool:
+        return self._poller is not None and self._poller.running
+
+    # -- display ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop auto-refresh and close the widgets (the panel disappears from the notebook)."""
+        self.stop_auto_refresh()
+        self.widget.close()
+        for child in self._all_widgets(self.widget):
+            child.close()
+
+    def _all_widgets(self, root: W.Widget) -> list[W.Widget]:
+        out: list[W.Widget] = []
+        for child in getattr(root, "children", ()):
+            out.append(child)
+            out.extend(self._all_widgets(child))
+        return out
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        target = self.connection.target if self.connection else "not connected"
+        return f"<modeldeck panel: {target}, {len(self.choices)} models, user {self.user!r}>"
+
+
+Deck = DeckPanel
