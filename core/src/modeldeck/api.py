@@ -1,8 +1,8 @@
 """The deck interface every surface programs against.
 
-`modeldeck.deck.Deck` implements it in-process (store + provider); `modeldeck.server.client.RemoteDeck`
-implements it over the server's REST API, so a notebook or bot works the same in single-user and
-team mode.
+`modeldeck.deck.Deck` implements it in-process (store + provider);
+`modeldeck.server.client.RemoteDeck` implements it over the server's REST API,
+so a notebook or bot works the same in single-user and team mode.
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class DeckAPI(Protocol):
         """Record an approval (compare-and-set); executes once enough approvals are in."""
         ...
 
-    def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome: ...
+    def reject(
+        self, request_id: str, actor: Actor, reason: str | None = None
+    ) -> DecisionOutcome: ...
 
     def get_request(self, request_id: str) -> RequestRecord: ...
 

@@ -12,7 +12,9 @@ from modeldeck.errors import CurrencyMismatch
 CENT = Decimal("0.01")
 
 # Decimals serialise as strings in JSON so no float ever carries money.
-DecimalStr = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
+DecimalStr = Annotated[
+    Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")
+]
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -48,7 +50,7 @@ class Money(BaseModel):
         if other.currency != self.currency:
             raise CurrencyMismatch(
                 f"Cannot add {other.currency} to {self.currency} without an exchange rate.",
-                hint="Set [currency.rates] in modeldeck.toml, e.g. CNY = \"0.1363\" (USD per CNY).",
+                hint='Set [currency.rates] in modeldeck.toml, e.g. CNY = "0.1363" (USD per CNY).',
             )
         return Money(amount=self.amount + other.amount, currency=self.currency)
 

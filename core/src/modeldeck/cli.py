@@ -1,0 +1,297 @@
+"""The `modeldeck` command: the grammar's verbs as subcommands, plus up, sandbox, server, plugins.
+
+Human output by default (rich tables), `--json` for machines. Exit code 0 on success, 2 on a user
+error (with a one-paragraph explanation), 1 on a runtime failure; never a traceback unless
+MODELDECK_DEBUG is set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from modeldeck.errors import ModeldeckError, UserError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(exc: BaseException) -> None:
+    if os.environ.get("MODELDECK_DEBUG"):
+        raise exc
+    if isinstance(exc, UserError):
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    if isinstance(exc, ModeldeckError):
+        err_console.print(f"[bold red]Failed:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    err_console.print(
+        f"[bold red]Unexpected error:[/] {type(exc).__name__}. Set MODELDECK_DEBUG=1 for details.",
+        highlight=False,
+    )
+    sys.exit(1)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (SystemExit, click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            _fail(exc)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _open_deck() -> Any:
+    """The in-process deck, or a RemoteDeck when a server URL is configured."""
+    from modeldeck.settings import load_settings
+
+    settings = load_settings()
+    if settings.server.url:
+        from modeldeck.server.client import RemoteDeck
+
+        token = settings.server.token.get_secret_value() if settings.server.token else None
+        return RemoteDeck(settings.server.url, token)
+    from modeldeck.deck import Deck
+
+    return Deck(settings)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="modeldeck")
+def cli() -> None:
+    """modeldeck: estimate, request, approve, deploy and account for Model Studio deployments."""
+    logging.basicConfig(level=os.environ.get("MODELDECK_LOG_LEVEL", "WARNING"))
+
+
+def _run_grammar(verb: str, words: tuple[str, ...], as_json: bool) -> None:
+    from modeldeck.grammar import parse_argv
+    from modeldeck.identity import local_user
+
+    command = parse_argv([verb, *words])
+    deck = _open_deck()
+    try:
+        actor = deck.resolve_actor("cli", local_user())
+        from modeldeck.commands import run_parsed
+
+        if hasattr(deck, "store"):
+            result = run_parsed(deck, command, actor)
+        else:
+            result = deck.run(command.raw, actor)
+    finally:
+        deck.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                result.data if result.data is not None else {"text": result.text},
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        _print_human(verb, result)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _print_human(verb: str, result: Any) -> None:
+    data = result.data
+    if verb == "estimate" and isinstance(data, dict) and data.get("lines") is not None:
+        from modeldeck.money import format_amount
+
+        table = Table(title=f"{data['model']} {data['plan']} {data['billing']} - {data['period']}")
+        for col in ("item", "rate", "amount"):
+            table.add_column(col, justify="right" if col != "item" else "left")
+        for line in data["lines"]:
+            rate = f"{line.get('rate')} {line.get('rate_unit') or ''}" if line.get("rate") else ""
+            table.add_row(
+                line["description"], rate, format_amount(Decimal(line["amount"]), data["currency"])
+            )
+        table.add_row(
+            "[bold]total[/]",
+            "",
+            f"[bold]{format_amount(Decimal(data['total']), data['currency'])}[/]",
+        )
+        console.print(table)
+        rest = result.text.split("\n")
+        extra = [
+            line
+            for line in rest
+            if any(
+                k in line.lower()
+                for k in (
+                    "per hour",
+                    "per day",
+                    "per 30",
+                    "expires",
+                    "stops",
+                    "released",
+                    "refund",
+                    "settled",
+                    "break-even",
+                    "wins",
+                    "note",
+                )
+            )
+        ]
+        for line in extra:
+            console.print(line, highlight=False)
+        return
+    if verb in ("list", "models", "approvals") and isinstance(data, list) and data:
+        cols = _split_columns(result.text)
+        table = Table()
+        for col in cols[0]:
+            table.add_column(col)
+        for row in cols[1:]:
+            table.add_row(*row)
+        console.print(table)
+        return
+    console.print(result.text, highlight=False, markup=False)
+
+
+def _split_columns(text: str) -> list[list[str]]:
+    """Re-split a render.table() text (column starts from its dashes line) into cells."""
+    lines = text.splitlines()
+    dashes = lines[1]
+    starts = [i for i, ch in enumerate(dashes) if ch == "-" and (i == 0 or dashes[i - 1] == " ")]
+    out = []
+    for line in [lines[0], *lines[2:]]:
+        cells = [line[s:e].strip() for s, e in zip(starts, [*starts[1:], None], strict=True)]
+        out.append(cells)
+    return out
+
+
+def _add_grammar_commands() -> None:
+    from modeldeck.grammar import VERBS
+
+    for verb, info in VERBS.items():
+        usage = info.get("usage", verb) if isinstance(info, dict) else getattr(info, "usage", verb)
+        desc = (
+            info.get("description", "")
+            if isinstance(info, dict)
+            else getattr(info, "description", "")
+        )
+
+        def make(v: str) -> Callable[..., None]:
+            @_guard
+            def command(words: tuple[str, ...], as_json: bool) -> None:
+                _run_grammar(v, words, as_json)
+
+            return command
+
+        cmd = click.Command(
+            name=verb,
+            callback=make(verb),
+            params=[
+                click.Argument(["words"], nargs=-1),
+                click.Option(["--json", "as_json"], is_flag=True, help="Machine-readable output."),
+            ],
+            help=f"{desc}\n\nUsage: {usage}",
+            short_help=desc,
+            context_settings={"ignore_unknown_options": True},
+        )
+        cli.add_command(cmd)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface for the server (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Server port (default 8765).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the SQLite store, sandbox state and config live.",
+)
+@_guard
+def up(host: str | None, port: int | None, data_dir: Path | None) -> None:
+    """Start the whole local stack: store, sandbox, server, reconciler, Slack if configured."""
+    from modeldeck.up import run_up
+
+    run_up(host=host, port=port, data_dir=data_dir)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8760, show_default=True)
+@click.option(
+    "--deploy-delay",
+    type=float,
+    default=None,
+    help="Seconds from PENDING to RUNNING (real Model Studio: 300-600).",
+)
+@click.option(
+    "--clock-speed", type=float, default=None, help="Run the sandbox clock this much faster."
+)
+@click.option("--db", type=click.Path(path_type=Path), default=None, help="Sandbox state file.")
+@_guard
+def sandbox(
+    host: str, port: int, deploy_delay: float | None, clock_speed: float | None, db: Path | None
+) -> None:
+    """Run the Model Studio sandbox alone."""
+    from modeldeck.sandbox import SandboxConfig, run_sandbox
+    from modeldeck.settings import load_settings
+
+    settings = load_settings()
+    config = SandboxConfig(
+        db_path=db or settings.data_dir / "sandbox.db",
+        deploy_delay_seconds=deploy_delay
+        if deploy_delay is not None
+        else settings.sandbox.deploy_delay_seconds,
+        clock_speed=clock_speed if clock_speed is not None else settings.sandbox.clock_speed,
+        api_keys=[settings.sandbox.api_key.get_secret_value()],
+    )
+    click.echo(f"Model Studio sandbox listening on http://{host}:{port}/api/v1")
+    run_sandbox(config, host, port)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8765).")
+@_guard
+def server(host: str | None, port: int | None) -> None:
+    """Run the modeldeck server alone (REST API, health, metrics, Slack if configured)."""
+    from modeldeck.up import run_server_only
+
+    run_server_only(host=host, port=port)
+
+
+@cli.command(name="plugins")
+@click.option("--json", "as_json", is_flag=True)
+@_guard
+def plugins_cmd(as_json: bool) -> None:
+    """List loaded plugins: name, version and the hooks each implements."""
+    from modeldeck.plugins import describe_plugins
+
+    rows = describe_plugins()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="modeldeck plugins")
+    for col in ("name", "distribution", "version", "hooks"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["name"], row["distribution"], row["version"], ", ".join(row["hooks"]))
+    console.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        _add_grammar_commands()
+    except BaseException as exc:
+        _fail(exc)
+    cli()

@@ -1,0 +1,621 @@
+"""The in-process deck: catalog, billing, store, provider and workflow behind one object.
+
+Surfaces never talk to the store or the provider directly; they call a `DeckAPI` (this class,
+or `RemoteDeck` over the server's REST API).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from modeldeck import identity, plugins
+from modeldeck.domain import (
+    Actor,
+    CommandResult,
+    DecisionOutcome,
+    DeploymentRecord,
+    DeploySpec,
+    Estimate,
+    LimitsSpec,
+    RequestRecord,
+    RequestStatus,
+    ScaleSpec,
+    Surface,
+)
+from modeldeck.errors import ConflictError, ModeldeckError, ModeldeckRuntimeError, UserError
+from modeldeck.settings import Settings, load_settings
+from modeldeck.store import Store, repo
+from modeldeck.store.models import DeploymentRow, RequestRow
+from modeldeck.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from modeldeck.catalog import Catalog
+    from modeldeck.provider import ModelStudioClient
+
+log = logging.getLogger(__name__)
+
+FINAL_STATUSES = {"DELETED"}
+
+
+def _ttl_seconds(text: str) -> int:
+    from modeldeck.grammar import parse_duration
+
+    return parse_duration(text)
+
+
+class Deck:
+    """modeldeck in one process: implements :class:`modeldeck.api.DeckAPI`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        provider: ModelStudioClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.effective_database_url)
+        self._provider = provider
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Deck:
+        return cls(settings or load_settings())
+
+    # --- parts, built lazily so `estimate` needs neither the store's provider nor the network
+    @cached_property
+    def catalog(self) -> Catalog:
+        from modeldeck.catalog import load_catalog
+
+        return load_catalog(self.settings)
+
+    @property
+    def provider(self) -> ModelStudioClient:
+        if self._provider is None:
+            from modeldeck.provider import make_client
+
+            self._provider = make_client(self.settings)
+        return self._provider
+
+    def close(self) -> None:
+        if self._provider is not None:
+            self._provider.close()
+        self.store.dispose()
+
+    def _fire(self, name: str, **kwargs: Any) -> None:
+        """Call a notification hook; a failing plugin is logged, never undoes the change."""
+        try:
+            getattr(plugins.hook(), name)(deck=self, **kwargs)
+        except Exception:
+            log.exception("plugin hook %s failed", name)
+
+    # --- catalog and estimates
+    def models(self) -> list[dict[str, Any]]:
+        return self.catalog.rows()
+
+    def estimate(self, spec: DeploySpec) -> Estimate:
+        from modeldeck.billing import estimate
+
+        return estimate(spec, self.catalog)
+
+    # --- identity
+    def resolve_actor(self, surface: Surface, external_id: str) -> Actor:
+        return identity.resolve_actor(self.settings, surface, external_id)
+
+    # --- requests
+    def request_deploy(
+        self, spec: DeploySpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        from modeldeck.billing import validate_spec
+
+        identity.require(actor, "request")
+        identity.check_module_access(self.settings, actor)
+        spec = validate_spec(spec, self.catalog)
+        identity.check_model_privilege(self.settings, spec.model)
+        return self._create_request(
+            "deploy", actor, reason, deploy=spec, estimate=self.estimate(spec)
+        )
+
+    def request_scale(
+        self, spec: ScaleSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        identity.require(actor, "request")
+        identity.check_module_access(self.settings, actor)
+        dep = self.get_deployment(spec.deployment)
+        if dep.plan == "mu" and spec.units is None:
+            raise UserError(
+                f"{dep.id} is a Model Unit deployment: scale it with units=<n>.",
+                hint="Example: scale " + (dep.deployed_model or dep.id) + " units=2",
+            )
+        if dep.plan == "ptu" and spec.input_tpm is None and spec.output_tpm is None:
+            raise UserError(
+                f"{dep.id} is a Provisioned Throughput deployment: scale it with "
+                "in=<TPM> out=<TPM>.",
+                hint="Example: scale " + (dep.deployed_model or dep.id) + " in=20000 out=2000",
+            )
+        target = DeploySpec(
+            model=dep.model,
+            plan=dep.plan,
+            mode=dep.mode,
+            billing=dep.billing,
+            units=spec.units if dep.plan == "mu" else None,
+            input_tpm=(spec.input_tpm or dep.input_tpm) if dep.plan == "ptu" else None,
+            output_tpm=(spec.output_tpm if spec.output_tpm is not None else dep.output_tpm)
+            if dep.plan == "ptu"
+            else None,
+        )
+        est = self.estimate(target)
+        spec = spec.model_copy(update={"deployment": dep.id})
+        return self._create_request(
+            "scale", actor, reason, scale=spec, deployment_id=dep.id, estimate=est
+        )
+
+    def request_limits(
+        self, spec: LimitsSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        identity.require(actor, "request")
+        dep = self.get_deployment(spec.deployment)
+        spec = spec.model_copy(update={"deployment": dep.id})
+        return self._create_request("limits", actor, reason, limits=spec, deployment_id=dep.id)
+
+    def request_unpublish(
+        self, deployment: str, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        identity.require(actor, "request")
+        identity.check_module_access(self.settings, actor)
+        dep = self.get_deployment(deployment)
+        if dep.status in FINAL_STATUSES:
+            raise ConflictError(f"{dep.id} is already unpublished.")
+        return self._create_request("unpublish", actor, reason, deployment_id=dep.id)
+
+    def _create_request(
+        self,
+        kind: str,
+        actor: Actor,
+        reason: str | None,
+        *,
+        estimate: Estimate | None = None,
+        **fields: Any,
+    ) -> RequestRecord:
+        now = utcnow()
+        draft = RequestRecord(
+            id=repo.new_id("req"),
+            kind=kind,  # type: ignore[arg-type]
+            status=RequestStatus.PENDING,
+            requester=actor.principal,
+            surface=actor.surface,
+            reason=reason,
+            estimate=estimate,
+            policy={"auto_approve": False, "rule": "pending policy"},  # type: ignore[arg-type]
+            created_at=now,
+            expires_at=now + timedelta(seconds=_ttl_seconds(self.settings.policy.request_ttl)),
+            **fields,
+        )
+        decision = plugins.hook().evaluate_policy(
+            request=draft, estimate=estimate, settings=self.settings
+        )
+        record = draft.model_copy(update={"policy": decision})
+        with self.store.session() as session:
+            repo.insert_request(session, record)
+            repo.audit(
+                session,
+                actor=actor.principal,
+                surface=actor.surface,
+                action="request",
+                subject=record.id,
+                cost_estimate=Decimal(estimate.total) if estimate else None,
+                summary=record.summary,
+                policy=decision.rule,
+                reason=reason,
+            )
+        self._fire("request_created", request=record)
+        if decision.auto_approve:
+            with self.store.session() as session:
+                repo.transition(
+                    session,
+                    record.id,
+                    RequestStatus.PENDING,
+                    RequestStatus.APPROVED,
+                    decided_at=utcnow(),
+                )
+                repo.audit(
+                    session,
+                    actor="policy",
+                    surface="system",
+                    action="auto_approve",
+                    subject=record.id,
+                    rule=decision.rule,
+                )
+            self._execute(record.id)
+        return self.get_request(record.id)
+
+    # --- decisions
+    def approve(self, request_id: str, actor: Actor) -> DecisionOutcome:
+        return self._decide(request_id, actor, "approve", None)
+
+    def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome:
+        return self._decide(request_id, actor, "reject", reason)
+
+    def _decide(
+        self, request_id: str, actor: Actor, verdict: str, reason: str | None
+    ) -> DecisionOutcome:
+        identity.require(actor, "decide")
+        self._expire_due()
+        current = self.get_request(request_id)
+        if current.status != RequestStatus.PENDING:
+            return self._already(current)
+        if verdict == "approve" and actor.principal == current.requester:
+            raise ConflictError(
+                f"You requested {current.id}, so you cannot approve it.",
+                hint="Someone else with the approver role must approve it.",
+            )
+        now = utcnow()
+        with self.store.session() as session:
+            if not repo.add_decision(
+                session, request_id, actor.principal, actor.surface, verdict, reason, now
+            ):
+                return DecisionOutcome(
+                    request=repo.load_request(session, request_id),
+                    outcome="already_decided",
+                    message=f"You already voted on {request_id}; nothing changed.",
+                )
+            repo.audit(
+                session,
+                actor=actor.principal,
+                surface=actor.surface,
+                action=verdict,
+                subject=request_id,
+                reason=reason,
+            )
+            record = repo.load_request(session, request_id)
+            approvals = {
+                d.principal
+                for d in record.decisions
+                if d.verdict == "approve" and d.principal != record.requester
+            }
+            needed = max(1, record.policy.approvers_required)
+            if verdict == "approve" and len(approvals) < needed:
+                moved, partial = False, True
+            else:
+                partial = False
+                target = RequestStatus.REJECTED if verdict == "reject" else RequestStatus.APPROVED
+                moved = repo.transition(
+                    session, request_id, RequestStatus.PENDING, target, decided_at=now
+                )
+        if partial:
+            record = self.get_request(request_id)
+            self._fire("request_decided", request=record)
+            return DecisionOutcome(
+                request=record,
+                outcome="recorded",
+                message=f"Approval recorded for {request_id} ({len(approvals)} of {needed}).",
+            )
+        if not moved:
+            return self._already(self.get_request(request_id))
+        if verdict == "reject":
+            record = self.get_request(request_id)
+            self._fire("request_decided", request=record)
+            return DecisionOutcome(
+                request=record, outcome="rejected", message=f"{request_id} rejected."
+            )
+        record = self._execute(request_id)
+        ok = record.status == RequestStatus.EXECUTED
+        return DecisionOutcome(
+            request=record,
+            outcome="executed" if ok else "failed",
+            message=(
+                f"{request_id} approved and executed."
+                if ok
+                else f"{request_id} approved but execution failed: {record.error}"
+            ),
+        )
+
+    @staticmethod
+    def _already(record: RequestRecord) -> DecisionOutcome:
+        by = ", ".join(d.principal for d in record.decisions) or "policy"
+        return DecisionOutcome(
+            request=record,
+            outcome="already_decided",
+            message=f"{record.id} was already {record.status.value} (by {by}); nothing changed.",
+        )
+
+    # --- execution (exactly once: only the claimer runs it; the provider dedups by request id)
+    def _execute(self, request_id: str) -> RequestRecord:
+        with self.store.session() as session:
+            claimed = repo.transition(
+                session,
+                request_id,
+                RequestStatus.APPROVED,
+                RequestStatus.EXECUTING,
+                claimed_by=self.worker_id,
+                claimed_at=utcnow(),
+            )
+        if not claimed:
+            return self.get_request(request_id)
+        return self._run_claimed(request_id)
+
+    def _run_claimed(self, request_id: str) -> RequestRecord:
+        record = self.get_request(request_id)
+        try:
+            detail = self._apply(record)
+        except ModeldeckError as exc:
+            with self.store.session() as session:
+                repo.transition(
+                    session,
+                    request_id,
+                    RequestStatus.EXECUTING,
+                    RequestStatus.FAILED,
+                    error=str(exc),
+                    executed_at=utcnow(),
+                )
+                repo.audit(
+                    session,
+                    actor=self.worker_id,
+                    surface="system",
+                    action="failed",
+                    subject=request_id,
+                    error=str(exc),
+                )
+        else:
+            with self.store.session() as session:
+                repo.transition(
+                    session,
+                    request_id,
+                    RequestStatus.EXECUTING,
+                    RequestStatus.EXECUTED,
+                    executed_at=utcnow(),
+                    **detail,
+                )
+                repo.audit(
+                    session,
+                    actor=self.worker_id,
+                    surface="system",
+                    action="executed",
+                    subject=request_id,
+                    summary=record.summary,
+                )
+        final = self.get_request(request_id)
+        self._fire("request_decided", request=final)
+        return final
+
+    def _apply(self, record: RequestRecord) -> dict[str, Any]:
+        """Carry out an approved request at the provider and mirror the result in the store."""
+        from modeldeck.provider import build_create_body
+
+        now = utcnow()
+        if record.deploy is not None:
+            spec = record.deploy
+            info = self.provider.create_deployment(
+                build_create_body(spec), idempotency_key=record.id
+            )
+            dep_id = repo.new_id("dep")
+            with self.store.session() as session:
+                existing = session.scalar(
+                    select(DeploymentRow).where(DeploymentRow.deployed_model == info.deployed_model)
+                )
+                if existing is None:
+                    row = DeploymentRow(
+                        id=dep_id,
+                        deployed_model=info.deployed_model,
+                        name=spec.name,
+                        model=spec.model,
+                        plan=spec.plan,
+                        mode=spec.mode,
+                        billing=spec.billing,
+                        status=str(info.status),
+                        units=spec.units,
+                        input_tpm=spec.input_tpm,
+                        output_tpm=spec.output_tpm,
+                        thinking_output_tpm=spec.thinking_output_tpm,
+                        rpm_limit=spec.rpm_limit,
+                        tpm_limit=spec.tpm_limit,
+                        request_id=record.id,
+                        imported=False,
+                        provider_data=info.model_dump(mode="json"),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    session.add(row)
+                else:
+                    existing.request_id = record.id
+                    existing.imported = False
+                    dep_id = existing.id
+            self._fire(
+                "deployment_status_changed",
+                deployment=self.get_deployment(dep_id),
+                old_status=None,
+                new_status=str(info.status),
+            )
+            return {"deployment_id": dep_id}
+        dep = self.get_deployment(record.deployment_id or "")
+        code = dep.deployed_model or dep.id
+        if record.scale is not None:
+            s = record.scale
+            if dep.plan == "mu":
+                info = self.provider.scale_deployment(code, capacity=s.units)
+            else:
+                cap = {
+                    "input_tpm": s.input_tpm or dep.input_tpm,
+                    "output_tpm": s.output_tpm if s.output_tpm is not None else dep.output_tpm,
+                }
+                if s.thinking_output_tpm is not None:
+                    cap["thinking_output_tpm"] = s.thinking_output_tpm
+                info = self.provider.scale_deployment(code, ptu_capacity=cap)
+            self._update_deployment(
+                dep.id, info, units=s.units, input_tpm=s.input_tpm, output_tpm=s.output_tpm
+            )
+        elif record.limits is not None:
+            info = self.provider.update_limits(
+                code, rpm_limit=record.limits.rpm_limit, tpm_limit=record.limits.tpm_limit
+            )
+            self._update_deployment(
+                dep.id, info, rpm_limit=record.limits.rpm_limit, tpm_limit=record.limits.tpm_limit
+            )
+        elif record.kind == "unpublish":
+            info = self.provider.delete_deployment(code)
+            self._update_deployment(dep.id, info)
+        return {}
+
+    def _update_deployment(self, dep_id: str, info: Any, **capacity: int | None) -> None:
+        with self.store.session() as session:
+            row = session.get(DeploymentRow, dep_id)
+            if row is None:
+                return
+            old = row.status
+            for key, value in capacity.items():
+                if value is not None:
+                    setattr(row, key, value)
+            row.status = str(info.status)
+            row.provider_data = info.model_dump(mode="json")
+            row.updated_at = utcnow()
+        if old != str(info.status):
+            self._fire(
+                "deployment_status_changed",
+                deployment=self.get_deployment(dep_id),
+                old_status=old,
+                new_status=str(info.status),
+            )
+
+    # --- reads
+    def get_request(self, request_id: str) -> RequestRecord:
+        with self.store.session() as session:
+            return repo.load_request(session, request_id)
+
+    def list_requests(self, status: str | None = None) -> list[RequestRecord]:
+        self._expire_due()
+        with self.store.session() as session:
+            query = select(RequestRow.id).order_by(RequestRow.created_at)
+            if status:
+                query = query.where(RequestRow.status == status)
+            ids = list(session.scalars(query))
+            return [repo.load_request(session, i) for i in ids]
+
+    def set_request_ref(self, request_id: str, key: str, value: str) -> None:
+        with self.store.session() as session:
+            row = session.get(RequestRow, request_id)
+            if row is None:
+                raise repo.NotFound(f"No request {request_id!r}.")
+            row.refs = {**(row.refs or {}), key: value}
+
+    def _expire_due(self) -> None:
+        now = utcnow()
+        with self.store.session() as session:
+            due = list(
+                session.scalars(
+                    select(RequestRow.id).where(
+                        RequestRow.status == RequestStatus.PENDING.value,
+                        RequestRow.expires_at < now,
+                    )
+                )
+            )
+            expired = [
+                i
+                for i in due
+                if repo.transition(
+                    session, i, RequestStatus.PENDING, RequestStatus.EXPIRED, decided_at=now
+                )
+            ]
+            for i in expired:
+                repo.audit(session, actor="policy", surface="system", action="expire", subject=i)
+        for i in expired:
+            self._fire("request_decided", request=self.get_request(i))
+
+    def list_deployments(self, include_deleted: bool = False) -> list[DeploymentRecord]:
+        with self.store.session() as session:
+            return [
+                repo.deployment_to_record(r)
+                for r in repo.list_deployments(session, include_deleted)
+            ]
+
+    def get_deployment(self, ref: str) -> DeploymentRecord:
+        with self.store.session() as session:
+            return repo.deployment_to_record(repo.find_deployment(session, ref))
+
+    # --- sync with the provider
+    def refresh(self) -> list[DeploymentRecord]:
+        """Sync statuses from the provider, import unknown deployments, fire hooks on change."""
+        from modeldeck.provider.errors import ProviderNotFound
+
+        changes: list[tuple[str, str | None, str]] = []
+        try:
+            remote = {d.deployed_model: d for d in self.provider.iter_deployments()}
+        except ModeldeckRuntimeError:
+            log.warning("refresh: provider unreachable; showing stored state")
+            return self.list_deployments()
+        now = utcnow()
+        with self.store.session() as session:
+            rows = repo.list_deployments(session)
+            known = {r.deployed_model for r in rows}
+            for row in rows:
+                info = remote.get(row.deployed_model)
+                if info is None and row.deployed_model:
+                    try:
+                        info = self.provider.get_deployment(row.deployed_model)
+                    except ProviderNotFound:
+                        if row.status != "DELETED":
+                            changes.append((row.id, row.status, "DELETED"))
+                            row.status = "DELETED"
+                        row.deleted_at = row.deleted_at or now
+                        row.updated_at = now
+                        continue
+                if info is not None and str(info.status) != row.status:
+                    changes.append((row.id, row.status, str(info.status)))
+                    row.status = str(info.status)
+                    row.provider_data = info.model_dump(mode="json")
+                    row.updated_at = now
+            for code, info in remote.items():
+                if code in known:
+                    continue
+                dep_id = repo.new_id("dep")
+                data = info.model_dump(mode="json")
+                ptu = data.get("ptu_capacity") or {}
+                session.add(
+                    DeploymentRow(
+                        id=dep_id,
+                        deployed_model=code,
+                        name=data.get("name"),
+                        model=str(data.get("model_name") or data.get("base_model") or code),
+                        plan="ptu" if info.plan == "ptu" else "mu",
+                        mode="thinking" if data.get("enable_thinking") else "instruct",
+                        billing="upfront" if data.get("charge_type") == "pre_paid" else "hourly",
+                        status=str(info.status),
+                        units=data.get("capacity") if info.plan != "ptu" else None,
+                        input_tpm=ptu.get("input_tpm"),
+                        output_tpm=ptu.get("output_tpm"),
+                        imported=True,
+                        provider_data=data,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                repo.audit(
+                    session,
+                    actor="reconciler",
+                    surface="system",
+                    action="import",
+                    subject=dep_id,
+                    deployed_model=code,
+                )
+                changes.append((dep_id, None, str(info.status)))
+        for dep_id, old, new in changes:
+            self._fire(
+                "deployment_status_changed",
+                deployment=self.get_deployment(dep_id),
+                old_status=old,
+                new_status=new,
+            )
+        return self.list_deployments()
+
+    # --- the grammar
+    def run(self, text: str, actor: Actor) -> CommandResult:
+        from modeldeck.commands import run_command
+
+        return run_command(self, text, actor)

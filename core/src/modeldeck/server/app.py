@@ -1,0 +1,214 @@
+"""The ASGI app: the deck's REST API (with OpenAPI), `/healthz`, `/metrics`, and plugin routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel
+
+from modeldeck import plugins
+from modeldeck.deck import Deck
+from modeldeck.domain import (
+    Actor,
+    CommandResult,
+    DecisionOutcome,
+    DeploymentRecord,
+    DeploySpec,
+    Estimate,
+    RequestRecord,
+    ScaleSpec,
+    Surface,
+)
+from modeldeck.errors import ConfigError, ModeldeckError
+from modeldeck.registry import Registry
+from modeldeck.server.errors import status_for, to_body
+from modeldeck.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DeployBody(BaseModel):
+    spec: DeploySpec
+    actor: Actor
+    reason: str | None = None
+
+
+class ScaleBody(BaseModel):
+    spec: ScaleSpec
+    actor: Actor
+    reason: str | None = None
+
+
+class UnpublishBody(BaseModel):
+    deployment: str
+    actor: Actor
+    reason: str | None = None
+
+
+class DecideBody(BaseModel):
+    actor: Actor
+    reason: str | None = None
+
+
+class RefBody(BaseModel):
+    key: str
+    value: str
+
+
+class ResolveBody(BaseModel):
+    surface: Surface
+    external_id: str
+
+
+class RunBody(BaseModel):
+    text: str
+    actor: Actor
+
+
+def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0) -> FastAPI:
+    """Build the server around an in-process deck; plugins mount their routes through a hook."""
+    counters: Counter[str] = Counter()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if reconcile_interval > 0:
+            task = asyncio.create_task(_refresh_loop(deck, reconcile_interval))
+        yield
+        if task is not None:
+            task.cancel()
+
+    app = FastAPI(
+        title="modeldeck",
+        version=_version(),
+        description="Estimate, request, approve and account for Model Studio deployments.",
+        lifespan=lifespan,
+    )
+    app.state.deck = deck
+    app.state.settings = settings
+
+    @app.exception_handler(ModeldeckError)
+    async def _modeldeck_error(_: Request, exc: ModeldeckError) -> JSONResponse:
+        counters[f"errors_{type(exc).__name__}"] += 1
+        return JSONResponse(to_body(exc), status_code=status_for(exc))
+
+    @app.middleware("http")
+    async def _count(request: Request, call_next: Any) -> Any:
+        counters["http_requests_total"] += 1
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": _version(), "store": deck.store.dialect}
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def metrics() -> str:
+        lines = [f"modeldeck_{name} {value}" for name, value in sorted(counters.items())]
+        pending = len(deck.list_requests(status="pending"))
+        lines.append(f"modeldeck_requests_pending {pending}")
+        lines.append(f"modeldeck_deployments {len(deck.list_deployments())}")
+        return "\n".join(lines) + "\n"
+
+    @app.get("/api/models", tags=["catalog"])
+    def models() -> list[dict[str, Any]]:
+        return deck.models()
+
+    @app.post("/api/estimate", tags=["catalog"])
+    def estimate(spec: DeploySpec) -> Estimate:
+        return deck.estimate(spec)
+
+    @app.get("/api/deployments", tags=["deployments"])
+    def deployments(include_deleted: bool = False) -> list[DeploymentRecord]:
+        return deck.list_deployments(include_deleted)
+
+    @app.post("/api/deployments/refresh", tags=["deployments"])
+    def refresh() -> list[DeploymentRecord]:
+        return deck.refresh()
+
+    @app.get("/api/deployments/{ref}", tags=["deployments"])
+    def deployment(ref: str) -> DeploymentRecord:
+        return deck.get_deployment(ref)
+
+    @app.post("/api/requests/deploy", tags=["requests"])
+    def request_deploy(body: DeployBody) -> RequestRecord:
+        return deck.request_deploy(body.spec, body.actor, body.reason)
+
+    @app.post("/api/requests/scale", tags=["requests"])
+    def request_scale(body: ScaleBody) -> RequestRecord:
+        return deck.request_scale(body.spec, body.actor, body.reason)
+
+    @app.post("/api/requests/unpublish", tags=["requests"])
+    def request_unpublish(body: UnpublishBody) -> RequestRecord:
+        return deck.request_unpublish(body.deployment, body.actor, body.reason)
+
+    @app.get("/api/requests", tags=["requests"])
+    def requests(status: str | None = None) -> list[RequestRecord]:
+        return deck.list_requests(status)
+
+    @app.get("/api/requests/{request_id}", tags=["requests"])
+    def get_request(request_id: str) -> RequestRecord:
+        return deck.get_request(request_id)
+
+    @app.post("/api/requests/{request_id}/approve", tags=["requests"])
+    def approve(request_id: str, body: DecideBody) -> DecisionOutcome:
+        return deck.approve(request_id, body.actor)
+
+    @app.post("/api/requests/{request_id}/reject", tags=["requests"])
+    def reject(request_id: str, body: DecideBody) -> DecisionOutcome:
+        return deck.reject(request_id, body.actor, body.reason)
+
+    @app.put("/api/requests/{request_id}/refs", tags=["requests"])
+    def set_ref(request_id: str, body: RefBody) -> dict[str, str]:
+        deck.set_request_ref(request_id, body.key, body.value)
+        return {"status": "ok"}
+
+    @app.post("/api/actors/resolve", tags=["identity"])
+    def resolve(body: ResolveBody) -> Actor:
+        return deck.resolve_actor(body.surface, body.external_id)
+
+    @app.post("/api/run", tags=["commands"])
+    def run(body: RunBody) -> CommandResult:
+        return deck.run(body.text, body.actor)
+
+    _mount_plugin_routes(app, deck, settings)
+    return app
+
+
+def _mount_plugin_routes(app: FastAPI, deck: Deck, settings: Settings) -> None:
+    mounts = Registry("route")
+
+    def register(path: str, asgi_app: Any, name: str | None = None) -> None:
+        if not path.startswith("/") or path.startswith("/api/") or path in ("/healthz", "/metrics"):
+            raise ConfigError(f"A plugin tried to mount {path!r}, a path modeldeck reserves.")
+        mounts.register(path, asgi_app, owner=name or "a plugin")
+
+    plugins.hook().register_routes(register=register, deck=deck, settings=settings)
+    for path, asgi_app in mounts.items.items():
+        if isinstance(asgi_app, APIRouter):
+            app.include_router(asgi_app, prefix=path)
+        else:
+            app.mount(path, asgi_app)
+        log.info("mounted plugin routes at %s", path)
+
+
+async def _refresh_loop(deck: Deck, interval: float) -> None:
+    """Keep deployment statuses current so status hooks fire without anyone asking."""
+    while True:
+        try:
+            await asyncio.to_thread(deck.refresh)
+        except Exception:
+            log.exception("background refresh failed")
+        await asyncio.sleep(interval)
+
+
+def _version() -> str:
+    from modeldeck import __version__
+
+    return __version__

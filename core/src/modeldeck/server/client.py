@@ -1,0 +1,128 @@
+"""`RemoteDeck`: the deck interface over the server's REST API (notebooks and bots in team mode)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from modeldeck.domain import (
+    Actor,
+    CommandResult,
+    DecisionOutcome,
+    DeploymentRecord,
+    DeploySpec,
+    Estimate,
+    RequestRecord,
+    ScaleSpec,
+    Surface,
+)
+from modeldeck.errors import ModeldeckRuntimeError
+from modeldeck.server.errors import from_body
+
+T = TypeVar("T")
+
+
+class RemoteDeck:
+    """Implements :class:`modeldeck.api.DeckAPI` by calling a modeldeck server."""
+
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0) -> None:
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"RemoteDeck({self.url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, out: Any, body: Any = None, **params: Any) -> Any:
+        payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+        try:
+            resp = self._http.request(
+                method,
+                path,
+                json=payload,
+                params={k: v for k, v in params.items() if v is not None},
+            )
+        except httpx.HTTPError as exc:
+            raise ModeldeckRuntimeError(
+                f"Cannot reach the modeldeck server at {self.url} ({type(exc).__name__}).",
+                hint="Is `modeldeck up` or `modeldeck server` running there?",
+            ) from None
+        if resp.status_code >= 400:
+            try:
+                data = resp.json()
+            except ValueError:
+                data = None
+            raise from_body(resp.status_code, data)
+        return TypeAdapter(out).validate_python(resp.json())
+
+    def models(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/models", list[dict[str, Any]])  # type: ignore[no-any-return]
+
+    def estimate(self, spec: DeploySpec) -> Estimate:
+        return self._call("POST", "/api/estimate", Estimate, spec)  # type: ignore[no-any-return]
+
+    def request_deploy(
+        self, spec: DeploySpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", "/api/requests/deploy", RequestRecord, body)  # type: ignore[no-any-return]
+
+    def request_scale(
+        self, spec: ScaleSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", "/api/requests/scale", RequestRecord, body)  # type: ignore[no-any-return]
+
+    def request_unpublish(
+        self, deployment: str, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        body = {"deployment": deployment, "actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", "/api/requests/unpublish", RequestRecord, body)  # type: ignore[no-any-return]
+
+    def approve(self, request_id: str, actor: Actor) -> DecisionOutcome:
+        body = {"actor": actor.model_dump()}
+        return self._call(  # type: ignore[no-any-return]
+            "POST", f"/api/requests/{request_id}/approve", DecisionOutcome, body
+        )
+
+    def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome:
+        body = {"actor": actor.model_dump(), "reason": reason}
+        return self._call(  # type: ignore[no-any-return]
+            "POST", f"/api/requests/{request_id}/reject", DecisionOutcome, body
+        )
+
+    def get_request(self, request_id: str) -> RequestRecord:
+        return self._call("GET", f"/api/requests/{request_id}", RequestRecord)  # type: ignore[no-any-return]
+
+    def list_requests(self, status: str | None = None) -> list[RequestRecord]:
+        return self._call("GET", "/api/requests", list[RequestRecord], status=status)  # type: ignore[no-any-return]
+
+    def set_request_ref(self, request_id: str, key: str, value: str) -> None:
+        self._call("PUT", f"/api/requests/{request_id}/refs", dict, {"key": key, "value": value})
+
+    def list_deployments(self, include_deleted: bool = False) -> list[DeploymentRecord]:
+        return self._call(  # type: ignore[no-any-return]
+            "GET",
+            "/api/deployments",
+            list[DeploymentRecord],
+            include_deleted=str(include_deleted).lower(),
+        )
+
+    def get_deployment(self, ref: str) -> DeploymentRecord:
+        return self._call("GET", f"/api/deployments/{ref}", DeploymentRecord)  # type: ignore[no-any-return]
+
+    def refresh(self) -> list[DeploymentRecord]:
+        return self._call("POST", "/api/deployments/refresh", list[DeploymentRecord])  # type: ignore[no-any-return]
+
+    def resolve_actor(self, surface: Surface, external_id: str) -> Actor:
+        body = {"surface": surface, "external_id": external_id}
+        return self._call("POST", "/api/actors/resolve", Actor, body)  # type: ignore[no-any-return]
+
+    def run(self, text: str, actor: Actor) -> CommandResult:
+        body = {"text": text, "actor": actor.model_dump()}
+        return self._call("POST", "/api/run", CommandResult, body)  # type: ignore[no-any-return]

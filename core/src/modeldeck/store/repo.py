@@ -1,0 +1,227 @@
+"""Reads and writes of the store in domain terms; every state change is a compare-and-set."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from modeldeck.domain import (
+    Decision,
+    DeploymentRecord,
+    DeploySpec,
+    Estimate,
+    LimitsSpec,
+    PolicyDecision,
+    RequestRecord,
+    RequestStatus,
+    ScaleSpec,
+)
+from modeldeck.errors import NotFound
+from modeldeck.store.models import AuditRow, DecisionRow, DeploymentRow, RequestRow
+from modeldeck.timeutil import utcnow
+
+
+def new_id(prefix: str) -> str:
+    """A short random id such as `req_7f3a9c2e1b`: unguessable, readable in Slack."""
+    return f"{prefix}_{secrets.token_hex(5)}"
+
+
+# --- deployments -------------------------------------------------------------------------
+
+
+def deployment_to_record(row: DeploymentRow) -> DeploymentRecord:
+    return DeploymentRecord(
+        id=row.id,
+        deployed_model=row.deployed_model,
+        name=row.name,
+        model=row.model,
+        plan=row.plan,  # type: ignore[arg-type]
+        mode=row.mode,  # type: ignore[arg-type]
+        billing=row.billing,  # type: ignore[arg-type]
+        status=row.status,
+        units=row.units,
+        input_tpm=row.input_tpm,
+        output_tpm=row.output_tpm,
+        thinking_output_tpm=row.thinking_output_tpm,
+        rpm_limit=row.rpm_limit,
+        tpm_limit=row.tpm_limit,
+        request_id=row.request_id,
+        imported=row.imported,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        provider_data=row.provider_data or {},
+    )
+
+
+def list_deployments(session: Session, include_deleted: bool = False) -> list[DeploymentRow]:
+    query = select(DeploymentRow).order_by(DeploymentRow.created_at)
+    if not include_deleted:
+        query = query.where(DeploymentRow.deleted_at.is_(None))
+    return list(session.scalars(query))
+
+
+def find_deployment(session: Session, ref: str) -> DeploymentRow:
+    """By id, deployed model code, or display name (case-insensitive); NotFound otherwise."""
+    rows = list_deployments(session, include_deleted=True)
+    wanted = ref.strip().lower()
+    for attr in ("id", "deployed_model", "name"):
+        matches = [r for r in rows if (getattr(r, attr) or "").lower() == wanted]
+        live = [r for r in matches if r.deleted_at is None]
+        if live or matches:
+            return (live or matches)[-1]
+    known = ", ".join(r.deployed_model or r.id for r in rows if r.deleted_at is None) or "none yet"
+    raise NotFound(
+        f"No deployment called {ref!r}.",
+        hint=f"Use the id or Model Code that `list` shows (current: {known}).",
+    )
+
+
+# --- requests ----------------------------------------------------------------------------
+
+
+def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestRecord:
+    payload = row.payload or {}
+    return RequestRecord(
+        id=row.id,
+        kind=row.kind,  # type: ignore[arg-type]
+        status=RequestStatus(row.status),
+        requester=row.requester,
+        surface=row.surface,  # type: ignore[arg-type]
+        reason=row.reason,
+        deploy=DeploySpec.model_validate(payload["deploy"]) if payload.get("deploy") else None,
+        scale=ScaleSpec.model_validate(payload["scale"]) if payload.get("scale") else None,
+        limits=LimitsSpec.model_validate(payload["limits"]) if payload.get("limits") else None,
+        deployment_id=row.deployment_id,
+        estimate=Estimate.model_validate(row.estimate) if row.estimate else None,
+        policy=PolicyDecision.model_validate(row.policy),
+        decisions=[
+            Decision(
+                principal=d.principal,
+                surface=d.surface,  # type: ignore[arg-type]
+                verdict=d.verdict,  # type: ignore[arg-type]
+                reason=d.reason,
+                at=d.at,
+            )
+            for d in sorted(decisions, key=lambda d: d.id)
+        ],
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        decided_at=row.decided_at,
+        executed_at=row.executed_at,
+        error=row.error,
+        refs=dict(row.refs or {}),
+    )
+
+
+def load_request(session: Session, request_id: str) -> RequestRecord:
+    row = session.get(RequestRow, request_id)
+    if row is None:
+        raise NotFound(
+            f"No request {request_id!r}.", hint="`approvals` lists the requests waiting for you."
+        )
+    decisions = list(session.scalars(select(DecisionRow).where(DecisionRow.request_id == row.id)))
+    return request_to_record(row, decisions)
+
+
+def insert_request(session: Session, record: RequestRecord) -> None:
+    payload: dict[str, Any] = {}
+    for key in ("deploy", "scale", "limits"):
+        spec = getattr(record, key)
+        if spec is not None:
+            payload[key] = spec.model_dump(mode="json")
+    session.add(
+        RequestRow(
+            id=record.id,
+            kind=record.kind,
+            status=record.status.value,
+            version=0,
+            requester=record.requester,
+            surface=record.surface,
+            reason=record.reason,
+            payload=payload,
+            deployment_id=record.deployment_id,
+            estimate=record.estimate.model_dump(mode="json") if record.estimate else None,
+            policy=record.policy.model_dump(mode="json"),
+            refs=dict(record.refs),
+            created_at=record.created_at,
+            expires_at=record.expires_at,
+        )
+    )
+
+
+def transition(
+    session: Session,
+    request_id: str,
+    from_status: RequestStatus | tuple[RequestStatus, ...],
+    to_status: RequestStatus,
+    **values: Any,
+) -> bool:
+    """Compare-and-set a request's status; True only for the one caller that moved it."""
+    allowed = (from_status,) if isinstance(from_status, RequestStatus) else from_status
+    result = session.execute(
+        update(RequestRow)
+        .where(RequestRow.id == request_id, RequestRow.status.in_([s.value for s in allowed]))
+        .values(status=to_status.value, version=RequestRow.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def add_decision(
+    session: Session,
+    request_id: str,
+    principal: str,
+    surface: str,
+    verdict: str,
+    reason: str | None,
+    at: datetime,
+) -> bool:
+    """Record one principal's vote; False if they already voted on this request."""
+    try:
+        with session.begin_nested():
+            session.add(
+                DecisionRow(
+                    request_id=request_id,
+                    principal=principal,
+                    surface=surface,
+                    verdict=verdict,
+                    reason=reason,
+                    at=at,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    surface: str,
+    action: str,
+    subject: str | None = None,
+    cost_estimate: Decimal | None = None,
+    **detail: Any,
+) -> None:
+    """Append one audit record (there is deliberately no update or delete)."""
+    session.add(
+        AuditRow(
+            at=utcnow(),
+            actor=actor,
+            surface=surface,
+            action=action,
+            subject=subject,
+            cost_estimate=cost_estimate,
+            detail=detail,
+        )
+    )
