@@ -1,0 +1,26 @@
+"""Import hygiene: the plugin entry point is light and nothing in the package pulls in Slack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CHECK = """
+import sys
+import modeldeck_jupyter.plugin
+assert "ipywidgets" not in sys.modules, "loading the entry point imported ipywidgets"
+from modeldeck_jupyter import Deck, DeckPanel
+import modeldeck_jupyter.connect, modeldeck_jupyter.render, modeldeck_jupyter.poller
+assert Deck is DeckPanel
+slack = sorted(m for m in sys.modules if m.split(".")[0] in ("slack_bolt", "slack_sdk"))
+assert not slack, f"modeldeck_jupyter imported {slack}"
+print("ok")
+"""
+
+
+def test_plugin_is_light_and_never_imports_slack() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
