@@ -1,0 +1,5 @@
+"""`python -m modeldeck` runs the CLI."""
+
+from modeldeck.cli import main
+
+main()
