@@ -288,6 +288,95 @@ def plugins_cmd(as_json: bool) -> None:
     console.print(table)
 
 
+@cli.group()
+def token() -> None:
+    """Personal API tokens for the server's REST API (stored hashed; shown once)."""
+
+
+@token.command(name="create")
+@click.argument("principal")
+@_guard
+def token_create(principal: str) -> None:
+    """Create a token for PRINCIPAL and print it once."""
+    from modeldeck.settings import load_settings
+    from modeldeck.store import Store
+    from modeldeck.tokens import create_token
+
+    settings = load_settings()
+    if settings.principals and principal not in {p.name for p in settings.principals}:
+        raise UserError(
+            f"{principal!r} is not a configured principal.",
+            hint="Add it to [[principals]] in modeldeck.toml first.",
+        )
+    token_id, secret = create_token(Store(settings.effective_database_url), principal)
+    click.echo(f"Token {token_id} for {principal} (shown once, keep it secret):")
+    click.echo(secret)
+
+
+@token.command(name="list")
+@_guard
+def token_list() -> None:
+    """List tokens (ids, owners, dates; never the tokens)."""
+    from modeldeck.settings import load_settings
+    from modeldeck.store import Store
+    from modeldeck.tokens import list_tokens
+
+    rows = list_tokens(Store(load_settings().effective_database_url))
+    table = Table()
+    for col in ("id", "principal", "created_at", "revoked_at"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(row[c] or "") for c in ("id", "principal", "created_at", "revoked_at")))
+    console.print(table)
+
+
+@token.command(name="revoke")
+@click.argument("token_id")
+@_guard
+def token_revoke(token_id: str) -> None:
+    """Revoke a token by its id."""
+    from modeldeck.settings import load_settings
+    from modeldeck.store import Store
+    from modeldeck.tokens import revoke_token
+
+    revoke_token(Store(load_settings().effective_database_url), token_id)
+    click.echo(f"Token {token_id} revoked.")
+
+
+@cli.command()
+@click.option("--jsonl", is_flag=True, help="Export as JSON lines (one record per line).")
+@click.option("--limit", type=int, default=50, show_default=True, help="Newest N (0 = all).")
+@click.option("--subject", default=None, help="Only records about this request/deployment.")
+@_guard
+def audit(jsonl: bool, limit: int, subject: str | None) -> None:
+    """Show or export the append-only audit log."""
+    from modeldeck.audit import read_audit
+    from modeldeck.settings import load_settings
+    from modeldeck.store import Store
+
+    records = read_audit(
+        Store(load_settings().effective_database_url), limit=limit, subject=subject
+    )
+    if jsonl:
+        for record in records:
+            click.echo(json.dumps(record, default=str))
+        return
+    table = Table(title="audit log (Beijing time)")
+    for col in ("at", "actor", "surface", "action", "subject", "estimate", "detail"):
+        table.add_column(col)
+    for r in records:
+        table.add_row(
+            r["at_beijing"],
+            r["actor"],
+            r["surface"],
+            r["action"],
+            r["subject"] or "",
+            r["cost_estimate"] or "",
+            json.dumps(r["detail"], default=str)[:60],
+        )
+    console.print(table)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -97,3 +97,18 @@ def check_model_privilege(settings: Settings, model: str) -> None:
             f"Workspace {settings.workspace.id} does not have deployment privilege for model "
             f"{model}."
         )
+
+
+def actor_for_principal(settings: Settings, name: str, surface: Surface) -> Actor:
+    """The actor for a principal name (from an API token); open mode grants every role."""
+    if not settings.principals:
+        return Actor(principal=name, surface=surface, roles=list(ALL_ROLES), external_id=name)
+    for principal in settings.principals:
+        if principal.name == name:
+            return Actor(
+                principal=name, surface=surface, roles=list(principal.roles), external_id=name
+            )
+    raise NotLinked(
+        f"The token belongs to {name!r}, who is no longer a configured principal.",
+        hint="Add them back to [[principals]] in modeldeck.toml or revoke the token.",
+    )

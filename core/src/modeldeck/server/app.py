@@ -9,11 +9,11 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from modeldeck import plugins
+from modeldeck import identity, plugins, tokens
 from modeldeck.deck import Deck
 from modeldeck.domain import (
     Actor,
@@ -26,7 +26,7 @@ from modeldeck.domain import (
     ScaleSpec,
     Surface,
 )
-from modeldeck.errors import ConfigError, ModeldeckError
+from modeldeck.errors import ConfigError, ModeldeckError, PermissionDenied
 from modeldeck.registry import Registry
 from modeldeck.server.errors import status_for, to_body
 from modeldeck.settings import Settings
@@ -94,6 +94,29 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     app.state.deck = deck
     app.state.settings = settings
 
+    def authenticate(request: Request) -> Actor | None:
+        """Bearer token -> actor. Required once principals are configured (team mode)."""
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            principal = tokens.principal_for(deck.store, header[7:].strip())
+            return identity.actor_for_principal(settings, principal, "api")
+        if settings.principals:
+            raise PermissionDenied(
+                "This modeldeck server needs an API token.",
+                hint="Create one with `modeldeck token create <you>` and pass it as "
+                "`Authorization: Bearer <token>` (RemoteDeck(url, token=...)).",
+            )
+        return None
+
+    def as_actor(auth: Actor | None, claimed: Actor) -> Actor:
+        """The token decides who acts; the body only says from which surface."""
+        if auth is None:
+            return claimed
+        surface = claimed.surface if claimed.surface in ("jupyter", "cli", "api") else "api"
+        return auth.model_copy(update={"surface": surface})
+
+    auth_dep = Depends(authenticate)
+
     @app.exception_handler(ModeldeckError)
     async def _modeldeck_error(_: Request, exc: ModeldeckError) -> JSONResponse:
         counters[f"errors_{type(exc).__name__}"] += 1
@@ -117,65 +140,71 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return "\n".join(lines) + "\n"
 
     @app.get("/api/models", tags=["catalog"])
-    def models() -> list[dict[str, Any]]:
+    def models(auth: Actor | None = auth_dep) -> list[dict[str, Any]]:
         return deck.models()
 
     @app.post("/api/estimate", tags=["catalog"])
-    def estimate(spec: DeploySpec) -> Estimate:
+    def estimate(spec: DeploySpec, auth: Actor | None = auth_dep) -> Estimate:
         return deck.estimate(spec)
 
     @app.get("/api/deployments", tags=["deployments"])
-    def deployments(include_deleted: bool = False) -> list[DeploymentRecord]:
+    def deployments(
+        include_deleted: bool = False, auth: Actor | None = auth_dep
+    ) -> list[DeploymentRecord]:
         return deck.list_deployments(include_deleted)
 
     @app.post("/api/deployments/refresh", tags=["deployments"])
-    def refresh() -> list[DeploymentRecord]:
+    def refresh(auth: Actor | None = auth_dep) -> list[DeploymentRecord]:
         return deck.refresh()
 
     @app.get("/api/deployments/{ref}", tags=["deployments"])
-    def deployment(ref: str) -> DeploymentRecord:
+    def deployment(ref: str, auth: Actor | None = auth_dep) -> DeploymentRecord:
         return deck.get_deployment(ref)
 
     @app.post("/api/requests/deploy", tags=["requests"])
-    def request_deploy(body: DeployBody) -> RequestRecord:
-        return deck.request_deploy(body.spec, body.actor, body.reason)
+    def request_deploy(body: DeployBody, auth: Actor | None = auth_dep) -> RequestRecord:
+        return deck.request_deploy(body.spec, as_actor(auth, body.actor), body.reason)
 
     @app.post("/api/requests/scale", tags=["requests"])
-    def request_scale(body: ScaleBody) -> RequestRecord:
-        return deck.request_scale(body.spec, body.actor, body.reason)
+    def request_scale(body: ScaleBody, auth: Actor | None = auth_dep) -> RequestRecord:
+        return deck.request_scale(body.spec, as_actor(auth, body.actor), body.reason)
 
     @app.post("/api/requests/unpublish", tags=["requests"])
-    def request_unpublish(body: UnpublishBody) -> RequestRecord:
-        return deck.request_unpublish(body.deployment, body.actor, body.reason)
+    def request_unpublish(body: UnpublishBody, auth: Actor | None = auth_dep) -> RequestRecord:
+        return deck.request_unpublish(body.deployment, as_actor(auth, body.actor), body.reason)
 
     @app.get("/api/requests", tags=["requests"])
-    def requests(status: str | None = None) -> list[RequestRecord]:
+    def requests(status: str | None = None, auth: Actor | None = auth_dep) -> list[RequestRecord]:
         return deck.list_requests(status)
 
     @app.get("/api/requests/{request_id}", tags=["requests"])
-    def get_request(request_id: str) -> RequestRecord:
+    def get_request(request_id: str, auth: Actor | None = auth_dep) -> RequestRecord:
         return deck.get_request(request_id)
 
     @app.post("/api/requests/{request_id}/approve", tags=["requests"])
-    def approve(request_id: str, body: DecideBody) -> DecisionOutcome:
-        return deck.approve(request_id, body.actor)
+    def approve(
+        request_id: str, body: DecideBody, auth: Actor | None = auth_dep
+    ) -> DecisionOutcome:
+        return deck.approve(request_id, as_actor(auth, body.actor))
 
     @app.post("/api/requests/{request_id}/reject", tags=["requests"])
-    def reject(request_id: str, body: DecideBody) -> DecisionOutcome:
-        return deck.reject(request_id, body.actor, body.reason)
+    def reject(request_id: str, body: DecideBody, auth: Actor | None = auth_dep) -> DecisionOutcome:
+        return deck.reject(request_id, as_actor(auth, body.actor), body.reason)
 
     @app.put("/api/requests/{request_id}/refs", tags=["requests"])
-    def set_ref(request_id: str, body: RefBody) -> dict[str, str]:
+    def set_ref(request_id: str, body: RefBody, auth: Actor | None = auth_dep) -> dict[str, str]:
         deck.set_request_ref(request_id, body.key, body.value)
         return {"status": "ok"}
 
     @app.post("/api/actors/resolve", tags=["identity"])
-    def resolve(body: ResolveBody) -> Actor:
+    def resolve(body: ResolveBody, auth: Actor | None = auth_dep) -> Actor:
+        if auth is not None:
+            return as_actor(auth, Actor(principal=auth.principal, surface=body.surface))
         return deck.resolve_actor(body.surface, body.external_id)
 
     @app.post("/api/run", tags=["commands"])
-    def run(body: RunBody) -> CommandResult:
-        return deck.run(body.text, body.actor)
+    def run(body: RunBody, auth: Actor | None = auth_dep) -> CommandResult:
+        return deck.run(body.text, as_actor(auth, body.actor))
 
     _mount_plugin_routes(app, deck, settings)
     return app
