@@ -1,1 +1,118 @@
-"""The Slack plugin's hook implementations (entry point `modeldeck.slack`)."""
+"""The Slack plugin's hook implementations (entry point `modeldeck.slack`).
+
+HTTP mode mounts the Bolt app at `/slack` (Slack's Request URL: `<server>/slack/events`);
+Socket Mode runs when `SLACK_APP_TOKEN` is set. Without a bot token and a signing secret (or app
+token) the plugin logs once that Slack is off and does nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from modeldeck.domain import DeploymentRecord, RequestRecord
+from modeldeck.hookspecs import hookimpl
+from modeldeck.settings import Settings
+
+from modeldeck_slack.bot import SlackBot
+from modeldeck_slack.cards import notifier_for, off_the_loop
+from modeldeck_slack.endpoint import MOUNT_PATH, slack_asgi_app
+from modeldeck_slack.socket_mode import socket_mode_runner
+
+log = logging.getLogger("modeldeck_slack")
+
+_state_lock = threading.Lock()
+_off_logged = False
+_bots: weakref.WeakKeyDictionary[Any, SlackBot] = weakref.WeakKeyDictionary()
+
+
+def off_reason(settings: Settings) -> str | None:
+    """Why the Slack bot is off, or None when it is on."""
+    slack = settings.slack
+    if slack.enabled:
+        return None
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", slack.bot_token),
+            ("SLACK_SIGNING_SECRET", slack.signing_secret),
+        )
+        if value is None
+    ]
+    return (
+        "Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), or "
+        f"SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), to turn on /deck and approval "
+        f"cards (missing: {', '.join(missing)})."
+    )
+
+
+def _log_off_once(settings: Settings) -> bool:
+    """Log the off line the first time only; True when Slack is off."""
+    global _off_logged
+    reason = off_reason(settings)
+    if reason is None:
+        return False
+    with _state_lock:
+        if not _off_logged:
+            _off_logged = True
+            log.info(reason)
+    return True
+
+
+def bot_for(deck: Any, settings: Settings) -> SlackBot:
+    """One bot per deck, shared by the HTTP endpoint and Socket Mode."""
+    with _state_lock:
+        bot = _bots.get(deck)
+        if bot is None or bot.settings is not settings:
+            bot = SlackBot(deck, settings)
+            _bots[deck] = bot
+        return bot
+
+
+@hookimpl
+def register_routes(register: Callable[..., None], deck: Any, settings: Settings) -> None:
+    """Mount `POST /slack/events` when Slack is configured for HTTP mode."""
+    if _log_off_once(settings):
+        return
+    if settings.slack.signing_secret is None:
+        log.info("Slack HTTP endpoint off (no SLACK_SIGNING_SECRET); Socket Mode only.")
+        return
+    bot = bot_for(deck, settings)
+    register(MOUNT_PATH, slack_asgi_app(bot.app), name="modeldeck-slack")
+
+
+@hookimpl
+def startup(deck: Any, settings: Settings) -> list[Any] | None:
+    """Socket Mode runner when `SLACK_APP_TOKEN` is set."""
+    if _log_off_once(settings) or settings.slack.app_token is None:
+        return None
+    return [socket_mode_runner(bot_for(deck, settings), settings)]
+
+
+@hookimpl
+def request_created(request: RequestRecord, deck: Any) -> None:
+    """Post the approval card (command's channel, else `slack.channel`) and store where."""
+    notifier = notifier_for(deck)
+    if notifier is not None:
+        off_the_loop(lambda: notifier.post_card(request, deck))
+
+
+@hookimpl
+def request_decided(request: RequestRecord, deck: Any) -> None:
+    """Update the card in place, whoever decided and wherever (CLI, notebook, REST, Slack)."""
+    notifier = notifier_for(deck)
+    if notifier is not None:
+        off_the_loop(lambda: notifier.update_card(request, deck))
+
+
+@hookimpl
+def deployment_status_changed(
+    deployment: DeploymentRecord, old_status: str | None, new_status: str, deck: Any
+) -> None:
+    """Progress in the card's thread."""
+    notifier = notifier_for(deck)
+    if notifier is not None:
+        off_the_loop(lambda: notifier.post_progress(deployment, old_status, new_status, deck))

@@ -1,0 +1,288 @@
+"""Block Kit messages the bot sends, built only from `slack_sdk.models.blocks` classes.
+
+Slack rejects a whole message for one over-long text, so everything user-supplied is escaped
+(no `<!channel>` injection) and clipped to Slack's limits here, in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from modeldeck.domain import CommandResult, DeploymentRecord, RequestRecord, RequestStatus
+from modeldeck.money import format_amount
+from modeldeck.timeutil import to_beijing
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+APPROVE_ACTION = "modeldeck_approve"
+REJECT_ACTION = "modeldeck_reject"
+ACTIONS_BLOCK_ID = "modeldeck_request_actions"
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+HEADER_LIMIT = 150
+MAX_MESSAGE_BLOCKS = 50
+
+STATUS_LABELS: dict[str, str] = {
+    RequestStatus.PENDING: ":hourglass_flowing_sand: Waiting for approval",
+    RequestStatus.APPROVED: ":white_check_mark: Approved",
+    RequestStatus.EXECUTING: ":rocket: Approved, executing",
+    RequestStatus.EXECUTED: ":white_check_mark: Approved and done",
+    RequestStatus.REJECTED: ":x: Rejected",
+    RequestStatus.FAILED: ":warning: Failed",
+    RequestStatus.EXPIRED: ":hourglass: Expired",
+}
+
+
+@dataclass(frozen=True)
+class Card:
+    """A message: fallback text (notifications, screen readers) plus blocks."""
+
+    text: str
+    blocks: list[Block]
+
+    def block_dicts(self) -> list[dict[str, Any]]:
+        """Serialise (and so validate: slack_sdk raises on invalid blocks)."""
+        return [block.to_dict() for block in self.blocks]
+
+
+def escape(text: str) -> str:
+    """Escape Slack's control characters so user text cannot mention or link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut `text` to `limit` characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def when(value: datetime | None) -> str:
+    """A time as people here read it: Beijing wall clock."""
+    if value is None:
+        return "—"
+    return to_beijing(value).strftime("%Y-%m-%d %H:%M") + " Beijing"
+
+
+def who(principal: str, people: Mapping[str, str] | None = None) -> str:
+    """A principal as a Slack mention when their Slack user is known, else their name."""
+    user = (people or {}).get(principal)
+    if user:
+        return f"<@{user}> ({escape(principal)})"
+    if principal.startswith("slack:") and principal[6:].isalnum():
+        return f"<@{principal[6:]}>"
+    return escape(principal)
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    return "—" if amount is None else format_amount(Decimal(amount), currency)
+
+
+def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> MarkdownTextObject:
+    return MarkdownTextObject(text=clip(text, limit))
+
+
+def _cost_fields(request: RequestRecord) -> list[MarkdownTextObject]:
+    est = request.estimate
+    if est is None:
+        return [_mrkdwn("*Cost*\nnot priced (no cost change)", FIELD_LIMIT)]
+    fields = [
+        _mrkdwn(f"*Cost*\n{money(est.total, est.currency)} {escape(est.period)}", FIELD_LIMIT)
+    ]
+    if est.per_hour is not None:
+        fields.append(_mrkdwn(f"*Per hour*\n{money(est.per_hour, est.currency)}", FIELD_LIMIT))
+    if est.per_day is not None:
+        fields.append(_mrkdwn(f"*Per day*\n{money(est.per_day, est.currency)}", FIELD_LIMIT))
+    if est.per_30_days is not None:
+        fields.append(
+            _mrkdwn(f"*Per 30 days*\n{money(est.per_30_days, est.currency)}", FIELD_LIMIT)
+        )
+    return fields
+
+
+def _decisions_text(request: RequestRecord, people: Mapping[str, str] | None) -> str:
+    lines = []
+    for d in request.decisions:
+        verb = "approved" if d.verdict == "approve" else "rejected"
+        reason = f": {escape(d.reason)}" if d.reason else ""
+        lines.append(f"• {who(d.principal, people)} {verb} via {d.surface}, {when(d.at)}{reason}")
+    return "\n".join(lines)
+
+
+def _outcome_text(request: RequestRecord, people: Mapping[str, str] | None) -> str:
+    label = STATUS_LABELS.get(request.status, escape(str(request.status)))
+    parts = [f"*{label}*"]
+    decided = _decisions_text(request, people)
+    if decided:
+        parts.append(decided)
+    if request.deployment_id and request.status == RequestStatus.EXECUTED:
+        parts.append(f"Deployment `{escape(request.deployment_id)}`")
+    if request.error:
+        parts.append(f"Error: {escape(request.error)}")
+    return "\n".join(parts)
+
+
+def request_card(request: RequestRecord, people: Mapping[str, str] | None = None) -> Card:
+    """The approval card: what, cost, who asked and why, policy, and buttons while pending."""
+    summary = escape(request.summary)
+    status = str(request.status)
+    approvals = sum(1 for d in request.decisions if d.verdict == "approve")
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=PlainTextObject(
+                text=clip(f"{request.kind.capitalize()} request · {status}", HEADER_LIMIT),
+                emoji=True,
+            ),
+            block_id="modeldeck_header",
+        ),
+    ]
+    intro = f"*{summary}*\nRequested by {who(request.requester, people)} via {request.surface}"
+    if request.reason:
+        intro += f"\n>{escape(request.reason)}"
+    blocks.append(SectionBlock(text=_mrkdwn(intro), block_id="modeldeck_summary"))
+    policy = request.policy
+    fields = _cost_fields(request)
+    fields.append(_mrkdwn(f"*Policy*\n{escape(policy.rule)}", FIELD_LIMIT))
+    fields.append(_mrkdwn(f"*Approvals*\n{approvals} of {policy.approvers_required}", FIELD_LIMIT))
+    blocks.append(SectionBlock(fields=fields[:10], block_id="modeldeck_cost"))
+    if request.estimate is not None and request.estimate.lines:
+        lines = [
+            f"• {escape(line.description)}: {money(line.amount, request.estimate.currency)}"
+            for line in request.estimate.lines[:8]
+        ]
+        if len(request.estimate.lines) > 8:
+            lines.append(f"… and {len(request.estimate.lines) - 8} more line(s)")
+        blocks.append(SectionBlock(text=_mrkdwn("\n".join(lines)), block_id="modeldeck_lines"))
+    context = f"Request `{escape(request.id)}` · created {when(request.created_at)}"
+    if request.expires_at is not None and request.status == RequestStatus.PENDING:
+        context += f" · expires {when(request.expires_at)}"
+    blocks.append(ContextBlock(elements=[_mrkdwn(context)], block_id="modeldeck_context"))
+    if request.status == RequestStatus.PENDING:
+        blocks.append(_buttons(request))
+        decided = _decisions_text(request, people)
+        if decided:
+            blocks.append(SectionBlock(text=_mrkdwn(decided), block_id="modeldeck_votes"))
+    else:
+        blocks.append(
+            SectionBlock(text=_mrkdwn(_outcome_text(request, people)), block_id="modeldeck_outcome")
+        )
+    cost = ""
+    if request.estimate is not None:
+        est = request.estimate
+        cost = f", {money(est.total, est.currency)} {est.period}"
+    text = clip(f"{request.kind} request {request.id} ({status}): {request.summary}{cost}", 3000)
+    return Card(text=text, blocks=blocks)
+
+
+def _buttons(request: RequestRecord) -> ActionsBlock:
+    cost = ""
+    if request.estimate is not None:
+        est = request.estimate
+        cost = f" It costs {money(est.total, est.currency)} {escape(est.period)}."
+    approve_text = clip(f"{escape(request.summary)}.{cost} Approve it?", 300)
+    reject_text = clip(f"Reject {escape(request.summary)}? The requester will be told.", 300)
+    return ActionsBlock(
+        block_id=ACTIONS_BLOCK_ID,
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="Approve"),
+                action_id=APPROVE_ACTION,
+                value=request.id,
+                style="primary",
+                confirm=ConfirmObject(
+                    title=PlainTextObject(text="Approve this request?"),
+                    text=MarkdownTextObject(text=approve_text),
+                    confirm=PlainTextObject(text="Approve"),
+                    deny=PlainTextObject(text="Cancel"),
+                    style="primary",
+                ),
+            ),
+            ButtonElement(
+                text=PlainTextObject(text="Reject"),
+                action_id=REJECT_ACTION,
+                value=request.id,
+                style="danger",
+                confirm=ConfirmObject(
+                    title=PlainTextObject(text="Reject this request?"),
+                    text=MarkdownTextObject(text=reject_text),
+                    confirm=PlainTextObject(text="Reject"),
+                    deny=PlainTextObject(text="Cancel"),
+                    style="danger",
+                ),
+            ),
+        ],
+    )
+
+
+def text_card(text: str, *, title: str | None = None) -> Card:
+    """Plain command output as preformatted sections (split to fit Slack's limits)."""
+    blocks: list[Block] = []
+    if title:
+        blocks.append(SectionBlock(text=_mrkdwn(f"*{escape(title)}*")))
+    chunks = _chunks(escape(text), SECTION_LIMIT - 8)
+    room = MAX_MESSAGE_BLOCKS - len(blocks)
+    for chunk in chunks[:room]:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```")))
+    if len(chunks) > room:
+        blocks[-1] = SectionBlock(text=_mrkdwn("… output cut: too long for one Slack message."))
+    return Card(text=clip(text, 3000) or (title or ""), blocks=blocks)
+
+
+def result_card(result: CommandResult) -> Card:
+    """What a /deck command produced."""
+    title = None if result.ok else ":warning: That did not work"
+    return text_card(result.text or "(no output)", title=title)
+
+
+def error_card(message: str) -> Card:
+    """A user error: what was wrong and what is allowed, never a traceback."""
+    text = f":warning: {escape(message)}"
+    return Card(text=clip(message, 3000), blocks=[SectionBlock(text=_mrkdwn(text))])
+
+
+def note_card(message: str) -> Card:
+    """A one-line note (mrkdwn already escaped by the caller)."""
+    return Card(text=clip(message, 3000), blocks=[SectionBlock(text=_mrkdwn(message))])
+
+
+def progress_text(deployment: DeploymentRecord, old_status: str | None, new_status: str) -> str:
+    """One thread line for a deployment status change."""
+    name = escape(deployment.name or deployment.deployed_model or deployment.id)
+    was = f" (was {escape(old_status)})" if old_status else ""
+    return f"`{name}` is now *{escape(new_status)}*{was}"
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """Split on line boundaries into pieces of at most `size` characters."""
+    out: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > size:
+            if current:
+                out.append(current)
+                current = ""
+            out.append(line[:size])
+            line = line[size:]
+        if len(current) + len(line) > size:
+            out.append(current)
+            current = ""
+        current += line
+    if current or not out:
+        out.append(current)
+    return [c.rstrip("\n") or " " for c in out]
+
+
+def people_map(principals: Sequence[Any]) -> dict[str, str]:
+    """principal name -> Slack user id, from `[[principals]]` in the settings."""
+    return {p.name: p.slack_user for p in principals if getattr(p, "slack_user", None)}

@@ -1,0 +1,330 @@
+"""The Bolt `AsyncApp`: the /deck slash command, the approval buttons and App Home.
+
+`process_before_response=False`: Bolt answers Slack as soon as a listener calls `ack()` and lets
+the listener continue as a task, so a slow deck call never holds the HTTP answer past Slack's
+3 seconds. Every deck call runs in a worker thread (`asyncio.to_thread`), never on the loop.
+Quick commands are answered in the ack itself; one that takes longer than `ACK_BUDGET_SECONDS`
+is acknowledged with "Working on it" and answered through `response_url`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from modeldeck.domain import Actor, RequestRecord, RequestStatus
+from modeldeck.errors import ModeldeckRuntimeError, NotLinked, UserError
+from modeldeck.settings import Settings
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.blocks import DividerBlock, HeaderBlock, PlainTextObject, SectionBlock
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from modeldeck_slack.blocks import (
+    APPROVE_ACTION,
+    REJECT_ACTION,
+    Card,
+    clip,
+    error_card,
+    escape,
+    money,
+    note_card,
+    people_map,
+    request_card,
+    result_card,
+)
+from modeldeck_slack.cards import slack_error
+from modeldeck_slack.clients import async_client
+from modeldeck_slack.context import ORIGIN, SlackOrigin
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+ACK_BUDGET_SECONDS = 2.0
+REQUEST_VERBS = {"deploy", "scale", "limits", "unpublish"}
+OPEN_VERBS = {"", "help"}
+INTERNAL_ERROR = (
+    "Something went wrong inside modeldeck; nothing was shown here on purpose. "
+    "The operator can find the details in the server log."
+)
+
+
+class SlackBot:
+    """Listeners bound to one deck; `app` is the Bolt app to mount or run in Socket Mode."""
+
+    def __init__(
+        self, deck: Any, settings: Settings, *, client: AsyncWebClient | None = None
+    ) -> None:
+        self.deck = deck
+        self.settings = settings
+        self.people = people_map(settings.principals)
+        slack = settings.slack
+        self.app = AsyncApp(
+            token=slack.bot_token.get_secret_value() if slack.bot_token else None,
+            signing_secret=(
+                slack.signing_secret.get_secret_value() if slack.signing_secret else None
+            ),
+            client=client or async_client(slack),
+            process_before_response=False,
+            request_verification_enabled=slack.signing_secret is not None,
+            name="modeldeck",
+        )
+        self.app.command("/deck")(self.on_command)
+        self.app.action(APPROVE_ACTION)(self.on_approve)
+        self.app.action(REJECT_ACTION)(self.on_reject)
+        self.app.event("app_home_opened")(self.on_home_opened)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    async def _call(self, origin: SlackOrigin | None, fn: Callable[..., T], *args: Any) -> T:
+        """Run a deck call in a worker thread, with the Slack origin visible to the hooks."""
+        token = ORIGIN.set(origin)
+        try:
+            return await asyncio.to_thread(fn, *args)
+        finally:
+            ORIGIN.reset(token)
+
+    async def _actor(self, user: str) -> Actor:
+        actor: Actor = await self._call(None, self.deck.resolve_actor, "slack", user)
+        return actor
+
+    # -- /deck -----------------------------------------------------------------------------------
+
+    async def on_command(
+        self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Any
+    ) -> None:
+        """Answer `/deck <command>` ephemerally; a deploy also posts its card in the channel."""
+        origin = SlackOrigin(channel=command.get("channel_id"), user=str(command.get("user_id")))
+        task = asyncio.ensure_future(self.answer(str(command.get("text") or ""), origin))
+        try:
+            card = await asyncio.wait_for(asyncio.shield(task), ACK_BUDGET_SECONDS)
+        except TimeoutError:
+            await ack(text="Working on it…", response_type="ephemeral")
+            card = await task
+            await respond(
+                text=card.text,
+                blocks=_dicts(card),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        await ack(text=card.text, blocks=_dicts(card), response_type="ephemeral")
+
+    async def answer(self, text: str, origin: SlackOrigin) -> Card:
+        """Run one command for a Slack user and say what happened, never with a traceback."""
+        text = text.strip()
+        verb = text.split(maxsplit=1)[0].lower() if text else ""
+        try:
+            try:
+                actor = await self._actor(origin.user)
+            except NotLinked as exc:
+                if verb not in OPEN_VERBS:
+                    return error_card(str(exc))
+                actor = Actor(principal=f"slack:{origin.user}", surface="slack", roles=[])
+            result = await self._call(origin, self.deck.run, text or "help", actor)
+        except UserError as exc:
+            return error_card(str(exc))
+        except ModeldeckRuntimeError as exc:
+            return error_card(f"modeldeck could not do that right now: {exc}")
+        except Exception:
+            log.exception("/deck %s failed", verb or "help")
+            return error_card(INTERNAL_ERROR)
+        if result.command in REQUEST_VERBS and isinstance(result.data, dict):
+            try:
+                request = RequestRecord.model_validate(result.data)
+            except ValueError:
+                return result_card(result)
+            return self._request_answer(request, origin)
+        return result_card(result)
+
+    def _request_answer(self, request: RequestRecord, origin: SlackOrigin) -> Card:
+        where = origin.posted.get(request.id)
+        policy = escape(request.policy.rule)
+        rid = f"`{escape(request.id)}`"
+        if request.status == RequestStatus.EXECUTED:
+            dep = f" Deployment `{escape(request.deployment_id)}`." if request.deployment_id else ""
+            head = f":white_check_mark: {rid} was approved by policy ({policy}) and executed.{dep}"
+        elif request.status == RequestStatus.FAILED:
+            head = f":warning: {rid} was approved but failed: {escape(request.error or '')}"
+        elif request.status == RequestStatus.PENDING:
+            head = f":hourglass_flowing_sand: {rid} is waiting for approval ({policy})."
+        else:
+            head = f"{rid} is {escape(request.status.value)}."
+        if where is not None:
+            place = "here" if where[0] == origin.channel else f"in <#{where[0]}>"
+            tail = f" Its card is posted {place}; it updates when someone decides."
+        else:
+            why = origin.card_errors.get(request.id)
+            reason = f" ({escape(why)})" if why else ""
+            tail = (
+                f" I could not post its card{reason}: invite the bot to this channel or set "
+                f"MODELDECK_SLACK__CHANNEL. Approvers can run `/deck approve {escape(request.id)}`."
+            )
+        if request.estimate is not None:
+            est = request.estimate
+            head += f" Cost: {money(est.total, est.currency)} {escape(est.period)}."
+        return note_card(head + tail)
+
+    # -- buttons -------------------------------------------------------------------------------
+
+    async def on_approve(
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Any,
+    ) -> None:
+        await ack()
+        await self._decide(body, client, respond, approve=True)
+
+    async def on_reject(
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Any,
+    ) -> None:
+        await ack()
+        await self._decide(body, client, respond, approve=False)
+
+    async def _decide(
+        self, body: dict[str, Any], client: AsyncWebClient, respond: Any, *, approve: bool
+    ) -> None:
+        user = str((body.get("user") or {}).get("id") or "")
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        message_ts = container.get("message_ts")
+        actions = body.get("actions") or [{}]
+        request_id = str(actions[0].get("value") or "")
+        origin = SlackOrigin(channel=channel, user=user)
+
+        async def tell(text: str) -> None:
+            await self._ephemeral(client, respond, channel, user, text)
+
+        try:
+            actor = await self._actor(user)
+            request: RequestRecord = await self._call(origin, self.deck.get_request, request_id)
+            if approve and actor.principal == request.requester:
+                await tell(
+                    f"You requested `{escape(request.id)}`, so you cannot approve it. "
+                    "Another approver has to."
+                )
+                return
+            if approve:
+                outcome = await self._call(origin, self.deck.approve, request_id, actor)
+            else:
+                outcome = await self._call(origin, self.deck.reject, request_id, actor, None)
+        except UserError as exc:
+            await tell(f":warning: {escape(str(exc))}")
+            return
+        except ModeldeckRuntimeError as exc:
+            await tell(f":warning: modeldeck could not record that right now: {escape(str(exc))}")
+            return
+        except Exception:
+            log.exception("Slack decision on %s failed", request_id)
+            await tell(f":warning: {INTERNAL_ERROR}")
+            return
+        if request_id not in origin.updated and channel and message_ts:
+            await self._refresh_card(client, request_id, channel, message_ts, container)
+        await tell(escape(outcome.message))
+
+    async def _refresh_card(
+        self,
+        client: AsyncWebClient,
+        request_id: str,
+        channel: str,
+        ts: str,
+        container: dict[str, Any],
+    ) -> None:
+        if container.get("is_ephemeral"):
+            return
+        try:
+            latest: RequestRecord = await self._call(None, self.deck.get_request, request_id)
+            card = request_card(latest, self.people)
+            await client.chat_update(
+                channel=channel, ts=ts, text=card.text, blocks=card.block_dicts()
+            )
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("could not update the card of %s: %s", request_id, slack_error(exc))
+
+    async def _ephemeral(
+        self, client: AsyncWebClient, respond: Any, channel: str | None, user: str, text: str
+    ) -> None:
+        """Tell only the person who clicked (chat.postEphemeral, else their response_url)."""
+        text = clip(text, 3000)
+        if channel:
+            try:
+                await client.chat_postEphemeral(channel=channel, user=user, text=text)
+                return
+            except (SlackApiError, SlackClientError) as exc:
+                log.info("chat.postEphemeral failed (%s); using response_url", slack_error(exc))
+        try:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+        except Exception as exc:  # nothing else is left to tell the user with
+            log.warning("could not answer %s: %s", user, type(exc).__name__)
+
+    # -- App Home ------------------------------------------------------------------------------
+
+    async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """App Home: pending requests and deployments (refreshed whenever it is opened)."""
+        user = str(event.get("user") or "")
+        if event.get("tab", "home") != "home":
+            return
+        try:
+            await self._actor(user)
+            pending = await self._call(None, self.deck.list_requests, "pending")
+            deployments = await self._call(None, self.deck.list_deployments)
+            view = home_view(pending, deployments)
+        except UserError as exc:
+            view = View(
+                type="home",
+                blocks=[SectionBlock(text=clip(f":warning: {escape(str(exc))}", 3000))],
+            )
+        try:
+            await client.views_publish(user_id=user, view=view.to_dict())
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("views.publish failed: %s", slack_error(exc))
+
+
+def home_view(pending: list[RequestRecord], deployments: list[Any]) -> View:
+    """The App Home tab: what waits for approval and what runs."""
+    blocks: list[Any] = [
+        HeaderBlock(text=PlainTextObject(text="Waiting for approval")),
+    ]
+    if not pending:
+        blocks.append(SectionBlock(text="Nothing is waiting for approval."))
+    for req in pending[:20]:
+        cost = ""
+        if req.estimate is not None:
+            cost = f" · {money(req.estimate.total, req.estimate.currency)} {req.estimate.period}"
+        blocks.append(
+            SectionBlock(
+                text=clip(
+                    f"*{escape(req.summary)}*{escape(cost)}\n`{escape(req.id)}` by "
+                    f"{escape(req.requester)}",
+                    3000,
+                )
+            )
+        )
+    blocks += [DividerBlock(), HeaderBlock(text=PlainTextObject(text="Deployments"))]
+    if not deployments:
+        blocks.append(SectionBlock(text="No deployments yet."))
+    for dep in deployments[:40]:
+        name = dep.name or dep.deployed_model or dep.id
+        blocks.append(
+            SectionBlock(
+                text=clip(
+                    f"*{escape(name)}* · {escape(dep.model)} {dep.plan} {dep.billing} · "
+                    f"`{escape(dep.status)}`",
+                    3000,
+                )
+            )
+        )
+    return View(type="home", blocks=blocks[:100])
+
+
+def _dicts(card: Card) -> list[dict[str, Any]]:
+    return card.block_dicts()
