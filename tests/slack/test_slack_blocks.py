@@ -144,7 +144,9 @@ def test_result_and_error_cards() -> None:
 def test_any_text_gives_valid_blocks(
     reason: str, requester: str, error: str | None, status: RequestStatus
 ) -> None:
-    card = request_card(make_request(reason=reason, requester=requester, error=error, status=status))
+    card = request_card(
+        make_request(reason=reason, requester=requester, error=error, status=status)
+    )
     blocks = card.block_dicts()  # raises SlackObjectFormationError when invalid
     assert len(blocks) <= 50 and len(card.text) <= 3000
     assert (actions_of(blocks) != []) == (status == RequestStatus.PENDING)
