@@ -106,6 +106,19 @@ def deployment_status_changed(
 
 
 @hookspec
+def upfront_timeline(deployment: Any, order: dict[str, Any], event: str, deck: Any) -> None:
+    """Called exactly once per event in an upfront order's timeline (Beijing rules).
+
+    :param deployment: the :class:`modeldeck.domain.DeploymentRecord` the order pays for.
+    :param order: the order as a dict (id, kind, quantity, amount, currency, ordered_at,
+        expires_at, stops_at, released_at).
+    :param event: one of ``"expires_in_24h"``, ``"expires_in_2h"``, ``"stopped"``, ``"released"``.
+    :param deck: the :class:`modeldeck.deck.Deck` whose reconciler noticed it.
+    :return: nothing; exceptions are logged.
+    """
+
+
+@hookspec
 def startup(deck: Any, settings: Settings) -> list[Any] | None:
     """Called when ``modeldeck up`` or ``modeldeck server`` starts.
 

@@ -123,3 +123,56 @@ class ApiTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UsageCallRow(Base):
+    """One metered call to a deployed model (written by `modeldeck.metering`)."""
+
+    __tablename__ = "usage_calls"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    deployed_model: Mapped[str] = mapped_column(String(200), index=True)
+    model: Mapped[str | None] = mapped_column(String(120))
+    mode: Mapped[str | None] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(120))
+    status_code: Mapped[int] = mapped_column(Integer)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    reasoning_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cached_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    overflow: Mapped[bool] = mapped_column(default=False)
+    latency_ms: Mapped[float] = mapped_column(default=0.0)
+    cost: Mapped[Decimal | None] = mapped_column(DecimalText())
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class UsageMinuteRow(Base):
+    """Per-deployment, per-minute roll-up of metered calls (the console's TPM statistics)."""
+
+    __tablename__ = "usage_minutes"
+
+    deployed_model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    reasoning_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    overflow_calls: Mapped[int] = mapped_column(Integer, default=0)
+    overflow_input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    overflow_output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    overflow_cost: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal("0"))
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TimelineEventRow(Base):
+    """An upfront-order timeline event that fired (unique: each fires once, across replicas)."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (UniqueConstraint("order_id", "event", name="uq_timeline_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(40))
+    event: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
