@@ -755,17 +755,17 @@ def _options(args: _Args, allowed: Sequence[str], context: str) -> dict[str, Any
 
 
 def _bad_key(raw_key: str, key: str, allowed: Sequence[str], context: str) -> GrammarError:
-    listed = ", ".join(allowed) if allowed else "none"
+    listed = f"Allowed: {', '.join(allowed)}." if allowed else f"{context} takes no key=value."
     known = {k for info in KEYS.values() for k in (info.name, *info.aliases)}
     if key in known:
         info = KEYS.get(key) or next(i for i in KEYS.values() if key in i.aliases)
         return GrammarError(
             f"Key '{_shown(raw_key)}' does not apply to {context}: it is for {info.where}.",
-            hint=f"Allowed here: {listed}.",
+            hint=listed,
         )
     return GrammarError(
         f"Unknown key '{_shown(raw_key)}' for {context}.",
-        hint=f"Allowed: {listed}.{_did_you_mean(key, allowed)}",
+        hint=listed + _did_you_mean(key, allowed),
     )
 
 
@@ -791,7 +791,7 @@ def _one_word(args: _Args, what: str) -> str:
 # --- verb handlers ---------------------------------------------------------------------------
 
 
-def _parse_spec(args: _Args, kind: Literal["estimate", "deploy"]) -> tuple[DeploySpec, Any]:
+def _parse_spec(args: _Args, kind: Literal["estimate", "deploy"]) -> tuple[DeploySpec, str | None]:
     """The DeploySpec of estimate/compare/deploy, plus the reason (deploy only)."""
     words = (
         [args.words[0], args.words[1], *(w for w in args.words[2:] if w.lower() != "compare")]
@@ -1128,7 +1128,7 @@ def help_text(topic: str | None = None) -> str:
         lines += ["", "Options:"]
         for key in dict.fromkeys(keys):
             k = KEYS[key]
-            alias = f" (or {', '.join(a + '=' for a in k.aliases)})" if k.aliases else ""
-            lines.append(f"  {k.name}={k.value}{alias}  {k.description}; for {k.where}")
+            alias = f" (also {', '.join(a + '=' for a in k.aliases)})" if k.aliases else ""
+            lines.append(f"  {k.name}={k.value}  {k.description}{alias}; for {k.where}")
     lines += ["", "Examples:", *(f"  {example}" for example in info.examples)]
     return "\n".join(lines)
