@@ -175,3 +175,45 @@ def test_smart_and_straight_double_quotes_mean_the_same(reason: str) -> None:
     straight = parse(f'reject r1 reason="{reason}"')
     smart = parse(f"reject r1 reason=“{reason}”")
     assert straight.model_dump(exclude={"raw"}) == smart.model_dump(exclude={"raw"})
+
+
+@st.composite
+def mu_commands(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
+    """A valid mu estimate with units, limits and one duration key, options in any order."""
+    units = draw(st.integers(1, 999))
+    rpm = draw(st.integers(1, 10**6))
+    tpm = draw(st.integers(1, 10**8))
+    seconds = draw(st.integers(1, 10**7))
+    duration = "".join(
+        f"{n}{u}"
+        for n, u in zip(
+            (seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60, seconds % 60),
+            "dhms",
+            strict=True,
+        )
+        if n
+    )
+    options = [
+        f"units={draw(st.sampled_from(_styles(units)))}",
+        f"{draw(st.sampled_from(['rpm', 'rpm_limit', 'RPM']))}="
+        f"{draw(st.sampled_from(_styles(rpm)))}",
+        f"{draw(st.sampled_from(['tpm', 'tpm_limit']))}={draw(st.sampled_from(_styles(tpm)))}",
+        f"duration={duration}",
+        f"billing={draw(st.sampled_from(['hourly', 'HOURLY', 'Hourly']))}",
+    ]
+    text = " ".join(["estimate", "qwen3-32b", "mu", *draw(st.permutations(options))])
+    expected: dict[str, object] = {
+        "plan": "mu", "units": units, "rpm_limit": rpm, "tpm_limit": tpm,
+        "duration_seconds": seconds, "billing": "hourly", "input_tpm": None,
+    }  # fmt: skip
+    return text, expected
+
+
+@FAST
+@given(mu_commands())
+def test_generated_mu_commands_round_trip(case: tuple[str, dict[str, object]]) -> None:
+    text, expected = case
+    command = parse(text)
+    assert isinstance(command, EstimateCommand)
+    for name, value in expected.items():
+        assert getattr(command.spec, name) == value, name
