@@ -1,4 +1,4 @@
-"""modeldeck: dedicated Model Studio deployments, estimated, approved, deployed and billed to the cent."""
+"""modeldeck: dedicated Model Studio deployments, estimated, approved, deployed, billed right."""
 
 from importlib.metadata import PackageNotFoundError, version
 

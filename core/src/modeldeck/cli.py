@@ -288,6 +288,45 @@ def plugins_cmd(as_json: bool) -> None:
     console.print(table)
 
 
+@cli.command()
+@click.option("--watch", is_flag=True, help="Keep reconciling every --interval seconds.")
+@click.option("--interval", type=float, default=5.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@_guard
+def reconcile(watch: bool, interval: float, as_json: bool) -> None:
+    """Sync the store with Model Studio: statuses, imports, drift, stuck executions, timelines."""
+    from dataclasses import asdict
+
+    from modeldeck.deck import Deck
+    from modeldeck.reconciler import Reconciler
+    from modeldeck.settings import load_settings
+
+    deck = Deck(load_settings())
+    try:
+        reconciler = Reconciler(deck)
+        if watch:
+            click.echo(f"Reconciling every {interval:g} s; Ctrl+C to stop.")
+            reconciler.watch(interval)
+            return
+        report = reconciler.run_once()
+    finally:
+        deck.close()
+    if as_json:
+        click.echo(json.dumps(asdict(report), default=str, indent=2))
+        return
+    if not report.provider_reachable:
+        raise ModeldeckError("Model Studio could not be reached; nothing was synced.")
+    click.echo(
+        f"{len(report.status_changes)} status change(s), {len(report.imported)} imported, "
+        f"{len(report.drift)} drift(s), {len(report.recovered)} recovered, "
+        f"{len(report.timeline)} timeline event(s)."
+    )
+    for dep_id, old, new in report.status_changes:
+        click.echo(f"  {dep_id}: {old or '(new)'} -> {new}")
+    for dep_id in report.imported:
+        click.echo(f"  imported {dep_id} (created outside modeldeck)")
+
+
 @cli.group()
 def token() -> None:
     """Personal API tokens for the server's REST API (stored hashed; shown once)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -30,15 +30,15 @@ from modeldeck.domain import (
     ScaleSpec,
     Surface,
 )
-from modeldeck.errors import ConflictError, ModeldeckError, ModeldeckRuntimeError, UserError
+from modeldeck.errors import ConflictError, ModeldeckError, UserError
 from modeldeck.settings import Settings, load_settings
 from modeldeck.store import Store, repo
-from modeldeck.store.models import DeploymentRow, RequestRow
+from modeldeck.store.models import DeploymentRow, OrderRow, RequestRow
 from modeldeck.timeutil import utcnow
 
 if TYPE_CHECKING:
     from modeldeck.catalog import Catalog
-    from modeldeck.provider import ModelStudioClient
+    from modeldeck.provider.base import Provider
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Deck:
         settings: Settings,
         *,
         store: Store | None = None,
-        provider: ModelStudioClient | None = None,
+        provider: Provider | None = None,
     ) -> None:
         self.settings = settings
         self.store = store or Store(settings.effective_database_url)
@@ -78,11 +78,11 @@ class Deck:
         return load_catalog(self.settings)
 
     @property
-    def provider(self) -> ModelStudioClient:
+    def provider(self) -> Provider:
         if self._provider is None:
-            from modeldeck.provider import make_client
+            from modeldeck.provider.factory import get_provider
 
-            self._provider = make_client(self.settings)
+            self._provider = get_provider(self.settings)
         return self._provider
 
     def close(self) -> None:
@@ -428,6 +428,8 @@ class Deck:
                     existing.request_id = record.id
                     existing.imported = False
                     dep_id = existing.id
+            if spec.billing in ("upfront", "monthly") and record.estimate is not None:
+                self._record_order(dep_id, spec, record.estimate, now)
             self._fire(
                 "deployment_status_changed",
                 deployment=self.get_deployment(dep_id),
@@ -463,6 +465,33 @@ class Deck:
             info = self.provider.delete_deployment(code)
             self._update_deployment(dep.id, info)
         return {}
+
+    def _record_order(
+        self, dep_id: str, spec: DeploySpec, estimate: Estimate, now: datetime
+    ) -> None:
+        """Store the upfront order an executed deploy paid for, with its Beijing timeline."""
+        from modeldeck.billing import order_timeline
+
+        upfront = spec.billing == "upfront"
+        quantity = (spec.days or 1) if upfront else (spec.months or 1)
+        # decision: a month of an MU package runs 30 days on the same Beijing calendar
+        timeline = order_timeline(now, quantity if upfront else 30 * quantity)
+        with self.store.session() as session:
+            session.add(
+                OrderRow(
+                    id=repo.new_id("ord"),
+                    deployment_id=dep_id,
+                    kind="ptu_daily" if upfront else "mu_monthly",
+                    quantity=quantity,
+                    amount=Decimal(estimate.total),
+                    currency=estimate.currency,
+                    status="active",
+                    ordered_at=now,
+                    expires_at=timeline.expires_at,
+                    stops_at=timeline.stops_at,
+                    released_at=timeline.released_at,
+                )
+            )
 
     def _update_deployment(self, dep_id: str, info: Any, **capacity: int | None) -> None:
         with self.store.session() as session:
@@ -541,77 +570,10 @@ class Deck:
 
     # --- sync with the provider
     def refresh(self) -> list[DeploymentRecord]:
-        """Sync statuses from the provider, import unknown deployments, fire hooks on change."""
-        from modeldeck.provider.errors import ProviderNotFound
+        """One reconciliation pass (statuses, imports, drift, recovery, timelines)."""
+        from modeldeck.reconciler import Reconciler
 
-        changes: list[tuple[str, str | None, str]] = []
-        try:
-            remote = {d.deployed_model: d for d in self.provider.iter_deployments()}
-        except ModeldeckRuntimeError:
-            log.warning("refresh: provider unreachable; showing stored state")
-            return self.list_deployments()
-        now = utcnow()
-        with self.store.session() as session:
-            rows = repo.list_deployments(session)
-            known = {r.deployed_model for r in rows}
-            for row in rows:
-                info = remote.get(row.deployed_model)
-                if info is None and row.deployed_model:
-                    try:
-                        info = self.provider.get_deployment(row.deployed_model)
-                    except ProviderNotFound:
-                        if row.status != "DELETED":
-                            changes.append((row.id, row.status, "DELETED"))
-                            row.status = "DELETED"
-                        row.deleted_at = row.deleted_at or now
-                        row.updated_at = now
-                        continue
-                if info is not None and str(info.status) != row.status:
-                    changes.append((row.id, row.status, str(info.status)))
-                    row.status = str(info.status)
-                    row.provider_data = info.model_dump(mode="json")
-                    row.updated_at = now
-            for code, info in remote.items():
-                if code in known:
-                    continue
-                dep_id = repo.new_id("dep")
-                data = info.model_dump(mode="json")
-                ptu = data.get("ptu_capacity") or {}
-                session.add(
-                    DeploymentRow(
-                        id=dep_id,
-                        deployed_model=code,
-                        name=data.get("name"),
-                        model=str(data.get("model_name") or data.get("base_model") or code),
-                        plan="ptu" if info.plan == "ptu" else "mu",
-                        mode="thinking" if data.get("enable_thinking") else "instruct",
-                        billing="upfront" if data.get("charge_type") == "pre_paid" else "hourly",
-                        status=str(info.status),
-                        units=data.get("capacity") if info.plan != "ptu" else None,
-                        input_tpm=ptu.get("input_tpm"),
-                        output_tpm=ptu.get("output_tpm"),
-                        imported=True,
-                        provider_data=data,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                repo.audit(
-                    session,
-                    actor="reconciler",
-                    surface="system",
-                    action="import",
-                    subject=dep_id,
-                    deployed_model=code,
-                )
-                changes.append((dep_id, None, str(info.status)))
-        for dep_id, old, new in changes:
-            self._fire(
-                "deployment_status_changed",
-                deployment=self.get_deployment(dep_id),
-                old_status=old,
-                new_status=new,
-            )
+        Reconciler(self).run_once()
         return self.list_deployments()
 
     # --- the grammar
