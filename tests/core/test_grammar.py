@@ -463,3 +463,28 @@ def test_keys_table_is_consistent() -> None:
     for name, info in KEYS.items():
         assert info.name == name
         assert name not in info.aliases
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("cost period=2026-03-01..2026-03-08", "2026-03-01..2026-03-08"),
+        ("cost all period=2026-03-01t10:00..2026-03-01T18:00", "2026-03-01T10:00..2026-03-01T18:00"),
+    ],
+)
+def test_cost_period_ranges(text: str, period: str) -> None:
+    cmd = parse(text)
+    assert cmd.verb == "cost" and cmd.period == period  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("cost period=2026-03-08..2026-03-01", "start must be before the end"),
+        ("cost period=march..april", "write <from>..<to>"),
+        ("cost period=2026-03-01..2026-03-02T00:00+08:00", "with an offset, or neither"),
+    ],
+)
+def test_cost_period_range_errors(text: str, needle: str) -> None:
+    with pytest.raises(GrammarError, match=needle):
+        parse(text)

@@ -331,7 +331,8 @@ KEYS: dict[str, KeyInfo] = {
         KeyInfo("name", "<text>", "display name of the deployment", "estimate and deploy"),
         KeyInfo("reason", "\"<text>\"", "why, shown to approvers",
                 "deploy, scale, limits, unpublish and reject"),
-        KeyInfo("period", "today|week|month|last-month|year|all|YYYY-MM|YYYY-MM-DD|<duration>",
+        KeyInfo("period",
+                "today|week|month|last-month|year|all|YYYY-MM|YYYY-MM-DD|<duration>|<from>..<to>",
                 "which spend to show (default month; a duration means the last 7d, 24h…)", "cost"),
     )
 }  # fmt: skip
@@ -617,8 +618,29 @@ def _suffix(text: str, key: str) -> str:
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
+def _period_range(text: str, key: str) -> str:
+    """`<from>..<to>`: two dates (YYYY-MM-DD) or ISO times, the start before the end."""
+    start, _, end = text.strip().partition("..")
+    parsed = []
+    for side in (start, end):
+        try:
+            parsed.append(datetime.fromisoformat(side.strip().upper()))
+        except ValueError:
+            raise GrammarError(
+                f"{key}={_shown(text)} is not a period range: write <from>..<to> with dates "
+                "(2026-03-01..2026-03-08) or ISO times (2026-03-01T10:00..2026-03-01T18:00)."
+            ) from None
+    if (parsed[0].tzinfo is None) != (parsed[1].tzinfo is None):
+        raise GrammarError(f"{key}={_shown(text)}: give both ends with an offset, or neither.")
+    if parsed[0] >= parsed[1]:
+        raise GrammarError(f"{key}={_shown(text)}: the start must be before the end.")
+    return f"{start.strip().upper()}..{end.strip().upper()}"
+
+
 def _period(text: str, key: str) -> str:
     """Normalise a cost period: a word, a month `YYYY-MM`, a day `YYYY-MM-DD` or a duration."""
+    if ".." in text:
+        return _period_range(text, key)
     value = text.strip().lower().replace("_", "-")
     if value in _PERIOD_WORDS:
         return _PERIOD_WORDS[value]
@@ -636,7 +658,9 @@ def _period(text: str, key: str) -> str:
         seconds = 0
     if seconds > 0:
         return format_duration(seconds)
-    allowed = "today, yesterday, week, month, last-month, year, all, YYYY-MM, YYYY-MM-DD"
+    allowed = (
+        "today, yesterday, week, month, last-month, year, all, YYYY-MM, YYYY-MM-DD, <from>..<to>"
+    )
     raise GrammarError(
         f"{key}={_shown(text)} is not a period: use {allowed} or a duration such as 7d or 24h."
         + _did_you_mean(value, list(_PERIOD_WORDS))
