@@ -1,0 +1,70 @@
+"""Build the provider from settings: the real endpoint, or the embedded sandbox when none is set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import SecretStr
+
+from modeldeck.errors import ConfigError
+from modeldeck.provider.base import Provider
+from modeldeck.provider.client import ModelStudioClient
+from modeldeck.settings import REGION_BASE_URLS, Settings
+
+DEFAULT_KIND = "modelstudio"
+
+
+def sandbox_base_url(settings: Settings) -> str:
+    """The embedded sandbox's deployments base URL (`http://host:port/api/v1`)."""
+    return f"http://{settings.sandbox.host}:{settings.sandbox.port}/api/v1"
+
+
+def make_client(settings: Settings, **kwargs: Any) -> ModelStudioClient:
+    """A client for `settings.provider.base_url`, or the embedded sandbox when it is unset.
+
+    Extra keyword arguments go to :class:`ModelStudioClient` (e.g. ``transport``).
+    """
+    provider = settings.provider
+    api_key: SecretStr | None
+    if provider.base_url is None:
+        base_url = sandbox_base_url(settings)
+        api_key = provider.api_key or settings.sandbox.api_key
+    else:
+        base_url = provider.base_url
+        api_key = provider.api_key
+        if api_key is None:
+            raise ConfigError(
+                f"Model Studio at {base_url} needs an API key, and none is set.",
+                hint="Set DASHSCOPE_API_KEY (or [provider] api_key in modeldeck.toml).",
+            )
+    kwargs.setdefault("timeout", provider.timeout_seconds)
+    kwargs.setdefault("max_retries", provider.max_retries)
+    return ModelStudioClient(base_url, api_key, workspace=provider.workspace, **kwargs)
+
+
+def region_base_url(region: str) -> str:
+    """The documented deployments base URL of a region (beijing, singapore, virginia)."""
+    try:
+        return REGION_BASE_URLS[region]
+    except KeyError:
+        raise ConfigError(
+            f"Unknown Model Studio region {region!r}.",
+            hint=f"Allowed: {', '.join(sorted(REGION_BASE_URLS))}.",
+        ) from None
+
+
+def get_provider(settings: Settings, kind: str | None = None) -> Provider:
+    """The provider registered under `kind` (default ``modelstudio``) built from `settings`."""
+    from modeldeck.plugins import hook
+    from modeldeck.registry import collect
+
+    registry = collect("provider", lambda register: hook().register_providers(register=register))
+    name = kind or getattr(settings.provider, "kind", None) or DEFAULT_KIND
+    factory = registry.items.get(name)
+    if factory is None:
+        raise ConfigError(
+            f"No provider named {name!r} is registered.",
+            hint=f"Registered: {', '.join(sorted(registry.items)) or 'none'}.",
+        )
+    provider: Provider = factory(settings)
+    return provider

@@ -1,0 +1,262 @@
+"""The sandbox's HTTP face: Model Studio's deployments API, chat completions and an admin API.
+
+Shapes follow the spec: native answers are ``{"request_id", "output"}``, native errors
+``{"request_id", "code", "message"}``, OpenAI-compatible errors ``{"error": {...}}``. The admin
+API under ``/_sandbox`` (same API keys) moves the clock, sets faults and statuses, and reads usage.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from pydantic import TypeAdapter, ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from modeldeck.sandbox.config import FaultRule, SandboxConfig
+from modeldeck.sandbox.engine import IDEMPOTENCY_HEADERS, Caller, Sandbox, SandboxError, invalid
+from modeldeck.sandbox.faults import FaultInjector
+from modeldeck.sandbox.inference import chat
+
+WORKSPACE_HEADER = "x-dashscope-workspace"
+Handler = Callable[[Request, Caller], Awaitable[Any]]
+_RULES = TypeAdapter(list[FaultRule])
+
+
+def _sandbox(request: Request) -> Sandbox:
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise invalid("The request body is not valid JSON.") from None
+
+
+def _native(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, run, and wrap the result or error in Model Studio's native envelope."""
+
+    async def endpoint(request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        headers = {"x-request-id": request_id}
+        sandbox = _sandbox(request)
+        try:
+            caller = sandbox.authenticate(
+                request.headers.get("authorization"), request.headers.get(WORKSPACE_HEADER)
+            )
+            output = await handler(request, caller)
+        except SandboxError as err:
+            body = {"request_id": request_id, "code": err.code, "message": err.message}
+            return JSONResponse(body, status_code=err.status, headers={**err.headers, **headers})
+        return JSONResponse({"request_id": request_id, "output": output}, headers=headers)
+
+    return endpoint
+
+
+async def _create(request: Request, caller: Caller) -> Any:
+    key = next((request.headers[h] for h in IDEMPOTENCY_HEADERS if request.headers.get(h)), None)
+    return _sandbox(request).create(caller, await _json(request), key)
+
+
+async def _list(request: Request, caller: Caller) -> Any:
+    q = request.query_params
+    return _sandbox(request).list_deployments(caller, q.get("page_no"), q.get("page_size"))
+
+
+async def _models(request: Request, caller: Caller) -> Any:
+    q = request.query_params
+    return _sandbox(request).deployable_models(
+        caller, q.get("page_no"), q.get("page_size"), q.get("model_source")
+    )
+
+
+async def _get(request: Request, caller: Caller) -> Any:
+    return _sandbox(request).get(caller, request.path_params["deployed_model"])
+
+
+async def _delete(request: Request, caller: Caller) -> Any:
+    return _sandbox(request).delete(caller, request.path_params["deployed_model"])
+
+
+async def _scale(request: Request, caller: Caller) -> Any:
+    dm = request.path_params["deployed_model"]
+    return _sandbox(request).scale(caller, dm, await _json(request))
+
+
+async def _update(request: Request, caller: Caller) -> Any:
+    dm = request.path_params["deployed_model"]
+    return _sandbox(request).update_limits(caller, dm, await _json(request))
+
+
+async def _overflow(request: Request, caller: Caller) -> Any:
+    dm = request.path_params["deployed_model"]
+    return _sandbox(request).update_overflow(caller, dm, await _json(request))
+
+
+_COMPAT_CODES = {"InvalidApiKey": "invalid_api_key"}
+
+
+def _compat_error(err: SandboxError, request_id: str) -> JSONResponse:
+    kind = "invalid_request_error" if err.status < 429 else (
+        "rate_limit_error" if err.status == 429 else "server_error"
+    )
+    body = {
+        "error": {
+            "message": err.message,
+            "type": kind,
+            "param": err.param,
+            "code": _COMPAT_CODES.get(err.code, err.code),
+        },
+        "request_id": request_id,
+    }
+    headers = {**err.headers, "x-request-id": request_id}
+    return JSONResponse(body, status_code=err.status, headers=headers)
+
+
+async def _chat(request: Request) -> Response:
+    sandbox = _sandbox(request)
+    try:
+        caller = sandbox.authenticate(
+            request.headers.get("authorization"), request.headers.get(WORKSPACE_HEADER)
+        )
+        try:
+            body = await _json(request)
+        except SandboxError as err:
+            err.code = "invalid_parameter_error"
+            raise
+        reply = chat(sandbox, caller, body)
+    except SandboxError as err:
+        return _compat_error(err, str(uuid.uuid4()))
+    if reply.chunks is None:
+        return JSONResponse(reply.body, headers=reply.headers)
+    chunks = reply.chunks
+
+    async def events() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield f"data: {json.dumps(chunk)}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=reply.headers)
+
+
+# -- admin ------------------------------------------------------------------------------------
+
+
+async def _state(request: Request, caller: Caller) -> Any:
+    sandbox = _sandbox(request)
+    return {
+        "now": sandbox.clock.datetime().isoformat(timespec="seconds"),
+        "clock_speed": sandbox.clock.speed,
+        "faults": [rule.model_dump() for rule in sandbox.faults],
+        "workspace_id": caller.workspace,
+        "member": caller.member,
+    }
+
+
+async def _advance(request: Request, caller: Caller) -> Any:
+    body = await _json(request)
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        raise invalid("Send {\"seconds\": N} with N >= 0 to move the sandbox clock forward.")
+    sandbox = _sandbox(request)
+    sandbox.advance(float(seconds))
+    return {"now": sandbox.clock.datetime().isoformat(timespec="seconds")}
+
+
+async def _faults(request: Request, caller: Caller) -> Any:
+    try:
+        rules = _RULES.validate_python(await _json(request))
+    except ValidationError as exc:
+        raise invalid(f"Invalid fault rules: {exc.errors()[0]['msg']}.") from None
+    _sandbox(request).set_faults(rules)
+    return {"faults": [rule.model_dump() for rule in rules]}
+
+
+async def _set_status(request: Request, caller: Caller) -> Any:
+    body = await _json(request)
+    status = body.get("status") if isinstance(body, dict) else None
+    if status is not None and not isinstance(status, str):
+        raise invalid("Send {\"status\": \"NAME\"} (or null to clear the override).")
+    dm = request.path_params["deployed_model"]
+    _sandbox(request).set_status(dm, status, caller.workspace)
+    return _sandbox(request).get(caller, dm)
+
+
+async def _usage(request: Request, caller: Caller) -> Any:
+    dm = request.path_params["deployed_model"]
+    return {"deployed_model": dm, "minutes": _sandbox(request).meter.rows(caller.workspace, dm)}
+
+
+async def _health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    code = {404: "NotFound", 405: "MethodNotAllowed"}.get(status, "InternalError")
+    message = {
+        404: f"No such API: {request.method} {request.url.path}",
+        405: f"Method {request.method} is not allowed on {request.url.path}",
+    }.get(status, "An internal error has occurred.")
+    return JSONResponse(
+        {"request_id": str(uuid.uuid4()), "code": code, "message": message}, status_code=status
+    )
+
+
+def create_app(config: SandboxConfig | None = None) -> Starlette:
+    """The sandbox as an ASGI app; its :class:`Sandbox` is ``app.state.sandbox``."""
+    sandbox = Sandbox(config or SandboxConfig())
+    deployment = "/api/v1/deployments/{deployed_model}"
+    routes = [
+        Route("/api/v1/deployments", _native(_create), methods=["POST"]),
+        Route("/api/v1/deployments", _native(_list), methods=["GET"]),
+        Route("/api/v1/deployments/models", _native(_models), methods=["GET"]),
+        Route(deployment, _native(_get), methods=["GET"]),
+        Route(deployment, _native(_delete), methods=["DELETE"]),
+        Route(f"{deployment}/scale", _native(_scale), methods=["PUT"]),
+        Route(f"{deployment}/update", _native(_update), methods=["PUT"]),
+        Route(f"{deployment}/update-overflowstrategy", _native(_overflow), methods=["PUT"]),
+        Route("/compatible-mode/v1/chat/completions", _chat, methods=["POST"]),
+        Route("/_sandbox/health", _health, methods=["GET"]),
+        Route("/_sandbox/state", _native(_state), methods=["GET"]),
+        Route("/_sandbox/clock/advance", _native(_advance), methods=["POST"]),
+        Route("/_sandbox/faults", _native(_faults), methods=["PUT"]),
+        Route("/_sandbox/deployments/{deployed_model}/status", _native(_set_status),
+              methods=["PUT"]),
+        Route("/_sandbox/usage/{deployed_model}", _native(_usage), methods=["GET"]),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        sandbox.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(FaultInjector, sandbox=sandbox)],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.sandbox = sandbox
+    return app
+
+
+def run_sandbox(
+    config: SandboxConfig, host: str = "127.0.0.1", port: int = 8760, *, log_level: str = "info"
+) -> None:
+    """Serve the sandbox until interrupted (``modeldeck sandbox --host --port``)."""
+    uvicorn.run(create_app(config), host=host, port=port, log_level=log_level)

@@ -1,0 +1,19 @@
+"""Request bodies and helpers shared by the sandbox tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PTU_BODY: dict[str, Any] = {
+    "model_name": "qwen3-max-2025-09-23",
+    "plan": "ptu",
+    "capacity": 1,
+    "ptu_capacity": {"input_tpm": 10000, "output_tpm": 1000},
+}
+MU_BODY: dict[str, Any] = {
+    "model_name": "qwen3-32b",
+    "plan": "mu",
+    "capacity": 2,
+    "deploy_spec": "MU1",
+    "billing_method": "POST_PAY",
+}
