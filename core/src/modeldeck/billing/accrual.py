@@ -1,0 +1,409 @@
+"""Accrual: what a deployment cost between two instants, by line item, from its history.
+
+Pure functions over a `DeploymentHistory` (capacity events, prepaid orders, overflow calls):
+- reserved time (hourly billing): each capacity segment billed per started minute, minutes
+  anchored at the segment's start, and a minute counted in the window where it starts, so
+  accruals over adjacent windows add up exactly to the accrual over their union;
+- prepaid orders (PTU upfront, MU monthly): paid in full at order time; a cancellation within the
+  first 30 days refunds, at cancellation time, what the 1.2x settlement does not keep;
+- overflow calls: each billable call at the pay-as-you-go price of its input-length tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal, localcontext
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modeldeck.billing.estimate import components
+from modeldeck.billing.overflow import (
+    DeploymentOverflow,
+    OverflowDay,
+    is_billable_overflow,
+    rollup_overflow,
+)
+from modeldeck.billing.rules import DEFAULT_RULES, BillingRules, money_context
+from modeldeck.billing.timeline import DAY_SECONDS, settle_cancellation
+from modeldeck.catalog import Catalog
+from modeldeck.domain import BillingMethod, DeploySpec, EstimateLine, Mode, Plan, Usage
+from modeldeck.errors import ValidationFailed
+from modeldeck.money import DecimalStr, format_amount
+from modeldeck.timeutil import ensure_aware, iso
+
+EventKind = Literal["created", "scaled", "stopped", "resumed", "unpublished", "released"]
+LineKind = Literal["reserved", "upfront_order", "refund", "overflow"]
+_ENDS = ("unpublished", "released")
+
+
+class Capacity(BaseModel):
+    """PTU tokens per minute or MU units."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input_tpm: int | None = None
+    output_tpm: int | None = None
+    thinking_output_tpm: int | None = None
+    units: int | None = None
+
+    def describe(self) -> str:
+        if self.units is not None:
+            return f"{self.units} unit(s)"
+        text = f"{self.input_tpm or 0:,} in / {self.output_tpm or 0:,} out TPM"
+        return text + (
+            f" / {self.thinking_output_tpm:,} thinking" if self.thinking_output_tpm else ""
+        )
+
+
+class CapacityEvent(Capacity):
+    """A change in what is reserved: created/scaled carry the (absolute) new capacity."""
+
+    at: datetime
+    kind: EventKind
+
+
+class PrepaidOrder(Capacity):
+    """A prepaid order (PTU upfront or MU monthly) of `days` billed days.
+
+    `paid` is what was charged (priced from the catalog when None); `cancelled_at` records an
+    early cancellation.
+    """
+
+    ordered_at: datetime
+    days: int = Field(gt=0)
+    paid: DecimalStr | None = None
+    cancelled_at: datetime | None = None
+
+
+class OverflowCall(BaseModel):
+    """One call's usage; billed per token when flagged overflow or longer than the max input."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+    reasoning_tokens: int = Field(default=0, ge=0)
+    overflow: bool = True
+
+
+class DeploymentHistory(BaseModel):
+    """Everything accrual needs about one deployment."""
+
+    deployment_id: str
+    model: str
+    plan: Plan
+    mode: Mode = "instruct"
+    billing: BillingMethod = "hourly"
+    events: list[CapacityEvent] = Field(default_factory=list)
+    orders: list[PrepaidOrder] = Field(default_factory=list)
+    calls: list[OverflowCall] = Field(default_factory=list)
+
+
+class AccrualLine(EstimateLine):
+    """An estimate line with its kind, for cost tables (reserved, upfront_order, refund...)."""
+
+    kind: LineKind
+    currency: str = "USD"
+
+
+class Accrual(BaseModel):
+    """What one deployment cost in [start, end), exact, by line item."""
+
+    deployment_id: str
+    start: datetime
+    end: datetime
+    currency: str = "USD"
+    total: DecimalStr
+    lines: list[AccrualLine] = Field(default_factory=list)
+    overflow_days: list[dict[str, str | int]] = Field(default_factory=list)
+
+    def by_kind(self) -> dict[str, Decimal]:
+        """Subtotals per line kind."""
+        out: dict[str, Decimal] = {}
+        for line in self.lines:
+            out[line.kind] = out.get(line.kind, Decimal(0)) + line.amount
+        return out
+
+    def to_usage(self) -> Usage:
+        return Usage(
+            deployment_id=self.deployment_id,
+            total=self.total,
+            currency=self.currency,
+            lines=[
+                EstimateLine(**line.model_dump(exclude={"kind", "currency"})) for line in self.lines
+            ],
+        )
+
+
+def started_minutes(
+    seg_start: datetime, seg_end: datetime, lo: datetime, hi: datetime, step_seconds: int = 60
+) -> int:
+    """Billing steps of a segment [seg_start, seg_end) whose start falls in [lo, hi).
+
+    Steps are anchored at `seg_start`; the last, partial step counts as a whole one.
+    """
+    a, b = max(seg_start, lo), min(seg_end, hi)
+    if b <= a:
+        return 0
+    step = timedelta(seconds=step_seconds)
+
+    def steps_before(t: datetime) -> int:  # steps starting strictly before t
+        return -(-(t - seg_start) // step)
+
+    return steps_before(b) - steps_before(a)
+
+
+def _spec(history: DeploymentHistory, cap: Capacity, billing: BillingMethod) -> DeploySpec:
+    return DeploySpec(
+        model=history.model,
+        plan=history.plan,
+        mode=history.mode,
+        billing=billing,
+        input_tpm=cap.input_tpm,
+        output_tpm=cap.output_tpm,
+        thinking_output_tpm=cap.thinking_output_tpm,
+        units=cap.units,
+    )
+
+
+def _per_period(
+    history: DeploymentHistory,
+    cap: Capacity,
+    billing: BillingMethod,
+    catalog: Catalog,
+    currency: str,
+) -> Decimal:
+    parts = components(_spec(history, cap, billing), catalog, billing)
+    return sum(
+        (p.quantity * catalog.convert(p.rate, p.currency, currency) for p in parts), Decimal(0)
+    )
+
+
+def _capacity(event: CapacityEvent, deployment: str) -> Capacity:
+    cap = Capacity(**event.model_dump(include=set(Capacity.model_fields)))
+    if cap.units is None and cap.input_tpm is None:
+        raise ValidationFailed(
+            f"{deployment}: the {event.kind} event at {iso(event.at)} carries no capacity.",
+            hint="created and scaled events give the new absolute capacity (units or TPM).",
+        )
+    return cap
+
+
+def _segments(history: DeploymentHistory) -> list[tuple[datetime, datetime | None, Capacity]]:
+    """Running intervals [since, until) with their capacity (until None: still running)."""
+    out: list[tuple[datetime, datetime | None, Capacity]] = []
+    capacity: Capacity | None = None
+    since: datetime | None = None  # None while stopped
+    for event in sorted(history.events, key=lambda e: ensure_aware(e.at)):
+        at = ensure_aware(event.at)
+        if event.kind == "created":
+            if capacity is not None:
+                raise ValidationFailed(f"{history.deployment_id}: created twice (at {iso(at)}).")
+            capacity, since = _capacity(event, history.deployment_id), at
+            continue
+        if capacity is None:
+            raise ValidationFailed(
+                f"{history.deployment_id}: a {event.kind} event at {iso(at)} comes before "
+                "'created'.",
+                hint="Record the created event with its capacity first.",
+            )
+        if since is not None and event.kind in ("scaled", "stopped", *_ENDS):
+            out.append((since, at, capacity))
+            since = at if event.kind == "scaled" else None
+        if event.kind == "scaled":
+            capacity = _capacity(event, history.deployment_id)
+        elif event.kind == "resumed" and since is None:
+            since = at
+        elif event.kind in _ENDS:
+            return out
+    if since is not None and capacity is not None:
+        out.append((since, None, capacity))
+    return out
+
+
+def accrue(
+    history: DeploymentHistory,
+    start: datetime,
+    end: datetime,
+    catalog: Catalog,
+    rules: BillingRules = DEFAULT_RULES,
+) -> Accrual:
+    """What the deployment cost in [start, end), by line item (exact; rounded only to show)."""
+    start, end = ensure_aware(start), ensure_aware(end)
+    if end < start:
+        raise ValidationFailed("The accrual window ends before it starts.")
+    with localcontext(money_context()):
+        return _accrue(history, start, end, catalog, rules)
+
+
+def _accrue(
+    history: DeploymentHistory,
+    start: datetime,
+    end: datetime,
+    catalog: Catalog,
+    rules: BillingRules,
+) -> Accrual:
+    model = catalog.resolve_model(history.model)
+    history = history.model_copy(update={"model": model})
+    info = catalog.model_info(model)
+    lines: list[AccrualLine] = []
+    if history.billing == "hourly":
+        lines.extend(_reserved_lines(history, start, end, catalog, rules))
+    else:
+        lines.extend(_order_lines(history, start, end, catalog, rules))
+    calls = [
+        c
+        for c in history.calls
+        if start <= ensure_aware(c.at) < end
+        and is_billable_overflow(c.overflow, c.input_tokens, info.max_input)
+    ]
+    days: list[OverflowDay] = []
+    if calls:
+        batch = DeploymentOverflow(
+            deployment=history.deployment_id,
+            model=model,
+            mode=history.mode,
+            at=[int(ensure_aware(c.at).timestamp() // 1) for c in calls],
+            input_tokens=[c.input_tokens for c in calls],
+            output_tokens=[c.output_tokens for c in calls],
+            reasoning_tokens=[c.reasoning_tokens for c in calls],
+        )
+        days = rollup_overflow([batch], catalog)
+        currency = days[0].currency
+        lines.append(
+            AccrualLine(
+                kind="overflow",
+                description=f"Overflow calls at pay-as-you-go prices ({len(calls):,} calls, "
+                f"{sum(c.input_tokens for c in calls):,} input / "
+                f"{sum(c.output_tokens for c in calls):,} output tokens)",
+                amount=sum((d.amount for d in days), Decimal(0)),
+                quantity=Decimal(len(calls)),
+                unit="call",
+                currency=currency,
+            )
+        )
+    currencies = {line.currency for line in lines}
+    currency = currencies.pop() if len(currencies) == 1 else "USD"
+    for i, line in enumerate(lines):
+        if line.currency != currency:
+            lines[i] = line.model_copy(
+                update={
+                    "amount": catalog.convert(line.amount, line.currency, currency),
+                    "currency": currency,
+                }
+            )
+    return Accrual(
+        deployment_id=history.deployment_id,
+        start=start,
+        end=end,
+        currency=currency,
+        total=sum((line.amount for line in lines), Decimal(0)),
+        lines=lines,
+        overflow_days=[d.as_dict() for d in days],
+    )
+
+
+def _reserved_lines(
+    history: DeploymentHistory,
+    start: datetime,
+    end: datetime,
+    catalog: Catalog,
+    rules: BillingRules,
+) -> Iterable[AccrualLine]:
+    step = rules.time_granularity_seconds
+    for seg_start, seg_end, cap in _segments(history):
+        minutes_steps = started_minutes(seg_start, seg_end or end, start, end, step)
+        if minutes_steps == 0:
+            continue
+        minutes = minutes_steps * step // 60
+        parts = components(_spec(history, cap, "hourly"), catalog, "hourly")
+        currency = parts[0].currency
+        per_hour = _per_period(history, cap, "hourly", catalog, currency)
+        shown_end = iso(min(seg_end or end, end))
+        yield AccrualLine(
+            kind="reserved",
+            description=f"Reserved {cap.describe()} from {iso(max(seg_start, start))} "
+            f"to {shown_end}",
+            amount=per_hour * minutes / 60,
+            quantity=Decimal(minutes),
+            unit="minute",
+            rate=per_hour,
+            rate_unit=f"{currency} per hour",
+            periods=Decimal(minutes),
+            period_unit="minute",
+            currency=currency,
+        )
+
+
+def _order_lines(
+    history: DeploymentHistory,
+    start: datetime,
+    end: datetime,
+    catalog: Catalog,
+    rules: BillingRules,
+) -> Iterable[AccrualLine]:
+    monthly = history.billing == "monthly"
+    divisor = rules.days_per_month if monthly else 1
+    for order in history.orders:
+        ordered = ensure_aware(order.ordered_at)
+        parts = components(_spec(history, order, history.billing), catalog, history.billing)
+        currency = parts[0].currency
+        per_period = _per_period(history, order, history.billing, catalog, currency)
+        paid = order.paid if order.paid is not None else per_period * order.days / divisor
+        if start <= ordered < end:
+            yield AccrualLine(
+                kind="upfront_order",
+                description=f"Prepaid order of {order.days} day(s), {order.describe()}, "
+                f"placed {iso(ordered)}",
+                amount=paid,
+                quantity=Decimal(order.days),
+                unit="day",
+                rate=per_period,
+                rate_unit=f"{currency} per {'month' if monthly else 'day'}",
+                currency=currency,
+            )
+        if order.cancelled_at is not None and start <= ensure_aware(order.cancelled_at) < end:
+            elapsed = ensure_aware(order.cancelled_at) - ordered
+            seconds = -(-elapsed // timedelta(seconds=1))
+            settlement = settle_cancellation(
+                paid, per_period, seconds, order.days, daily_divisor=divisor, rules=rules
+            )
+            yield AccrualLine(
+                kind="refund",
+                description=f"Refund of the order placed {iso(ordered)}, cancelled after "
+                f"{settlement.billed_days} day(s) (used days re-billed at 1.2x: "
+                f"{format_amount(settlement.settled, currency)})",
+                amount=-settlement.refund,
+                quantity=Decimal(settlement.billed_days),
+                unit="day",
+                currency=currency,
+            )
+
+
+def accrue_all(
+    histories: Iterable[DeploymentHistory],
+    start: datetime,
+    end: datetime,
+    catalog: Catalog,
+    rules: BillingRules = DEFAULT_RULES,
+) -> list[Accrual]:
+    """Accrue several deployments over the same window."""
+    return [accrue(h, start, end, catalog, rules) for h in histories]
+
+
+__all__ = [
+    "DAY_SECONDS",
+    "Accrual",
+    "AccrualLine",
+    "Capacity",
+    "CapacityEvent",
+    "DeploymentHistory",
+    "OverflowCall",
+    "PrepaidOrder",
+    "accrue",
+    "accrue_all",
+    "started_minutes",
+]

@@ -1,0 +1,322 @@
+"""Overflow pricing: calls billed at the pay-as-you-go price of their input-length tier.
+
+A call served beyond the purchased TPM (header `x-dashscope-ptu-overflow: true`) or whose input
+exceeds the model's max input is billed as an ordinary pay-as-you-go call: all its tokens at the
+tier of its input length. `rollup_overflow` prices many calls per deployment per Beijing day with
+exact integer arithmetic, giving the same totals as pricing each call with Decimal.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import compress, islice, pairwise
+from operator import le
+from typing import Any
+
+from modeldeck.catalog import Catalog, PriceEntry, override_hint
+from modeldeck.errors import CatalogError, PriceNotListed, ValidationFailed
+
+MILLION = 1_000_000
+BEIJING_OFFSET_SECONDS = 8 * 3600  # Asia/Shanghai has had no daylight saving time since 1991
+DAY_SECONDS = 86_400
+_EPOCH = date(1970, 1, 1)
+
+
+def price_mode(mode: str, reasoning_tokens: int) -> str:
+    """The mode a call is priced in: thinking when the deployment thinks or the call reasoned."""
+    return "thinking" if mode == "thinking" or reasoning_tokens > 0 else mode
+
+
+@dataclass(frozen=True)
+class TierRates:
+    """PAYG rates of one model and mode, by tier: exact integers at a common decimal scale."""
+
+    model: str
+    mode: str
+    currency: str
+    highs: list[int]  # inclusive upper bound of each tier (the last may be unbounded: -1)
+    names: list[str]
+    input_rates: list[Decimal]
+    output_rates: list[Decimal]
+    scale: int  # rate = scaled_rate / 10**scale
+    input_scaled: list[int] = field(default_factory=list)
+    output_scaled: list[int] = field(default_factory=list)
+
+    def tier_index(self, input_tokens: int) -> int:
+        """Index of the tier for this input length; CatalogError beyond the highest tier."""
+        index = bisect_left(self.highs, input_tokens)
+        if index < len(self.highs):
+            return index
+        raise CatalogError(
+            f"No pay-as-you-go tier of {self.model} ({self.mode}) covers {input_tokens:,} input "
+            f"tokens; the highest tier ends at {self.highs[-1]:,}.",
+            hint='Add a tier for it in modeldeck.toml [[catalog.prices]] with plan = "payg".',
+        )
+
+
+def _listed(
+    entry: PriceEntry | None, catalog: Catalog, model: str, mode: str, price: str, tier: str
+) -> PriceEntry:
+    if entry is None or entry.amount is None:
+        return catalog.price(model, mode, "payg", price, tier)  # raises PriceNotListed
+    return entry
+
+
+def tier_rates(catalog: Catalog, model: str, mode: str) -> TierRates:
+    """The PAYG rate table of a model and mode (cached on the catalog)."""
+    cache: dict[tuple[str, str], TierRates] = catalog.__dict__.setdefault("_tier_rates", {})
+    key = (model, mode)
+    if key in cache:
+        return cache[key]
+    tiers = catalog.tiers(model, mode)
+    if not tiers:
+        raise PriceNotListed(
+            f"No pay-as-you-go prices are listed for {model} in {mode} mode, so its overflow "
+            "calls cannot be priced (they are never taken as $0).",
+            hint=override_hint(model, "payg", mode, "input", "all"),
+        )
+    for lower, upper in pairwise(tiers):
+        if lower.high != upper.low:
+            raise CatalogError(
+                f"The pay-as-you-go tiers of {model} ({mode}) leave a gap between "
+                f"{lower.name} and {upper.name}.",
+                hint="Make each tier start where the previous one ends.",
+            )
+    ins = [
+        _listed(
+            catalog.entry(model, mode, "payg", "input", t.name),
+            catalog,
+            model,
+            mode,
+            "input",
+            t.name,
+        )
+        for t in tiers
+    ]
+    outs = [
+        _listed(
+            catalog.entry(model, mode, "payg", "output", t.name),
+            catalog,
+            model,
+            mode,
+            "output",
+            t.name,
+        )
+        for t in tiers
+    ]
+    currency = ins[0].currency
+    in_rates = [catalog.convert(_amount(e), e.currency, currency) for e in ins]
+    out_rates = [catalog.convert(_amount(e), e.currency, currency) for e in outs]
+    scale = max(max(0, -int(r.as_tuple().exponent)) for r in in_rates + out_rates)
+    factor = Decimal(10) ** scale
+    table = TierRates(
+        model=model,
+        mode=mode,
+        currency=currency,
+        highs=[t.high if t.high is not None else 2**62 for t in tiers],
+        names=[t.name for t in tiers],
+        input_rates=in_rates,
+        output_rates=out_rates,
+        scale=scale,
+        input_scaled=[int(r * factor) for r in in_rates],
+        output_scaled=[int(r * factor) for r in out_rates],
+    )
+    cache[key] = table
+    return table
+
+
+def _amount(entry: PriceEntry) -> Decimal:
+    assert entry.amount is not None
+    return entry.amount
+
+
+def _check_tokens(input_tokens: int, output_tokens: int, reasoning_tokens: int) -> None:
+    for name, value in (
+        ("input_tokens", input_tokens),
+        ("output_tokens", output_tokens),
+        ("reasoning_tokens", reasoning_tokens),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValidationFailed(f"{name} must be a whole number of tokens, 0 or more.")
+    if reasoning_tokens > output_tokens:
+        raise ValidationFailed(
+            f"reasoning_tokens ({reasoning_tokens:,}) exceeds output_tokens ({output_tokens:,}).",
+            hint="output_tokens is usage.completion_tokens, which includes the reasoning tokens.",
+        )
+
+
+def price_overflow_call(
+    model: str,
+    mode: str,
+    input_tokens: int,
+    output_tokens: int,
+    reasoning_tokens: int,
+    catalog: Catalog,
+) -> Decimal:
+    """The exact PAYG price of one call, all tokens at its input-length tier.
+
+    `output_tokens` is the completion count (it includes `reasoning_tokens`); a call with
+    reasoning tokens is priced at the thinking output price.
+    """
+    _check_tokens(input_tokens, output_tokens, reasoning_tokens)
+    canonical = catalog.resolve_model(model)
+    table = tier_rates(catalog, canonical, price_mode(mode, reasoning_tokens))
+    index = table.tier_index(input_tokens)
+    scaled = input_tokens * table.input_scaled[index] + output_tokens * table.output_scaled[index]
+    return Decimal(scaled).scaleb(-(table.scale + 6))
+
+
+def is_billable_overflow(overflow_header: bool, input_tokens: int, max_input: int | None) -> bool:
+    """Whether a call is billed per token: flagged as overflow, or longer than the max input."""
+    return overflow_header or (max_input is not None and input_tokens > max_input)
+
+
+# --------------------------------------------------------------------------- batched roll-up
+
+
+@dataclass
+class DeploymentOverflow:
+    """Columns of one deployment's billable overflow calls (`at` in epoch seconds, UTC)."""
+
+    deployment: str
+    model: str
+    mode: str
+    at: Sequence[int]
+    input_tokens: Sequence[int]
+    output_tokens: Sequence[int]
+    reasoning_tokens: Sequence[int] | None = None
+
+
+@dataclass(frozen=True)
+class OverflowDay:
+    """What one deployment's overflow calls cost on one Beijing calendar day."""
+
+    deployment: str
+    day: date
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    amount: Decimal
+    currency: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "deployment": self.deployment,
+            "day": self.day.isoformat(),
+            "calls": self.calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "amount": str(self.amount),
+            "currency": self.currency,
+        }
+
+
+def beijing_day(epoch_seconds: int) -> date:
+    """The Beijing calendar day of an instant given in epoch seconds."""
+    return _EPOCH + timedelta(days=(epoch_seconds + BEIJING_OFFSET_SECONDS) // DAY_SECONDS)
+
+
+def _sorted_columns(batch: DeploymentOverflow) -> tuple[list[int], list[int], list[int], list[int]]:
+    at = list(batch.at)
+    ins, outs = list(batch.input_tokens), list(batch.output_tokens)
+    reasons = list(batch.reasoning_tokens) if batch.reasoning_tokens is not None else []
+    if not (len(at) == len(ins) == len(outs)) or (reasons and len(reasons) != len(at)):
+        raise ValidationFailed(f"Overflow columns of {batch.deployment} have different lengths.")
+    if not all(map(le, at, islice(at, 1, None))):
+        order = sorted(range(len(at)), key=at.__getitem__)
+        at = [at[i] for i in order]
+        ins = [ins[i] for i in order]
+        outs = [outs[i] for i in order]
+        reasons = [reasons[i] for i in order] if reasons else []
+    return at, ins, outs, reasons
+
+
+def _slice_cost(table: TierRates, ins: list[int], outs: list[int]) -> int:
+    """Scaled cost of calls priced with one rate table: per-tier token sums times integer rates.
+
+    The calls of tier t are those with input <= high(t) minus those with input <= high(t-1), so
+    each tier needs one C-level pass (filter/compress) instead of a Python loop per call.
+    """
+    if not ins:
+        return 0
+    if min(ins) < 0 or min(outs) < 0:
+        raise ValidationFailed("Token counts must be 0 or more.")
+    top = max(ins)
+    table.tier_index(top)  # refuses inputs beyond the highest tier
+    all_in, all_out = sum(ins), sum(outs)
+    total = below_in = below_out = 0
+    for index, high in enumerate(table.highs):
+        last = index == len(table.highs) - 1 or top <= high
+        if last:
+            upto_in, upto_out = all_in, all_out
+        else:
+            upto_in = sum(filter(high.__ge__, ins))
+            upto_out = sum(compress(outs, map(high.__ge__, ins)))
+        total += (upto_in - below_in) * table.input_scaled[index]
+        total += (upto_out - below_out) * table.output_scaled[index]
+        below_in, below_out = upto_in, upto_out
+        if last:
+            break
+    return total
+
+
+def _day_cost(
+    catalog: Catalog,
+    batch: DeploymentOverflow,
+    ins: list[int],
+    outs: list[int],
+    reasons: list[int],
+) -> tuple[Decimal, str]:
+    base = tier_rates(catalog, catalog.resolve_model(batch.model), batch.mode)
+    if batch.mode == "thinking" or not reasons or not any(reasons):
+        if reasons and any(map(int.__lt__, outs, reasons)):
+            raise ValidationFailed("reasoning_tokens exceeds output_tokens in an overflow call.")
+        return Decimal(_slice_cost(base, ins, outs)).scaleb(-(base.scale + 6)), base.currency
+    thinking = tier_rates(catalog, base.model, "thinking")
+    flags = list(map(bool, reasons))
+    plain = [not f for f in flags]
+    if any(map(int.__lt__, outs, reasons)):
+        raise ValidationFailed("reasoning_tokens exceeds output_tokens in an overflow call.")
+    a = Decimal(_slice_cost(base, list(compress(ins, plain)), list(compress(outs, plain))))
+    b = Decimal(_slice_cost(thinking, list(compress(ins, flags)), list(compress(outs, flags))))
+    amount = a.scaleb(-(base.scale + 6)) + catalog.convert(
+        b.scaleb(-(thinking.scale + 6)), thinking.currency, base.currency
+    )
+    return amount, base.currency
+
+
+def rollup_overflow(batches: Sequence[DeploymentOverflow], catalog: Catalog) -> list[OverflowDay]:
+    """Price every call and total them per deployment per Beijing day (exact, batched)."""
+    out: list[OverflowDay] = []
+    for batch in batches:
+        at, ins, outs, reasons = _sorted_columns(batch)
+        if not at:
+            continue
+        day = (at[0] + BEIJING_OFFSET_SECONDS) // DAY_SECONDS
+        start = 0
+        while start < len(at):
+            next_midnight = (day + 1) * DAY_SECONDS - BEIJING_OFFSET_SECONDS
+            end = bisect_left(at, next_midnight, start)
+            if end > start:
+                day_ins, day_outs = ins[start:end], outs[start:end]
+                amount, currency = _day_cost(
+                    catalog, batch, day_ins, day_outs, reasons[start:end] if reasons else []
+                )
+                out.append(
+                    OverflowDay(
+                        deployment=batch.deployment,
+                        day=_EPOCH + timedelta(days=day),
+                        calls=end - start,
+                        input_tokens=sum(day_ins),
+                        output_tokens=sum(day_outs),
+                        amount=amount,
+                        currency=currency,
+                    )
+                )
+            start = end
+            day = (at[start] + BEIJING_OFFSET_SECONDS) // DAY_SECONDS if start < len(at) else day
+    return out
