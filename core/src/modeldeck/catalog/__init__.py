@@ -51,6 +51,7 @@ def load_catalog(settings: Settings | None = None) -> Catalog:
     rates: dict[str, Decimal] = dict(settings.currency_rates) if settings is not None else {}
     key = (
         id(pm),
+        tuple(sorted(str(name) for name, _ in pm.list_name_plugin())),
         tuple(o.model_dump_json() for o in overrides),
         tuple(sorted((k, str(v)) for k, v in rates.items())),
     )
