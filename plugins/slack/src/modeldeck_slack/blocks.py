@@ -12,7 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from modeldeck.domain import CommandResult, DeploymentRecord, RequestRecord, RequestStatus
+from modeldeck.domain import (
+    CommandResult,
+    DeploymentRecord,
+    Estimate,
+    RequestRecord,
+    RequestStatus,
+)
 from modeldeck.money import format_amount
 from modeldeck.timeutil import to_beijing
 from slack_sdk.models.blocks import (
@@ -89,6 +95,11 @@ def money(amount: Decimal | None, currency: str) -> str:
     return "—" if amount is None else format_amount(Decimal(amount), currency)
 
 
+def cost_phrase(est: Estimate) -> str:
+    """`$40.00 for 10 hours`: the total and the span it covers (escaped)."""
+    return f"{money(est.total, est.currency)} for {escape(est.period)}"
+
+
 def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> MarkdownTextObject:
     return MarkdownTextObject(text=clip(text, limit))
 
@@ -97,9 +108,7 @@ def _cost_fields(request: RequestRecord) -> list[MarkdownTextObject]:
     est = request.estimate
     if est is None:
         return [_mrkdwn("*Cost*\nnot priced (no cost change)", FIELD_LIMIT)]
-    fields = [
-        _mrkdwn(f"*Cost*\n{money(est.total, est.currency)} {escape(est.period)}", FIELD_LIMIT)
-    ]
+    fields = [_mrkdwn(f"*Cost*\n{cost_phrase(est)}", FIELD_LIMIT)]
     if est.per_hour is not None:
         fields.append(_mrkdwn(f"*Per hour*\n{money(est.per_hour, est.currency)}", FIELD_LIMIT))
     if est.per_day is not None:
@@ -177,19 +186,13 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
         blocks.append(
             SectionBlock(text=_mrkdwn(_outcome_text(request, people)), block_id="modeldeck_outcome")
         )
-    cost = ""
-    if request.estimate is not None:
-        est = request.estimate
-        cost = f", {money(est.total, est.currency)} {est.period}"
-    text = clip(f"{request.kind} request {request.id} ({status}): {request.summary}{cost}", 3000)
+    cost = f", {cost_phrase(request.estimate)}" if request.estimate is not None else ""
+    text = clip(f"{request.kind} request {request.id} ({status}): {summary}{cost}", 3000)
     return Card(text=text, blocks=blocks)
 
 
 def _buttons(request: RequestRecord) -> ActionsBlock:
-    cost = ""
-    if request.estimate is not None:
-        est = request.estimate
-        cost = f" It costs {money(est.total, est.currency)} {escape(est.period)}."
+    cost = f" It costs {cost_phrase(request.estimate)}." if request.estimate is not None else ""
     approve_text = clip(f"{escape(request.summary)}.{cost} Approve it?", 300)
     reject_text = clip(f"Reject {escape(request.summary)}? The requester will be told.", 300)
     return ActionsBlock(
@@ -236,7 +239,7 @@ def text_card(text: str, *, title: str | None = None) -> Card:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```")))
     if len(chunks) > room:
         blocks[-1] = SectionBlock(text=_mrkdwn("… output cut: too long for one Slack message."))
-    return Card(text=clip(text, 3000) or (title or ""), blocks=blocks)
+    return Card(text=clip(escape(text), 3000) or escape(title or ""), blocks=blocks)
 
 
 def result_card(result: CommandResult) -> Card:
@@ -248,7 +251,7 @@ def result_card(result: CommandResult) -> Card:
 def error_card(message: str) -> Card:
     """A user error: what was wrong and what is allowed, never a traceback."""
     text = f":warning: {escape(message)}"
-    return Card(text=clip(message, 3000), blocks=[SectionBlock(text=_mrkdwn(text))])
+    return Card(text=clip(text, 3000), blocks=[SectionBlock(text=_mrkdwn(text))])
 
 
 def note_card(message: str) -> Card:

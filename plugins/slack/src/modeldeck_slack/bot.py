@@ -28,9 +28,9 @@ from modeldeck_slack.blocks import (
     REJECT_ACTION,
     Card,
     clip,
+    cost_phrase,
     error_card,
     escape,
-    money,
     note_card,
     people_map,
     request_card,
@@ -62,8 +62,8 @@ class SlackBot:
         self.settings = settings
         self.people = people_map(settings.principals)
         slack = settings.slack
+        # The token travels inside the client (Bolt warns when given both).
         self.app = AsyncApp(
-            token=slack.bot_token.get_secret_value() if slack.bot_token else None,
             signing_secret=(
                 slack.signing_secret.get_secret_value() if slack.signing_secret else None
             ),
@@ -164,8 +164,7 @@ class SlackBot:
                 f"MODELDECK_SLACK__CHANNEL. Approvers can run `/deck approve {escape(request.id)}`."
             )
         if request.estimate is not None:
-            est = request.estimate
-            head += f" Cost: {money(est.total, est.currency)} {escape(est.period)}."
+            head += f" Cost: {cost_phrase(request.estimate)}."
         return note_card(head + tail)
 
     # -- buttons -------------------------------------------------------------------------------
@@ -299,12 +298,11 @@ def home_view(pending: list[RequestRecord], deployments: list[Any]) -> View:
     for req in pending[:20]:
         cost = ""
         if req.estimate is not None:
-            cost = f" · {money(req.estimate.total, req.estimate.currency)} {req.estimate.period}"
+            cost = f" · {cost_phrase(req.estimate)}"
         blocks.append(
             SectionBlock(
                 text=clip(
-                    f"*{escape(req.summary)}*{escape(cost)}\n`{escape(req.id)}` by "
-                    f"{escape(req.requester)}",
+                    f"*{escape(req.summary)}*{cost}\n`{escape(req.id)}` by {escape(req.requester)}",
                     3000,
                 )
             )
