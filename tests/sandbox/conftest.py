@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import pytest
 from modeldeck.provider import ModelStudioClient
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
+from sbhelpers import MakeSandbox
 
-MakeSandbox = Callable[..., RunningSandbox]
 
 @pytest.fixture
 def make_sandbox() -> Iterator[MakeSandbox]:

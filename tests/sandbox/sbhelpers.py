@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from modeldeck.sandbox.testing import RunningSandbox
+
+MakeSandbox = Callable[..., RunningSandbox]
 
 PTU_BODY: dict[str, Any] = {
     "model_name": "qwen3-max-2025-09-23",

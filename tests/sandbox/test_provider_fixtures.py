@@ -1,0 +1,241 @@
+"""The client against recorded responses shaped like the spec's documented examples.
+
+The fixtures are served through ``httpx.MockTransport`` (the one allowed transport stub); the
+same fixtures are then checked against the sandbox, so the emulator and the documentation agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from modeldeck.provider import (
+    ArrearageError,
+    AsyncModelStudioClient,
+    AuthenticationError,
+    InvalidParameterError,
+    ModelStudioClient,
+    ProviderConflict,
+    ProviderError,
+    ProviderNotFound,
+    ProviderPermissionError,
+    ServerError,
+    ThrottlingError,
+)
+from modeldeck.sandbox.testing import RunningSandbox
+from modeldeck.timeutil import BEIJING
+from sbhelpers import MU_BODY, PTU_BODY
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASE = "https://dashscope.aliyuncs.com/api/v1"
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return data
+
+
+class Recorded:
+    """Serves fixture files in order and keeps every request the client sent."""
+
+    def __init__(self, *names: str) -> None:
+        self.queue = [load(n) for n in names]
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        fixture = self.queue.pop(0) if len(self.queue) > 1 else self.queue[0]
+        expected = fixture["request"]
+        assert request.method == expected["method"]
+        path, _, query = expected["path"].partition("?")
+        assert request.url.path == path
+        for pair in filter(None, query.split("&")):
+            key, _, value = pair.partition("=")
+            assert request.url.params.get(key) == value
+        return httpx.Response(
+            fixture["status"], json=fixture["body"], headers=fixture.get("headers", {})
+        )
+
+    def client(self, **kwargs: Any) -> ModelStudioClient:
+        kwargs.setdefault("backoff_base", 0.001)
+        return ModelStudioClient(
+            BASE, "sk-recorded", transport=httpx.MockTransport(self), **kwargs
+        )
+
+
+def test_create_ptu_sends_the_documented_request() -> None:
+    recorded = Recorded("create_ptu.json")
+    with recorded.client(workspace="llm-a1b2c3d4e5f6") as client:
+        info = client.create_deployment(PTU_BODY)
+    sent = recorded.requests[0]
+    assert sent.headers["authorization"] == "Bearer sk-recorded"
+    assert sent.headers["x-dashscope-workspace"] == "llm-a1b2c3d4e5f6"
+    assert len(sent.headers["x-acs-req-uuid"]) == 36
+    assert json.loads(sent.content) == PTU_BODY
+    assert info.deployed_model == "qwen-plus-2025-12-01-b6d61c71"
+    assert info.status == "PENDING" and info.plan == "ptu"
+    assert info.ptu_capacity is not None and info.ptu_capacity.output_tpm == 1000
+    assert info.request_id == "5d2a1c52-8d2e-9a44-b0f3-0f6c1e2d3a41"
+    assert info.gmt_create == datetime(2025, 6, 17, 11, 0, 38, tzinfo=BEIJING)
+    assert info.gmt_create is not None and info.gmt_create.utcoffset() == timedelta(hours=8)
+
+
+def test_create_mu_and_the_given_idempotency_key() -> None:
+    recorded = Recorded("create_mu.json")
+    with recorded.client() as client:
+        info = client.create_deployment(MU_BODY, idempotency_key="req-1")
+    assert recorded.requests[0].headers["x-acs-req-uuid"] == "req-1"
+    assert "x-dashscope-workspace" not in recorded.requests[0].headers
+    assert (info.model_unit_spec, info.capacity, info.enable_thinking) == ("MU1", 2, False)
+
+
+def test_upfront_fields_are_typed_and_aware() -> None:
+    with Recorded("get_running_upfront.json").client() as client:
+        info = client.get_deployment("qwen-plus-2025-12-01-b6d61c71")
+    assert info.charge_type == "pre_paid" and info.overflow_strategy == "enable"
+    assert info.pre_paid_info is not None and info.pre_paid_info.duration == 7
+    assert info.pre_paid_gmt_expired == datetime(2025, 6, 23, 23, 59, 59, tzinfo=BEIJING)
+
+
+def test_list_pages_and_iteration() -> None:
+    recorded = Recorded("list_page1.json", "list_page2.json")
+    with recorded.client() as client:
+        codes = [d.deployed_model for d in client.iter_deployments(page_size=2)]
+    assert codes == ["qwen-plus-2025-12-01-b6d61c71", "qwen3-32b-team1", "deepseek-v3.2-ab12"]
+    assert [r.url.params["page_no"] for r in recorded.requests] == ["1", "2"]
+    assert all(r.url.params["page_size"] == "2" for r in recorded.requests)
+
+
+def test_scale_update_delete() -> None:
+    recorded = Recorded("scale_updating.json", "update_limits.json", "delete_deleting.json")
+    with recorded.client() as client:
+        scaled = client.scale_deployment("qwen3-32b-team1", capacity=4)
+        limited = client.update_limits("qwen3-32b-team1", rpm_limit=500, tpm_limit=100000)
+        deleted = client.delete_deployment("qwen3-32b-team1")
+    bodies = [json.loads(r.content) if r.content else None for r in recorded.requests]
+    assert bodies == [{"capacity": 4}, {"rpm_limit": 500, "tpm_limit": 100000}, None]
+    assert (scaled.status, scaled.capacity, scaled.ready_capacity) == ("UPDATING", 4, 2)
+    assert (limited.rpm_limit, limited.tpm_limit) == (500, 100000)
+    assert deleted.status == "DELETING"
+
+
+def test_unknown_status_and_fields_are_kept() -> None:
+    with Recorded("get_unknown_status.json").client() as client:
+        info = client.get_deployment("qwen3-32b-new")
+    assert info.status == "HIBERNATING" and info.known_status is None
+    assert info.status_label == "HIBERNATING (unknown status)"
+    assert info.model_extra == {"ptu_service_tier": "gold", "future_flag": True}
+    assert info.model_dump()["future_flag"] is True
+
+
+def test_deployable_models_expose_base_capacity() -> None:
+    with Recorded("deployable_models.json").client() as client:
+        page = client.list_deployable_models(model_source="base")
+    by_name = {m.model_name: m for m in page.models}
+    assert by_name["qwen3-32b"].base_capacity == 1
+    assert by_name["qwen-plus-2025-12-01"].base_capacity is None
+    assert by_name["qwen-plus-2025-12-01"].plan("ptu") is not None
+
+
+ERRORS = [
+    ("error_400_capacity.json", InvalidParameterError, 400, "InvalidParameter"),
+    ("error_400_arrearage.json", ArrearageError, 400, "Arrearage"),
+    ("error_401.json", AuthenticationError, 401, "InvalidApiKey"),
+    ("error_403_module.json", ProviderPermissionError, 403, "AccessDenied"),
+    ("error_403_workspace.json", ProviderPermissionError, 403, "Workspace.AccessDenied"),
+    ("error_404.json", ProviderNotFound, 404, "NotFound"),
+    ("error_409.json", ProviderConflict, 409, "Conflict"),
+    ("error_429.json", ThrottlingError, 429, "Throttling.RateQuota"),
+    ("error_500.json", ServerError, 500, "InternalError"),
+    ("error_compat_404.json", ProviderNotFound, 404, "model_not_found"),
+]
+
+
+@pytest.mark.parametrize(("name", "cls", "status", "code"), ERRORS)
+def test_documented_errors_map_to_the_hierarchy(
+    name: str, cls: type[ProviderError], status: int, code: str
+) -> None:
+    fixture = load(name)
+    recorded = Recorded(name)
+    with recorded.client(max_retries=1) as client, pytest.raises(cls) as info:
+        if fixture["request"]["method"] == "POST":
+            client.create_deployment(MU_BODY)
+        elif fixture["request"]["path"] == "/api/v1/deployments":
+            client.list_deployments()
+        else:
+            client.get_deployment(fixture["request"]["path"].rsplit("/", 1)[-1])
+    err = info.value
+    body = fixture["body"].get("error", fixture["body"])
+    assert (err.status_code, err.code, err.message) == (status, code, body["message"])
+    assert err.request_id == fixture["body"].get("request_id")
+    assert body["message"] in str(err) and str(status) in str(err)
+    retried = status in (429, 500)
+    assert len(recorded.requests) == (2 if retried else 1)
+
+
+def test_a_429_then_success_is_transparent() -> None:
+    recorded = Recorded("error_429.json", "list_page2.json")
+    with recorded.client() as client:
+        page = client.list_deployments(page_no=2, page_size=2)
+    assert page.page_no == 2 and len(recorded.requests) == 2
+
+
+def test_async_client_against_the_same_fixtures() -> None:
+    recorded = Recorded("list_page1.json", "list_page2.json", "error_404.json")
+
+    async def scenario() -> tuple[list[str], ProviderNotFound]:
+        async with AsyncModelStudioClient(
+            BASE, "sk-recorded", transport=httpx.MockTransport(recorded)
+        ) as client:
+            codes = [d.deployed_model async for d in client.iter_deployments(page_size=2)]
+            try:
+                await client.get_deployment("qwen3-32b-gone")
+            except ProviderNotFound as exc:
+                return codes, exc
+        raise AssertionError("expected ProviderNotFound")
+
+    codes, err = asyncio.run(scenario())
+    assert len(codes) == 3 and err.message == "Model: qwen3-32b-gone not found!"
+
+
+def test_a_non_json_answer_is_a_clear_error() -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(502, text="<html>Bad gateway</html>"))
+    client = ModelStudioClient(BASE, "k", transport=transport, max_retries=0)
+    with client, pytest.raises(ServerError, match="Bad gateway"):
+        client.list_deployments()
+    ok_but_html = httpx.MockTransport(lambda r: httpx.Response(200, text="<html></html>"))
+    client = ModelStudioClient(BASE, "k", transport=ok_but_html)
+    with client, pytest.raises(ProviderError, match="non-JSON body"):
+        client.list_deployments()
+
+
+# -- the sandbox answers with (at least) every documented field --------------------------------
+
+def _fields(name: str) -> set[str]:
+    return set(load(name)["body"]["output"]) - {"rpm_limit", "tpm_limit"}
+
+
+def test_sandbox_answers_have_the_documented_fields(
+    sb: RunningSandbox, client: ModelStudioClient
+) -> None:
+    ptu = client.create_deployment(PTU_BODY).model_dump()
+    mu = client.create_deployment(MU_BODY).model_dump()
+    assert _fields("create_ptu.json") <= set(ptu)
+    assert _fields("create_mu.json") <= set(mu)
+    sb.wait_for_status(client, "qwen3-32b", "RUNNING")
+    assert _fields("scale_updating.json") <= set(
+        client.scale_deployment("qwen3-32b", capacity=3).model_dump()
+    )
+    assert _fields("delete_deleting.json") <= set(
+        client.delete_deployment("qwen3-32b").model_dump()
+    )
+    raw = httpx.get(f"{sb.base_url}/deployments", headers={"Authorization": "Bearer sk-sandbox"})
+    assert set(load("list_page1.json")["body"]["output"]) <= set(raw.json()["output"])
+    models = client.list_deployable_models()
+    assert {m.model_name for m in models.models} >= {"qwen3-32b", "qwen-plus-2025-12-01"}
+    assert next(m for m in models.models if m.model_name == "qwen3-32b").base_capacity == 1

@@ -1,0 +1,182 @@
+"""Retries over real HTTP: timeouts after the sandbox accepted a create, 429 with Retry-After,
+5xx and dropped connections; and what is never retried."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import httpx
+import pytest
+from modeldeck.provider import (
+    AsyncModelStudioClient,
+    InvalidParameterError,
+    ProviderTimeout,
+    ServerError,
+    ThrottlingError,
+    parse_retry_after,
+)
+from modeldeck.sandbox import FaultRule
+from modeldeck.timeutil import utcnow
+from sbhelpers import MU_BODY, MakeSandbox
+
+CREATE = {"method": "POST", "path": "/api/v1/deployments"}
+
+
+def retry_delays(caplog: pytest.LogCaptureFixture) -> list[float]:
+    return [float(r.args[-1]) for r in caplog.records if r.name == "modeldeck.provider"]  # type: ignore[index, arg-type]
+
+
+def test_create_that_times_out_after_acceptance_makes_exactly_one(
+    make_sandbox: MakeSandbox,
+) -> None:
+    slow_answer = FaultRule(
+        kind="latency", **CREATE, times=1, latency_seconds=5.0, after_handler=True
+    )
+    sb = make_sandbox(faults=[slow_answer])
+    with sb.client(timeout=0.5) as client:
+        info = client.create_deployment(MU_BODY)
+        assert sb.sandbox.fault_hits == {0: 1}, "the first attempt must have been delayed"
+        assert info.deployed_model == "qwen3-32b"
+        assert sb.sandbox.created_count() == 1
+        assert client.list_deployments().total == 1
+
+
+def test_without_retries_the_timeout_surfaces_and_the_create_still_happened(
+    make_sandbox: MakeSandbox,
+) -> None:
+    slow_answer = FaultRule(
+        kind="latency", **CREATE, times=1, latency_seconds=5.0, after_handler=True
+    )
+    sb = make_sandbox(faults=[slow_answer])
+    with sb.client(timeout=0.5, max_retries=0) as client:
+        with pytest.raises(ProviderTimeout, match=r"no answer within 0\.5 s"):
+            client.create_deployment(MU_BODY, idempotency_key="order-42")
+        # The same key later returns the deployment the first attempt made, never a second one.
+        again = client.create_deployment(MU_BODY, idempotency_key="order-42")
+    assert again.deployed_model == "qwen3-32b"
+    assert sb.sandbox.created_count() == 1
+
+
+def test_same_key_different_body_is_refused(make_sandbox: MakeSandbox) -> None:
+    sb = make_sandbox()
+    with sb.client() as client:
+        client.create_deployment(MU_BODY, idempotency_key="k1")
+        with pytest.raises(Exception, match="already used for a different deployment request"):
+            client.create_deployment({**MU_BODY, "suffix": "x"}, idempotency_key="k1")
+    assert sb.sandbox.created_count() == 1
+
+
+def test_dropped_connection_after_acceptance_is_retried_once_created(
+    make_sandbox: MakeSandbox,
+) -> None:
+    drop = FaultRule(kind="drop", **CREATE, times=1, after_handler=True)
+    sb = make_sandbox(faults=[drop])
+    with sb.client() as client:
+        info = client.create_deployment(MU_BODY)
+    assert sb.sandbox.fault_hits == {0: 1}
+    assert info.deployed_model == "qwen3-32b" and sb.sandbox.created_count() == 1
+
+
+def test_429_is_retried_honouring_retry_after(
+    make_sandbox: MakeSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    throttle = FaultRule(kind="throttle", times=2, retry_after_seconds=0.05)
+    sb = make_sandbox(faults=[throttle])
+    caplog.set_level(logging.WARNING, logger="modeldeck.provider")
+    with sb.client(backoff_base=2.0) as client:
+        assert client.list_deployments().total == 0
+    delays = retry_delays(caplog)
+    assert len(delays) == 2
+    # Retry-After (0.05 s) wins over the 2 s backoff; up to 10 % jitter is added.
+    assert all(0.05 <= d <= 0.055 + 1e-9 for d in delays), delays
+
+
+def test_throttling_beyond_the_retries_raises_with_retry_after(make_sandbox: MakeSandbox) -> None:
+    sb = make_sandbox(faults=[FaultRule(kind="throttle", retry_after_seconds=0.01)])
+    with sb.client(max_retries=2) as client, pytest.raises(ThrottlingError) as info:
+        client.get_deployment("x")
+    assert info.value.status_code == 429 and info.value.code == "Throttling"
+    assert info.value.retry_after == pytest.approx(0.01)
+    assert info.value.attempts == 3
+    assert sb.sandbox.fault_hits == {0: 3}
+
+
+def test_retry_after_longer_than_the_cap_is_not_waited_for(make_sandbox: MakeSandbox) -> None:
+    sb = make_sandbox(faults=[FaultRule(kind="throttle", retry_after_seconds=3600)])
+    with sb.client(max_retry_after=60) as client, pytest.raises(ThrottlingError) as info:
+        client.list_deployments()
+    assert info.value.retry_after == 3600 and info.value.attempts == 1
+
+
+def test_5xx_is_retried_with_backoff(
+    make_sandbox: MakeSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    sb = make_sandbox(faults=[FaultRule(kind="error", status=503, times=2)])
+    caplog.set_level(logging.WARNING, logger="modeldeck.provider")
+    with sb.client(backoff_base=0.01, backoff_max=0.02) as client:
+        assert client.list_deployments().total == 0
+    delays = retry_delays(caplog)
+    assert len(delays) == 2 and all(0.005 <= d <= 0.02 for d in delays), delays
+
+
+def test_5xx_that_persists_raises_server_error(make_sandbox: MakeSandbox) -> None:
+    sb = make_sandbox(faults=[FaultRule(kind="error", status=500)])
+    with sb.client(max_retries=1) as client, pytest.raises(ServerError) as info:
+        client.list_deployments()
+    assert (info.value.status_code, info.value.code, info.value.attempts) == (
+        500,
+        "InternalError",
+        2,
+    )
+
+
+def test_user_errors_are_never_retried(make_sandbox: MakeSandbox) -> None:
+    sb = make_sandbox()
+    with sb.client() as client, pytest.raises(InvalidParameterError) as info:
+        client.create_deployment({**MU_BODY, "capacity": 5000})
+    assert info.value.attempts == 1 and sb.sandbox.created_count() == 0
+
+
+def test_connection_refused_is_a_connection_error(make_sandbox: MakeSandbox) -> None:
+    sb = make_sandbox()
+    url = sb.base_url
+    sb.server.stop()
+    from modeldeck.provider import ModelStudioClient, ProviderConnectionError
+
+    client = ModelStudioClient(url, "sk-sandbox", max_retries=1, backoff_base=0.01)
+    with client, pytest.raises(ProviderConnectionError) as info:
+        client.list_deployments()
+    assert info.value.attempts == 2 and info.value.status_code is None
+
+
+def test_async_client_timeout_after_acceptance_makes_exactly_one(
+    make_sandbox: MakeSandbox,
+) -> None:
+    slow_answer = FaultRule(
+        kind="latency", **CREATE, times=1, latency_seconds=5.0, after_handler=True
+    )
+    sb = make_sandbox(faults=[slow_answer])
+
+    async def scenario() -> list[str]:
+        async with AsyncModelStudioClient(
+            sb.base_url, "sk-sandbox", timeout=0.5, backoff_base=0.01
+        ) as client:
+            info = await client.create_deployment(MU_BODY)
+            assert info.deployed_model == "qwen3-32b"
+            return [d.deployed_model async for d in client.iter_deployments()]
+
+    assert asyncio.run(scenario()) == ["qwen3-32b"]
+    assert sb.sandbox.fault_hits == {0: 1} and sb.sandbox.created_count() == 1
+
+
+def test_parse_retry_after_forms() -> None:
+    assert parse_retry_after(httpx.Headers({"retry-after": "3"})) == 3.0
+    assert parse_retry_after(httpx.Headers({"retry-after-ms": "250"})) == 0.25
+    assert parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
+    assert parse_retry_after(httpx.Headers({})) is None
+    future = utcnow() + timedelta(seconds=30)
+    http_date = future.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    parsed = parse_retry_after(httpx.Headers({"retry-after": http_date}))
+    assert parsed is not None and 25 <= parsed <= 30

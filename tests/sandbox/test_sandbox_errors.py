@@ -1,0 +1,158 @@
+"""Every documented error, with its HTTP status, code and text, through the client's hierarchy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from modeldeck.errors import ConflictError, NotFound, PermissionDenied, UserError
+from modeldeck.provider import (
+    AuthenticationError,
+    InvalidParameterError,
+    ModelStudioClient,
+    ProviderConflict,
+    ProviderError,
+    ProviderNotFound,
+    ProviderPermissionError,
+)
+from modeldeck.sandbox import SandboxMember
+from modeldeck.sandbox.testing import RunningSandbox
+from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox
+
+CAPACITY_TEXT = (
+    "Invalid capacity ({}), capacity must be larger than or equal to 0 and multiples of 1 and "
+    "less than 1000!"
+)
+
+
+@pytest.mark.parametrize("capacity", [1000, -1, "two", 2.5])
+def test_invalid_capacity_is_400_with_documented_text(
+    client: ModelStudioClient, capacity: Any
+) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        client.create_deployment({**MU_BODY, "capacity": capacity})
+    err = info.value
+    assert (err.status_code, err.code) == (400, "InvalidParameter")
+    assert err.message == CAPACITY_TEXT.format(capacity)
+    assert isinstance(err, UserError) and isinstance(err, ProviderError)
+    assert err.request_id
+
+
+def test_scale_to_invalid_capacity_is_400(sb: RunningSandbox, client: ModelStudioClient) -> None:
+    client.create_deployment(MU_BODY)
+    sb.wait_for_status(client, "qwen3-32b", "RUNNING")
+    with pytest.raises(InvalidParameterError, match=r"Invalid capacity \(1200\)"):
+        client.scale_deployment("qwen3-32b", capacity=1200)
+
+
+def test_unknown_model_is_400(client: ModelStudioClient) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        client.create_deployment({**MU_BODY, "model_name": "qwen-nope"})
+    assert info.value.message == "The model qwen-nope does not exist or is not deployable"
+
+
+def test_ptu_without_capacity_is_refused(client: ModelStudioClient) -> None:
+    body = {k: v for k, v in PTU_BODY.items() if k != "ptu_capacity"}
+    with pytest.raises(InvalidParameterError, match="Miss ptu capacity info"):
+        client.create_deployment(body)
+
+
+def test_rate_limits_refused_where_the_seed_says_not_supported(client: ModelStudioClient) -> None:
+    with pytest.raises(InvalidParameterError, match="does not support rpm_limit"):
+        client.create_deployment({**MU_BODY, "rpm_limit": 10})
+
+
+def test_missing_deployment_is_404_with_documented_text(client: ModelStudioClient) -> None:
+    for call in (
+        lambda: client.get_deployment("ghost-1"),
+        lambda: client.delete_deployment("ghost-1"),
+        lambda: client.scale_deployment("ghost-1", capacity=1),
+        lambda: client.update_limits("ghost-1", rpm_limit=5),
+    ):
+        with pytest.raises(ProviderNotFound) as info:
+            call()
+        assert info.value.message == "Model: ghost-1 not found!"
+        assert (info.value.status_code, info.value.code) == (404, "NotFound")
+        assert isinstance(info.value, NotFound)
+
+
+def test_repeated_deploy_without_new_suffix_is_409(client: ModelStudioClient) -> None:
+    client.create_deployment(MU_BODY)
+    with pytest.raises(ProviderConflict) as info:
+        client.create_deployment(MU_BODY)
+    assert info.value.message == (
+        "Deployed model qwen3-32b already exists, please specify a suffix."
+    )
+    assert (info.value.status_code, info.value.code) == (409, "Conflict")
+    assert isinstance(info.value, ConflictError)
+    second = client.create_deployment({**MU_BODY, "suffix": "b"})
+    assert second.deployed_model == "qwen3-32b-b"
+    with pytest.raises(ProviderConflict, match="qwen3-32b-b already exists"):
+        client.create_deployment({**MU_BODY, "suffix": "b"})
+
+
+def test_bad_api_key_is_401(sb: RunningSandbox) -> None:
+    for key in ("sk-wrong", None):
+        with sb.client(api_key=key) as bad, pytest.raises(AuthenticationError) as info:
+            bad.list_deployments()
+        assert info.value.message == "Invalid API-key provided."
+        assert (info.value.status_code, info.value.code) == (401, "InvalidApiKey")
+
+
+def test_member_without_full_access_gets_the_module_text(make_sandbox: MakeSandbox) -> None:
+    sb = make_sandbox(
+        members=[
+            SandboxMember(name="ops", api_key="sk-ops"),
+            SandboxMember(name="intern", api_key="sk-intern"),
+        ],
+        full_access=["ops"],
+    )
+    with sb.client(api_key="sk-intern") as intern:
+        for call in (intern.list_deployments, lambda: intern.create_deployment(MU_BODY)):
+            with pytest.raises(ProviderPermissionError) as info:
+                call()
+            assert info.value.message == "Missing permissions for this module"
+            assert (info.value.status_code, info.value.code) == (403, "AccessDenied")
+            assert isinstance(info.value, PermissionDenied)
+    with sb.client(api_key="sk-ops") as ops:
+        assert ops.create_deployment(MU_BODY).creator == "ops"
+
+
+def test_workspace_without_model_privilege_gets_the_seed_text(make_sandbox: MakeSandbox) -> None:
+    sb = make_sandbox(deployable_models=["qwen3-32b"], workspace_id="ws-team")
+    with sb.client() as client:
+        assert client.create_deployment(MU_BODY).workspace_id == "ws-team"
+        with pytest.raises(ProviderPermissionError) as info:
+            client.create_deployment(PTU_BODY)
+    assert info.value.message == (
+        "Workspace ws-team does not have deployment privilege for model qwen3-max-2025-09-23."
+    )
+    assert (info.value.status_code, info.value.code) == (403, "Workspace.AccessDenied")
+
+
+def test_scaling_a_pending_deployment_is_a_conflict(client: ModelStudioClient) -> None:
+    client.create_deployment(MU_BODY)
+    with pytest.raises(ProviderConflict, match="is PENDING; it can be scaled when it is RUNNING"):
+        client.scale_deployment("qwen3-32b", capacity=2)
+
+
+def test_workspaces_are_separate(sb: RunningSandbox) -> None:
+    with sb.client(workspace="ws-a") as a, sb.client(workspace="ws-b") as b:
+        a.create_deployment(MU_BODY)
+        assert b.list_deployments().total == 0
+        with pytest.raises(ProviderNotFound):
+            b.get_deployment("qwen3-32b")
+        assert b.create_deployment(MU_BODY).workspace_id == "ws-b"
+
+
+def test_native_error_envelope_on_the_wire(sb: RunningSandbox) -> None:
+    answer = httpx.get(
+        f"{sb.base_url}/deployments/ghost", headers={"Authorization": "Bearer sk-sandbox"}
+    )
+    body = answer.json()
+    assert answer.status_code == 404
+    assert set(body) == {"request_id", "code", "message"}
+    assert body["message"] == "Model: ghost not found!"
+    unknown = httpx.get(f"{sb.url}/api/v1/nowhere")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "NotFound"
