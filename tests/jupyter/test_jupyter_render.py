@@ -27,7 +27,7 @@ def _estimate(total: str, model: str = "qwen3-max-2025-09-23") -> Estimate:
         mode="instruct",
         billing="hourly",
         total=Decimal(total),
-        period="for 10 hours",
+        period="10 hours",
         lines=[
             EstimateLine(
                 description="input capacity",

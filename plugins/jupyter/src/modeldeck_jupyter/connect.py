@@ -1,7 +1,8 @@
 """Pick the deck a notebook talks to: a modeldeck server (team mode) or the core in-process.
 
 `server=` or `MODELDECK_SERVER__URL` selects the server's REST API through `RemoteDeck`; otherwise
-the core runs in the kernel (`Deck.from_settings`: SQLite and the embedded sandbox by default).
+the core runs in the kernel (`Deck.from_settings`: SQLite and the embedded sandbox by default,
+started in the kernel when nothing serves it yet).
 """
 
 from __future__ import annotations
@@ -83,9 +84,10 @@ def connect(
 
     from modeldeck.deck import Deck
 
-    where = (
-        "embedded sandbox"
-        if settings.uses_sandbox
-        else f"Model Studio, {settings.provider.region} region"
-    )
+    if settings.uses_sandbox:
+        from modeldeck_jupyter.embedded import ensure_sandbox
+
+        where = ensure_sandbox(settings)
+    else:
+        where = f"Model Studio, {settings.provider.region} region"
     return Connection(Deck.from_settings(settings), f"in-process ({where})", False)

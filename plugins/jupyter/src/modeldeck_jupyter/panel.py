@@ -38,7 +38,11 @@ from modeldeck_jupyter.render import (
 log = logging.getLogger(__name__)
 
 LABEL_STYLE = {"description_width": "90px"}
-WIDE = W.Layout(width="340px")
+
+
+def _wide() -> W.Layout:
+    """A fresh layout per widget: a shared Layout would hide every field when one is hidden."""
+    return W.Layout(width="340px")
 
 
 def parse_hours(text: str) -> Decimal:
@@ -111,6 +115,7 @@ class DeckPanel:
         self._last_request_key: tuple[str, str] | None = None
         self._poller: Poller | None = None
         self._enabled = True
+        self.problem: str | None = None
         self.connection: Connection | None = None
         self.choices = Choices([])
         problem: BaseException | None = None
@@ -126,9 +131,8 @@ class DeckPanel:
         self._build_widgets()
         if problem is not None:
             where = f" ({self.connection.target})" if self.connection else ""
-            self.status_html.value = error_html(
-                f"Could not load the modeldeck catalog{where}: {error_text(problem)}"
-            )
+            self.problem = f"Could not load the modeldeck catalog{where}: {error_text(problem)}"
+            self.status_html.value = error_html(self.problem)
             self._set_enabled(False)
         elif not len(self.choices):
             self.status_html.value = error_html("The catalog lists no deployable (ptu/mu) model.")
@@ -136,7 +140,7 @@ class DeckPanel:
         self.header_html.value = self._header()
         self._sync_choices()
         self.update_estimate()
-        if self.connection is not None:
+        if self.problem is None:
             self.refresh_deployments(sync=self._poll_syncs)
         if auto_refresh and self._enabled:
             self.start_auto_refresh()
@@ -147,22 +151,30 @@ class DeckPanel:
         models = self.choices.models()
         self.header_html = W.HTML()
         self.status_html = W.HTML()
-        self.model = W.Dropdown(description="Model", options=models, style=LABEL_STYLE, layout=WIDE)
+        self.model = W.Dropdown(
+            description="Model", options=models, style=LABEL_STYLE, layout=_wide()
+        )
         self.plan = W.ToggleButtons(description="Plan", options=[], style=LABEL_STYLE)
         self.mode = W.ToggleButtons(description="Mode", options=[], style=LABEL_STYLE)
         self.billing = W.ToggleButtons(description="Billing", options=[], style=LABEL_STYLE)
         self.input_tpm = W.IntText(
-            description="Input TPM", value=10_000, step=10_000, style=LABEL_STYLE, layout=WIDE
+            description="Input TPM", value=10_000, step=10_000, style=LABEL_STYLE, layout=_wide()
         )
         self.output_tpm = W.IntText(
-            description="Output TPM", value=1_000, step=1_000, style=LABEL_STYLE, layout=WIDE
+            description="Output TPM", value=1_000, step=1_000, style=LABEL_STYLE, layout=_wide()
         )
-        self.units = W.IntText(description="Units", value=1, step=1, style=LABEL_STYLE, layout=WIDE)
+        self.units = W.IntText(
+            description="Units", value=1, step=1, style=LABEL_STYLE, layout=_wide()
+        )
         self.hours = W.Text(
-            description="Hours", value="1", continuous_update=False, style=LABEL_STYLE, layout=WIDE
+            description="Hours",
+            value="1",
+            continuous_update=False,
+            style=LABEL_STYLE,
+            layout=_wide(),
         )
-        self.days = W.IntText(description="Days", value=1, style=LABEL_STYLE, layout=WIDE)
-        self.months = W.IntText(description="Months", value=1, style=LABEL_STYLE, layout=WIDE)
+        self.days = W.IntText(description="Days", value=1, style=LABEL_STYLE, layout=_wide())
+        self.months = W.IntText(description="Months", value=1, style=LABEL_STYLE, layout=_wide())
         self.estimate_html = W.HTML(layout=W.Layout(min_width="320px", padding="0 0 0 16px"))
         self.reason = W.Text(
             description="Reason",
@@ -278,6 +290,15 @@ class DeckPanel:
     def deck(self) -> DeckAPI | None:
         return self.connection.deck if self.connection else None
 
+    def _ready_deck(self) -> DeckAPI:
+        """The deck, or a clear error if the panel could not connect."""
+        if self.connection is None or self.problem is not None:
+            raise ValidationFailed(
+                f"Not connected to modeldeck. {self.problem or ''}".strip(),
+                hint="Fix the connection and run the cell again.",
+            )
+        return self.connection.deck
+
     @property
     def _poll_syncs(self) -> bool:
         """In team mode the server reconciles; in-process nobody else does, so polls sync."""
@@ -355,11 +376,10 @@ class DeckPanel:
     def update_estimate(self) -> Estimate | None:
         """Price the form now and show the total and lines, or the error in red."""
         try:
-            if self.deck is None:
-                raise ValidationFailed("Not connected to modeldeck; see the message above.")
+            deck = self._ready_deck()
             spec = self.build_spec()
             with self._lock:
-                estimate = self.deck.estimate(spec)
+                estimate = deck.estimate(spec)
         except Exception as exc:
             log.debug("estimate failed", exc_info=not isinstance(exc, UserError))
             self.last_estimate = None
@@ -378,10 +398,8 @@ class DeckPanel:
 
         Sending the very same form and reason twice in a row (a double click) is refused.
         """
-        deck = self.deck
         try:
-            if deck is None:
-                raise ValidationFailed("Not connected to modeldeck; see the message above.")
+            deck = self._ready_deck()
             spec = self.build_spec()
             reason = self.reason.value.strip()
             key = (spec.model_dump_json(), reason)
@@ -410,11 +428,9 @@ class DeckPanel:
 
     def refresh_deployments(self, sync: bool = True) -> list[DeploymentRecord] | None:
         """Reload the table; with `sync`, first pull statuses from the provider (deck.refresh)."""
-        deck = self.deck
         note = ""
         try:
-            if deck is None:
-                raise ValidationFailed("Not connected to modeldeck; see the message above.")
+            deck = self._ready_deck()
             with self._lock:
                 if sync:
                     try:

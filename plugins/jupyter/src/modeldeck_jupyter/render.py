@@ -85,7 +85,7 @@ def estimate_html(estimate: Estimate) -> str:
     parts = [
         "<div class='modeldeck-estimate-ok'>",
         f"<div style='font-size:1.5em'><b class='modeldeck-total'>{total}</b> "
-        f"<span style='color:#555'>{esc(estimate.period)}</span></div>",
+        f"<span style='color:#555'>for {esc(estimate.period)}</span></div>",
         f"<div style='color:#555'>{esc(estimate.model)} · {esc(estimate.plan)} · "
         f"{esc(estimate.mode)} · {esc(estimate.billing)}</div>",
     ]
@@ -156,7 +156,7 @@ def request_html(request: RequestRecord) -> str:
         parts.append(f" Auto-approved: {esc(policy.rule)}.")
     if request.estimate is not None:
         cost = format_amount(Decimal(request.estimate.total), request.estimate.currency)
-        parts.append(f" Estimate: {esc(cost)} {esc(request.estimate.period)}.")
+        parts.append(f" Estimate: {esc(cost)} for {esc(request.estimate.period)}.")
     if request.error:
         parts.append(f"<div style='color:{ERROR_COLOR}'>{esc(request.error)}</div>")
     parts.append("</div>")
