@@ -49,7 +49,8 @@ def test_example_3_mu_hourly_per_started_minute(catalog: Catalog) -> None:
     """MU hourly, qwen3-32b, 2 units, 90 min 30 s -> 91 billed minutes -> $121.33."""
     spec = DeploySpec(model="qwen3-32b", plan="mu", units=2, duration_seconds=90 * 60 + 30)
     est = estimate(spec, catalog)
-    assert abs(est.total * 60 - 2 * 40 * 91) < Decimal("1e-30")  # exact, not rounded to cents
+    # Not rounded to cents: 7280 / 60 carried to 18 decimal places.
+    assert est.total == Decimal("121.333333333333333333")
     assert round_cents(est.total) == Decimal("121.33")
     assert "91 minutes" in est.period
     assert "$121.33" in render_estimate_text(est)
@@ -57,9 +58,7 @@ def test_example_3_mu_hourly_per_started_minute(catalog: Catalog) -> None:
 
 def test_example_4_mu_monthly(catalog: Catalog) -> None:
     """MU monthly, qwen3-vl-8b-instruct, 1 unit, one month: $9,400.00."""
-    spec = DeploySpec(
-        model="qwen3-vl-8b-instruct", plan="mu", billing="monthly", units=1, months=1
-    )
+    spec = DeploySpec(model="qwen3-vl-8b-instruct", plan="mu", billing="monthly", units=1, months=1)
     est = estimate(spec, catalog)
     assert est.total == Decimal("9400")
     assert "$9,400.00" in render_estimate_text(est)

@@ -28,6 +28,7 @@ from modeldeck.billing.overflow import (
 from modeldeck.billing.rules import DEFAULT_RULES, BillingRules, money_context
 from modeldeck.billing.timeline import DAY_SECONDS, settle_cancellation
 from modeldeck.catalog import Catalog
+from modeldeck.catalog.exact import quotient
 from modeldeck.domain import BillingMethod, DeploySpec, EstimateLine, Mode, Plan, Usage
 from modeldeck.errors import ValidationFailed
 from modeldeck.money import DecimalStr, format_amount
@@ -327,7 +328,7 @@ def _reserved_lines(
             kind="reserved",
             description=f"Reserved {cap.describe()} from {iso(max(seg_start, start))} "
             f"to {shown_end}",
-            amount=per_hour * minutes / 60,
+            amount=quotient(per_hour * minutes, 60),
             quantity=Decimal(minutes),
             unit="minute",
             rate=per_hour,
@@ -352,7 +353,7 @@ def _order_lines(
         parts = components(_spec(history, order, history.billing), catalog, history.billing)
         currency = parts[0].currency
         per_period = _per_period(history, order, history.billing, catalog, currency)
-        paid = order.paid if order.paid is not None else per_period * order.days / divisor
+        paid = order.paid if order.paid is not None else quotient(per_period * order.days, divisor)
         if start <= ordered < end:
             yield AccrualLine(
                 kind="upfront_order",

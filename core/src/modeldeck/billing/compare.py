@@ -7,6 +7,7 @@ from typing import Any
 
 from modeldeck.billing.rules import BILLING_METHODS, DEFAULT_RULES, BillingRules
 from modeldeck.catalog import Catalog
+from modeldeck.catalog.exact import quotient
 from modeldeck.domain import DeploySpec
 from modeldeck.money import format_amount
 
@@ -43,7 +44,7 @@ def compare_methods(
     per_hour = _sum(spec, catalog, hourly_m, currency)
     prepaid_period = _sum(spec, catalog, prepaid_m, currency)
     prepaid_day = (
-        prepaid_period / rules.days_per_month if prepaid_m == "monthly" else prepaid_period
+        quotient(prepaid_period, rules.days_per_month) if prepaid_m == "monthly" else prepaid_period
     )
     hourly_day = per_hour * hours_per_day
     even = break_even_hours(per_hour, prepaid_day)

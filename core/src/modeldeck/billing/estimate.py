@@ -10,6 +10,7 @@ from modeldeck.billing.rules import DEFAULT_RULES, BillingRules, money_context
 from modeldeck.billing.timeline import DAY_SECONDS, order_timeline, settle_cancellation
 from modeldeck.billing.validate import validate_spec
 from modeldeck.catalog import Catalog
+from modeldeck.catalog.exact import quotient
 from modeldeck.domain import BillingMethod, DeploySpec, Estimate, EstimateLine
 
 _PERIOD_OF = {"hourly": "hour", "upfront": "day", "monthly": "month"}
@@ -178,7 +179,7 @@ def _estimate(spec: DeploySpec, catalog: Catalog, rules: BillingRules) -> Estima
         lines.append(
             EstimateLine(
                 description=part.description,
-                amount=part.quantity * rate * numerator / divisor,
+                amount=quotient(part.quantity * rate * numerator, divisor),
                 quantity=Decimal(part.quantity),
                 unit=part.unit,
                 rate=rate,
@@ -246,6 +247,10 @@ def _per_periods(
     if billing == "hourly":
         return per_period, per_period * 24, per_period * 24 * 30
     if billing == "upfront":
-        return per_period / 24, per_period, per_period * 30
+        return quotient(per_period, 24), per_period, per_period * 30
     month = rules.days_per_month
-    return per_period / (month * 24), per_period / month, per_period * 30 / month
+    return (
+        quotient(per_period, month * 24),
+        quotient(per_period, month),
+        quotient(per_period * 30, month),
+    )

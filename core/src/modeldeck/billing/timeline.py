@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from modeldeck.billing.rules import DEFAULT_RULES, BillingRules
+from modeldeck.catalog.exact import quotient
 from modeldeck.domain import Cancellation, Timeline
 from modeldeck.errors import ValidationFailed
 from modeldeck.timeutil import BEIJING, to_beijing
@@ -76,5 +77,5 @@ def settle_cancellation(
             hint=f"Give a cancel_after shorter than {order_days}d.",
         )
     days = billed_days(elapsed_seconds)
-    settled = min(days * rules.cancel_factor * daily_price / daily_divisor, paid)
+    settled = min(quotient(days * rules.cancel_factor * daily_price, daily_divisor), paid)
     return Cancellation(paid=paid, billed_days=days, settled=settled, refund=paid - settled)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from modeldeck.catalog.exact import quotient
 from modeldeck.catalog.models import PRICE_NAMES, ModelInfo, PriceEntry, PriceKey, Tier, parse_tier
 from modeldeck.errors import CatalogError, CurrencyMismatch, PriceNotListed
 
@@ -187,7 +188,7 @@ class Catalog:
         if currency == to:
             return amount
         usd = amount if currency == "USD" else amount * self._rate(currency, to)
-        return usd if to == "USD" else usd / self._rate(to, currency)
+        return usd if to == "USD" else quotient(usd, self._rate(to, currency))
 
     def _rate(self, currency: str, other: str) -> Decimal:
         rate = self.rates.get(currency)
