@@ -1,0 +1,257 @@
+"""Write-ahead journal of call records: JSON lines in segment files, replayed after a crash.
+
+Scheme (POSIX): each recorder appends to its own segment file `seg-<pid>-<random>.jsonl`, which it
+holds an exclusive `flock` on while alive. A record is appended with one `os.write` on the call
+path, before the call returns: from then on it is in the kernel and survives the process being
+killed (SIGKILL included). The background writer `fsync`s the segments once per batch before it
+inserts that batch into the store, so a machine crash loses at most the last batch interval.
+(`fsync_each=True` syncs on the call path instead, for machine-crash safety at a latency cost.)
+Once every record of a segment is in the store the segment is truncated (the active one, when
+idle) or deleted (a full one, after rotation). On start, a recorder replays every segment no live
+process holds a lock on — the leftovers of a killed process — and deletes it; `call_id` is unique
+in the store, so a segment replayed twice inserts nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from modeldeck.errors import ConfigError
+from modeldeck.metering.records import CallRecord
+
+log = logging.getLogger("modeldeck.metering")
+SUFFIX = ".jsonl"
+DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class _Segment:
+    number: int
+    path: Path
+    fd: int
+    appended: int = 0
+    committed: int = 0
+    size: int = 0
+    active: bool = True
+    dirty: bool = False
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class Journal:
+    """The segments one recorder appends to (thread-safe)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        fsync_each: bool = False,
+    ) -> None:
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"The metering journal directory {self.directory} cannot be created "
+                f"({exc.strerror}).",
+                hint="Pass journal_dir= a writable directory.",
+            ) from None
+        self.segment_bytes = segment_bytes
+        self.fsync_each = fsync_each
+        self._lock = threading.Lock()
+        self._prefix = f"seg-{os.getpid()}-{secrets.token_hex(4)}"
+        self._segments: dict[int, _Segment] = {}
+        self._next = 0
+        self._closed = False
+        self._active = self._open_segment()
+
+    # -- segments -----------------------------------------------------------------------------
+
+    def _open_segment(self) -> _Segment:
+        """Create a segment, locked before it gets a name replay would look at."""
+        number = self._next
+        self._next += 1
+        final = self.directory / f"{self._prefix}-{number}{SUFFIX}"
+        temp = final.with_suffix(".new")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(temp, final)
+        segment = _Segment(number=number, path=final, fd=fd)
+        self._segments[number] = segment
+        return segment
+
+    @property
+    def paths(self) -> list[Path]:
+        """Paths of this journal's segment files."""
+        with self._lock:
+            return [s.path for s in self._segments.values()]
+
+    def own(self, path: Path) -> bool:
+        return path.name.startswith(self._prefix + "-")
+
+    # -- the call path ------------------------------------------------------------------------
+
+    def append(self, line: bytes) -> int:
+        """Append one record line (ending in LF); returns its segment number."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the metering journal is closed")
+            segment = self._active
+            _write_all(segment.fd, line)
+            segment.appended += 1
+            segment.size += len(line)
+            segment.dirty = True
+            if self.fsync_each:
+                os.fsync(segment.fd)
+                segment.dirty = False
+            if segment.size >= self.segment_bytes:
+                segment.active = False
+                self._active = self._open_segment()
+            return segment.number
+
+    # -- the writer ---------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """fsync every segment written since the last sync (the writer does this per batch)."""
+        with self._lock:
+            dirty = [s for s in self._segments.values() if s.dirty]
+            for segment in dirty:
+                segment.dirty = False
+        for segment in dirty:
+            with contextlib.suppress(OSError):
+                os.fsync(segment.fd)
+
+    def committed(self, counts: dict[int, int]) -> None:
+        """Note records now in the store; delete segments that are full and fully stored."""
+        with self._lock:
+            for number, count in counts.items():
+                segment = self._segments.get(number)
+                if segment is None:
+                    continue
+                segment.committed += count
+                if not segment.active and segment.committed >= segment.appended:
+                    self._drop(segment)
+
+    def compact(self) -> bool:
+        """Truncate the active segment if every record in it is stored (True when it did)."""
+        with self._lock:
+            segment = self._active
+            if self._closed or segment.appended == 0 or segment.committed < segment.appended:
+                return False
+            os.ftruncate(segment.fd, 0)
+            segment.appended = segment.committed = segment.size = 0
+            segment.dirty = False
+            return True
+
+    def pending(self) -> int:
+        """Records appended but not yet stored."""
+        with self._lock:
+            return sum(s.appended - s.committed for s in self._segments.values())
+
+    def _drop(self, segment: _Segment) -> None:
+        with contextlib.suppress(OSError):
+            segment.path.unlink()
+        with contextlib.suppress(OSError):
+            os.close(segment.fd)
+        self._segments.pop(segment.number, None)
+
+    def close(self) -> int:
+        """Sync and close; segments fully stored are deleted, others kept for replay.
+
+        Returns how many records were left for a later replay.
+        """
+        self.sync()
+        with self._lock:
+            if self._closed:
+                return 0
+            self._closed = True
+            left = 0
+            for segment in list(self._segments.values()):
+                if segment.committed >= segment.appended:
+                    self._drop(segment)
+                else:
+                    left += segment.appended - segment.committed
+                    with contextlib.suppress(OSError):
+                        os.close(segment.fd)
+            self._segments.clear()
+            return left
+
+
+# --------------------------------------------------------------------------- replay
+
+
+@dataclass
+class Orphan:
+    """A segment left by a process that is gone: its records, and bad lines skipped."""
+
+    path: Path
+    records: list[CallRecord]
+    bad_lines: int
+
+
+def _parse(data: bytes, path: Path) -> Orphan:
+    records: list[CallRecord] = []
+    bad = 0
+    lines = data.split(b"\n")
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            records.append(CallRecord.from_json(line))
+        except (ValueError, KeyError, TypeError):
+            if index == len(lines) - 1:
+                continue  # a last line cut short by the crash: the call never returned
+            bad += 1
+    if bad:
+        log.warning("metering: %d unreadable line(s) skipped in journal %s", bad, path.name)
+    return Orphan(path=path, records=records, bad_lines=bad)
+
+
+@contextlib.contextmanager
+def claim_orphans(directory: Path, journal: Journal | None = None) -> Iterator[list[Orphan]]:
+    """Lock and read the segments no live process holds; delete them if the block succeeds.
+
+    Segments another process still holds (or this `journal`'s own) are left alone. Leaving the
+    block with an exception keeps the files for the next start.
+    """
+    claimed: list[tuple[int, Orphan]] = []
+    try:
+        for path in sorted(Path(directory).glob(f"*{SUFFIX}")):
+            if journal is not None and journal.own(path):
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            if os.fstat(fd).st_nlink == 0:  # replayed and deleted by someone else meanwhile
+                os.close(fd)
+                continue
+            with open(fd, "rb", closefd=False) as fh:
+                data = fh.read()
+            claimed.append((fd, _parse(data, path)))
+        yield [orphan for _, orphan in claimed]
+        for _, orphan in claimed:
+            with contextlib.suppress(FileNotFoundError):
+                orphan.path.unlink()
+    finally:
+        for fd, _ in claimed:
+            os.close(fd)
