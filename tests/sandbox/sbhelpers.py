@@ -22,3 +22,21 @@ MU_BODY: dict[str, Any] = {
     "deploy_spec": "MU1",
     "billing_method": "POST_PAY",
 }
+
+
+def sse_events(text: str) -> list[Any]:
+    """The JSON payloads of a server-sent event stream, up to `[DONE]` (which must be there)."""
+    import json
+
+    events: list[Any] = []
+    done = False
+    for line in text.splitlines():
+        if not line.startswith("data: "):
+            continue
+        payload = line[len("data: ") :]
+        if payload == "[DONE]":
+            done = True
+            break
+        events.append(json.loads(payload))
+    assert done, "the stream must end with data: [DONE]"
+    return events

@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
 
 from modeldeck.provider.client import ModelStudioClient
 from modeldeck.provider.errors import ProviderNotFound
@@ -32,6 +34,20 @@ class RunningSandbox:
     url: str
     sandbox: Sandbox
     server: ServerThread
+    _http: httpx.Client | None = field(default=None, repr=False)
+
+    @property
+    def http(self) -> httpx.Client:
+        """A raw HTTP client for this sandbox, authenticated with the default key."""
+        if self._http is None:
+            self._http = httpx.Client(
+                base_url=self.url, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+            )
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
 
     @property
     def base_url(self) -> str:
@@ -84,4 +100,8 @@ def running_sandbox(
         config = config.model_copy(update=overrides)
     app = create_app(config)
     with ServerThread(app) as server:
-        yield RunningSandbox(url=server.url, sandbox=app.state.sandbox, server=server)
+        running = RunningSandbox(url=server.url, sandbox=app.state.sandbox, server=server)
+        try:
+            yield running
+        finally:
+            running.close()
