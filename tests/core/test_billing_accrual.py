@@ -215,7 +215,14 @@ def bj(*args: int) -> datetime:
     [
         ("today", bj(2026, 3, 15), NOW),
         ("yesterday", bj(2026, 3, 14), bj(2026, 3, 15)),
-        ("7d", bj(2026, 3, 9), NOW),
+        ("7d", NOW - timedelta(days=7), NOW),  # a duration is the rolling window ending now
+        ("1d2h", NOW - timedelta(hours=26), NOW),
+        ("week", bj(2026, 3, 9), NOW),  # 2026-03-15 is a Sunday; weeks start on Monday
+        ("last-month", bj(2026, 2, 1), bj(2026, 3, 1)),
+        ("year", bj(2026, 1, 1), NOW),
+        ("all", bj(1970, 1, 1), NOW),
+        ("2026-03-02", bj(2026, 3, 2), bj(2026, 3, 3)),
+        ("2026-03-15", bj(2026, 3, 15), NOW),
         ("month", bj(2026, 3, 1), NOW),
         (None, bj(2026, 3, 1), NOW),
         ("2026-02", bj(2026, 2, 1), bj(2026, 3, 1)),
@@ -239,13 +246,16 @@ def test_today_is_the_beijing_day_even_from_utc() -> None:
 @pytest.mark.parametrize(
     ("text", "error", "says"),
     [
-        ("fortnight", GrammarError, "today, yesterday, 7d"),
+        ("fortnight", GrammarError, "today, yesterday, week, month, last-month"),
+        ("7x", GrammarError, "a duration such as 7d or 24h"),
+        ("2026-02-30", GrammarError, "not a real date"),
+        ("2026-03-16", ValidationFailed, "Give a past day"),
         ("2026-13", GrammarError, "not a month (01-12)"),
         ("2026-03-07..2026-03-01", ValidationFailed, "Put the earlier date first"),
         ("2026-03-01..soon", GrammarError, "YYYY-MM-DD"),
         ("..2026-03-01", GrammarError, "<from>..<to>"),
         ("2027-01", ValidationFailed, "Give a month up to the current one"),
-        ("0d", ValidationFailed, "from 1d to 366d"),
+        ("0d", ValidationFailed, "from 1s to 3660d"),
     ],
 )
 def test_bad_periods_say_what_is_allowed(text: str, error: type[Exception], says: str) -> None:

@@ -1,18 +1,27 @@
-"""Cost query periods on the Beijing calendar: today, yesterday, Nd, month, YYYY-MM, from..to."""
+"""Cost query periods on the Beijing calendar, for every period form the grammar accepts.
+
+Words (today, yesterday, week, month, last-month, year, all), a month YYYY-MM, a day YYYY-MM-DD,
+a duration (the rolling window that long, ending now: 7d, 24h, 1d2h) or <from>..<to> (dates or
+ISO times; a `to` date includes that whole day). Naive times are Beijing time.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
 
+from modeldeck.durations import parse_duration
 from modeldeck.errors import GrammarError, ValidationFailed
 from modeldeck.timeutil import BEIJING, ensure_aware, utcnow
 
 ALLOWED = (
-    "today, yesterday, 7d (any 1d-366d), month, YYYY-MM, or <from>..<to> (YYYY-MM-DD or ISO time)"
+    "today, yesterday, week, month, last-month, year, all, YYYY-MM, YYYY-MM-DD, a duration "
+    "such as 7d or 24h, or <from>..<to> (YYYY-MM-DD or ISO times)"
 )
-_DAYS = re.compile(r"^(\d{1,3})d$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=BEIJING)
+MAX_DURATION_DAYS = 3660
 
 
 def _midnight(day: date) -> datetime:
@@ -62,14 +71,27 @@ def parse_period(text: str | None, now: datetime | None = None) -> tuple[datetim
         return today, current
     if body == "yesterday":
         return today - timedelta(days=1), today
+    if body == "week":  # the calendar week, from Monday 00:00
+        return today - timedelta(days=current.weekday()), current
     if body == "month":
         return _midnight(current.date().replace(day=1)), current
-    match = _DAYS.match(body)
-    if match:
-        days = int(match.group(1))
-        if not 1 <= days <= 366:
-            raise ValidationFailed(f"period={raw!r}: give from 1d to 366d.")
-        return today - timedelta(days=days - 1), current
+    if body in ("last-month", "last_month"):
+        this_month = current.date().replace(day=1)
+        previous = (this_month - timedelta(days=1)).replace(day=1)
+        return _midnight(previous), _midnight(this_month)
+    if body == "year":
+        return _midnight(date(current.year, 1, 1)), current
+    if body == "all":
+        return _EPOCH, current
+    if _DAY.match(body):
+        try:
+            day = date.fromisoformat(body)
+        except ValueError:
+            raise GrammarError(f"period={raw!r} is not a real date.") from None
+        start = _midnight(day)
+        if start > current:
+            raise ValidationFailed(f"period={raw!r} is in the future.", hint="Give a past day.")
+        return start, min(start + timedelta(days=1), current)
     match = _MONTH.match(body)
     if match:
         start = _month_start(int(match.group(1)), int(match.group(2)), raw)
@@ -95,4 +117,15 @@ def parse_period(text: str | None, now: datetime | None = None) -> tuple[datetim
         if start > current:
             raise ValidationFailed(f"period={raw!r} starts in the future.")
         return start, min(end, current)
+    if body[:1].isdigit():
+        try:
+            seconds = parse_duration(body)
+        except GrammarError:
+            raise _bad(raw) from None
+        if not 0 < seconds <= MAX_DURATION_DAYS * 86_400:
+            raise ValidationFailed(
+                f"period={raw!r} is out of range.",
+                hint=f"Give a duration from 1s to {MAX_DURATION_DAYS}d, or use period=all.",
+            )
+        return current - timedelta(seconds=seconds), current
     raise _bad(raw)
