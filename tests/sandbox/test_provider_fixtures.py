@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sbhelpers import MU_BODY, PTU_BODY
+
 from modeldeck.provider import (
     ArrearageError,
     AsyncModelStudioClient,
@@ -29,7 +31,6 @@ from modeldeck.provider import (
 )
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.timeutil import BEIJING
-from sbhelpers import MU_BODY, PTU_BODY
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://dashscope.aliyuncs.com/api/v1"

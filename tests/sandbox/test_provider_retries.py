@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sbhelpers import MU_BODY, MakeSandbox
+
 from modeldeck.provider import (
     AsyncModelStudioClient,
     InvalidParameterError,
@@ -19,7 +21,6 @@ from modeldeck.provider import (
 )
 from modeldeck.sandbox import FaultRule
 from modeldeck.timeutil import utcnow
-from sbhelpers import MU_BODY, MakeSandbox
 
 CREATE = {"method": "POST", "path": "/api/v1/deployments"}
 

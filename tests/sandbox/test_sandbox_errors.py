@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox
+
 from modeldeck.errors import ConflictError, NotFound, PermissionDenied, UserError
 from modeldeck.provider import (
     AuthenticationError,
@@ -18,7 +20,6 @@ from modeldeck.provider import (
 )
 from modeldeck.sandbox import SandboxMember
 from modeldeck.sandbox.testing import RunningSandbox
-from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox
 
 CAPACITY_TEXT = (
     "Invalid capacity ({}), capacity must be larger than or equal to 0 and multiples of 1 and "

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sbhelpers import MU_BODY, PTU_BODY
+
 from modeldeck.provider import ModelStudioClient, ProviderNotFound
 from modeldeck.sandbox.testing import RunningSandbox
-from sbhelpers import MU_BODY, PTU_BODY
 
 
 def test_mu_lifecycle(sb: RunningSandbox, client: ModelStudioClient) -> None:

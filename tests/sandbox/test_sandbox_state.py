@@ -7,11 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox
+
 from modeldeck.provider import ModelStudioClient, ProviderNotFound
 from modeldeck.sandbox import SandboxConfig, prepaid_expiry
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.timeutil import BEIJING
-from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox
 
 HOUR = 3600.0
 UPFRONT = {

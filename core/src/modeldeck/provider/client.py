@@ -311,7 +311,8 @@ class _ClientCore:
                 f"{where} failed: {self._redact(str(exc)) or type(exc).__name__}.",
                 attempts=attempt,
             )
-        err.__cause__ = exc
+        if self._redact(str(exc)) == str(exc):  # chain the cause only if it holds no secret
+            err.__cause__ = exc
         return err
 
     def _retry_delay(self, err: ProviderError, attempt: int) -> float | None:
