@@ -17,6 +17,7 @@ from modeldeck.provider import (
     InvalidParameterError,
     ModelStudioClient,
     ProviderConnectionError,
+    ServerError,
     build_create_body,
     compatible_mode_url,
     get_provider,
@@ -239,7 +240,7 @@ def test_the_key_never_shows_in_repr_errors_or_logs(caplog: pytest.LogCaptureFix
         backoff_base=0.001,
     )
     assert SECRET not in repr(client) and "***" in repr(client)
-    with client, pytest.raises(Exception) as info:
+    with client, pytest.raises(ServerError) as info:
         client.list_deployments()
     err = info.value
     for text in (str(err), repr(err), err.message, caplog.text):
