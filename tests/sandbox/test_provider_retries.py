@@ -181,3 +181,46 @@ def test_parse_retry_after_forms() -> None:
     http_date = future.strftime("%a, %d %b %Y %H:%M:%S GMT")
     parsed = parse_retry_after(httpx.Headers({"retry-after": http_date}))
     assert parsed is not None and 25 <= parsed <= 30
+
+
+@pytest.mark.parametrize("header", ["x-acs-req-uuid", "X-DashScope-RequestId", "X-Request-Id"])
+def test_sandbox_honours_every_documented_idempotency_header(
+    make_sandbox: MakeSandbox, header: str
+) -> None:
+    sb = make_sandbox()
+    answers = [
+        sb.http.post("/api/v1/deployments", json=MU_BODY, headers={header: "same-key"})
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert sb.sandbox.created_count() == 1
+    conflict = sb.http.post("/api/v1/deployments", json=MU_BODY)  # no key: a new request
+    assert conflict.status_code == 409
+
+
+def test_fault_rate_is_seeded_and_latency_before_the_handler_applies(
+    make_sandbox: MakeSandbox,
+) -> None:
+    rules = [
+        FaultRule(kind="error", status=503, rate=0.5, path="/api/v1/deployments"),
+        FaultRule(kind="latency", latency_seconds=0.01, path="/compatible-mode"),
+    ]
+    first = make_sandbox(faults=rules, seed=7)
+    second = make_sandbox(faults=rules, seed=7)
+    statuses = [
+        [sb.http.get("/api/v1/deployments").status_code for _ in range(20)]
+        for sb in (first, second)
+    ]
+    assert statuses[0] == statuses[1]
+    assert 0 < statuses[0].count(503) < 20
+    chat = first.http.post("/compatible-mode/v1/chat/completions", json={"model": "x"})
+    assert chat.status_code == 400 and first.sandbox.fault_hits[1] == 1
+
+
+def test_faults_on_the_compatible_path_use_the_openai_error_body(
+    make_sandbox: MakeSandbox,
+) -> None:
+    sb = make_sandbox(faults=[FaultRule(kind="throttle", path="/compatible-mode")])
+    answer = sb.http.post("/compatible-mode/v1/chat/completions", json={})
+    assert answer.status_code == 429 and answer.headers["retry-after"] == "1"
+    assert answer.json()["error"]["code"] == "Throttling"
