@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from modeldeck.testing import Stack
 from nbclient import NotebookClient
+
+from modeldeck.testing import Stack
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "docs" / "notebook.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

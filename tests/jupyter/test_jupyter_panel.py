@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+
 from modeldeck.domain import DeploySpec
 from modeldeck.errors import UserError
 from modeldeck.money import format_amount
@@ -90,8 +91,8 @@ def test_form_follows_the_plan(panel: DeckPanel) -> None:
     panel.model.value = MU_MODEL
     assert panel.plan.value == "mu"
     assert list(panel.billing.options) == [
-        ("Pay-as-you-go (hourly)", "hourly"),
-        ("Monthly package", "monthly"),
+        ("Hourly", "hourly"),
+        ("Monthly", "monthly"),
     ]
     assert panel.units.layout.display is None
     assert panel.input_tpm.layout.display == "none"

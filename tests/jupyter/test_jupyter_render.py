@@ -35,7 +35,7 @@ def _estimate(total: str, model: str = "qwen3-max-2025-09-23") -> Estimate:
                 quantity=Decimal("20000"),
                 unit="TPM",
                 rate=Decimal("1.11"),
-                rate_unit="10k TPM·hour",
+                rate_unit="USD per 10k TPM·hour",
                 periods=Decimal("10"),
                 period_unit="hours",
             )
@@ -48,10 +48,17 @@ def test_total_is_rounded_half_up_to_cents_and_lines_are_listed() -> None:
     html = estimate_html(_estimate("31.205"))
     assert "$31.21" in html
     assert "for 10 hours" in html
-    assert "20,000 TPM" in html
-    assert "$1.11 / 10k TPM·hour" in html
+    assert "20,000 TPM × 1.11 USD per 10k TPM·hour × 10 hours" in html
     assert "$22.20" in html
     assert "$3.12 per hour" in html
+
+
+def test_a_rate_unit_without_currency_gets_the_amount_formatted() -> None:
+    line = EstimateLine(
+        description="model units", amount=Decimal("80"), rate=Decimal("40"), rate_unit="per hour"
+    )
+    html = estimate_html(_estimate("80").model_copy(update={"lines": [line]}))
+    assert "$40.00 per hour" in html
 
 
 def test_values_are_escaped() -> None:

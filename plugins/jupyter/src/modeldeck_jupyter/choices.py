@@ -17,11 +17,16 @@ BILLING_BY_PLAN: dict[str, tuple[str, ...]] = {
     "ptu": ("hourly", "upfront"),
     "mu": ("hourly", "monthly"),
 }
-PLAN_LABELS = {"ptu": "PTU (provisioned throughput)", "mu": "MU (model units)"}
-BILLING_LABELS = {
-    "hourly": "Pay-as-you-go (hourly)",
-    "upfront": "Upfront (daily package)",
-    "monthly": "Monthly package",
+PLAN_LABELS = {"ptu": "PTU", "mu": "MU"}
+PLAN_TIPS = {
+    "ptu": "Provisioned throughput: input/output TPM reserved",
+    "mu": "Model units: dedicated units",
+}
+BILLING_LABELS = {"hourly": "Hourly", "upfront": "Upfront (days)", "monthly": "Monthly"}
+BILLING_TIPS = {
+    "hourly": "Pay-as-you-go, billed per started minute",
+    "upfront": "Daily package, paid when ordered",
+    "monthly": "Monthly package, a partial month billed per day",
 }
 
 

@@ -16,14 +16,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import ipywidgets as W
+from pydantic import ValidationError
+
 from modeldeck.api import DeckAPI
 from modeldeck.domain import DeploymentRecord, DeploySpec, Estimate, RequestRecord
 from modeldeck.errors import UserError, ValidationFailed
 from modeldeck.settings import Settings
 from modeldeck.timeutil import to_beijing, utcnow
-from pydantic import ValidationError
-
-from modeldeck_jupyter.choices import BILLING_LABELS, PLAN_LABELS, Choices
+from modeldeck_jupyter.choices import BILLING_LABELS, BILLING_TIPS, PLAN_LABELS, PLAN_TIPS, Choices
 from modeldeck_jupyter.connect import Connection, connect, notebook_user
 from modeldeck_jupyter.poller import Poller
 from modeldeck_jupyter.render import (
@@ -38,6 +38,7 @@ from modeldeck_jupyter.render import (
 log = logging.getLogger(__name__)
 
 LABEL_STYLE = {"description_width": "90px"}
+TOGGLE_STYLE = {"description_width": "90px", "button_width": "auto"}
 
 
 def _wide() -> W.Layout:
@@ -154,9 +155,15 @@ class DeckPanel:
         self.model = W.Dropdown(
             description="Model", options=models, style=LABEL_STYLE, layout=_wide()
         )
-        self.plan = W.ToggleButtons(description="Plan", options=[], style=LABEL_STYLE)
-        self.mode = W.ToggleButtons(description="Mode", options=[], style=LABEL_STYLE)
-        self.billing = W.ToggleButtons(description="Billing", options=[], style=LABEL_STYLE)
+        self.plan = W.ToggleButtons(
+            description="Plan", options=[], style=TOGGLE_STYLE, layout=_wide()
+        )
+        self.mode = W.ToggleButtons(
+            description="Mode", options=[], style=TOGGLE_STYLE, layout=_wide()
+        )
+        self.billing = W.ToggleButtons(
+            description="Billing", options=[], style=TOGGLE_STYLE, layout=_wide()
+        )
         self.input_tpm = W.IntText(
             description="Input TPM", value=10_000, step=10_000, style=LABEL_STYLE, layout=_wide()
         )
@@ -175,7 +182,7 @@ class DeckPanel:
         )
         self.days = W.IntText(description="Days", value=1, style=LABEL_STYLE, layout=_wide())
         self.months = W.IntText(description="Months", value=1, style=LABEL_STYLE, layout=_wide())
-        self.estimate_html = W.HTML(layout=W.Layout(min_width="320px", padding="0 0 0 16px"))
+        self.estimate_html = W.HTML(layout=W.Layout(flex="1 1 auto", padding="0 0 0 16px"))
         self.reason = W.Text(
             description="Reason",
             placeholder="why this deployment (approvers see it)",
@@ -230,7 +237,8 @@ class DeckPanel:
                 self.hours,
                 self.days,
                 self.months,
-            ]
+            ],
+            layout=W.Layout(width="400px", flex="0 0 auto"),
         )
         form = W.VBox(
             [
@@ -321,11 +329,12 @@ class DeckPanel:
             model = self.model.value or ""
             plans = self.choices.plans(model)
             _set_options(self.plan, [(PLAN_LABELS.get(p, p), p) for p in plans])
+            self.plan.tooltips = [PLAN_TIPS.get(p, p) for p in plans]
             plan = self.plan.value or ""
             _set_options(self.mode, [(m, m) for m in self.choices.modes(model, plan)])
-            _set_options(
-                self.billing, [(BILLING_LABELS.get(b, b), b) for b in self.choices.billings(plan)]
-            )
+            billings = self.choices.billings(plan)
+            _set_options(self.billing, [(BILLING_LABELS.get(b, b), b) for b in billings])
+            self.billing.tooltips = [BILLING_TIPS.get(b, b) for b in billings]
             billing = self.billing.value
             _show(self.input_tpm, plan == "ptu")
             _show(self.output_tpm, plan == "ptu")

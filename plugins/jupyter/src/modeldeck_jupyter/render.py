@@ -62,19 +62,23 @@ def _when(value: datetime | None) -> str:
 
 
 def _line_row(line: EstimateLine, currency: str) -> str:
+    """description | quantity × rate × periods (the formula, small) | amount."""
     qty = " ".join(p for p in (_number(line.quantity), esc(line.unit or "")) if p)
     rate = ""
     if line.rate is not None:
-        rate = format_amount(Decimal(line.rate), currency, exact=True)
-        if line.rate_unit:
-            rate += f" / {esc(line.rate_unit)}"
+        unit = line.rate_unit or ""
+        if unit.startswith(f"{currency} "):  # "USD per 10k TPM·hour" already names the currency
+            rate = f"{_number(line.rate)} {esc(unit)}"
+        else:
+            rate = esc(format_amount(Decimal(line.rate), currency, exact=True))
+            rate += f" {esc(unit)}" if unit else ""
     periods = " ".join(p for p in (_number(line.periods), esc(line.period_unit or "")) if p)
-    cells = [esc(line.description), qty, rate, periods]
+    formula = " × ".join(p for p in (qty, rate, periods) if p)
     amount = esc(format_amount(Decimal(line.amount), currency))
     return (
-        "<tr>"
-        + "".join(f"<td style='padding:2px 8px'>{c}</td>" for c in cells)
-        + f"<td style='padding:2px 8px;text-align:right'>{amount}</td></tr>"
+        f"<tr><td style='padding:2px 8px 2px 0;white-space:nowrap'>{esc(line.description)}</td>"
+        f"<td style='padding:2px 8px;color:#555;font-size:0.9em'>{formula}</td>"
+        f"<td style='padding:2px 0 2px 8px;white-space:nowrap;text-align:right'>{amount}</td></tr>"
     )
 
 
