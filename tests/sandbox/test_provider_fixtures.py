@@ -240,3 +240,20 @@ def test_sandbox_answers_have_the_documented_fields(
     models = client.list_deployable_models()
     assert {m.model_name for m in models.models} >= {"qwen3-32b", "qwen-plus-2025-12-01"}
     assert next(m for m in models.models if m.model_name == "qwen3-32b").base_capacity == 1
+
+
+def test_iteration_ends_even_if_the_server_ignores_page_no() -> None:
+    recorded = Recorded("list_page1.json")  # always page 1 of "3", whatever is asked
+    with recorded.client() as client:
+        items = list(client.iter_deployments(page_size=2))
+    assert len(recorded.requests) <= 3 and len(items) == 2 * len(recorded.requests)
+
+
+def test_a_dict_body_may_hold_typed_parts() -> None:
+    from modeldeck.provider import PtuCapacity
+
+    recorded = Recorded("create_ptu.json")
+    body = {**PTU_BODY, "ptu_capacity": PtuCapacity(input_tpm=10000, output_tpm=1000)}
+    with recorded.client() as client:
+        client.create_deployment(body)
+    assert json.loads(recorded.requests[0].content) == PTU_BODY

@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from modeldeck.errors import ValidationFailed
 from modeldeck.provider.errors import (
@@ -176,7 +176,11 @@ class _ClientCore:
         self, body: CreateDeploymentRequest | dict[str, Any], idempotency_key: str | None
     ) -> _Call[DeploymentInfo]:
         payload = body.to_body() if isinstance(body, CreateDeploymentRequest) else dict(body)
-        payload = {k: v for k, v in payload.items() if v is not None}
+        payload = {
+            k: v.model_dump(exclude_none=True) if isinstance(v, BaseModel) else v
+            for k, v in payload.items()
+            if v is not None
+        }
         key = idempotency_key or str(uuid.uuid4())
         return _Call("POST", "/deployments", _deployment, json=payload,
                      headers={IDEMPOTENCY_HEADER: key})
@@ -418,7 +422,7 @@ class ModelStudioClient(_ClientCore):
             page = self.list_deployments(page_no, page_size)
             yield from page.deployments
             seen += len(page.deployments)
-            if not page.deployments or seen >= page.total:
+            if _last_page(page, seen, page_no):
                 return
             page_no += 1
 
@@ -539,7 +543,7 @@ class AsyncModelStudioClient(_ClientCore):
             for item in page.deployments:
                 yield item
             seen += len(page.deployments)
-            if not page.deployments or seen >= page.total:
+            if _last_page(page, seen, page_no):
                 return
             page_no += 1
 
@@ -579,6 +583,12 @@ class AsyncModelStudioClient(_ClientCore):
     ) -> DeployableModelPage:
         """Models the workspace can deploy, with their plans (`GET /deployments/models`)."""
         return await self._send(self._models_call(page_no, page_size, model_source, version))
+
+
+def _last_page(page: DeploymentPage, seen: int, page_no: int) -> bool:
+    """Stop on an empty page, once `total` is reached, or after `total` pages (a server that
+    keeps answering never loops us forever, even if it caps `page_size` lower than asked)."""
+    return not page.deployments or seen >= page.total or page_no >= page.total
 
 
 def _seg(value: str) -> str:
