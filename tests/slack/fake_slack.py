@@ -127,6 +127,8 @@ class FakeSlack:
             ]
         )
         self._server: ServerThread | None = None
+        # where apps.connections.open sends a Socket Mode client (see fake_socket_mode.py)
+        self.socket_url: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -348,6 +350,11 @@ class FakeSlack:
             "bot_id": "B0BOT",
             "is_enterprise_install": False,
         }
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_url is None:
+            raise SlackError("socket_mode_not_enabled")
+        return {"url": self.socket_url}
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)

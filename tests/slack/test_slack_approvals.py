@@ -149,6 +149,7 @@ def test_deployment_progress_goes_to_the_thread(
     request_id, ts, _ = post_card(alice, fake_slack)
     bob.click(APPROVE_ACTION, request_id, CHANNEL, ts)
     fake_slack.wait_for_call("chat.update", lambda c: c.args.get("ts") == ts)
+    fake_slack.wait_for(lambda f: ephemerals_for(f, BOB), what="bob's ephemeral outcome")
     assert stack.deck is not None
     deck = stack.deck
 

@@ -9,7 +9,7 @@ import pytest
 from fake_slack import FakeSlack
 from modeldeck.testing import Stack
 from modeldeck_slack.blocks import APPROVE_ACTION
-from slack_env import BOT_TOKEN, CHANNEL, MU_MODEL, SIGNING_SECRET, SlackUser
+from slack_env import ALICE, BOB, BOT_TOKEN, CHANNEL, MU_MODEL, SIGNING_SECRET, SlackUser
 from slack_wire import SlackSender
 
 
@@ -32,6 +32,12 @@ def test_no_secret_reaches_slack_or_the_log(
     alice.click(APPROVE_ACTION, request_id, CHANNEL, ts)
     bob.click(APPROVE_ACTION, request_id, CHANNEL, ts)
     fake_slack.wait_for_call("chat.update", lambda c: c.args.get("ts") == ts)
+    answered = {c.args["user"] for c in fake_slack.calls("chat.postEphemeral")}
+    fake_slack.wait_for(
+        lambda f: {c.args["user"] for c in f.calls("chat.postEphemeral")} >= {ALICE, BOB},
+        what="an answer to both clicks",
+    )
+    assert answered <= {ALICE, BOB}
     recorded = fake_slack.everything_recorded()
     assert len(recorded) > 1000  # the check below looked at real traffic
     for secret in (BOT_TOKEN, SIGNING_SECRET):

@@ -81,11 +81,7 @@ class SlackBot:
 
     async def _call(self, origin: SlackOrigin | None, fn: Callable[..., T], *args: Any) -> T:
         """Run a deck call in a worker thread, with the Slack origin visible to the hooks."""
-        token = ORIGIN.set(origin)
-        try:
-            return await asyncio.to_thread(fn, *args)
-        finally:
-            ORIGIN.reset(token)
+        return await asyncio.to_thread(_with_origin, origin, fn, *args)
 
     async def _actor(self, user: str) -> Actor:
         actor: Actor = await self._call(None, self.deck.resolve_actor, "slack", user)
@@ -322,6 +318,12 @@ def home_view(pending: list[RequestRecord], deployments: list[Any]) -> View:
             )
         )
     return View(type="home", blocks=blocks[:100])
+
+
+def _with_origin(origin: SlackOrigin | None, fn: Callable[..., T], *args: Any) -> T:
+    """Runs in the worker, inside the context copy `to_thread` made: the origin stays there."""
+    ORIGIN.set(origin)
+    return fn(*args)
 
 
 def _dicts(card: Card) -> list[dict[str, Any]]:
