@@ -80,6 +80,18 @@ def test_bad_capacity_shows_a_clear_red_error(panel: DeckPanel, stack: Stack) ->
     assert "modeldeck-error" not in panel.estimate_html.value
 
 
+def test_unlisted_price_is_an_error_never_zero(panel: DeckPanel) -> None:
+    """Billing rules example 8: qwen-plus thinking has no listed PTU output price."""
+    panel.model.value = "qwen-plus-2025-12-01"
+    panel.plan.value = "ptu"
+    panel.mode.value = "thinking"
+    panel.output_tpm.value = 1_000
+    assert panel.last_estimate is None
+    assert "modeldeck-error" in panel.estimate_html.value
+    assert "not listed" in panel.estimate_html.value
+    assert "$0.00" not in panel.estimate_html.value
+
+
 def test_bad_hours_are_explained(panel: DeckPanel) -> None:
     panel.billing.value = "hourly"
     panel.hours.value = "ten"
@@ -175,6 +187,7 @@ def test_auto_refresh_polls_and_stops(panel: DeckPanel) -> None:
 
     panel.refresh_deployments = counting  # type: ignore[method-assign]
     panel.start_auto_refresh(0.02)
+    assert panel.auto_refresh.description == "Auto-refresh every 0.02 s"
     assert panel.auto_refresh.value is True
     assert polled.wait(30), "auto-refresh never polled"
     panel.auto_refresh.value = False  # unticking the box stops the thread
@@ -268,3 +281,18 @@ def test_single_user_panel_starts_the_embedded_sandbox(monkeypatch: pytest.Monke
         second.close()
         stop_sandboxes()
     assert not listening("127.0.0.1", port)
+
+
+def test_a_given_remote_deck_counts_as_team_mode(stack: Stack) -> None:
+    from modeldeck.server.client import RemoteDeck
+
+    client = RemoteDeck(stack.server_url)
+    panel = Deck(client, user="heidi")
+    try:
+        assert panel.connection is not None
+        assert panel.connection.remote
+        assert panel.connection.target == f"server {stack.server_url}"
+    finally:
+        panel.close()
+    assert client.models()  # the panel did not close a deck it was given
+    client.close()

@@ -66,6 +66,15 @@ def public_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+def describe(deck: DeckAPI) -> Connection:
+    """A Connection for a deck the caller built (a RemoteDeck counts as remote)."""
+    from modeldeck.server.client import RemoteDeck
+
+    if isinstance(deck, RemoteDeck):
+        return Connection(deck, f"server {public_url(deck.url)}", True)
+    return Connection(deck, f"in-process ({type(deck).__name__})", False)
+
+
 def connect(
     server: str | None = None,
     token: str | None = None,

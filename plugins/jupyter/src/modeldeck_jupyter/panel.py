@@ -24,7 +24,7 @@ from modeldeck.errors import UserError, ValidationFailed
 from modeldeck.settings import Settings
 from modeldeck.timeutil import to_beijing, utcnow
 from modeldeck_jupyter.choices import BILLING_LABELS, BILLING_TIPS, PLAN_LABELS, PLAN_TIPS, Choices
-from modeldeck_jupyter.connect import Connection, connect, notebook_user
+from modeldeck_jupyter.connect import Connection, connect, describe, notebook_user
 from modeldeck_jupyter.poller import Poller
 from modeldeck_jupyter.render import (
     deployments_html,
@@ -116,15 +116,17 @@ class DeckPanel:
         self._last_request_key: tuple[str, str] | None = None
         self._poller: Poller | None = None
         self._enabled = True
+        self._owns_deck = False
         self.problem: str | None = None
         self.connection: Connection | None = None
         self.choices = Choices([])
         problem: BaseException | None = None
         try:
             if deck is not None:
-                self.connection = Connection(deck, type(deck).__name__, remote=False)
+                self.connection = describe(deck)
             else:
                 self.connection = connect(server=server, token=token, settings=settings)
+                self._owns_deck = True
             self.choices = Choices(self.connection.deck.models())
         except Exception as exc:  # shown in the panel instead of a traceback
             log.debug("modeldeck panel could not connect", exc_info=True)
@@ -469,7 +471,10 @@ class DeckPanel:
     def start_auto_refresh(self, interval: float | None = None) -> None:
         """Poll the deployments every `interval` seconds on a background thread."""
         if interval is not None:
+            if interval <= 0:
+                raise ValidationFailed(f"The refresh interval must be positive; got {interval}.")
             self.refresh_interval = interval
+            self.auto_refresh.description = f"Auto-refresh every {interval:g} s"
         if self._poller is not None and self._poller.running:
             self._poller.stop()
         self._poller = Poller(
@@ -496,8 +501,12 @@ class DeckPanel:
     # -- display ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop auto-refresh and close the widgets (the panel disappears from the notebook)."""
+        """Stop auto-refresh, close the widgets and the deck the panel opened itself."""
         self.stop_auto_refresh()
+        closer = getattr(self.deck, "close", None)
+        if self._owns_deck and callable(closer):
+            closer()
+            self._owns_deck = False
         self.widget.close()
         for child in self._all_widgets(self.widget):
             child.close()
