@@ -65,6 +65,9 @@ class Deck:
         self.store = store or Store(settings.effective_database_url)
         self._provider = provider
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        from modeldeck.config_audit import record_config_change
+
+        record_config_change(self.store, settings)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Deck:
