@@ -33,10 +33,10 @@ def test_create_that_times_out_after_acceptance_makes_exactly_one(
     make_sandbox: MakeSandbox,
 ) -> None:
     slow_answer = FaultRule(
-        kind="latency", **CREATE, times=1, latency_seconds=5.0, after_handler=True
+        kind="latency", **CREATE, times=1, latency_seconds=30.0, after_handler=True
     )
     sb = make_sandbox(faults=[slow_answer])
-    with sb.client(timeout=0.5) as client:
+    with sb.client(timeout=1.0) as client:
         info = client.create_deployment(MU_BODY)
         assert sb.sandbox.fault_hits == {0: 1}, "the first attempt must have been delayed"
         assert info.deployed_model == "qwen3-32b"
@@ -48,11 +48,11 @@ def test_without_retries_the_timeout_surfaces_and_the_create_still_happened(
     make_sandbox: MakeSandbox,
 ) -> None:
     slow_answer = FaultRule(
-        kind="latency", **CREATE, times=1, latency_seconds=5.0, after_handler=True
+        kind="latency", **CREATE, times=1, latency_seconds=30.0, after_handler=True
     )
     sb = make_sandbox(faults=[slow_answer])
-    with sb.client(timeout=0.5, max_retries=0) as client:
-        with pytest.raises(ProviderTimeout, match=r"no answer within 0\.5 s"):
+    with sb.client(timeout=1.0, max_retries=0) as client:
+        with pytest.raises(ProviderTimeout, match=r"no answer within 1\.0 s"):
             client.create_deployment(MU_BODY, idempotency_key="order-42")
         # The same key later returns the deployment the first attempt made, never a second one.
         again = client.create_deployment(MU_BODY, idempotency_key="order-42")
@@ -156,13 +156,13 @@ def test_async_client_timeout_after_acceptance_makes_exactly_one(
     make_sandbox: MakeSandbox,
 ) -> None:
     slow_answer = FaultRule(
-        kind="latency", **CREATE, times=1, latency_seconds=5.0, after_handler=True
+        kind="latency", **CREATE, times=1, latency_seconds=30.0, after_handler=True
     )
     sb = make_sandbox(faults=[slow_answer])
 
     async def scenario() -> list[str]:
         async with AsyncModelStudioClient(
-            sb.base_url, "sk-sandbox", timeout=0.5, backoff_base=0.01
+            sb.base_url, "sk-sandbox", timeout=1.0, backoff_base=0.01
         ) as client:
             info = await client.create_deployment(MU_BODY)
             assert info.deployed_model == "qwen3-32b"

@@ -186,12 +186,7 @@ def test_chat_errors_use_the_openai_compatible_body(sb: RunningSandbox) -> None:
         "param": None,
         "code": "invalid_api_key",
     }
-    with sb.client() as client:
-        code = client.create_deployment(MU_BODY).deployed_model
-    pending = chat(sb, code, "hi")
-    assert pending.status_code in (200, 503)
-    if pending.status_code == 503:
-        assert pending.json()["error"]["code"] == "ModelServingError"
+    code = deploy(sb, MU_BODY)
     empty = sb.http.post("/compatible-mode/v1/chat/completions", json={"model": code})
     assert empty.status_code == 400 and empty.json()["error"]["param"] == "messages"
 
@@ -202,6 +197,7 @@ def test_a_pending_deployment_does_not_serve(make_sandbox: MakeSandbox) -> None:
         code = client.create_deployment(MU_BODY).deployed_model
     answer = chat(sb, code, "hi")
     assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "ModelServingError"
     assert answer.json()["error"]["message"] == (
         f"Deployed model {code} is PENDING and cannot serve requests."
     )
