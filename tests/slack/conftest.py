@@ -15,9 +15,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_slack import FakeSlack
-from modeldeck.testing import Stack
 from slack_env import ALICE, BOB, BOT_TOKEN, SIGNING_SECRET, USERS, SlackUser, slack_settings
 from slack_wire import SlackSender
+
+from modeldeck.testing import Stack
 
 
 @pytest.fixture(autouse=True)

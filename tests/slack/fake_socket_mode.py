@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 from fake_slack import FakeSlack
+
 from modeldeck.serving import free_port
 
 

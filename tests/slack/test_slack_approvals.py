@@ -12,11 +12,12 @@ from typing import Any
 
 import httpx
 from fake_slack import Call, FakeSlack
+from slack_env import ALICE, BOB, CHANNEL, MU_MODEL, USERS, SlackUser
+from slack_wire import SlackSender
+
 from modeldeck.domain import RequestStatus
 from modeldeck.testing import Stack
 from modeldeck_slack.blocks import APPROVE_ACTION, REJECT_ACTION
-from slack_env import ALICE, BOB, CHANNEL, MU_MODEL, USERS, SlackUser
-from slack_wire import SlackSender
 
 DEPLOY = f'deploy {MU_MODEL} mu units=1 reason="launch week"'
 
@@ -93,6 +94,7 @@ def test_approve_click_deploys_and_updates_card_in_place(
     assert all(b["type"] != "actions" for b in card.blocks)  # no buttons on a decided card
     assert "<@U0BOB> approved via slack" in text
     assert "executed" in ephemerals_for(fake_slack, BOB)[-1]
+    assert len(updates_of(fake_slack, ts)) == 1  # the hook updated it; the click did not again
     # progress goes into the card's thread
     note = fake_slack.wait_for_call(
         "chat.postMessage",

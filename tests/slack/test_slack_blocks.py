@@ -9,6 +9,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from modeldeck.domain import (
     CommandResult,
     Decision,

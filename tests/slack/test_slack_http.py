@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
 import httpx
 import pytest
 from fake_slack import FakeSlack
-from modeldeck.testing import Stack
-from modeldeck_slack import plugin
 from slack_env import ALICE, CHANNEL, SIGNING_SECRET
 from slack_wire import SlackSender, signed_headers, slash_command_body
+
+from modeldeck.testing import Stack
+from modeldeck_slack import plugin
 
 
 def _help_body(fake: FakeSlack) -> str:
@@ -75,3 +77,10 @@ def test_slack_off_mounts_nothing_and_says_so_once(
     assert len(lines) == 1, lines
     assert "Slack is off" in lines[0]
     assert "SLACK_BOT_TOKEN" in lines[0] and "SLACK_SIGNING_SECRET" in lines[0]
+
+
+def test_url_verification_challenge(sender: SlackSender) -> None:
+    body = json.dumps({"token": "x", "challenge": "c-123", "type": "url_verification"})
+    resp = sender.post(body, content_type="application/json")
+    assert resp.status_code == 200 and resp.json() == {"challenge": "c-123"}
+    assert sender.post(body, content_type="application/json", secret="wrong").status_code == 401

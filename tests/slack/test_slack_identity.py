@@ -7,9 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 from fake_slack import FakeSlack
-from modeldeck.domain import RequestStatus
-from modeldeck.testing import Stack
-from modeldeck_slack.blocks import APPROVE_ACTION
 from slack_env import (
     ALICE,
     BOB,
@@ -22,6 +19,10 @@ from slack_env import (
     slack_settings,
 )
 from slack_wire import SlackSender
+
+from modeldeck.domain import RequestStatus
+from modeldeck.testing import Stack
+from modeldeck_slack.blocks import APPROVE_ACTION
 
 PRINCIPALS = [
     {"name": "alice", "slack_user": ALICE, "roles": ["deployer"]},

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from fake_slack import FakeSlack
+from slack_env import BOT_TOKEN, SIGNING_SECRET
+
 from modeldeck.errors import ConfigError
 from modeldeck.plugins import describe_plugins
 from modeldeck.settings import Settings, SlackSettings
 from modeldeck_slack import plugin
 from modeldeck_slack.clients import api_base_url, async_client, sync_client
 from modeldeck_slack.socket_mode import socket_mode_handler
-from slack_env import BOT_TOKEN, SIGNING_SECRET
 
 
 class _Deck:

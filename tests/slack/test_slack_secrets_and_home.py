@@ -7,10 +7,11 @@ import logging
 
 import pytest
 from fake_slack import FakeSlack
-from modeldeck.testing import Stack
-from modeldeck_slack.blocks import APPROVE_ACTION
 from slack_env import ALICE, BOB, BOT_TOKEN, CHANNEL, MU_MODEL, SIGNING_SECRET, SlackUser
 from slack_wire import SlackSender
+
+from modeldeck.testing import Stack
+from modeldeck_slack.blocks import APPROVE_ACTION
 
 
 def test_no_secret_reaches_slack_or_the_log(

@@ -12,15 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from modeldeck.domain import (
-    CommandResult,
-    DeploymentRecord,
-    Estimate,
-    RequestRecord,
-    RequestStatus,
-)
-from modeldeck.money import format_amount
-from modeldeck.timeutil import to_beijing
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -32,6 +23,16 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
+
+from modeldeck.domain import (
+    CommandResult,
+    DeploymentRecord,
+    Estimate,
+    RequestRecord,
+    RequestStatus,
+)
+from modeldeck.money import format_amount
+from modeldeck.timeutil import to_beijing
 
 APPROVE_ACTION = "modeldeck_approve"
 REJECT_ACTION = "modeldeck_reject"

@@ -14,15 +14,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from modeldeck.domain import Actor, RequestRecord, RequestStatus
-from modeldeck.errors import ModeldeckRuntimeError, NotLinked, UserError
-from modeldeck.settings import Settings
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormationError
 from slack_sdk.models.blocks import DividerBlock, HeaderBlock, PlainTextObject, SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
+from modeldeck.domain import Actor, RequestRecord, RequestStatus
+from modeldeck.errors import ModeldeckRuntimeError, NotLinked, UserError
+from modeldeck.settings import Settings
 from modeldeck_slack.blocks import (
     APPROVE_ACTION,
     REJECT_ACTION,
@@ -326,5 +326,10 @@ def _with_origin(origin: SlackOrigin | None, fn: Callable[..., T], *args: Any) -
     return fn(*args)
 
 
-def _dicts(card: Card) -> list[dict[str, Any]]:
-    return card.block_dicts()
+def _dicts(card: Card) -> list[dict[str, Any]] | None:
+    """The card's blocks, or None (text only) if slack_sdk finds them invalid: never a 500."""
+    try:
+        return card.block_dicts()
+    except SlackObjectFormationError as exc:
+        log.error("dropped invalid blocks from an answer: %s", exc)
+        return None

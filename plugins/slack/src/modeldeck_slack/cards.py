@@ -15,11 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from modeldeck.domain import DeploymentRecord, RequestRecord, RequestStatus
-from modeldeck.settings import Settings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from modeldeck.domain import DeploymentRecord, RequestRecord, RequestStatus
+from modeldeck.settings import Settings
 from modeldeck_slack.blocks import escape, people_map, progress_text, request_card
 from modeldeck_slack.clients import sync_client
 from modeldeck_slack.context import current_origin

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from modeldeck.errors import ConfigError
-from modeldeck.settings import SlackSettings
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
+
+from modeldeck.errors import ConfigError
+from modeldeck.settings import SlackSettings
 
 DEFAULT_API_URL = "https://slack.com/api/"
 

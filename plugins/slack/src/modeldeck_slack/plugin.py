@@ -16,7 +16,6 @@ from typing import Any
 from modeldeck.domain import DeploymentRecord, RequestRecord
 from modeldeck.hookspecs import hookimpl
 from modeldeck.settings import Settings
-
 from modeldeck_slack.bot import SlackBot
 from modeldeck_slack.cards import notifier_for, off_the_loop
 from modeldeck_slack.endpoint import MOUNT_PATH, slack_asgi_app

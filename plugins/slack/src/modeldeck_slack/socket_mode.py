@@ -6,9 +6,9 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from modeldeck.settings import Settings
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
+from modeldeck.settings import Settings
 from modeldeck_slack.bot import SlackBot
 
 log = logging.getLogger(__name__)
