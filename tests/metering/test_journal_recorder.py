@@ -1,0 +1,165 @@
+"""The journal's segments and replay rules, and the recorder's batching, without HTTP."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from modeldeck.errors import ModeldeckRuntimeError
+from modeldeck.metering import CallRecord, Recorder, minute_stats, usage_counts
+from modeldeck.metering.journal import Journal, claim_orphans
+from modeldeck.store import Store
+from modeldeck.store.models import UsageCallRow
+
+T0 = datetime(2026, 3, 1, 2, 0, 0, tzinfo=UTC)
+
+
+def record(i: int = 0, **fields: object) -> CallRecord:
+    values: dict[str, object] = {
+        "call_id": uuid.uuid4().hex,
+        "deployed_model": "dm-a",
+        "at": T0 + timedelta(seconds=i),
+        "status_code": 200,
+        "input_tokens": 10,
+        "output_tokens": 5,
+    }
+    values.update(fields)
+    return CallRecord(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'modeldeck.db'}")
+
+
+def test_record_round_trips_through_a_journal_line() -> None:
+    rec = record(cost=Decimal("0.0000042"), overflow=True, model="m", mode="thinking")
+    line = rec.to_json_line()
+    assert line.endswith(b"\n") and b"\n" not in line[:-1]
+    assert b'"0.0000042"' in line  # money as a decimal string, never a float
+    assert CallRecord.from_json(line) == rec
+    with pytest.raises(ValueError):
+        CallRecord.from_json(line.replace(b"+00:00", b""))  # a naive time is refused
+
+
+def test_usage_counts_tolerate_missing_and_odd_fields() -> None:
+    assert usage_counts(None) == usage_counts({}) == usage_counts("x")
+    counts = usage_counts(
+        {
+            "prompt_tokens": 7,
+            "completion_tokens": 9,
+            "prompt_tokens_details": {"cached_tokens": 3},
+            "completion_tokens_details": {"reasoning_tokens": 4},
+        }
+    )
+    assert (counts.input_tokens, counts.output_tokens) == (7, 9)
+    assert (counts.reasoning_tokens, counts.cached_tokens) == (4, 3)
+    odd = usage_counts({"prompt_tokens": -1, "completion_tokens": True, "prompt_tokens_details": 1})
+    assert (odd.input_tokens, odd.output_tokens, odd.cached_tokens) == (0, 0, 0)
+
+
+def test_segments_rotate_and_are_deleted_or_truncated_once_stored(tmp_path: Path) -> None:
+    line = record().to_json_line()
+    journal = Journal(tmp_path, segment_bytes=len(line) * 3)
+    numbers = [journal.append(line) for _ in range(7)]
+    assert numbers == [0, 0, 0, 1, 1, 1, 2]
+    assert len(journal.paths) == 3
+    assert journal.pending() == 7
+    journal.sync()
+    journal.committed({0: 3})
+    assert len(journal.paths) == 2  # the full, fully stored segment is gone
+    assert not journal.compact()  # the active segment still has unstored records
+    journal.committed({1: 3, 2: 1})
+    assert journal.compact()
+    [active] = journal.paths
+    assert active.stat().st_size == 0
+    assert journal.append(line) == 2
+    assert active.stat().st_size == len(line)  # appends continue at the new end
+    assert journal.close() == 1  # one record left for a replay
+    assert active.exists()
+
+
+def test_replay_skips_live_journals_and_cut_lines(tmp_path: Path) -> None:
+    live = Journal(tmp_path)
+    live.append(record().to_json_line())
+    dead = tmp_path / "seg-1-dead-0.jsonl"
+    good = [record(i) for i in range(3)]
+    dead.write_bytes(
+        good[0].to_json_line()
+        + b"not json\n"
+        + good[1].to_json_line()
+        + good[2].to_json_line()
+        + record().to_json_line()[:25]  # the last write of a killed process, cut short
+    )
+    with claim_orphans(tmp_path) as orphans:
+        [orphan] = orphans  # the live journal's segment is locked: not an orphan
+        assert orphan.path == dead
+        assert orphan.records == good
+        assert orphan.bad_lines == 1
+    assert not dead.exists()
+    assert len(live.paths) == 1 and live.paths[0].exists()
+    live.close()
+
+
+def test_a_failed_replay_keeps_the_files(tmp_path: Path) -> None:
+    dead = tmp_path / "seg-1-dead-0.jsonl"
+    dead.write_bytes(record().to_json_line())
+    with pytest.raises(RuntimeError), claim_orphans(tmp_path) as orphans:
+        assert len(orphans) == 1
+        raise RuntimeError("store down")
+    assert dead.exists()
+
+
+def test_recorder_stores_records_from_many_threads(store: Store, tmp_path: Path) -> None:
+    recorder = Recorder(store, tmp_path / "journal", batch_size=64, batch_interval=0.01)
+    per_thread, threads = 250, 4
+
+    def work(offset: int) -> None:
+        for i in range(per_thread):
+            recorder.record(
+                record(
+                    i % 120,
+                    deployed_model=f"dm-{offset}",
+                    overflow=i % 5 == 0,
+                    cost=Decimal("0.0001") if i % 5 == 0 else Decimal(0),
+                )
+            )
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert recorder.flush(30)
+    stats = recorder.stats()
+    assert stats["stored"] == stats["submitted"] == per_thread * threads
+    recorder.close()
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(UsageCallRow)) == 1000
+    minutes = minute_stats(store, "dm-2", T0, T0 + timedelta(minutes=2))
+    assert [m.calls for m in minutes] == [sum(1 for i in range(per_thread) if i % 120 < 60),
+                                          sum(1 for i in range(per_thread) if i % 120 >= 60)]
+    assert sum((m.overflow_cost for m in minutes), Decimal(0)) == Decimal("0.0001") * 50
+    assert not list((tmp_path / "journal").glob("*.jsonl"))
+
+
+def test_a_closed_recorder_refuses_records(store: Store, tmp_path: Path) -> None:
+    recorder = Recorder(store, tmp_path / "journal")
+    recorder.close()
+    recorder.close()  # idempotent
+    with pytest.raises(ModeldeckRuntimeError, match="closed"):
+        recorder.record(record())
+
+
+def test_default_journal_dir_is_in_the_data_dir(store: Store, isolated_env: Path) -> None:
+    recorder = Recorder(store)
+    try:
+        assert recorder.journal.directory == isolated_env / "metering-journal"
+    finally:
+        recorder.close()
