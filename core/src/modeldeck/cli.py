@@ -246,14 +246,14 @@ def sandbox(
     from modeldeck.settings import load_settings
 
     settings = load_settings()
-    config = SandboxConfig(
-        db_path=db or settings.data_dir / "sandbox.db",
-        deploy_delay_seconds=deploy_delay
-        if deploy_delay is not None
-        else settings.sandbox.deploy_delay_seconds,
-        clock_speed=clock_speed if clock_speed is not None else settings.sandbox.clock_speed,
-        api_keys=[settings.sandbox.api_key.get_secret_value()],
-    )
+    overrides: dict[str, object] = {}
+    if db is not None:
+        overrides["db_path"] = db
+    if deploy_delay is not None:
+        overrides["deploy_delay_seconds"] = deploy_delay
+    if clock_speed is not None:
+        overrides["clock_speed"] = clock_speed
+    config = SandboxConfig.from_settings(settings, **overrides)
     click.echo(f"Model Studio sandbox listening on http://{host}:{port}/api/v1")
     run_sandbox(config, host, port)
 

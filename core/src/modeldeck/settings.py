@@ -34,6 +34,7 @@ REGION_BASE_URLS = {
 class ProviderSettings(BaseModel):
     """Where Model Studio is. No `base_url` means the embedded sandbox."""
 
+    kind: str = "modelstudio"
     base_url: str | None = None
     api_key: SecretStr | None = None
     workspace: str | None = None

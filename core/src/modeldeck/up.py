@@ -52,12 +52,7 @@ def run_up(
     settings = _settings(host, port, data_dir)
     servers = []
     if settings.uses_sandbox:
-        config = SandboxConfig(
-            db_path=settings.data_dir / "sandbox.db",
-            deploy_delay_seconds=settings.sandbox.deploy_delay_seconds,
-            clock_speed=settings.sandbox.clock_speed,
-            api_keys=[settings.sandbox.api_key.get_secret_value()],
-        )
+        config = SandboxConfig.from_settings(settings)
         servers.append(
             make_server(sandbox_app(config), settings.sandbox.host, settings.sandbox.port)
         )
