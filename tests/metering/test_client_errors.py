@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from meterhelpers import Deck, builtin_catalog, user, words
@@ -66,13 +67,14 @@ def test_no_answer_is_recorded_with_status_0(deck: Deck, tmp_path: Path) -> None
 
 
 def test_bad_input_is_refused_before_any_call(deck: Deck) -> None:
+    not_a_list: Any = "hello"
     with deck.client() as client:
         with pytest.raises(ValidationFailed, match="non-empty list"):
             client.chat("dm", [])
         with pytest.raises(ValidationFailed, match="deployed Model Code"):
             client.chat("", user("hi"))
         with pytest.raises(ValidationFailed, match="non-empty list"):
-            client.stream_chat("dm", "hello")  # type: ignore[arg-type]
+            client.stream_chat("dm", not_a_list)
     with pytest.raises(ValidationFailed, match="http"):
         MeteredClient("dashscope.aliyuncs.com", "k", store=deck.store, journal_dir=deck.journal_dir)
     assert rows(deck) == []

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -20,8 +21,8 @@ from modeldeck.store.models import UsageCallRow
 T0 = datetime(2026, 3, 1, 2, 0, 0, tzinfo=UTC)
 
 
-def record(i: int = 0, **fields: object) -> CallRecord:
-    values: dict[str, object] = {
+def record(i: int = 0, **fields: Any) -> CallRecord:
+    values: dict[str, Any] = {
         "call_id": uuid.uuid4().hex,
         "deployed_model": "dm-a",
         "at": T0 + timedelta(seconds=i),
@@ -30,7 +31,7 @@ def record(i: int = 0, **fields: object) -> CallRecord:
         "output_tokens": 5,
     }
     values.update(fields)
-    return CallRecord(**values)  # type: ignore[arg-type]
+    return CallRecord(**values)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from meterhelpers import Deck, stepping_clock, user, words
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from modeldeck.errors import ValidationFailed
 from modeldeck.metering import Recorder, minute_stats, rollup
@@ -105,7 +105,7 @@ def test_rollups_per_minute_equal_the_sum_of_the_calls(deck: Deck, tmp_path: Pat
     with deck.store.session() as session:
         session.execute(delete(UsageMinuteRow).where(UsageMinuteRow.minute == T0))
         session.execute(
-            UsageMinuteRow.__table__.update()  # type: ignore[attr-defined]
+            update(UsageMinuteRow)
             .where(UsageMinuteRow.minute == T0 + timedelta(minutes=1))
             .values(calls=999)
         )
