@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from modeldeck_jupyter.choices import Choices
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {"model": "qwen-plus-2025-12-01", "mode": "instruct", "plan": "ptu"},
     {"model": "qwen-plus-2025-12-01", "mode": "thinking", "plan": "ptu"},
     {"model": "qwen-flash-2025-07-28", "mode": "instruct, thinking", "plan": "ptu"},

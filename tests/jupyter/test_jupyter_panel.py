@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from modeldeck.domain import DeploySpec
+from modeldeck.domain import DeploymentRecord, DeploySpec
 from modeldeck.errors import UserError
 from modeldeck.money import format_amount
 from modeldeck.testing import Stack
@@ -180,7 +180,7 @@ def test_auto_refresh_polls_and_stops(panel: DeckPanel) -> None:
     polled = threading.Event()
     original = panel.refresh_deployments
 
-    def counting(sync: bool = True) -> object:
+    def counting(sync: bool = True) -> list[DeploymentRecord] | None:
         result = original(sync=sync)
         polled.set()
         return result

@@ -470,6 +470,9 @@ class DeckPanel:
 
     def start_auto_refresh(self, interval: float | None = None) -> None:
         """Poll the deployments every `interval` seconds on a background thread."""
+        if self.problem is not None:
+            self.deployments_status_html.value = error_html(self.problem)
+            return
         if interval is not None:
             if interval <= 0:
                 raise ValidationFailed(f"The refresh interval must be positive; got {interval}.")
