@@ -11,15 +11,18 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modeldeck.domain import DeploymentRecord, RequestRecord
 from modeldeck.hookspecs import hookimpl
 from modeldeck.settings import Settings
-from modeldeck_slack.bot import SlackBot
-from modeldeck_slack.cards import notifier_for, off_the_loop
-from modeldeck_slack.endpoint import MOUNT_PATH, slack_asgi_app
-from modeldeck_slack.socket_mode import socket_mode_runner
+
+if TYPE_CHECKING:
+    from modeldeck_slack.bot import SlackBot
+    from modeldeck_slack.cards import CardNotifier
+
+# Every modeldeck process loads this entry point; slack_bolt, slack_sdk and aiohttp are imported
+# only once Slack is configured, so the CLI and notebooks stay quick to start.
 
 log = logging.getLogger("modeldeck_slack")
 
@@ -63,6 +66,8 @@ def _log_off_once(settings: Settings) -> bool:
 
 def bot_for(deck: Any, settings: Settings) -> SlackBot:
     """One bot per deck, shared by the HTTP endpoint and Socket Mode."""
+    from modeldeck_slack.bot import SlackBot
+
     with _state_lock:
         bot = _bots.get(deck)
         if bot is None or bot.settings is not settings:
@@ -79,6 +84,8 @@ def register_routes(register: Callable[..., None], deck: Any, settings: Settings
     if settings.slack.signing_secret is None:
         log.info("Slack HTTP endpoint off (no SLACK_SIGNING_SECRET); Socket Mode only.")
         return
+    from modeldeck_slack.endpoint import MOUNT_PATH, slack_asgi_app
+
     bot = bot_for(deck, settings)
     register(MOUNT_PATH, slack_asgi_app(bot.app), name="modeldeck-slack")
 
@@ -88,23 +95,33 @@ def startup(deck: Any, settings: Settings) -> list[Any] | None:
     """Socket Mode runner when `SLACK_APP_TOKEN` is set."""
     if _log_off_once(settings) or settings.slack.app_token is None:
         return None
+    from modeldeck_slack.socket_mode import socket_mode_runner
+
     return [socket_mode_runner(bot_for(deck, settings), settings)]
+
+
+def _notify(deck: Any, action: Callable[[CardNotifier], object]) -> None:
+    """Run a card action when this deck has Slack configured; import Slack only then."""
+    settings = getattr(deck, "settings", None)
+    if not isinstance(settings, Settings) or not settings.slack.enabled:
+        return
+    from modeldeck_slack.cards import notifier_for, off_the_loop
+
+    notifier = notifier_for(deck)
+    if notifier is not None:
+        off_the_loop(lambda: action(notifier))
 
 
 @hookimpl
 def request_created(request: RequestRecord, deck: Any) -> None:
     """Post the approval card (command's channel, else `slack.channel`) and store where."""
-    notifier = notifier_for(deck)
-    if notifier is not None:
-        off_the_loop(lambda: notifier.post_card(request, deck))
+    _notify(deck, lambda notifier: notifier.post_card(request, deck))
 
 
 @hookimpl
 def request_decided(request: RequestRecord, deck: Any) -> None:
     """Update the card in place, whoever decided and wherever (CLI, notebook, REST, Slack)."""
-    notifier = notifier_for(deck)
-    if notifier is not None:
-        off_the_loop(lambda: notifier.update_card(request, deck))
+    _notify(deck, lambda notifier: notifier.update_card(request, deck))
 
 
 @hookimpl
@@ -112,6 +129,4 @@ def deployment_status_changed(
     deployment: DeploymentRecord, old_status: str | None, new_status: str, deck: Any
 ) -> None:
     """Progress in the card's thread."""
-    notifier = notifier_for(deck)
-    if notifier is not None:
-        off_the_loop(lambda: notifier.post_progress(deployment, old_status, new_status, deck))
+    _notify(deck, lambda notifier: notifier.post_progress(deployment, old_status, new_status, deck))
