@@ -191,13 +191,13 @@ class Deck:
         now = utcnow()
         draft = RequestRecord(
             id=repo.new_id("req"),
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             status=RequestStatus.PENDING,
             requester=actor.principal,
             surface=actor.surface,
             reason=reason,
             estimate=estimate,
-            policy={"auto_approve": False, "rule": "pending policy"},  # type: ignore[arg-type]
+            policy={"auto_approve": False, "rule": "pending policy"},
             created_at=now,
             expires_at=now + timedelta(seconds=_ttl_seconds(self.settings.policy.request_ttl)),
             **fields,

@@ -35,7 +35,6 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         self.server = make_server(app, self.host, self.port)
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn")
 
     @property

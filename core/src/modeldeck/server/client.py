@@ -61,52 +61,52 @@ class RemoteDeck:
         return TypeAdapter(out).validate_python(resp.json())
 
     def models(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/api/models", list[dict[str, Any]])  # type: ignore[no-any-return]
+        return self._call("GET", "/api/models", list[dict[str, Any]])
 
     def estimate(self, spec: DeploySpec) -> Estimate:
-        return self._call("POST", "/api/estimate", Estimate, spec)  # type: ignore[no-any-return]
+        return self._call("POST", "/api/estimate", Estimate, spec)
 
     def request_deploy(
         self, spec: DeploySpec, actor: Actor, reason: str | None = None
     ) -> RequestRecord:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
-        return self._call("POST", "/api/requests/deploy", RequestRecord, body)  # type: ignore[no-any-return]
+        return self._call("POST", "/api/requests/deploy", RequestRecord, body)
 
     def request_scale(
         self, spec: ScaleSpec, actor: Actor, reason: str | None = None
     ) -> RequestRecord:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
-        return self._call("POST", "/api/requests/scale", RequestRecord, body)  # type: ignore[no-any-return]
+        return self._call("POST", "/api/requests/scale", RequestRecord, body)
 
     def request_unpublish(
         self, deployment: str, actor: Actor, reason: str | None = None
     ) -> RequestRecord:
         body = {"deployment": deployment, "actor": actor.model_dump(), "reason": reason}
-        return self._call("POST", "/api/requests/unpublish", RequestRecord, body)  # type: ignore[no-any-return]
+        return self._call("POST", "/api/requests/unpublish", RequestRecord, body)
 
     def approve(self, request_id: str, actor: Actor) -> DecisionOutcome:
         body = {"actor": actor.model_dump()}
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             "POST", f"/api/requests/{request_id}/approve", DecisionOutcome, body
         )
 
     def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome:
         body = {"actor": actor.model_dump(), "reason": reason}
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             "POST", f"/api/requests/{request_id}/reject", DecisionOutcome, body
         )
 
     def get_request(self, request_id: str) -> RequestRecord:
-        return self._call("GET", f"/api/requests/{request_id}", RequestRecord)  # type: ignore[no-any-return]
+        return self._call("GET", f"/api/requests/{request_id}", RequestRecord)
 
     def list_requests(self, status: str | None = None) -> list[RequestRecord]:
-        return self._call("GET", "/api/requests", list[RequestRecord], status=status)  # type: ignore[no-any-return]
+        return self._call("GET", "/api/requests", list[RequestRecord], status=status)
 
     def set_request_ref(self, request_id: str, key: str, value: str) -> None:
         self._call("PUT", f"/api/requests/{request_id}/refs", dict, {"key": key, "value": value})
 
     def list_deployments(self, include_deleted: bool = False) -> list[DeploymentRecord]:
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             "GET",
             "/api/deployments",
             list[DeploymentRecord],
@@ -114,15 +114,15 @@ class RemoteDeck:
         )
 
     def get_deployment(self, ref: str) -> DeploymentRecord:
-        return self._call("GET", f"/api/deployments/{ref}", DeploymentRecord)  # type: ignore[no-any-return]
+        return self._call("GET", f"/api/deployments/{ref}", DeploymentRecord)
 
     def refresh(self) -> list[DeploymentRecord]:
-        return self._call("POST", "/api/deployments/refresh", list[DeploymentRecord])  # type: ignore[no-any-return]
+        return self._call("POST", "/api/deployments/refresh", list[DeploymentRecord])
 
     def resolve_actor(self, surface: Surface, external_id: str) -> Actor:
         body = {"surface": surface, "external_id": external_id}
-        return self._call("POST", "/api/actors/resolve", Actor, body)  # type: ignore[no-any-return]
+        return self._call("POST", "/api/actors/resolve", Actor, body)
 
     def run(self, text: str, actor: Actor) -> CommandResult:
         body = {"text": text, "actor": actor.model_dump()}
-        return self._call("POST", "/api/run", CommandResult, body)  # type: ignore[no-any-return]
+        return self._call("POST", "/api/run", CommandResult, body)

@@ -19,7 +19,7 @@ STATUS_BY_CLASS: dict[type[errors.ModeldeckError], int] = {
 def status_for(exc: errors.ModeldeckError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_CLASS:
-            return STATUS_BY_CLASS[cls]  # type: ignore[index]
+            return STATUS_BY_CLASS[cls]
     return 500
 
 

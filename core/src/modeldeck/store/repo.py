@@ -41,9 +41,9 @@ def deployment_to_record(row: DeploymentRow) -> DeploymentRecord:
         deployed_model=row.deployed_model,
         name=row.name,
         model=row.model,
-        plan=row.plan,  # type: ignore[arg-type]
-        mode=row.mode,  # type: ignore[arg-type]
-        billing=row.billing,  # type: ignore[arg-type]
+        plan=row.plan,
+        mode=row.mode,
+        billing=row.billing,
         status=row.status,
         units=row.units,
         input_tpm=row.input_tpm,
@@ -89,10 +89,10 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
     payload = row.payload or {}
     return RequestRecord(
         id=row.id,
-        kind=row.kind,  # type: ignore[arg-type]
+        kind=row.kind,
         status=RequestStatus(row.status),
         requester=row.requester,
-        surface=row.surface,  # type: ignore[arg-type]
+        surface=row.surface,
         reason=row.reason,
         deploy=DeploySpec.model_validate(payload["deploy"]) if payload.get("deploy") else None,
         scale=ScaleSpec.model_validate(payload["scale"]) if payload.get("scale") else None,
@@ -103,8 +103,8 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
         decisions=[
             Decision(
                 principal=d.principal,
-                surface=d.surface,  # type: ignore[arg-type]
-                verdict=d.verdict,  # type: ignore[arg-type]
+                surface=d.surface,
+                verdict=d.verdict,
                 reason=d.reason,
                 at=d.at,
             )
