@@ -7,8 +7,6 @@ started in the kernel when nothing serves it yet).
 
 from __future__ import annotations
 
-import getpass
-import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -27,13 +25,11 @@ class Connection:
 
 
 def notebook_user() -> str:
-    """The notebook user: JUPYTERHUB_USER, else MODELDECK_USER, else the OS user."""
-    for var in ("JUPYTERHUB_USER", "MODELDECK_USER"):
-        value = os.environ.get(var, "").strip()
-        if value:
-            return value
+    """The notebook user, as core names it: JUPYTERHUB_USER, MODELDECK_USER, or the OS user."""
+    from modeldeck.identity import local_user
+
     try:
-        return getpass.getuser() or "unknown"
+        return local_user()
     except (KeyError, OSError):  # no passwd entry for the uid (some containers)
         return "unknown"
 
