@@ -223,10 +223,13 @@ def test_remote_panel_against_the_server(stack: Stack) -> None:
 
 def test_server_from_the_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELDECK_SERVER__URL", stack.server_url)
-    remote = Deck(user="erin")
+    monkeypatch.setenv("JUPYTERHUB_USER", "erin")
+    remote = Deck()
     try:
         assert remote.connection is not None
         assert remote.connection.target == f"server {stack.server_url}"
+        assert remote.user == "erin"
+        assert "notebook user <b>erin</b>" in remote.header_html.value
     finally:
         remote.close()
 
