@@ -58,6 +58,9 @@ def test_cost_of_an_mu_deployment_matches_worked_example_3() -> None:
         ]
         run = deck.run(f"cost {dep.deployed_model} period=today", ALICE)
         assert run.data["deployments"][0]["id"] == dep.id
+        status = deck.run(f"status {dep.deployed_model}", ALICE)
+        assert Decimal(status.data["cost_so_far"]["total"]) > 0
+        assert "cost so far: $" in status.text
 
 
 def test_cost_of_nothing_is_zero_and_lists_no_lines() -> None:

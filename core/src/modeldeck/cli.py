@@ -160,7 +160,7 @@ def _print_human(verb: str, result: Any) -> None:
             table.add_row(*row)
         console.print(table)
         return
-    console.print(result.text, highlight=False, markup=False)
+    click.echo(result.text)
 
 
 def _split_columns(text: str) -> list[list[str]]:

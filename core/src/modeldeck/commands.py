@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from modeldeck import render
 from modeldeck.domain import Actor, CommandResult
+from modeldeck.money import format_amount
 
 if TYPE_CHECKING:
     from modeldeck.deck import Deck
@@ -60,9 +62,17 @@ def run_parsed(deck: Deck, cmd: Any, actor: Actor) -> CommandResult:
         )
     if verb == "status":
         dep = deck.get_deployment(cmd.deployment)
-        return CommandResult(
-            command=verb, text=render.deployment_text(dep), data=dep.model_dump(mode="json")
+        from modeldeck.costs import cost_report
+
+        spent = cost_report(deck, dep.id, "all")
+        data = dep.model_dump(mode="json")
+        data["cost_so_far"] = {"total": spent.data["total"], "currency": spent.data["currency"]}
+        so_far = format_amount(Decimal(spent.data["total"]), spent.data["currency"])
+        text = (
+            render.deployment_text(dep)
+            + f"\n  cost so far: {so_far} (since creation, metered overflow included)"
         )
+        return CommandResult(command=verb, text=text, data=data)
     if verb == "approvals":
         reqs = deck.list_requests(status="pending")
         return CommandResult(
