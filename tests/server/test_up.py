@@ -118,3 +118,15 @@ def test_cli_user_errors_exit_2_with_a_sentence(tmp_path: Path) -> None:
     )
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
     assert "models" in unknown.stderr
+
+
+def test_unlisted_price_error_keeps_the_override_recipe(tmp_path: Path) -> None:
+    """Worked example 8 through the CLI: exit 2, never $0, and the TOML to paste survives."""
+    out = subprocess.run(
+        [sys.executable, "-m", "modeldeck", "estimate", "qwen-plus-2025-12-01", "ptu",
+         "mode=thinking", "in=10000", "out=1000", "--json"],
+        env={**os.environ, "MODELDECK_DATA_DIR": str(tmp_path)}, capture_output=True, text=True,
+    )
+    assert out.returncode == 2 and out.stdout == ""
+    assert "not listed" in out.stderr and "[[catalog.prices]]" in out.stderr
+    assert "$0.00" not in out.stderr

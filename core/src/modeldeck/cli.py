@@ -19,6 +19,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from modeldeck.errors import ModeldeckError, UserError
 
@@ -26,14 +27,19 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _say(label: str, message: str) -> None:
+    """Print a label in red and the message verbatim (no rich markup: `[[...]]` is content)."""
+    err_console.print(Text(label + " ", style="bold red") + Text(message), soft_wrap=True)
+
+
 def _fail(exc: BaseException) -> None:
     if os.environ.get("MODELDECK_DEBUG"):
         raise exc
     if isinstance(exc, UserError):
-        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        _say("Error:", str(exc))
         sys.exit(2)
     if isinstance(exc, ModeldeckError):
-        err_console.print(f"[bold red]Failed:[/] {exc}", highlight=False, soft_wrap=True)
+        _say("Failed:", str(exc))
         sys.exit(1)
     err_console.print(
         f"[bold red]Unexpected error:[/] {type(exc).__name__}. Set MODELDECK_DEBUG=1 for details.",
