@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from modeldeck.billing import (
     CapacityEvent,
     DeploymentHistory,
@@ -262,3 +263,39 @@ def test_bad_periods_say_what_is_allowed(text: str, error: type[Exception], says
     with pytest.raises(error) as info:
         parse_period(text, now=NOW)
     assert says in str(info.value)
+
+
+def test_rollup_prices_reasoning_calls_at_tiered_thinking_prices() -> None:
+    """With contract prices for qwen3-vl-plus thinking output, reasoning calls use them by tier."""
+    from modeldeck.settings import PriceOverride, Settings
+
+    vl = "qwen3-vl-plus-2025-09-23"
+    overrides = [
+        PriceOverride(model=vl, plan="payg", mode="thinking", price="output", tier=tier,
+                      amount=Decimal(amount))
+        for tier, amount in (("0-32k", "3.2"), ("32k-128k", "4.8"), ("128k-256k", "9.6"))
+    ]  # fmt: skip
+    catalog = load_catalog(Settings(catalog={"prices": overrides}))
+    base = int(T0.timestamp())
+    ins = [1_000, 40_000, 200_000, 5_000, 130_000, 31_000]
+    outs = [100, 200, 300, 400, 500, 600]
+    reasons = [0, 50, 0, 10, 20, 0]
+    batch = DeploymentOverflow("vl", vl, "instruct", [base + 60 * i for i in range(6)], ins, outs,
+                               reasons)  # fmt: skip
+    (day,) = rollup_overflow([batch], catalog)
+    expected = sum(
+        (price_overflow_call(vl, "instruct", i, o, r, catalog) for i, o, r in
+         zip(ins, outs, reasons, strict=True)),
+        Decimal(0),
+    )  # fmt: skip
+    assert day.amount == expected
+    # 40,000 input tokens: tier 32k-128k, 0.3 in and 4.8 thinking out per million.
+    assert price_overflow_call(vl, "instruct", 40_000, 200, 50, catalog) == Decimal("0.01296")
+
+
+def test_rollup_refuses_calls_beyond_the_highest_tier() -> None:
+    from modeldeck.errors import CatalogError
+
+    batch = DeploymentOverflow("d", MAX, "instruct", [0, 1], [1_000, 300_000], [1, 1])
+    with pytest.raises(CatalogError, match="highest tier ends at 256,000"):
+        rollup_overflow([batch], CATALOG)

@@ -12,11 +12,12 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
-from itertools import compress, islice, pairwise
-from operator import le
+from decimal import Decimal, localcontext
+from itertools import compress, pairwise, repeat
+from operator import ge, not_
 from typing import Any
 
+from modeldeck.billing.rules import money_context
 from modeldeck.catalog import Catalog, PriceEntry, override_hint
 from modeldeck.errors import CatalogError, PriceNotListed, ValidationFailed
 
@@ -24,6 +25,7 @@ MILLION = 1_000_000
 BEIJING_OFFSET_SECONDS = 8 * 3600  # Asia/Shanghai has had no daylight saving time since 1991
 DAY_SECONDS = 86_400
 _EPOCH = date(1970, 1, 1)
+UNBOUNDED = 2**62  # the upper bound of an open-ended tier
 
 
 def price_mode(mode: str, reasoning_tokens: int) -> str:
@@ -117,7 +119,7 @@ def tier_rates(catalog: Catalog, model: str, mode: str) -> TierRates:
         model=model,
         mode=mode,
         currency=currency,
-        highs=[t.high if t.high is not None else 2**62 for t in tiers],
+        highs=[t.high if t.high is not None else UNBOUNDED for t in tiers],
         names=[t.name for t in tiers],
         input_rates=in_rates,
         output_rates=out_rates,
@@ -180,7 +182,13 @@ def is_billable_overflow(overflow_header: bool, input_tokens: int, max_input: in
 
 @dataclass
 class DeploymentOverflow:
-    """Columns of one deployment's billable overflow calls (`at` in epoch seconds, UTC)."""
+    """Columns of one deployment's billable overflow calls (`at` in epoch seconds, UTC).
+
+    Best given in time order (as a store query returns them); other orders are sorted first.
+    Token counts are the non-negative counts of usage records (validated where the records are
+    made, e.g. `OverflowCall`; not re-checked here). `reasoning_tokens` only selects the price:
+    a call with reasoning tokens is priced at the thinking prices.
+    """
 
     deployment: str
     model: str
@@ -220,42 +228,57 @@ def beijing_day(epoch_seconds: int) -> date:
     return _EPOCH + timedelta(days=(epoch_seconds + BEIJING_OFFSET_SECONDS) // DAY_SECONDS)
 
 
-def _sorted_columns(batch: DeploymentOverflow) -> tuple[list[int], list[int], list[int], list[int]]:
-    at = list(batch.at)
-    ins, outs = list(batch.input_tokens), list(batch.output_tokens)
-    reasons = list(batch.reasoning_tokens) if batch.reasoning_tokens is not None else []
+def _as_list(values: Sequence[int]) -> list[int]:
+    return values if isinstance(values, list) else list(values)
+
+
+def _columns(batch: DeploymentOverflow) -> tuple[list[int], list[int], list[int], list[int]]:
+    at, ins, outs = _as_list(batch.at), _as_list(batch.input_tokens), _as_list(batch.output_tokens)
+    reasons = _as_list(batch.reasoning_tokens) if batch.reasoning_tokens is not None else []
     if not (len(at) == len(ins) == len(outs)) or (reasons and len(reasons) != len(at)):
         raise ValidationFailed(f"Overflow columns of {batch.deployment} have different lengths.")
-    if not all(map(le, at, islice(at, 1, None))):
-        order = sorted(range(len(at)), key=at.__getitem__)
-        at = [at[i] for i in order]
-        ins = [ins[i] for i in order]
-        outs = [outs[i] for i in order]
-        reasons = [reasons[i] for i in order] if reasons else []
     return at, ins, outs, reasons
 
 
-def _slice_cost(table: TierRates, ins: list[int], outs: list[int]) -> int:
-    """Scaled cost of calls priced with one rate table: per-tier token sums times integer rates.
+def _in_time_order(
+    at: list[int], ins: list[int], outs: list[int], reasons: list[int]
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    order = sorted(range(len(at)), key=at.__getitem__)
+    return (
+        [at[i] for i in order],
+        [ins[i] for i in order],
+        [outs[i] for i in order],
+        [reasons[i] for i in order] if reasons else [],
+    )
 
-    The calls of tier t are those with input <= high(t) minus those with input <= high(t-1), so
-    each tier needs one C-level pass (filter/compress) instead of a Python loop per call.
+
+def _scaled_cost(
+    table: TierRates, ins: list[int], outs: list[int], all_in: int, all_out: int
+) -> int:
+    """Scaled cost of calls priced with one rate table: per-tier token sums x integer rates.
+
+    `all_in`/`all_out` are the sums of `ins`/`outs`. The calls of tier t are those with
+    input <= high(t) minus those with input <= high(t-1), so each tier costs a C-level
+    filter/compress pass instead of Python work per call. Inputs beyond the highest tier are
+    refused (CatalogError).
     """
     if not ins:
         return 0
-    if min(ins) < 0 or min(outs) < 0:
-        raise ValidationFailed("Token counts must be 0 or more.")
+    highs = table.highs
+    if len(highs) == 1:
+        if highs[0] != UNBOUNDED:
+            table.tier_index(max(ins))
+        return all_in * table.input_scaled[0] + all_out * table.output_scaled[0]
     top = max(ins)
-    table.tier_index(top)  # refuses inputs beyond the highest tier
-    all_in, all_out = sum(ins), sum(outs)
+    table.tier_index(top)
     total = below_in = below_out = 0
-    for index, high in enumerate(table.highs):
-        last = index == len(table.highs) - 1 or top <= high
+    for index, high in enumerate(highs):
+        last = index == len(highs) - 1 or top <= high
         if last:
             upto_in, upto_out = all_in, all_out
         else:
-            upto_in = sum(filter(high.__ge__, ins))
-            upto_out = sum(compress(outs, map(high.__ge__, ins)))
+            within = list(map(ge, repeat(high), ins))
+            upto_in, upto_out = sum(compress(ins, within)), sum(compress(outs, within))
         total += (upto_in - below_in) * table.input_scaled[index]
         total += (upto_out - below_out) * table.output_scaled[index]
         below_in, below_out = upto_in, upto_out
@@ -264,59 +287,96 @@ def _slice_cost(table: TierRates, ins: list[int], outs: list[int]) -> int:
     return total
 
 
-def _day_cost(
+def rollup_overflow(batches: Sequence[DeploymentOverflow], catalog: Catalog) -> list[OverflowDay]:
+    """Price every call and total them per deployment per Beijing day (exact, batched).
+
+    Per deployment, calls are taken in time order and cut into Beijing days by binary search;
+    each day is priced from per-tier token sums as exact integers (tokens x rates scaled to
+    whole numbers), with C-level passes over the day's calls and no Python work per call.
+    Identical to summing `price_overflow_call` call by call.
+    """
+    out: list[OverflowDay] = []
+    with localcontext(money_context()):
+        for batch in batches:
+            columns = _columns(batch)
+            days = _rollup_days(batch, catalog, *columns)
+            if days is None:  # not in time order: sort once and go again
+                days = _rollup_days(batch, catalog, *_in_time_order(*columns))
+                assert days is not None
+            out.extend(days)
+    return out
+
+
+def _split_amount(
     catalog: Catalog,
-    batch: DeploymentOverflow,
+    base: TierRates,
+    think: TierRates,
     ins: list[int],
     outs: list[int],
     reasons: list[int],
-) -> tuple[Decimal, str]:
-    base = tier_rates(catalog, catalog.resolve_model(batch.model), batch.mode)
-    if batch.mode == "thinking" or not reasons or not any(reasons):
-        if reasons and any(map(int.__lt__, outs, reasons)):
-            raise ValidationFailed("reasoning_tokens exceeds output_tokens in an overflow call.")
-        return Decimal(_slice_cost(base, ins, outs)).scaleb(-(base.scale + 6)), base.currency
-    thinking = tier_rates(catalog, base.model, "thinking")
-    flags = list(map(bool, reasons))
-    plain = [not f for f in flags]
-    if any(map(int.__lt__, outs, reasons)):
-        raise ValidationFailed("reasoning_tokens exceeds output_tokens in an overflow call.")
-    a = Decimal(_slice_cost(base, list(compress(ins, plain)), list(compress(outs, plain))))
-    b = Decimal(_slice_cost(thinking, list(compress(ins, flags)), list(compress(outs, flags))))
-    amount = a.scaleb(-(base.scale + 6)) + catalog.convert(
-        b.scaleb(-(thinking.scale + 6)), thinking.currency, base.currency
+    sum_in: int,
+    sum_out: int,
+) -> Decimal:
+    """A day of calls of which those with reasoning tokens are priced at the thinking prices."""
+    if len(base.highs) == len(think.highs) == 1:  # one tier each: token sums are enough
+        t_in, t_out = sum(compress(ins, reasons)), sum(compress(outs, reasons))
+        top = max(ins)
+        if top > min(base.highs[0], think.highs[0]):
+            base.tier_index(max(compress(ins, map(not_, reasons)), default=0))
+            think.tier_index(max(compress(ins, reasons), default=0))
+        plain = (sum_in - t_in) * base.input_scaled[0] + (sum_out - t_out) * base.output_scaled[0]
+        extra = t_in * think.input_scaled[0] + t_out * think.output_scaled[0]
+    else:
+        keep = list(map(not_, reasons))
+        p_in, p_out = list(compress(ins, keep)), list(compress(outs, keep))
+        t_in_list, t_out_list = list(compress(ins, reasons)), list(compress(outs, reasons))
+        plain = _scaled_cost(base, p_in, p_out, sum(p_in), sum(p_out))
+        extra = _scaled_cost(think, t_in_list, t_out_list, sum(t_in_list), sum(t_out_list))
+    return Decimal(plain).scaleb(-(base.scale + 6)) + catalog.convert(
+        Decimal(extra).scaleb(-(think.scale + 6)), think.currency, base.currency
     )
-    return amount, base.currency
 
 
-def rollup_overflow(batches: Sequence[DeploymentOverflow], catalog: Catalog) -> list[OverflowDay]:
-    """Price every call and total them per deployment per Beijing day (exact, batched)."""
-    out: list[OverflowDay] = []
-    for batch in batches:
-        at, ins, outs, reasons = _sorted_columns(batch)
-        if not at:
-            continue
-        day = (at[0] + BEIJING_OFFSET_SECONDS) // DAY_SECONDS
-        start = 0
-        while start < len(at):
-            next_midnight = (day + 1) * DAY_SECONDS - BEIJING_OFFSET_SECONDS
-            end = bisect_left(at, next_midnight, start)
-            if end > start:
-                day_ins, day_outs = ins[start:end], outs[start:end]
-                amount, currency = _day_cost(
-                    catalog, batch, day_ins, day_outs, reasons[start:end] if reasons else []
-                )
-                out.append(
-                    OverflowDay(
-                        deployment=batch.deployment,
-                        day=_EPOCH + timedelta(days=day),
-                        calls=end - start,
-                        input_tokens=sum(day_ins),
-                        output_tokens=sum(day_outs),
-                        amount=amount,
-                        currency=currency,
-                    )
-                )
-            start = end
-            day = (at[start] + BEIJING_OFFSET_SECONDS) // DAY_SECONDS if start < len(at) else day
-    return out
+def _rollup_days(
+    batch: DeploymentOverflow,
+    catalog: Catalog,
+    at: list[int],
+    ins: list[int],
+    outs: list[int],
+    reasons: list[int],
+) -> list[OverflowDay] | None:
+    """Price day by day (each day's calls stay in cache); None if `at` is not in time order."""
+    model = catalog.resolve_model(batch.model)
+    base = tier_rates(catalog, model, batch.mode)
+    scale = -(base.scale + 6)
+    may_think = batch.mode != "thinking" and bool(reasons) and any(reasons)
+    think = tier_rates(catalog, model, "thinking") if may_think else None
+    if at != sorted(at):
+        return None
+    days: list[OverflowDay] = []
+    start = 0
+    while start < len(at):
+        day = (at[start] + BEIJING_OFFSET_SECONDS) // DAY_SECONDS
+        end = bisect_left(at, (day + 1) * DAY_SECONDS - BEIJING_OFFSET_SECONDS, start)
+        day_in, day_out = ins[start:end], outs[start:end]
+        sum_in, sum_out = sum(day_in), sum(day_out)
+        day_reasons = reasons[start:end] if think is not None else []
+        if think is not None and any(day_reasons):
+            # Calls that reasoned are priced at the thinking prices, the others at the base.
+            amount = _split_amount(catalog, base, think, day_in, day_out, day_reasons,
+                                   sum_in, sum_out)  # fmt: skip
+        else:
+            amount = Decimal(_scaled_cost(base, day_in, day_out, sum_in, sum_out)).scaleb(scale)
+        days.append(
+            OverflowDay(
+                deployment=batch.deployment,
+                day=_EPOCH + timedelta(days=day),
+                calls=end - start,
+                input_tokens=sum_in,
+                output_tokens=sum_out,
+                amount=amount,
+                currency=base.currency,
+            )
+        )
+        start = end
+    return days
