@@ -251,6 +251,7 @@ class Deck:
         self, request_id: str, actor: Actor, verdict: str, reason: str | None
     ) -> DecisionOutcome:
         identity.require(actor, "decide")
+        identity.check_module_access(self.settings, actor)
         self._expire_due()
         current = self.get_request(request_id)
         if current.status != RequestStatus.PENDING:
@@ -260,52 +261,73 @@ class Deck:
                 f"You requested {current.id}, so you cannot approve it.",
                 hint="Someone else with the approver role must approve it.",
             )
+        identity.require_approver_role(actor, current.policy.approver_role, current.id)
         now = utcnow()
+        needed = max(1, current.policy.approvers_required)
+        approvals: set[str] = set()
         with self.store.session() as session:
-            if not repo.add_decision(
+            # One decision at a time per request: the vote, the count and the move are atomic,
+            # so racing approvers never both move it, nor leave a quorum stuck in pending.
+            repo.lock_request(session, request_id)
+            record = repo.load_request(session, request_id)
+            if record.status != RequestStatus.PENDING:
+                state = "already"
+            elif record.expires_at is not None and record.expires_at <= now:
+                expired = RequestStatus.EXPIRED
+                repo.transition(session, request_id, RequestStatus.PENDING, expired, decided_at=now)
+                repo.audit(
+                    session, actor="policy", surface="system", action="expire", subject=request_id
+                )
+                state = "expired"
+            elif not repo.add_decision(
                 session, request_id, actor.principal, actor.surface, verdict, reason, now
             ):
-                return DecisionOutcome(
-                    request=repo.load_request(session, request_id),
-                    outcome="already_decided",
-                    message=f"You already voted on {request_id}; nothing changed.",
-                )
-            repo.audit(
-                session,
-                actor=actor.principal,
-                surface=actor.surface,
-                action=verdict,
-                subject=request_id,
-                reason=reason,
-            )
-            record = repo.load_request(session, request_id)
-            approvals = {
-                d.principal
-                for d in record.decisions
-                if d.verdict == "approve" and d.principal != record.requester
-            }
-            needed = max(1, record.policy.approvers_required)
-            if verdict == "approve" and len(approvals) < needed:
-                moved, partial = False, True
+                state = "voted"
             else:
-                partial = False
-                target = RequestStatus.REJECTED if verdict == "reject" else RequestStatus.APPROVED
-                moved = repo.transition(
-                    session, request_id, RequestStatus.PENDING, target, decided_at=now
+                repo.audit(
+                    session,
+                    actor=actor.principal,
+                    surface=actor.surface,
+                    action=verdict,
+                    subject=request_id,
+                    reason=reason,
                 )
-        if partial:
-            record = self.get_request(request_id)
+                record = repo.load_request(session, request_id)
+                approvals = {
+                    d.principal
+                    for d in record.decisions
+                    if d.verdict == "approve" and d.principal != record.requester
+                }
+                if verdict == "approve" and len(approvals) < needed:
+                    state = "partial"
+                else:
+                    target = (
+                        RequestStatus.REJECTED if verdict == "reject" else RequestStatus.APPROVED
+                    )
+                    repo.transition(
+                        session, request_id, RequestStatus.PENDING, target, decided_at=now
+                    )
+                    state = verdict
+        if state == "already":
+            return self._already(record)
+        if state == "voted":
+            return DecisionOutcome(
+                request=record,
+                outcome="already_decided",
+                message=f"You already voted on {request_id}; nothing changed.",
+            )
+        record = self.get_request(request_id)
+        if state in ("expired", "partial", "reject"):
             self._fire("request_decided", request=record)
+        if state == "expired":
+            return self._already(record)
+        if state == "partial":
             return DecisionOutcome(
                 request=record,
                 outcome="recorded",
                 message=f"Approval recorded for {request_id} ({len(approvals)} of {needed}).",
             )
-        if not moved:
-            return self._already(self.get_request(request_id))
-        if verdict == "reject":
-            record = self.get_request(request_id)
-            self._fire("request_decided", request=record)
+        if state == "reject":
             return DecisionOutcome(
                 request=record, outcome="rejected", message=f"{request_id} rejected."
             )
@@ -323,12 +345,15 @@ class Deck:
 
     @staticmethod
     def _already(record: RequestRecord) -> DecisionOutcome:
-        by = ", ".join(d.principal for d in record.decisions) or "policy"
-        return DecisionOutcome(
-            request=record,
-            outcome="already_decided",
-            message=f"{record.id} was already {record.status.value} (by {by}); nothing changed.",
-        )
+        if record.status == RequestStatus.EXPIRED:
+            message = (
+                f"{record.id} expired before enough approvals came in; nothing changed. "
+                "Ask for it again with a new request."
+            )
+        else:
+            by = ", ".join(d.principal for d in record.decisions) or "policy"
+            message = f"{record.id} was already {record.status.value} (by {by}); nothing changed."
+        return DecisionOutcome(request=record, outcome="already_decided", message=message)
 
     # --- execution (exactly once: only the claimer runs it; the provider dedups by request id)
     def _execute(self, request_id: str) -> RequestRecord:
@@ -351,40 +376,42 @@ class Deck:
             detail = self._apply(record)
         except ModeldeckError as exc:
             with self.store.session() as session:
-                repo.transition(
+                if repo.transition(
                     session,
                     request_id,
                     RequestStatus.EXECUTING,
                     RequestStatus.FAILED,
                     error=str(exc),
                     executed_at=utcnow(),
-                )
-                repo.audit(
-                    session,
-                    actor=self.worker_id,
-                    surface="system",
-                    action="failed",
-                    subject=request_id,
-                    error=str(exc),
-                )
+                ):
+                    repo.audit(
+                        session,
+                        actor=self.worker_id,
+                        surface="system",
+                        action="failed",
+                        subject=request_id,
+                        error=str(exc),
+                    )
         else:
+            # Only the executor that records the outcome audits it (a recovered claim may race
+            # the original executor; the provider deduplicates the work itself).
             with self.store.session() as session:
-                repo.transition(
+                if repo.transition(
                     session,
                     request_id,
                     RequestStatus.EXECUTING,
                     RequestStatus.EXECUTED,
                     executed_at=utcnow(),
                     **detail,
-                )
-                repo.audit(
-                    session,
-                    actor=self.worker_id,
-                    surface="system",
-                    action="executed",
-                    subject=request_id,
-                    summary=record.summary,
-                )
+                ):
+                    repo.audit(
+                        session,
+                        actor=self.worker_id,
+                        surface="system",
+                        action="executed",
+                        subject=request_id,
+                        summary=record.summary,
+                    )
         final = self.get_request(request_id)
         self._fire("request_decided", request=final)
         return final
@@ -480,6 +507,8 @@ class Deck:
         # decision: a month of an MU package runs 30 days on the same Beijing calendar
         timeline = order_timeline(now, quantity if upfront else 30 * quantity)
         with self.store.session() as session:
+            if session.scalar(select(OrderRow.id).where(OrderRow.deployment_id == dep_id)):
+                return  # a re-run of the same deploy (recovery): its order is already recorded
             session.add(
                 OrderRow(
                     id=repo.new_id("ord"),

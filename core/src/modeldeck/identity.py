@@ -78,6 +78,17 @@ def require(actor: Actor, capability: str) -> None:
         )
 
 
+def require_approver_role(actor: Actor, role: str, request_id: str) -> None:
+    """The policy may name the group that decides (`approver_role`); admins always may."""
+    if role in actor.roles or "admin" in actor.roles:
+        return
+    raise PermissionDenied(
+        f"{request_id} must be decided by someone with the role {role}; {actor.principal} has "
+        f"{', '.join(actor.roles) or 'no role'}.",
+        hint=f"Ask a member of {role} (or an admin) to decide it.",
+    )
+
+
 def check_module_access(settings: Settings, actor: Actor) -> None:
     """Model Studio's workspace permission ModelDeploy-FullAccess, with its console text."""
     members = settings.workspace.full_access

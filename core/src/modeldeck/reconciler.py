@@ -60,6 +60,11 @@ def _capacity_of(info: DeploymentInfo) -> dict[str, int | None]:
     return {"units": data.get("capacity")}
 
 
+def _base_model(info: DeploymentInfo) -> str:
+    data = info.model_dump(mode="json")
+    return str(data.get("model_name") or data.get("base_model") or "").lower()
+
+
 def _pid_alive(claimed_by: str | None) -> bool:
     """False only when the claim is by a process of this host that no longer exists."""
     if not claimed_by or ":" not in claimed_by:
@@ -86,7 +91,8 @@ class Reconciler:
     def run_once(self, now: datetime | None = None) -> ReconcileReport:
         report = ReconcileReport()
         self.sync_deployments(report)
-        self.recover_executions(report)
+        if report.provider_reachable:  # an outage must not turn stuck work into failures
+            self.recover_executions(report)
         self.deck._expire_due()
         self.drive_timelines(report, now or utcnow())
         return report
@@ -133,9 +139,24 @@ class Reconciler:
             if str(info.status) != row.status:
                 self._set_status(row.id, row.status, str(info.status), info, report)
             self._check_drift(row, info, report)
+        executing = self._models_being_deployed()
         for code, info in remote.items():
             if code not in known:
+                if _base_model(info) in executing:
+                    # Its executor (or the recovery of a dead one) records it as the request's;
+                    # importing it now would call modeldeck's own deployment "made elsewhere".
+                    continue
                 self._import(info, report)
+
+    def _models_being_deployed(self) -> set[str]:
+        """Base models of deploy requests that are executing right now (lower case)."""
+        with self.deck.store.session() as session:
+            payloads = session.scalars(
+                select(RequestRow.payload).where(
+                    RequestRow.status == RequestStatus.EXECUTING.value, RequestRow.kind == "deploy"
+                )
+            )
+            return {str((p or {}).get("deploy", {}).get("model", "")).lower() for p in payloads}
 
     def _set_status(
         self,

@@ -173,6 +173,21 @@ def transition(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def lock_request(session: Session, request_id: str) -> bool:
+    """Hold the request's row for the rest of this transaction; False if there is no such request.
+
+    A no-op UPDATE takes the row lock on PostgreSQL and SQLite's write lock up front, so the
+    decisions on one request run one at a time and each sees every vote committed before it.
+    """
+    result = session.execute(
+        update(RequestRow)
+        .where(RequestRow.id == request_id)
+        .values(version=RequestRow.version)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def add_decision(
     session: Session,
     request_id: str,
