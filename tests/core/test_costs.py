@@ -87,3 +87,24 @@ def test_every_grammar_period_resolves(period: str, hours: int | None) -> None:
 def test_bad_period_is_a_clear_error() -> None:
     with pytest.raises(GrammarError, match="not a period"):
         resolve_period("fortnight")
+
+
+def test_billing_method_cannot_change_on_a_live_deployment() -> None:
+    from modeldeck.errors import ConflictError, GrammarError
+    from modeldeck.grammar import parse
+
+    with Stack() as stack:
+        deck = stack.deck
+        assert deck is not None
+        first = deck.request_deploy(
+            DeploySpec(model="qwen3-32b", plan="mu", units=1, name="eval"), ALICE
+        )
+        deck.approve(first.id, BOB)
+        with pytest.raises(ConflictError, match="cannot be changed after creation") as err:
+            deck.request_deploy(
+                DeploySpec(model="qwen3-32b", plan="mu", units=1, name="eval", billing="monthly"),
+                ALICE,
+            )
+        assert "unpublish it and deploy it again with billing=monthly" in str(err.value)
+        with pytest.raises(GrammarError, match="cannot be changed after it is created"):
+            parse("scale eval billing=monthly")

@@ -488,3 +488,25 @@ def test_cost_period_ranges(text: str, period: str) -> None:
 def test_cost_period_range_errors(text: str, needle: str) -> None:
     with pytest.raises(GrammarError, match=needle):
         parse(text)
+
+
+def test_context_and_max_input_keys() -> None:
+    cmd = parse("deploy qwen3-32b mu units=1 context=131072")
+    assert cmd.spec.max_context_length == 131072  # type: ignore[union-attr]
+    cmd = parse("estimate qwen3-max-2025-09-23 ptu in=10k max_input=100k")
+    assert cmd.spec.max_input_tokens == 100_000  # type: ignore[union-attr]
+
+
+def test_context_beyond_the_model_is_refused_with_the_limit() -> None:
+    from modeldeck.billing import estimate
+    from modeldeck.catalog import load_catalog
+    from modeldeck.errors import ValidationFailed
+
+    catalog = load_catalog()
+    spec = parse("estimate qwen3-max-2025-09-23 ptu in=10k max_input=200000").spec  # type: ignore[union-attr]
+    with pytest.raises(ValidationFailed, match="at most 128,000 input tokens") as err:
+        estimate(spec, catalog)
+    assert "overflow to pay-as-you-go" in str(err.value)
+    spec = parse("estimate qwen3-32b mu units=1 context=65536").spec  # type: ignore[union-attr]
+    with pytest.raises(ValidationFailed, match="fixed at 131,072 tokens"):
+        estimate(spec, catalog)

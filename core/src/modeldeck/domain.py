@@ -37,6 +37,8 @@ class DeploySpec(BaseModel):
     units: int | None = None
     rpm_limit: int | None = None
     tpm_limit: int | None = None
+    max_context_length: int | None = None
+    max_input_tokens: int | None = None
     hours: DecimalStr | None = None
     days: int | None = None
     months: int | None = None

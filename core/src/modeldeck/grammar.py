@@ -314,6 +314,10 @@ KEYS: dict[str, KeyInfo] = {
         KeyInfo("tpm_limit", "<n>", "tokens per minute limit", "mu plans", ("tpm",)),
         KeyInfo("rpm", "<n>", "new requests per minute limit", "limits", ("rpm_limit",)),
         KeyInfo("tpm", "<n>", "new tokens per minute limit", "limits", ("tpm_limit",)),
+        KeyInfo("context", "<tokens>", "context window to run with (at most the model's)",
+                "estimate and deploy", ("max_context_length",)),
+        KeyInfo("max_input", "<tokens>", "largest request input you plan to send (checked "
+                "against the model's max input)", "estimate and deploy", ("max_input_tokens",)),
         KeyInfo("hours", "<h>", "how long it runs, in hours (decimals allowed)",
                 "estimate and deploy"),
         KeyInfo("days", "<n>", "how many days (upfront: prepaid days)", "estimate and deploy"),
@@ -344,8 +348,11 @@ _PLAN_KEYS: dict[str, tuple[str, ...]] = {
 }
 _BILLING: dict[str, tuple[str, ...]] = {"ptu": ("hourly", "upfront"), "mu": ("hourly", "monthly")}
 _DURATION_KEYS = ("hours", "days", "months", "duration")
-_ESTIMATE_KEYS = ("start", "cancel_after", "hours_per_day", "auto_renew", "suffix", "name")
-_DEPLOY_KEYS = ("auto_renew", "suffix", "name", "reason")
+_ESTIMATE_KEYS = (
+    "start", "cancel_after", "hours_per_day", "auto_renew", "suffix", "name", "context",
+    "max_input",
+)
+_DEPLOY_KEYS = ("auto_renew", "suffix", "name", "reason", "context", "max_input")
 _SYNTAX_TOPICS = ("syntax", "keys", "numbers", "durations", "quotes")
 _PERIOD_WORDS: dict[str, str] = {
     "today": "today", "day": "today", "yesterday": "yesterday", "week": "week",
@@ -685,6 +692,8 @@ _VALUE_PARSERS: dict[str, _Parser] = {
     "tpm": _count(1),
     "days": _count(1),
     "months": _count(1),
+    "context": _count(1),
+    "max_input": _count(1),
     "hours": lambda text, key: _decimal(text, key),
     "hours_per_day": lambda text, key: _decimal(text, key, Decimal(24)),
     "duration": _positive_duration,
@@ -781,6 +790,12 @@ def _options(args: _Args, allowed: Sequence[str], context: str) -> dict[str, Any
 def _bad_key(raw_key: str, key: str, allowed: Sequence[str], context: str) -> GrammarError:
     listed = f"Allowed: {', '.join(allowed)}." if allowed else f"{context} takes no key=value."
     known = {k for info in KEYS.values() for k in (info.name, *info.aliases)}
+    if key == "billing" and context.startswith("'scale'"):
+        return GrammarError(
+            "The billing method of a deployment cannot be changed after it is created.",
+            hint="To switch between hourly and upfront/monthly, unpublish it and deploy it again "
+            "with the new billing=.",
+        )
     if key in known:
         info = KEYS.get(key) or next(i for i in KEYS.values() if key in i.aliases)
         return GrammarError(
@@ -892,6 +907,8 @@ def _parse_spec(args: _Args, kind: Literal["estimate", "deploy"]) -> tuple[Deplo
         units=values.get("units", 1 if plan == "mu" else None),
         rpm_limit=values.get("rpm_limit"),
         tpm_limit=values.get("tpm_limit"),
+        max_context_length=values.get("context"),
+        max_input_tokens=values.get("max_input"),
         hours=values.get("hours"),
         days=values.get("days"),
         months=values.get("months"),

@@ -50,6 +50,8 @@ def _mu_fields(spec: DeploySpec) -> dict[str, Any]:
         fields["rpm_limit"] = spec.rpm_limit
     if spec.tpm_limit is not None:
         fields["tpm_limit"] = spec.tpm_limit
+    if spec.max_context_length is not None:
+        fields["max_context_length"] = spec.max_context_length
     if spec.billing == "monthly":
         months = spec.months or 1
         fields["billing_method"] = "PRE_PAY"
