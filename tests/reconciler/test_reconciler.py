@@ -166,7 +166,9 @@ def test_two_reconcilers_on_postgres_fire_each_hook_once(
             barrier = threading.Barrier(2)
             errors: list[BaseException] = []
 
-            def run(deck: Deck) -> None:
+            def run(
+                deck: Deck, barrier: threading.Barrier = barrier, errors: list[Any] = errors
+            ) -> None:
                 try:
                     barrier.wait()
                     Reconciler(deck).run_once()
