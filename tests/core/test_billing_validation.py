@@ -92,6 +92,10 @@ def test_mode_the_model_does_not_have(catalog: Catalog) -> None:
 def test_single_mode_model_gets_its_mode_when_none_is_given(catalog: Catalog) -> None:
     spec = validate_spec(mu(model="Qwen3-VL-8B-Thinking"), catalog)
     assert (spec.model, spec.mode) == ("qwen3-vl-8b-thinking", "thinking")
+    # The grammar always fills mode=instruct; an MU model's mode is its model type anyway.
+    spec = validate_spec(mu(model="qwen3-vl-8b-thinking", mode="instruct"), catalog)
+    assert spec.mode == "thinking"
+    assert estimate(spec, catalog).total == Decimal(20)
 
 
 @pytest.mark.parametrize(

@@ -179,7 +179,8 @@ def validate_spec(
             f"{spec.plan}.",
         )
     mode = spec.mode
-    if "mode" not in spec.model_fields_set and len(info.modes) == 1:
+    # An MU model's mode is its model type (qwen3-vl-8b-thinking thinks): it is not a choice.
+    if len(info.modes) == 1 and (spec.plan == "mu" or "mode" not in spec.model_fields_set):
         mode = info.modes[0]
     if mode not in info.modes:
         raise ValidationFailed(
