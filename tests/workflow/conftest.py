@@ -29,13 +29,8 @@ def make_deck(sandbox: RunningSandbox, tmp_path: Path) -> Iterator[MakeDeck]:
 
     def make(**settings: Any) -> Deck:
         settings.setdefault("principals", PRINCIPALS)
-        deck = Deck(
-            Settings(
-                data_dir=tmp_path / f"deck{len(decks)}",
-                sandbox={"host": sandbox.server.host, "port": sandbox.server.port},
-                **settings,
-            )
-        )
+        settings.setdefault("sandbox", {"host": sandbox.server.host, "port": sandbox.server.port})
+        deck = Deck(Settings(data_dir=tmp_path / f"deck{len(decks)}", **settings))
         decks.append(deck)
         return deck
 
