@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+
 from modeldeck.billing import estimate, price_overflow_call, render_estimate_text
 from modeldeck.catalog import Catalog, load_catalog
 from modeldeck.domain import DeploySpec

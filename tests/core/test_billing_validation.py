@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from modeldeck.billing import (
     check_billing_change,
     check_context,

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from modeldeck import plugins
 from modeldeck.billing import estimate
 from modeldeck.catalog import (

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from modeldeck.catalog.exact import quotient
 from modeldeck.errors import CurrencyMismatch
 from modeldeck.money import Money, format_amount, round_cents, to_decimal
