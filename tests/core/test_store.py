@@ -89,3 +89,21 @@ def test_naive_datetime_refused(tmp_path) -> None:  # type: ignore[no-untyped-de
     record = record.model_copy(update={"created_at": datetime(2026, 3, 1)})
     with pytest.raises(Exception, match="naive datetime"), store.session() as s:
         repo.insert_request(s, record)
+
+
+def test_concurrent_first_starts_on_one_sqlite_file_all_succeed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Several processes opening a fresh store at once (e.g. CLI runs) must not race Alembic."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    code = f"from modeldeck.store import Store; Store({url!r}).dispose()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    results = [(p.wait(timeout=60), p.stderr.read() if p.stderr else "") for p in procs]
+    assert all(rc == 0 for rc, _ in results), [err for rc, err in results if rc]
+    store = Store(url)
+    assert {"deployments", "requests"} <= set(inspect(store.engine).get_table_names())
+    store.dispose()

@@ -12,7 +12,7 @@ from modeldeck.settings import Settings
 from modeldeck.store import Store, repo
 from modeldeck.store.models import AuditRow
 
-AUDITED = ("principals", "workspace", "policy", "catalog", "currency_rates")
+AUDITED = ("principals", "workspace", "policy", "catalog", "currency_rates", "billing")
 
 
 def section_digests(settings: Settings) -> dict[str, str]:

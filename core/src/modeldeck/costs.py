@@ -156,7 +156,7 @@ def deployment_accruals(
     out = []
     with deck.store.session() as session:
         for dep in deps:
-            out.append((dep, accrue(_history(session, dep), start, end, deck.catalog)))
+            out.append((dep, accrue(_history(session, dep), start, end, deck.catalog, deck.rules)))
     return out
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from modeldeck import identity, plugins
@@ -30,13 +31,14 @@ from modeldeck.domain import (
     ScaleSpec,
     Surface,
 )
-from modeldeck.errors import ConflictError, ModeldeckError, UserError
+from modeldeck.errors import ConfigError, ConflictError, ModeldeckError, UserError
 from modeldeck.settings import Settings, load_settings
 from modeldeck.store import Store, repo
 from modeldeck.store.models import DeploymentRow, OrderRow, RequestRow
 from modeldeck.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from modeldeck.billing.rules import BillingRules
     from modeldeck.catalog import Catalog
     from modeldeck.provider.base import Provider
 
@@ -80,6 +82,22 @@ class Deck:
 
         return load_catalog(self.settings)
 
+    @cached_property
+    def rules(self) -> BillingRules:
+        """The billing decisions in force: billing-rules.md, with `[billing]` overrides."""
+        from modeldeck.billing.rules import BillingRules
+
+        try:
+            return BillingRules.model_validate(self.settings.billing)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(
+                f"Invalid [billing] rules in the configuration: {problems}.",
+                hint="See docs/billing.md for each rule and its allowed values.",
+            ) from None
+
     @property
     def provider(self) -> Provider:
         if self._provider is None:
@@ -107,7 +125,7 @@ class Deck:
     def estimate(self, spec: DeploySpec) -> Estimate:
         from modeldeck.billing import estimate
 
-        return estimate(spec, self.catalog)
+        return estimate(spec, self.catalog, self.rules)
 
     # --- identity
     def resolve_actor(self, surface: Surface, external_id: str) -> Actor:
@@ -121,7 +139,7 @@ class Deck:
 
         identity.require(actor, "request")
         identity.check_module_access(self.settings, actor)
-        spec = validate_spec(spec, self.catalog)
+        spec = validate_spec(spec, self.catalog, self.rules)
         identity.check_model_privilege(self.settings, spec.model)
         return self._create_request(
             "deploy", actor, reason, deploy=spec, estimate=self.estimate(spec)

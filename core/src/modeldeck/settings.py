@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     currency_rates: dict[str, Decimal] = Field(default_factory=dict)
+    # Overrides of the billing decisions (fields of modeldeck.billing.rules.BillingRules).
+    billing: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def effective_database_url(self) -> str:

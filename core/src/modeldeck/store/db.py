@@ -8,6 +8,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,9 +59,43 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def _at_head(engine: Engine, cfg: Config) -> bool:
+    """True when the schema is already at the newest revision (the common, cheap case)."""
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with engine.connect() as conn:
+        return bool(MigrationContext.configure(conn).get_current_revision() == head)
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations of one SQLite file across processes (an flock beside the file)."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.migrate.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent; safe from several processes on PG)."""
+    """Bring the schema to the newest revision: idempotent, safe from several processes."""
     cfg = alembic_config(engine)
+    if _at_head(engine, cfg):
+        return
+    if engine.dialect.name == "sqlite":
+        with _sqlite_migration_lock(engine):
+            if _at_head(engine, cfg):
+                return
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        return
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # One migrator at a time across server replicas.
