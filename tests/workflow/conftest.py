@@ -1,19 +1,23 @@
-"""Workflow fixtures: a sandbox and decks on a fresh SQLite store, per test."""
+"""Workflow fixtures: a sandbox and decks on a fresh SQLite store, per test.
+
+The secrets tests reuse the Slack suite's fake Slack and signed wire helpers (tests/slack).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from wfhelpers import PRINCIPALS
+from wfhelpers import PRINCIPALS, MakeDeck
 
 from modeldeck.deck import Deck
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.settings import Settings
 
-MakeDeck = Callable[..., Deck]
+sys.path.insert(0, str(Path(__file__).parents[1] / "slack"))
 
 
 @pytest.fixture

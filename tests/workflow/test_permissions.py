@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MakeDeck
-from wfhelpers import sandbox_deployments
+from wfhelpers import MakeDeck, sandbox_deployments
 
 from modeldeck.deck import Deck
 from modeldeck.domain import Actor, DeploySpec, RequestStatus

@@ -11,11 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import MakeDeck
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
-from wfhelpers import daily_estimate, sandbox_deployments
+from wfhelpers import MakeDeck, daily_estimate, sandbox_deployments
 
 from modeldeck import plugins
 from modeldeck.audit import read_audit

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import socket
 
-from conftest import MakeDeck
 from sqlalchemy import func, select
-from wfhelpers import sandbox_deployments
+from wfhelpers import MakeDeck, sandbox_deployments
 
 from modeldeck.audit import read_audit
 from modeldeck.deck import Deck

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from modeldeck.deck import Deck
 from modeldeck.domain import Estimate
 from modeldeck.sandbox.testing import RunningSandbox
 
@@ -16,6 +18,8 @@ PRINCIPALS: list[dict[str, Any]] = [
     {"name": "victor", "slack_user": "U0VICTOR", "jupyter_user": "victor", "roles": ["viewer"]},
     {"name": "pat", "jupyter_user": "pat", "roles": ["deployer", "approver"]},
 ]
+
+MakeDeck = Callable[..., Deck]  # the make_deck fixture: settings overrides -> a new deck
 
 
 def sandbox_deployments(sandbox: RunningSandbox) -> list[dict[str, Any]]:
