@@ -141,9 +141,20 @@ class Deck:
         identity.check_module_access(self.settings, actor)
         spec = validate_spec(spec, self.catalog, self.rules)
         identity.check_model_privilege(self.settings, spec.model)
+        self._check_redeploy(spec)
         return self._create_request(
             "deploy", actor, reason, deploy=spec, estimate=self.estimate(spec)
         )
+
+    def _check_redeploy(self, spec: DeploySpec) -> None:
+        """A deploy naming a live deployment may not change its billing method (seed rule)."""
+        from modeldeck.billing import check_billing_change
+
+        code = f"{spec.model}-{spec.suffix}" if spec.suffix else None
+        for dep in self.list_deployments():
+            same = (spec.name and dep.name == spec.name) or (code and dep.deployed_model == code)
+            if same and dep.model == spec.model:
+                check_billing_change(dep, spec)
 
     def request_scale(
         self, spec: ScaleSpec, actor: Actor, reason: str | None = None

@@ -896,10 +896,12 @@ def _parse_spec(args: _Args, kind: Literal["estimate", "deploy"]) -> tuple[Deplo
             "auto_renew=yes only applies to prepaid orders: add "
             f"billing={'upfront' if plan == 'ptu' else 'monthly'}."
         )
+    # mode stays unset unless given, so billing can pick a model's only mode (model_fields_set)
+    chosen_mode = {"mode": values["mode"]} if "mode" in values else {}
     spec = DeploySpec(
         model=model,
         plan=plan,
-        mode=values.get("mode", "instruct"),
+        **chosen_mode,
         billing=billing,
         input_tpm=values.get("in"),
         output_tpm=values.get("out"),
