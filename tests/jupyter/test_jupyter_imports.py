@@ -9,8 +9,13 @@ CHECK = """
 import sys
 import modeldeck_jupyter.plugin
 assert "ipywidgets" not in sys.modules, "loading the entry point imported ipywidgets"
+assert "IPython" not in sys.modules, "loading the entry point imported IPython"
+from modeldeck_jupyter import load_ipython_extension
+import modeldeck_jupyter.tables
+assert "ipywidgets" not in sys.modules, "the magic hook or the HTML tables imported ipywidgets"
 from modeldeck_jupyter import Deck, DeckPanel
 import modeldeck_jupyter.connect, modeldeck_jupyter.render, modeldeck_jupyter.poller
+import modeldeck_jupyter.magics, modeldeck_jupyter.approvals, modeldeck_jupyter.cost_view
 assert Deck is DeckPanel
 slack = sorted(m for m in sys.modules if m.split(".")[0] in ("slack_bolt", "slack_sdk"))
 assert not slack, f"modeldeck_jupyter imported {slack}"

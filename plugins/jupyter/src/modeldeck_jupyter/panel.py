@@ -1,4 +1,4 @@
-"""The notebook panel: catalog, live estimate, deploy request and deployments table as ipywidgets.
+"""The notebook panel: estimate and deploy, deployments, approvals, plan comparison and costs.
 
 `Deck()` builds it on the deck `connect()` picks (a server in team mode, else the core in-process).
 Every deck call is guarded: a user mistake or a failure shows as a red message in the panel, never
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -19,12 +20,22 @@ import ipywidgets as W
 from pydantic import ValidationError
 
 from modeldeck.api import DeckAPI
-from modeldeck.domain import DeploymentRecord, DeploySpec, Estimate, RequestRecord
+from modeldeck.domain import (
+    Actor,
+    DecisionOutcome,
+    DeploymentRecord,
+    DeploySpec,
+    Estimate,
+    RequestRecord,
+)
 from modeldeck.errors import UserError, ValidationFailed
 from modeldeck.settings import Settings
 from modeldeck.timeutil import to_beijing, utcnow
+from modeldeck_jupyter.approvals import ApprovalQueue
 from modeldeck_jupyter.choices import BILLING_LABELS, BILLING_TIPS, PLAN_LABELS, PLAN_TIPS, Choices
+from modeldeck_jupyter.compare_view import CompareView
 from modeldeck_jupyter.connect import Connection, connect, describe, notebook_user
+from modeldeck_jupyter.cost_view import CostView
 from modeldeck_jupyter.poller import Poller
 from modeldeck_jupyter.render import (
     deployments_html,
@@ -38,6 +49,9 @@ from modeldeck_jupyter.render import (
 log = logging.getLogger(__name__)
 
 LABEL_STYLE = {"description_width": "90px"}
+TAB_TITLES = ("Estimate & deploy", "Deployments", "Approvals", "Compare", "Cost")
+FORM_TAB, DEPLOYMENTS_TAB, APPROVALS_TAB, COMPARE_TAB, COST_TAB = range(len(TAB_TITLES))
+_current: weakref.ref[DeckPanel] | None = None
 TOGGLE_STYLE = {"description_width": "90px", "button_width": "auto"}
 
 
@@ -145,6 +159,9 @@ class DeckPanel:
         self.update_estimate()
         if self.problem is None:
             self.refresh_deployments(sync=self._poll_syncs)
+            self.approvals.refresh()
+            global _current
+            _current = weakref.ref(self)
         if auto_refresh and self._enabled:
             self.start_auto_refresh()
 
@@ -258,12 +275,24 @@ class DeckPanel:
                 self.deployments_html,
             ]
         )
-        self.tabs = W.Tab(children=[form, table], titles=("Estimate & deploy", "Deployments"))
+        self.approvals = ApprovalQueue(
+            self._ready_deck, self._actor, self._lock, on_decided=self._on_decided
+        )
+        self.compare = CompareView(self._ready_deck, self.capacity_spec, self._lock)
+        self.costs = CostView(self._ready_deck, self._actor, self._lock)
+        self.tabs = W.Tab(
+            children=[form, table, self.approvals.box, self.compare.box, self.costs.box],
+            titles=TAB_TITLES,
+        )
+        self.tabs.observe(self._on_tab, names="selected_index")
         self.widget = W.VBox([self.header_html, self.status_html, self.tabs])
         self.widget.add_class("modeldeck-panel")
 
         for choice in (self.model, self.plan, self.billing):
             choice.observe(self._on_choice, names="value")
+        capacity = (self.model, self.plan, self.mode, self.input_tpm, self.output_tpm, self.units)
+        for field in capacity:
+            field.observe(self._on_capacity, names="value")
         for field in (
             self.mode,
             self.input_tpm,
@@ -293,8 +322,19 @@ class DeckPanel:
 
     def _set_enabled(self, enabled: bool) -> None:
         self._enabled = enabled
-        for widget in (self.deploy_button, self.refresh_button, self.auto_refresh):
+        for widget in (
+            self.deploy_button,
+            self.refresh_button,
+            self.auto_refresh,
+            self.approvals.refresh_button,
+            self.compare.compare_button,
+            self.costs.show_button,
+        ):
             widget.disabled = not enabled
+
+    def _actor(self) -> Actor:
+        """The principal this notebook's user acts as (resolved by the deck on every action)."""
+        return self._ready_deck().resolve_actor("jupyter", self.user)
 
     @property
     def deck(self) -> DeckAPI | None:
@@ -355,8 +395,7 @@ class DeckPanel:
         if not self._syncing:
             self.update_estimate()
 
-    def build_spec(self) -> DeploySpec:
-        """The DeploySpec the form describes; raises ValidationFailed with what to fix."""
+    def _capacity_fields(self) -> dict[str, Any]:
         if not self.model.value or not self.plan.value:
             raise ValidationFailed(
                 "Choose a model and a plan first.",
@@ -366,13 +405,25 @@ class DeckPanel:
             "model": self.model.value,
             "plan": self.plan.value,
             "mode": self.mode.value or "instruct",
-            "billing": self.billing.value or "hourly",
         }
         if fields["plan"] == "ptu":
             fields["input_tpm"] = self.input_tpm.value
             fields["output_tpm"] = self.output_tpm.value
         else:
             fields["units"] = self.units.value
+        return fields
+
+    def capacity_spec(self) -> DeploySpec:
+        """The form's model, plan, mode and capacity, hourly with no duration (comparisons)."""
+        try:
+            return DeploySpec(**self._capacity_fields(), billing="hourly")
+        except ValidationError as exc:
+            raise _spec_error(exc) from None
+
+    def build_spec(self) -> DeploySpec:
+        """The DeploySpec the form describes; raises ValidationFailed with what to fix."""
+        fields = self._capacity_fields()
+        fields["billing"] = self.billing.value or "hourly"
         if fields["billing"] == "hourly":
             fields["hours"] = parse_hours(self.hours.value)
         elif fields["billing"] == "upfront":
@@ -462,6 +513,37 @@ class DeckPanel:
         )
         return rows
 
+    def _poll(self) -> None:
+        """One auto-refresh: the deployments table, then the approval queue."""
+        self.refresh_deployments(sync=self._poll_syncs)
+        self.approvals.refresh()
+
+    def _on_decided(self, outcome: DecisionOutcome) -> None:
+        if outcome.outcome in ("executed", "failed", "approved"):
+            self.refresh_deployments(sync=False)
+
+    # -- tabs ---------------------------------------------------------------------------------
+
+    def _on_tab(self, change: dict[str, Any]) -> None:
+        if self.problem is not None:
+            return
+        index = change["new"]
+        if index == APPROVALS_TAB:
+            self.approvals.refresh()
+        elif index == COMPARE_TAB and self.compare.stale:
+            self.compare.update()
+        elif index == COST_TAB:
+            self.costs.load_deployments()
+            self.costs.show()
+
+    def _on_capacity(self, _change: dict[str, Any]) -> None:
+        """The form changed: the comparison follows now if shown, else when its tab opens."""
+        if self._syncing:
+            return
+        self.compare.stale = True
+        if self.tabs.selected_index == COMPARE_TAB:
+            self.compare.update()
+
     def _on_auto_refresh(self, change: dict[str, Any]) -> None:
         if change["new"] and not self.auto_refreshing:
             self.start_auto_refresh()
@@ -481,7 +563,7 @@ class DeckPanel:
         if self._poller is not None and self._poller.running:
             self._poller.stop()
         self._poller = Poller(
-            lambda: self.refresh_deployments(sync=self._poll_syncs),
+            self._poll,
             self.refresh_interval,
             name="modeldeck-auto-refresh",
         )
@@ -506,6 +588,10 @@ class DeckPanel:
     def close(self) -> None:
         """Stop auto-refresh, close the widgets and the deck the panel opened itself."""
         self.stop_auto_refresh()
+        global _current
+        if _current is not None and _current() is self:
+            _current = None
+        self.approvals.close()
         closer = getattr(self.deck, "close", None)
         if self._owns_deck and callable(closer):
             closer()

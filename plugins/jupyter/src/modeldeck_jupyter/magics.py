@@ -1,0 +1,198 @@
+"""IPython magics: `%load_ext modeldeck_jupyter`, then `%deck <command>` in the grammar of the CLI.
+
+`%deck` runs `deck.run(text, actor)` on the deck the panel would use: one given with
+`use(...)`, else the panel last opened in this kernel, else `connect()` (the configured server,
+or the core in-process). The line reaches the grammar exactly as typed (no `$var` or `{expr}`
+expansion), so `reason="..."` means what it means in Slack. Answers are displayed (estimates and
+costs as HTML tables); a mistake is shown as one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
+from IPython.display import display
+
+from modeldeck.api import DeckAPI
+from modeldeck.domain import Actor, CommandResult, DecisionOutcome, Estimate
+from modeldeck.errors import NotLinked, UserError
+from modeldeck_jupyter.connect import Connection, connect, describe, notebook_user
+from modeldeck_jupyter.render import error_html, error_text, esc, estimate_html
+from modeldeck_jupyter.tables import comparison_html, cost_html, outcome_html
+
+log = logging.getLogger(__name__)
+
+# Verbs that need no linked principal (the panel prices and lists the catalog for anyone too).
+OPEN_VERBS = {"", "help", "models", "estimate", "compare"}
+
+
+@dataclass
+class DeckAnswer:
+    """What one `%deck` line produced: the text, optional HTML, and the command's data."""
+
+    text: str
+    ok: bool = True
+    html: str | None = None
+    command: str | None = None
+    data: Any = None
+    result: CommandResult | None = field(default=None, repr=False)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        bundle = {"text/plain": self.text}
+        if self.html is not None:
+            bundle["text/html"] = self.html
+        return bundle
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def result_answer(result: CommandResult, cost_target: str | None = None) -> DeckAnswer:
+    """A command's result as an answer; estimates and costs also as HTML tables."""
+    html = None
+    try:
+        if result.command == "estimate" and isinstance(result.data, dict):
+            html = _estimate_html(Estimate.model_validate(result.data))
+        elif result.command == "cost" and isinstance(result.data, dict):
+            html = cost_html(result.data, cost_target or "all deployments")
+        elif result.command in ("approve", "reject") and isinstance(result.data, dict):
+            outcome = DecisionOutcome.model_validate(result.data)
+            html = outcome_html(outcome) + f"<pre>{esc(result.text)}</pre>"
+    except (ValueError, KeyError, TypeError):  # an unexpected shape: the text still says it all
+        log.debug("no HTML for %s", result.command, exc_info=True)
+    if not result.ok and html is None:
+        html = error_html(result.text.splitlines()[0] if result.text else "That did not work.")
+        html += f"<pre>{esc(result.text)}</pre>"
+    return DeckAnswer(
+        text=result.text,
+        ok=result.ok,
+        html=html,
+        command=result.command,
+        data=result.data,
+        result=result,
+    )
+
+
+def _estimate_html(estimate: Estimate) -> str:
+    html = estimate_html(estimate)
+    if estimate.comparison:
+        html += "<div style='margin-top:6px'>" + comparison_html(estimate) + "</div>"
+    return html
+
+
+def error_answer(exc: BaseException) -> DeckAnswer:
+    """A mistake or failure as one clear line (and red HTML), never a traceback."""
+    text = error_text(exc)
+    return DeckAnswer(text=f"⚠ {text}", ok=False, html=error_html(text))
+
+
+def _open_panel() -> Any:
+    """The panel last opened in this kernel, if still open (imports no widgets when none is)."""
+    panel = sys.modules.get("modeldeck_jupyter.panel")
+    ref = getattr(panel, "_current", None)
+    return ref() if ref is not None else None
+
+
+def _cost_target(text: str) -> str | None:
+    """The deployment a `cost` line names (None: all), as the grammar reads it."""
+    from modeldeck.grammar import parse
+
+    target = getattr(parse(text), "target", None)
+    return str(target) if target else None
+
+
+@magics_class
+class DeckMagics(Magics):
+    """`%deck <command>`: one command of the modeldeck grammar, as this notebook's user."""
+
+    def __init__(self, shell: InteractiveShell | None = None) -> None:
+        super().__init__(shell)
+        self._given: Connection | None = None
+        self._given_user: str | None = None
+        self._own: Connection | None = None
+        self.last_answer: DeckAnswer | None = None
+
+    def use(self, deck: Any = None, user: str | None = None) -> None:
+        """Point `%deck` at a deck or a panel (None: back to the panel or the configured deck)."""
+        panel = sys.modules.get("modeldeck_jupyter.panel")
+        if panel is not None and isinstance(deck, panel.DeckPanel):
+            self._given = deck.connection
+            self._given_user = user or deck.user
+        elif deck is None:
+            self._given, self._given_user = None, user
+        else:
+            self._given, self._given_user = describe(deck), user
+
+    def target(self) -> tuple[DeckAPI, str]:
+        """The deck and notebook user `%deck` acts with right now."""
+        if self._given is not None:
+            return self._given.deck, self._given_user or notebook_user()
+        current = _open_panel()
+        if current is not None and current.connection is not None and current.problem is None:
+            return current.connection.deck, self._given_user or current.user
+        if self._own is None:
+            self._own = connect()
+        return self._own.deck, self._given_user or notebook_user()
+
+    def run(self, line: str) -> DeckAnswer:
+        """Run one command line and return the answer (what `%deck` displays)."""
+        text = line.strip()
+        verb = text.split(maxsplit=1)[0].lower() if text else ""
+        try:
+            deck, user = self.target()
+            try:
+                actor = deck.resolve_actor("jupyter", user)
+            except NotLinked:
+                if verb not in OPEN_VERBS:
+                    raise
+                actor = Actor(principal=f"jupyter:{user}", surface="jupyter", roles=[])
+            result = deck.run(text or "help", actor)
+            answer = result_answer(result, _cost_target(text) if verb == "cost" else None)
+        except Exception as exc:
+            log.debug("%%deck %s failed", verb, exc_info=not isinstance(exc, UserError))
+            answer = error_answer(exc)
+        self.last_answer = answer
+        return answer
+
+    @no_var_expand
+    @line_magic
+    def deck(self, line: str) -> None:
+        """%deck <command>: e.g. `%deck estimate qwen3-32b mu units=1 hours=10`, `%deck help`."""
+        display(self.run(line))
+
+    def close(self) -> None:
+        """Close the deck this extension opened itself (never one it was given)."""
+        if self._own is not None:
+            closer = getattr(self._own.deck, "close", None)
+            if callable(closer):
+                closer()
+            self._own = None
+
+
+_loaded: dict[int, DeckMagics] = {}
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """`%load_ext modeldeck_jupyter`: register `%deck` in this shell."""
+    if id(ipython) in _loaded:
+        return
+    magics = DeckMagics(ipython)
+    ipython.register_magics(magics)
+    _loaded[id(ipython)] = magics
+
+
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
+    """`%unload_ext` / `%reload_ext`: close what `%deck` opened."""
+    magics = _loaded.pop(id(ipython), None)
+    if magics is not None:
+        magics.close()
+
+
+def magics_of(ipython: InteractiveShell) -> DeckMagics | None:
+    """The loaded `%deck` magics of a shell (to call `use(...)` on), if any."""
+    return _loaded.get(id(ipython))
