@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from wfhelpers import MakeDeck, sandbox_deployments
+
 from modeldeck.audit import read_audit
 from modeldeck.config_audit import record_config_change
 from modeldeck.deck import Deck
 from modeldeck.domain import Actor, DeploySpec
+from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.settings import Settings
 from modeldeck.store import Store
 
@@ -48,3 +51,37 @@ def test_requests_and_decisions_export_as_json_lines(tmp_path: Path) -> None:
     request_line = next(r for r in lines if r["action"] == "request")
     assert request_line["cost_estimate"] == "40"  # no duration given: one hour of one unit
     assert request_line["at"].endswith("+00:00") and request_line["at_beijing"].endswith("+08:00")
+
+
+def test_every_step_is_audited_with_who_where_and_what(
+    make_deck: MakeDeck, sandbox: RunningSandbox
+) -> None:
+    """Request, each vote, the execution and a failure: actor, surface, time and estimate."""
+    deck = make_deck(policy={"approvers_required": 2})
+    alice = deck.resolve_actor("jupyter", "alice")
+    ok = deck.request_deploy(DeploySpec(model="qwen3-32b", plan="mu", units=1), alice, "eval")
+    deck.approve(ok.id, deck.resolve_actor("slack", "U0BOB"))
+    deck.approve(ok.id, deck.resolve_actor("jupyter", "pat"))
+    # the second deploy of the same Model Code is refused by Model Studio: a failure
+    bad = deck.request_deploy(DeploySpec(model="qwen3-32b", plan="mu", units=1), alice)
+    deck.approve(bad.id, deck.resolve_actor("slack", "U0BOB"))
+    deck.approve(bad.id, deck.resolve_actor("jupyter", "pat"))
+
+    trail = {
+        rid: [(r["actor"], r["surface"], r["action"]) for r in read_audit(deck.store, subject=rid)]
+        for rid in (ok.id, bad.id)
+    }
+    worker = deck.worker_id
+    assert trail[ok.id] == [
+        ("alice", "jupyter", "request"),
+        ("bob", "slack", "approve"),
+        ("pat", "jupyter", "approve"),
+        (worker, "system", "executed"),
+    ]
+    assert trail[bad.id][-1] == (worker, "system", "failed")
+    failed = read_audit(deck.store, subject=bad.id)[-1]
+    assert "Model Studio" in failed["detail"]["error"]
+    first = read_audit(deck.store, subject=ok.id)[0]
+    assert first["cost_estimate"] == "40" and first["detail"]["reason"] == "eval"
+    assert first["detail"]["policy"] == "2 approver(s) other than the requester"
+    assert len(sandbox_deployments(sandbox)) == 1
