@@ -92,6 +92,21 @@ class Lab:
     log: Path
     server_url: str
 
+    def ask_for_deploy(self, user: str, words: str) -> str:
+        """A deploy request by `user`, made over the stack's REST API; its id."""
+        from modeldeck.grammar import DeployCommand, parse
+
+        command = parse(words)
+        assert isinstance(command, DeployCommand)
+        actor = {"principal": user, "surface": "cli", "roles": ["deployer"]}
+        resp = httpx.post(
+            f"{self.server_url}/api/requests/deploy",
+            json={"spec": command.spec.model_dump(mode="json"), "actor": actor, "reason": None},
+            timeout=60,
+        )
+        resp.raise_for_status()
+        return str(resp.json()["id"])
+
     def api(self, method: str, path: str, body: object = None) -> httpx.Response:
         return httpx.request(
             method,

@@ -20,6 +20,7 @@ def test_panel_renders_and_estimate_follows_the_model(
 ) -> None:
     from playwright.sync_api import expect
 
+    waiting = lab.ask_for_deploy("alice", "deploy qwen3-32b mu units=1 suffix=lab")
     page.goto(f"{lab.url}/lab/tree/notebook.ipynb?reset&token={lab.token}")
     try:
         # The toolbar says idle before the kernel exists; the status bar names the kernel.
@@ -42,6 +43,18 @@ def test_panel_renders_and_estimate_follows_the_model(
         expect(estimate).to_contain_text(other)
         expect(estimate).not_to_have_text(before)
         expect(estimate).to_contain_text("$")
+
+        # the %deck cell rendered the comparison; the panel has the approval queue tab
+        expect(page.locator(".modeldeck-break-even")).to_contain_text("wins above 12 h/day")
+        page.locator(".modeldeck-panel .lm-TabBar-tab", has_text="Approvals").click()
+        row = page.locator(".modeldeck-approval", has_text=waiting)
+        expect(row).to_contain_text("needs 1 more approval (0 of 1)")
+        page.screenshot(path=str(artifacts / "jupyterlab-approvals.png"), full_page=True)
+        row.locator(".modeldeck-approve").click()
+        expect(page.locator(".modeldeck-approvals-result")).to_contain_text(
+            f"{waiting} approved and executed"
+        )
+        expect(row).to_have_count(0)  # decided: it left the queue
         expect(page.locator(".modeldeck-error")).to_have_count(0)
         expect(page.get_by_text("Traceback")).to_have_count(0)
     finally:

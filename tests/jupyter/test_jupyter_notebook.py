@@ -61,5 +61,19 @@ def test_notebook_runs_and_shows_the_panel(stack: Stack, tmp_path: Path) -> None
     (models,) = _widgets_with_class(nb, "modeldeck-model")
     assert "qwen3-max-2025-09-23" in models["_options_labels"]
 
+    (tabs,) = [
+        m["state"]
+        for m in nb.metadata["widgets"][WIDGET_STATE]["state"].values()
+        if m["state"].get("_view_name") == "TabView"
+    ]
+    assert tabs["titles"] == ["Estimate & deploy", "Deployments", "Approvals", "Compare", "Cost"]
+    (queue_status,) = _widgets_with_class(nb, "modeldeck-approvals-status")
+    assert "waiting for a decision" in queue_status["value"]
+
+    magic_cell = next(c for c in nb.cells if c.cell_type == "code" and "%deck" in c.source)
+    (shown,) = [out for out in magic_cell.outputs if out.output_type == "display_data"]
+    assert "$31.20" in shown.data["text/plain"]  # billing rules example 1, through the server
+    assert "Upfront wins above 12 h/day" in shown.data["text/html"]
+
     last = nb.cells[-1].outputs[-1]
     assert last.data["text/plain"].startswith("Decimal('")  # the estimate, exact

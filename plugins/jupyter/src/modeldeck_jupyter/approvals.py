@@ -134,7 +134,7 @@ class ApprovalQueue:
         count = (
             f"{len(pending)} request(s) waiting for a decision"
             if pending
-            else "No requests are waiting for a decision."
+            else "No requests are waiting for a decision"
         )
         self.status_html.value = f"<span style='color:#555'>{count}, updated {stamp} (UTC+8)</span>"
         return pending
