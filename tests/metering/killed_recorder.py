@@ -21,14 +21,15 @@ def main() -> None:
     store = Store(db_url)
     builder = CatalogBuilder()
     builder.register(builtin_entries(), source="built-in")
-    recorder = Recorder(store, Path(journal_dir), batch_size=10**6, batch_interval=3600)
+    recorder = Recorder(
+        store, Path(journal_dir), catalog=builder.build(), batch_size=10**6, batch_interval=3600
+    )
     client = MeteredClient(
         base_url,
         api_key,
         store=store,
         deployments=lambda _dm: ("qwen3-max-2025-09-23", "instruct"),
         recorder=recorder,
-        catalog=builder.build(),
     )
     for _ in range(int(count)):
         result = client.chat(

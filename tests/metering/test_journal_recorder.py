@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from meterhelpers import builtin_catalog
 from sqlalchemy import func, select
 
 from modeldeck.errors import ModeldeckRuntimeError
-from modeldeck.metering import CallRecord, Recorder, minute_stats, usage_counts
+from modeldeck.metering import CallRecord, OverflowPricer, Recorder, minute_stats, usage_counts
 from modeldeck.metering.journal import Journal, claim_orphans
+from modeldeck.metering.records import decode_raw, encode_entry, epoch_us
 from modeldeck.store import Store
 from modeldeck.store.models import UsageCallRow
 
@@ -40,13 +42,42 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_record_round_trips_through_a_journal_line() -> None:
-    rec = record(cost=Decimal("0.0000042"), overflow=True, model="m", mode="thinking")
-    line = rec.to_json_line()
+    rec = record(
+        cost=Decimal("0.0000042"), overflow=True, model="m", mode="thinking", reasoning_tokens=2,
+        cached_tokens=1, latency_ms=12.5, request_id="r-1", error=None,
+    )
+    line = encode_entry(rec.to_entry())
     assert line.endswith(b"\n") and b"\n" not in line[:-1]
     assert b'"0.0000042"' in line  # money as a decimal string, never a float
-    assert CallRecord.from_json(line) == rec
-    with pytest.raises(ValueError):
-        CallRecord.from_json(line.replace(b"+00:00", b""))  # a naive time is refused
+    assert OverflowPricer(builtin_catalog()).build(decode_raw(line)) == rec
+    for broken in (b"{}", b"[2]", b'[1, "c", "dm"]', line.replace(b",200,", b',"200",')):
+        with pytest.raises(ValueError):
+            decode_raw(broken)
+
+
+def entry(**fields: Any) -> dict[str, Any]:
+    """A journal entry as the call path writes it (no cost), decoded."""
+    values = {
+        "call_id": "c1", "deployed_model": "dm", "at_us": epoch_us(T0), "status_code": 200,
+        "model": "qwen3-max-2025-09-23", "mode": "instruct", "request_id": None,
+        "usage": {"prompt_tokens": 1000, "completion_tokens": 500}, "overflow": False,
+        "latency_us": 1500, "error": None,
+    }
+    values.update(fields)
+    return decode_raw(encode_entry([1, *values.values()]))
+
+
+def test_entries_are_priced_when_built() -> None:
+    pricer = OverflowPricer(builtin_catalog())
+    assert pricer.build(entry(overflow=True)).cost == Decimal("0.0042")
+    assert pricer.build(entry()).cost == Decimal(0)
+    refused = pricer.build(entry(status_code=429, overflow=True, usage=None))
+    assert refused.cost == Decimal(0) and refused.failed
+    no_usage = pricer.build(entry(overflow=True, usage=None))
+    assert no_usage.cost is None  # billed by the provider, but how much is unknown
+    assert pricer.build(entry(model=None, overflow=True)).cost is None
+    built = pricer.build(entry())
+    assert (built.at, built.latency_ms) == (T0, 1.5)
 
 
 def test_usage_counts_tolerate_missing_and_odd_fields() -> None:
@@ -66,7 +97,7 @@ def test_usage_counts_tolerate_missing_and_odd_fields() -> None:
 
 
 def test_segments_rotate_and_are_deleted_or_truncated_once_stored(tmp_path: Path) -> None:
-    line = record().to_json_line()
+    line = encode_entry(record().to_entry())
     journal = Journal(tmp_path, segment_bytes=len(line) * 3)
     numbers = [journal.append(line) for _ in range(7)]
     assert numbers == [0, 0, 0, 1, 1, 1, 2]
@@ -88,20 +119,21 @@ def test_segments_rotate_and_are_deleted_or_truncated_once_stored(tmp_path: Path
 
 def test_replay_skips_live_journals_and_cut_lines(tmp_path: Path) -> None:
     live = Journal(tmp_path)
-    live.append(record().to_json_line())
+    live.append(encode_entry(record().to_entry()))
     dead = tmp_path / "seg-1-dead-0.jsonl"
     good = [record(i) for i in range(3)]
     dead.write_bytes(
-        good[0].to_json_line()
+        encode_entry(good[0].to_entry())
         + b"not json\n"
-        + good[1].to_json_line()
-        + good[2].to_json_line()
-        + record().to_json_line()[:25]  # the last write of a killed process, cut short
+        + encode_entry(good[1].to_entry())
+        + encode_entry(good[2].to_entry())
+        + encode_entry(record().to_entry())[:25]  # the last write of a killed process, cut short
     )
+    pricer = OverflowPricer(builtin_catalog())
     with claim_orphans(tmp_path) as orphans:
         [orphan] = orphans  # the live journal's segment is locked: not an orphan
         assert orphan.path == dead
-        assert orphan.records == good
+        assert [pricer.build(raw) for raw in orphan.entries] == good
         assert orphan.bad_lines == 1
     assert not dead.exists()
     assert len(live.paths) == 1 and live.paths[0].exists()
@@ -110,7 +142,7 @@ def test_replay_skips_live_journals_and_cut_lines(tmp_path: Path) -> None:
 
 def test_a_failed_replay_keeps_the_files(tmp_path: Path) -> None:
     dead = tmp_path / "seg-1-dead-0.jsonl"
-    dead.write_bytes(record().to_json_line())
+    dead.write_bytes(encode_entry(record().to_entry()))
     with pytest.raises(RuntimeError), claim_orphans(tmp_path) as orphans:
         assert len(orphans) == 1
         raise RuntimeError("store down")
@@ -118,7 +150,9 @@ def test_a_failed_replay_keeps_the_files(tmp_path: Path) -> None:
 
 
 def test_recorder_stores_records_from_many_threads(store: Store, tmp_path: Path) -> None:
-    recorder = Recorder(store, tmp_path / "journal", batch_size=64, batch_interval=0.01)
+    recorder = Recorder(
+        store, tmp_path / "journal", catalog=builtin_catalog(), batch_size=64, batch_interval=0.01
+    )
     per_thread, threads = 250, 4
 
     def work(offset: int) -> None:
@@ -151,7 +185,7 @@ def test_recorder_stores_records_from_many_threads(store: Store, tmp_path: Path)
 
 
 def test_a_closed_recorder_refuses_records(store: Store, tmp_path: Path) -> None:
-    recorder = Recorder(store, tmp_path / "journal")
+    recorder = Recorder(store, tmp_path / "journal", catalog=builtin_catalog())
     recorder.close()
     recorder.close()  # idempotent
     with pytest.raises(ModeldeckRuntimeError, match="closed"):
@@ -159,7 +193,7 @@ def test_a_closed_recorder_refuses_records(store: Store, tmp_path: Path) -> None
 
 
 def test_default_journal_dir_is_in_the_data_dir(store: Store, isolated_env: Path) -> None:
-    recorder = Recorder(store)
+    recorder = Recorder(store, catalog=builtin_catalog())
     try:
         assert recorder.journal.directory == isolated_env / "metering-journal"
     finally:

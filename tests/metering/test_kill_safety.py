@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from meterhelpers import API_KEY, Deck
+from meterhelpers import API_KEY, Deck, builtin_catalog
 from sqlalchemy import func, select
 
 from modeldeck.metering import Recorder
@@ -58,7 +58,7 @@ def test_sigkill_before_close_then_replay_gives_exactly_n_records(
     for segment in segments:
         shutil.copy(segment, backup / segment.name)
 
-    recorder = Recorder(deck.store, journal)
+    recorder = Recorder(deck.store, journal, catalog=builtin_catalog())
     assert recorder.replayed == n
     recorder.close()
     assert not list(journal.glob("*.jsonl"))  # replayed, then removed
@@ -78,7 +78,7 @@ def test_sigkill_before_close_then_replay_gives_exactly_n_records(
     # The same journal replayed again (a crash after storing, before deleting) adds nothing.
     for segment in backup.iterdir():
         shutil.copy(segment, journal / segment.name)
-    again = Recorder(deck.store, journal)
+    again = Recorder(deck.store, journal, catalog=builtin_catalog())
     assert again.replayed == 0
     again.close()
     assert count_calls(deck) == n

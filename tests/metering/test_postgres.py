@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from meterhelpers import builtin_catalog
 from sqlalchemy import delete, func, select
 
 from modeldeck.metering import CallRecord, Recorder, minute_stats, rollup
@@ -46,7 +47,10 @@ def make(i: int, deployed_model: str) -> CallRecord:
 
 def test_concurrent_recorders_on_postgres_add_up(pg_store: Store, tmp_path: Path) -> None:
     recorders = [
-        Recorder(pg_store, tmp_path / f"j{k}", batch_size=7, batch_interval=0.001)
+        Recorder(
+            pg_store, tmp_path / f"j{k}", catalog=builtin_catalog(), batch_size=7,
+            batch_interval=0.001,
+        )
         for k in range(3)
     ]
     made: list[CallRecord] = []

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from meterhelpers import Deck, stepping_clock, user, words
+from meterhelpers import Deck, builtin_catalog, stepping_clock, user, words
 from sqlalchemy import delete, select, update
 
 from modeldeck.errors import ValidationFailed
@@ -69,8 +69,10 @@ def test_rollups_per_minute_equal_the_sum_of_the_calls(deck: Deck, tmp_path: Pat
     # Calls start in three different minutes (the client's clock), three per minute.
     starts = [T0 + timedelta(seconds=s) for s in (1, 20, 59, 60, 61, 119, 125, 150, 179)]
     # A small batch size makes the writer add to the same minute rows in several transactions.
-    recorder = Recorder(deck.store, tmp_path / "journal", batch_size=2, batch_interval=0)
-    with deck.client(clock=stepping_clock(*starts), recorder=recorder) as client:
+    recorder = Recorder(
+        deck.store, tmp_path / "journal", catalog=builtin_catalog(), batch_size=2, batch_interval=0
+    )
+    with deck.client(clock=stepping_clock(*starts), recorder=recorder, catalog=None) as client:
         for i in range(6):
             client.chat(dm, user(words(200 + i)), max_tokens=300)  # overflows from the 4th on
         refused = 0

@@ -10,10 +10,11 @@ returns, stored by a background writer). Errors are recorded, then raised as
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
-import uuid
+import secrets
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,12 +28,13 @@ from pydantic import SecretStr
 from modeldeck.catalog import Catalog
 from modeldeck.errors import ValidationFailed
 from modeldeck.metering.lookup import CachedLookup, Lookup, ModelMode, StoreDeployments
-from modeldeck.metering.pricing import OverflowPricer
 from modeldeck.metering.records import (
     NO_RESPONSE,
+    RAW_VERSION,
     CallRecord,
+    decode_raw,
+    epoch_us,
     overflow_flag,
-    usage_counts,
 )
 from modeldeck.metering.writer import Recorder
 from modeldeck.provider.client import compatible_mode_url, parse_retry_after
@@ -43,34 +45,83 @@ from modeldeck.provider.errors import (
     make_error,
 )
 from modeldeck.store import Store
-from modeldeck.timeutil import utcnow
 
 COMPATIBLE_SUFFIX = "/compatible-mode/v1"
+CALL_ID, REQUEST_ID, OVERFLOW = 1, 7, 9  # positions in a journal entry
 WORKSPACE_HEADER = "X-DashScope-WorkSpace"
 ERROR_TEXT_LIMIT = 500
 
 
-@dataclass
-class ChatResult:
-    """A successful chat completion: the parsed JSON, the headers and the call's record."""
+class _Lazy:
+    """A journaled call whose priced record is built only if someone asks for it."""
 
-    data: dict[str, Any]
-    headers: dict[str, str]
-    status_code: int
-    record: CallRecord
+    def __init__(self, entry: list[Any], line: bytes, recorder: Recorder) -> None:
+        self.entry = entry
+        self._line = line
+        self._recorder = recorder
+        self._record: CallRecord | None = None
+
+    @property
+    def record(self) -> CallRecord:
+        if self._record is None:
+            self._record = self._recorder.pricer.build(decode_raw(self._line))
+        return self._record
+
+
+class _CallIds:
+    """Call ids: a random 80-bit prefix per client and a counter (cheaper than a uuid4 each)."""
+
+    def __init__(self) -> None:
+        self._prefix = secrets.token_hex(10)
+        self._next = itertools.count(1).__next__
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{self._next():08x}"
+
+
+class ChatResult:
+    """A successful chat completion: the parsed JSON, the headers and the call's record.
+
+    `record` (and `cost`) are built on first access, off the call path; the stored record is
+    built the same way by the recorder's writer.
+    """
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        headers: httpx.Headers,
+        status_code: int,
+        entry: _Lazy,
+    ) -> None:
+        self.data = data
+        self.headers = headers
+        self.status_code = status_code
+        self._entry = entry
+
+    def __repr__(self) -> str:
+        return (
+            f"ChatResult(call_id={self.call_id!r}, status_code={self.status_code}, "
+            f"overflow={self.overflow})"
+        )
+
+    @property
+    def record(self) -> CallRecord:
+        """The call as recorded (tokens, overflow, latency, cost...)."""
+        return self._entry.record
 
     @property
     def overflow(self) -> bool:
         """Served beyond the purchased TPM (`x-dashscope-ptu-overflow: true`)."""
-        return self.record.overflow
+        return bool(self._entry.entry[OVERFLOW])
 
     @property
     def call_id(self) -> str:
-        return self.record.call_id
+        return str(self._entry.entry[CALL_ID])
 
     @property
     def request_id(self) -> str | None:
-        return self.record.request_id
+        request_id = self._entry.entry[REQUEST_ID]
+        return request_id if isinstance(request_id, str) else None
 
     @property
     def cost(self) -> Decimal | None:
@@ -137,9 +188,14 @@ class _Core:
         workspace: str | None,
         timeout: float,
         max_connections: int,
-        clock: Callable[[], datetime],
+        clock: Callable[[], datetime] | None,
         fsync_each_call: bool,
     ) -> None:
+        if recorder is not None and catalog is not None:
+            raise ValidationFailed(
+                "Pass catalog= to the Recorder you share, not to the client: the recorder prices "
+                "the calls it stores."
+            )
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValidationFailed(
                 f"The metered client's base URL {base_url!r} is not an http(s) URL.",
@@ -160,10 +216,17 @@ class _Core:
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
         self._owns_recorder = recorder is None
-        self.recorder = recorder or Recorder(store, journal_dir, fsync_each_call=fsync_each_call)
-        self.pricer = OverflowPricer(catalog)
+        self.recorder = recorder or Recorder(
+            store, journal_dir, catalog=catalog, fsync_each_call=fsync_each_call
+        )
         self.lookup = CachedLookup(deployments or StoreDeployments(store))
         self._clock = clock
+        self._ids = _CallIds()
+
+    def _begin(self) -> tuple[str, int, float]:
+        """A new call: its id, its start (epoch microseconds) and a perf_counter mark."""
+        at = time.time_ns() // 1000 if self._clock is None else epoch_us(self._clock())
+        return self._ids(), at, perf_counter()
 
     def __repr__(self) -> str:
         key = "'***'" if self._api_key is not None else "None"
@@ -254,48 +317,30 @@ class _Core:
         call_id: str,
         deployed_model: str,
         model_mode: ModelMode,
-        at: datetime,
+        at: int,
         started: float,
         status_code: int,
         headers: httpx.Headers | None,
         usage: Any,
         request_id: str | None,
         error: str | None,
-    ) -> CallRecord:
-        latency_ms = (perf_counter() - started) * 1000
-        counts = usage_counts(usage)
-        overflow = overflow_flag(headers)
-        served = 200 <= status_code < 400
-        rec = CallRecord(
-            call_id=call_id,
-            deployed_model=deployed_model,
-            at=at,
-            status_code=status_code,
-            model=model_mode[0],
-            mode=model_mode[1],
-            request_id=request_id,
-            input_tokens=counts.input_tokens,
-            output_tokens=counts.output_tokens,
-            reasoning_tokens=counts.reasoning_tokens,
-            cached_tokens=counts.cached_tokens,
-            overflow=overflow,
-            latency_ms=round(latency_ms, 3),
-            error=error,
-        )
-        if served and overflow and not isinstance(usage, dict):
-            rec.cost = None  # served beyond the reservation, but its usage never arrived
-        else:
-            rec.cost = self.pricer.cost(
-                overflow=overflow,
-                failed=not served,
-                model=rec.model,
-                mode=rec.mode,
-                input_tokens=rec.input_tokens,
-                output_tokens=rec.output_tokens,
-                reasoning_tokens=rec.reasoning_tokens,
-            )
-        self.recorder.record(rec)
-        return rec
+    ) -> _Lazy:
+        """Journal the call as an entry (the whole cost of metering on the call path)."""
+        entry = [
+            RAW_VERSION,
+            call_id,
+            deployed_model,
+            at,
+            status_code,
+            model_mode[0],
+            model_mode[1],
+            request_id,
+            usage if isinstance(usage, dict) else None,
+            overflow_flag(headers),
+            int((perf_counter() - started) * 1_000_000),
+            error,
+        ]
+        return _Lazy(entry, self.recorder.record_entry(entry), self.recorder)
 
     def _answer(
         self,
@@ -303,7 +348,7 @@ class _Core:
         call_id: str,
         model: str,
         model_mode: ModelMode,
-        at: datetime,
+        at: int,
         started: float,
     ) -> ChatResult:
         status, headers = response.status_code, response.headers
@@ -345,7 +390,7 @@ class _Core:
                 error=self._error_text(err),
             )
             raise err
-        rec = self._record(
+        entry = self._record(
             call_id=call_id,
             deployed_model=model,
             model_mode=model_mode,
@@ -357,7 +402,7 @@ class _Core:
             request_id=_request_id(headers, data),
             error=None,
         )
-        return ChatResult(data=data, headers=dict(headers), status_code=status, record=rec)
+        return ChatResult(data=data, headers=headers, status_code=status, entry=entry)
 
 
 def _text(value: Any) -> str | None:
@@ -371,10 +416,6 @@ def _request_id(headers: httpx.Headers, body: Any) -> str | None:
     if isinstance(body, dict):
         return _text(body.get("request_id")) or _text(body.get("id"))
     return None
-
-
-def _new_call_id() -> str:
-    return uuid.uuid4().hex
 
 
 # --------------------------------------------------------------------------- sync
@@ -402,7 +443,7 @@ class MeteredClient(_Core):
         workspace: str | None = None,
         timeout: float = 120.0,
         max_connections: int = 100,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         fsync_each_call: bool = False,
     ) -> None:
         super().__init__(
@@ -425,7 +466,7 @@ class MeteredClient(_Core):
         """One chat completion (`extra` goes into the JSON body, e.g. `max_tokens`)."""
         payload = self._payload(model, messages, extra, stream=False)
         model_mode = self.lookup(model)
-        call_id, at, started = _new_call_id(), self._clock(), perf_counter()
+        call_id, at, started = self._begin()
         try:
             response = self._http.post(self.chat_url, json=payload)
         except httpx.HTTPError as exc:
@@ -486,13 +527,18 @@ class ChatStream:
         self._model = model
         self._payload = payload
         self._gen: Generator[dict[str, Any], None, None] | None = None
-        self.headers: dict[str, str] = {}
+        self.headers = httpx.Headers()
         self.status_code: int | None = None
-        self.record: CallRecord | None = None
+        self._entry: _Lazy | None = None
 
     @property
     def overflow(self) -> bool:
         return overflow_flag(self.headers)
+
+    @property
+    def record(self) -> CallRecord | None:
+        """The call as recorded, once the stream has ended (or was left)."""
+        return None if self._entry is None else self._entry.record
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self._gen is None:
@@ -517,12 +563,12 @@ class ChatStream:
     def _run(self) -> Generator[dict[str, Any], None, None]:
         client, model = self._client, self._model
         model_mode = client.lookup(model)
-        call_id, at, started = _new_call_id(), client._clock(), perf_counter()
+        call_id, at, started = client._begin()
         state = _StreamState()
         try:
             with client._http.stream("POST", client.chat_url, json=self._payload) as response:
                 state.opened(response)
-                self.headers, self.status_code = dict(response.headers), response.status_code
+                self.headers, self.status_code = response.headers, response.status_code
                 if response.status_code >= 400:
                     raise state.fail(
                         client._http_error(response.status_code, response.headers, response.read())
@@ -532,7 +578,7 @@ class ChatStream:
             raise state.fail(client._transport_error(exc)) from None
         finally:
             state.closed_early()
-            self.record = client._record(
+            self._entry = client._record(
                 call_id=call_id,
                 deployed_model=model,
                 model_mode=model_mode,
@@ -633,7 +679,7 @@ class AsyncMeteredClient(_Core):
         workspace: str | None = None,
         timeout: float = 120.0,
         max_connections: int = 100,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         fsync_each_call: bool = False,
     ) -> None:
         super().__init__(
@@ -660,7 +706,7 @@ class AsyncMeteredClient(_Core):
         """One chat completion (`extra` goes into the JSON body, e.g. `max_tokens`)."""
         payload = self._payload(model, messages, extra, stream=False)
         model_mode = await self._model_mode(model)
-        call_id, at, started = _new_call_id(), self._clock(), perf_counter()
+        call_id, at, started = self._begin()
         try:
             response = await self._http.post(self.chat_url, json=payload)
         except httpx.HTTPError as exc:
@@ -719,13 +765,18 @@ class AsyncChatStream:
         self._model = model
         self._payload = payload
         self._gen: AsyncGenerator[dict[str, Any], None] | None = None
-        self.headers: dict[str, str] = {}
+        self.headers = httpx.Headers()
         self.status_code: int | None = None
-        self.record: CallRecord | None = None
+        self._entry: _Lazy | None = None
 
     @property
     def overflow(self) -> bool:
         return overflow_flag(self.headers)
+
+    @property
+    def record(self) -> CallRecord | None:
+        """The call as recorded, once the stream has ended (or was left)."""
+        return None if self._entry is None else self._entry.record
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         if self._gen is None:
@@ -750,12 +801,12 @@ class AsyncChatStream:
     async def _run(self) -> AsyncGenerator[dict[str, Any], None]:
         client, model = self._client, self._model
         model_mode = await client._model_mode(model)
-        call_id, at, started = _new_call_id(), client._clock(), perf_counter()
+        call_id, at, started = client._begin()
         state = _StreamState()
         try:
             async with client._http.stream("POST", client.chat_url, json=self._payload) as response:
                 state.opened(response)
-                self.headers, self.status_code = dict(response.headers), response.status_code
+                self.headers, self.status_code = response.headers, response.status_code
                 if response.status_code >= 400:
                     raw = await response.aread()
                     err = client._http_error(response.status_code, response.headers, raw)
@@ -775,7 +826,7 @@ class AsyncChatStream:
             raise state.fail(client._transport_error(exc)) from None
         finally:
             state.closed_early()
-            self.record = client._record(
+            self._entry = client._record(
                 call_id=call_id,
                 deployed_model=model,
                 model_mode=model_mode,

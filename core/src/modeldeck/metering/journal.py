@@ -23,9 +23,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from modeldeck.errors import ConfigError
-from modeldeck.metering.records import CallRecord
+from modeldeck.metering.records import decode_raw
 
 log = logging.getLogger("modeldeck.metering")
 SUFFIX = ".jsonl"
@@ -196,29 +197,29 @@ class Journal:
 
 @dataclass
 class Orphan:
-    """A segment left by a process that is gone: its records, and bad lines skipped."""
+    """A segment left by a process that is gone: its raw entries, and bad lines skipped."""
 
     path: Path
-    records: list[CallRecord]
+    entries: list[dict[str, Any]]
     bad_lines: int
 
 
 def _parse(data: bytes, path: Path) -> Orphan:
-    records: list[CallRecord] = []
+    entries: list[dict[str, Any]] = []
     bad = 0
     lines = data.split(b"\n")
     for index, line in enumerate(lines):
         if not line.strip():
             continue
         try:
-            records.append(CallRecord.from_json(line))
-        except (ValueError, KeyError, TypeError):
+            entries.append(decode_raw(line))
+        except ValueError:
             if index == len(lines) - 1:
                 continue  # a last line cut short by the crash: the call never returned
             bad += 1
     if bad:
         log.warning("metering: %d unreadable line(s) skipped in journal %s", bad, path.name)
-    return Orphan(path=path, records=records, bad_lines=bad)
+    return Orphan(path=path, entries=entries, bad_lines=bad)
 
 
 @contextlib.contextmanager

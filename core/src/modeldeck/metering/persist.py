@@ -2,9 +2,10 @@
 
 One transaction per batch. Calls are inserted with ON CONFLICT (call_id) DO NOTHING ... RETURNING,
 so replaying a journal is idempotent and only the calls actually inserted are added to
-`usage_minutes` (per deployment per UTC minute of the call's start). Each minute row is created
-if missing, then locked (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite already holds its single
-write lock) and incremented, so concurrent writers in several processes never lose an update.
+`usage_minutes` (per deployment per UTC minute of the call's start). The minute rows are
+upserted with their integer counters added in SQL (ON CONFLICT DO UPDATE), which also locks them
+until commit; an overflow cost is then added exactly in Decimal (read, add, write), so concurrent
+writers in several processes never lose an update.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Connection, Executable, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
 
 from modeldeck.metering.records import CallRecord
 from modeldeck.store import Store
@@ -86,7 +88,7 @@ def aggregate(records: Iterable[CallRecord]) -> dict[tuple[str, datetime], Minut
     return out
 
 
-def _insert_calls(session: Session, dialect: str, records: Sequence[CallRecord]) -> set[str]:
+def _insert_calls(session: Connection, dialect: str, records: Sequence[CallRecord]) -> set[str]:
     """Insert calls not stored yet; returns the call ids actually inserted."""
     rows = [rec.row() for rec in records]
     if dialect in ("sqlite", "postgresql"):
@@ -117,47 +119,114 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+@cache
+def _minute_statements(dialect: str) -> tuple[Executable, Executable, Executable]:
+    """Built once per dialect (building SQLAlchemy statements per batch costs milliseconds).
+
+    An upsert adding the integer counters (executed for many keys at once), and a locked read
+    plus a write of `overflow_cost`, whose exact decimal sum is done here, not in SQL.
+    """
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    stmt = insert(MINUTES)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["deployed_model", "minute"],
+        set_={name: MINUTES.c[name] + stmt.excluded[name] for name in COUNTERS},
+    )
+    where = (MINUTES.c.deployed_model == bindparam("key_model")) & (
+        MINUTES.c.minute == bindparam("key_minute")
+    )
+    read = select(MINUTES.c.overflow_cost).where(where)
+    if dialect == "postgresql":
+        read = read.with_for_update()
+    write = update(MINUTES).where(where).values(overflow_cost=bindparam("new_cost"))
+    return upsert, read, write
+
+
 def apply_minutes(
-    session: Session, dialect: str, deltas: dict[tuple[str, datetime], MinuteDelta]
+    conn: Connection, dialect: str, deltas: dict[tuple[str, datetime], MinuteDelta]
 ) -> None:
-    """Add `deltas` to `usage_minutes`, creating rows as needed (keys in a fixed order)."""
-    for (deployed_model, minute), delta in sorted(deltas.items()):
-        where = (MINUTES.c.deployed_model == deployed_model) & (MINUTES.c.minute == minute)
-        zero = {name: 0 for name in COUNTERS}
-        fresh = {"deployed_model": deployed_model, "minute": minute, **zero, "overflow_cost": "0"}
-        if dialect in ("sqlite", "postgresql"):
-            insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-            session.execute(
-                insert(MINUTES)
-                .values(**fresh)
-                .on_conflict_do_nothing(index_elements=["deployed_model", "minute"])
-            )
-        query = select(MINUTES.c.overflow_cost).where(where)
-        if dialect == "postgresql":
-            query = query.with_for_update()
-        current = session.execute(query).scalar_one_or_none()
+    """Add `deltas` to `usage_minutes`, creating rows as needed (keys in a fixed order).
+
+    The upsert locks each row it touches until the transaction ends (PostgreSQL row locks,
+    SQLite's single write lock), so the read-add-write of the cost that follows is safe.
+    """
+    if not deltas:
+        return
+    keys = sorted(deltas)
+    if dialect not in ("sqlite", "postgresql"):
+        _apply_minutes_generic(conn, keys, deltas)
+        return
+    upsert, read, write = _minute_statements(dialect)
+    conn.execute(
+        upsert,
+        [
+            {
+                "deployed_model": model,
+                "minute": minute,
+                **deltas[(model, minute)].counters(),
+                "overflow_cost": Decimal(0),
+            }
+            for model, minute in keys
+        ],
+    )
+    for model, minute in keys:
+        amount = deltas[(model, minute)].overflow_cost
+        if amount:
+            key = {"key_model": model, "key_minute": minute}
+            current = conn.execute(read, key).scalar_one()
+            conn.execute(write, {**key, "new_cost": current + amount})
+
+
+def _apply_minutes_generic(
+    conn: Connection, keys: list[tuple[str, datetime]], deltas: dict[tuple[str, datetime], Any]
+) -> None:
+    """Other dialects: read, then insert or update each row (no concurrent writers assumed)."""
+    for model, minute in keys:
+        delta: MinuteDelta = deltas[(model, minute)]
+        where = (MINUTES.c.deployed_model == model) & (MINUTES.c.minute == minute)
+        current = conn.execute(select(MINUTES.c.overflow_cost).where(where)).scalar_one_or_none()
         if current is None:
-            session.execute(MINUTES.insert().values(**fresh))
-            current = Decimal(0)
+            conn.execute(
+                MINUTES.insert().values(
+                    deployed_model=model,
+                    minute=minute,
+                    **delta.counters(),
+                    overflow_cost=delta.overflow_cost,
+                )
+            )
+            continue
         values: dict[str, Any] = {
             name: MINUTES.c[name] + amount for name, amount in delta.counters().items() if amount
         }
         values["overflow_cost"] = current + delta.overflow_cost
-        session.execute(update(MINUTES).where(where).values(**values))
+        conn.execute(update(MINUTES).where(where).values(**values))
 
 
-def write_batch(store: Store, records: Sequence[CallRecord]) -> list[CallRecord]:
+def write_batch(
+    store: Store, records: Sequence[CallRecord], *, fresh: bool = False
+) -> list[CallRecord]:
     """Insert `records` and fold the new ones into the minute roll-ups, in one transaction.
 
     Returns the records that were not in the store before (replays skip the others).
+    `fresh=True` says the call ids were never stored (records made by this process): a plain
+    multi-row insert, several times cheaper; a conflict all the same falls back to the
+    idempotent path.
     """
     records = list({rec.call_id: rec for rec in records}.values())
     if not records:
         return []
     dialect = store.dialect
-    with store.session() as session:
-        inserted = _insert_calls(session, dialect, records)
+    if fresh:
+        try:
+            with store.engine.begin() as conn:
+                conn.execute(CALLS.insert(), [rec.row() for rec in records])
+                apply_minutes(conn, dialect, aggregate(records))
+            return records
+        except IntegrityError:
+            pass  # some of them are stored already: insert the others only
+    with store.engine.begin() as conn:
+        inserted = _insert_calls(conn, dialect, records)
         new = [rec for rec in records if rec.call_id in inserted]
         if new:
-            apply_minutes(session, dialect, aggregate(new))
+            apply_minutes(conn, dialect, aggregate(new))
     return new

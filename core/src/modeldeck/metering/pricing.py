@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 from decimal import Decimal
+from typing import Any
 
 from modeldeck.billing.overflow import price_overflow_call
 from modeldeck.catalog import Catalog, load_catalog
 from modeldeck.errors import UserError
+from modeldeck.metering.records import CallRecord, record_from_raw
 
 log = logging.getLogger("modeldeck.metering")
 ZERO = Decimal(0)
@@ -28,6 +30,13 @@ class OverflowPricer:
         self._lock = threading.Lock()
         self._warned: set[tuple[str | None, str | None, str]] = set()
 
+    def warm_up(self) -> None:
+        """Load the catalog on a background thread now, so no call waits for it later."""
+        if self._catalog is None:
+            threading.Thread(
+                target=lambda: self.catalog, name="modeldeck-catalog", daemon=True
+            ).start()
+
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
@@ -35,6 +44,27 @@ class OverflowPricer:
                 if self._catalog is None:
                     self._catalog = load_catalog()
         return self._catalog
+
+    def build(self, raw: dict[str, Any]) -> CallRecord:
+        """The record of a raw journal entry, priced (an entry's own `cost` is kept)."""
+        rec = record_from_raw(raw)
+        served = 200 <= rec.status_code < 400
+        if "cost" in raw:
+            cost = raw["cost"]
+            rec.cost = None if cost is None else Decimal(str(cost))
+        elif served and rec.overflow and not isinstance(raw.get("usage"), dict):
+            rec.cost = None  # served beyond the reservation, but its usage never arrived
+        else:
+            rec.cost = self.cost(
+                overflow=rec.overflow,
+                failed=not served,
+                model=rec.model,
+                mode=rec.mode,
+                input_tokens=rec.input_tokens,
+                output_tokens=rec.output_tokens,
+                reasoning_tokens=rec.reasoning_tokens,
+            )
+        return rec
 
     def cost(
         self,

@@ -1,9 +1,12 @@
 """The recorder: journal a call record on the call path, store it from a background thread.
 
-`Recorder.record()` costs one JSON encoding, one `os.write` to the journal and a queue put; the
-writer thread batches what arrived (up to `batch_size` records or `batch_interval` seconds),
-fsyncs the journal, and inserts the batch with its minute roll-ups in one transaction. A store
-that fails is retried with backoff; its records stay in the journal meanwhile. See
+`Recorder.record_entry()` costs one JSON encoding, one `os.write` to the journal and a deque
+append; turning the entry into a priced `CallRecord` happens on the writer thread.
+It does not wake the writer thread per record (a wake-up per record is a GIL hand-over that the
+calling thread pays for): the writer sleeps `batch_interval` seconds, then takes what arrived,
+fsyncs the journal and inserts the batch with its minute roll-ups in one transaction. It is
+woken early only when `batch_size` records wait, when it was idle, or on `flush()`/`close()`.
+A store that fails is retried with backoff; its records stay in the journal meanwhile. See
 `modeldeck.metering.journal` for why nothing is lost when the process is killed.
 """
 
@@ -11,34 +14,27 @@ from __future__ import annotations
 
 import atexit
 import logging
-import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
+from modeldeck.catalog import Catalog
 from modeldeck.errors import ModeldeckRuntimeError, StoreError
 from modeldeck.metering.journal import Journal, claim_orphans
 from modeldeck.metering.persist import write_batch
-from modeldeck.metering.records import CallRecord
+from modeldeck.metering.pricing import OverflowPricer
+from modeldeck.metering.records import CallRecord, decode_raw, encode_entry, record_from_raw
 from modeldeck.store import Store
 
 log = logging.getLogger("modeldeck.metering")
 REPLAY_CHUNK = 1000
 
 
-class _Signal:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-_FLUSH = _Signal("flush")
-_STOP = _Signal("stop")
-_Item = tuple[int, CallRecord] | _Signal
+YIELD_EVERY = 16  # records built between two GIL hand-overs (~0.3 ms of work at most)
+IDLE_WAIT = 1.0  # seconds an idle writer sleeps between checks (it is woken on new records)
+_Item = tuple[int, bytes]  # journal segment number, journal line
 
 
 def default_journal_dir() -> Path:
@@ -57,7 +53,8 @@ class Recorder:
     """Durable, batched recording of call records into a store (thread-safe; close when done).
 
     On start it replays what killed processes left in `journal_dir` (`replayed` says how many
-    records were new to the store).
+    records were new to the store). Overflow calls are priced with `catalog` (default: modeldeck's
+    catalog, loaded in the background at once) when they are stored.
     """
 
     def __init__(
@@ -65,6 +62,7 @@ class Recorder:
         store: Store,
         journal_dir: Path | None = None,
         *,
+        catalog: Catalog | None = None,
         batch_size: int = 500,
         batch_interval: float = 0.05,
         fsync_each_call: bool = False,
@@ -72,13 +70,18 @@ class Recorder:
         if batch_size < 1 or batch_interval < 0:
             raise ValueError("batch_size must be 1 or more and batch_interval 0 or more")
         self.store = store
+        self.pricer = OverflowPricer(catalog)
+        self.pricer.warm_up()  # loading the catalog can take seconds: not in the middle of traffic
         self.batch_size = batch_size
         self.batch_interval = batch_interval
         self.journal = Journal(
             Path(journal_dir) if journal_dir is not None else default_journal_dir(),
             fsync_each=fsync_each_call,
         )
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._pending: deque[_Item] = deque()
+        self._wake = threading.Event()
+        self._idle = False
+        self._urgent = False
         self._cond = threading.Condition()
         self._submitted = 0
         self._done = 0
@@ -102,7 +105,7 @@ class Recorder:
         try:
             with claim_orphans(self.journal.directory, self.journal) as orphans:
                 for orphan in orphans:
-                    records = orphan.records
+                    records = [self.pricer.build(raw) for raw in orphan.entries]
                     for start in range(0, len(records), REPLAY_CHUNK):
                         new += len(write_batch(self.store, records[start : start + REPLAY_CHUNK]))
                     log.info("metering: replayed %s (%d records)", orphan.path.name, len(records))
@@ -122,8 +125,17 @@ class Recorder:
     # -- the call path ------------------------------------------------------------------------
 
     def record(self, rec: CallRecord) -> None:
-        """Journal `rec` (durable against a kill from here on) and queue it for the store."""
-        line = rec.to_json_line()
+        """Journal a ready-made record (its cost kept as is) and queue it for the store."""
+        self.record_entry(rec.to_entry())
+
+    def record_entry(self, entry: list[Any]) -> bytes:
+        """Journal an entry (durable against a kill from here on) and queue it for the store.
+
+        See `modeldeck.metering.records` for its fields; it is priced when stored. Returns the
+        journal line: the writer stores what the line says (a later change to `entry` or to the
+        dicts inside it changes nothing), exactly as a replay would.
+        """
+        line = encode_entry(entry)
         try:
             segment = self.journal.append(line)
         except RuntimeError:
@@ -133,7 +145,10 @@ class Recorder:
             ) from None
         with self._cond:
             self._submitted += 1
-        self._queue.put((segment, rec))
+        self._pending.append((segment, line))
+        if self._idle or len(self._pending) >= self.batch_size:
+            self._wake.set()
+        return line
 
     # -- draining -----------------------------------------------------------------------------
 
@@ -143,7 +158,8 @@ class Recorder:
             target = self._submitted
             if self._done >= target:
                 return True
-        self._queue.put(_FLUSH)
+        self._urgent = True
+        self._wake.set()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while self._done < target:
@@ -166,7 +182,7 @@ class Recorder:
         atexit.unregister(self.close)
         self.flush(timeout)
         self._stop.set()
-        self._queue.put(_STOP)
+        self._wake.set()
         self._thread.join(timeout)
         left = self.journal.close()
         if left:
@@ -195,46 +211,46 @@ class Recorder:
     # -- the writer thread --------------------------------------------------------------------
 
     def _run(self) -> None:
-        pending: list[tuple[int, CallRecord]] = []
-        stop = False
-        while not stop:
-            item = self._queue.get()
-            flush = item is _FLUSH
-            stop = item is _STOP
-            if isinstance(item, tuple):
-                pending.append(item)
-            deadline = time.monotonic() + self.batch_interval
-            while not stop and len(pending) < self.batch_size:
-                try:
-                    if flush:
-                        item = self._queue.get_nowait()
-                    else:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            break
-                        item = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop = True
-                elif item is _FLUSH:
-                    flush = True
-                elif isinstance(item, tuple):
-                    pending.append(item)
-            if pending:
-                if not self._commit(pending):
-                    return  # stopping with the store down: the journal keeps the records
-                pending = []
-            if self._queue.empty():
+        pending = self._pending
+        while True:
+            if not pending:
+                if self._stop.is_set():
+                    return
+                self._idle = True
+                if not pending and not self._stop.is_set():  # re-checked after going idle
+                    self._wake.wait(IDLE_WAIT)
+                self._idle = False
+                self._wake.clear()
+                continue
+            if not (self._urgent or self._stop.is_set() or len(pending) >= self.batch_size):
+                self._wake.wait(self.batch_interval)  # let the batch grow
+                self._wake.clear()
+            batch = [pending.popleft() for _ in range(min(len(pending), self.batch_size))]
+            if not self._commit(batch):
+                return  # stopping with the store down: the journal keeps the records
+            if not pending:
+                self._urgent = False
                 self.journal.compact()
 
-    def _commit(self, batch: list[tuple[int, CallRecord]]) -> bool:
-        records = [rec for _, rec in batch]
+    def _build(self, line: bytes) -> CallRecord:
+        raw = decode_raw(line)
+        try:
+            return self.pricer.build(raw)
+        except Exception as exc:  # a pricing bug must not stop the writer: store it unpriced
+            log.warning("metering: pricing call %s failed (%s)", raw["call_id"], _short(exc))
+            return record_from_raw(raw)
+
+    def _commit(self, batch: list[_Item]) -> bool:
+        records = []
+        for index, (_, line) in enumerate(batch, 1):
+            records.append(self._build(line))
+            if index % YIELD_EVERY == 0:
+                time.sleep(0)  # hand the GIL to a calling thread that may be waiting for it
         delay = 0.1
         while True:
             try:
                 self.journal.sync()
-                write_batch(self.store, records)
+                write_batch(self.store, records, fresh=True)
                 break
             except Exception as exc:  # the writer must outlive any store failure
                 self._failures += 1
