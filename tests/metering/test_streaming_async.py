@@ -6,10 +6,13 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from meterhelpers import API_KEY, Deck, user, words
 from sqlalchemy import func, select
 
 from modeldeck.metering import AsyncMeteredClient, CallRecord
+from modeldeck.provider import ProviderConnectionError, ThrottlingError
+from modeldeck.sandbox.config import FaultRule
 from modeldeck.store.models import UsageCallRow
 
 
@@ -117,3 +120,36 @@ def test_async_concurrent_calls_lose_no_record(deck: Deck) -> None:
     # 1,000 output TPM hold 100 calls of 10 output tokens; the other 20 overflow.
     assert overflowed == sum(r.overflow for r in results) == n - 100
     assert not list(deck.journal_dir.glob("*.jsonl"))  # drained and closed: nothing to replay
+
+
+def test_a_refused_stream_is_recorded_and_raised(deck: Deck) -> None:
+    dm = deck.deploy_ptu(output_tpm=1_000, overflow=False)
+    with deck.client() as client:
+        client.chat(dm, user(words(10)), max_tokens=1000)  # uses up the minute
+        stream = client.stream_chat(dm, user(words(10)), max_tokens=10)
+        with pytest.raises(ThrottlingError):
+            list(stream)
+    assert stream.status_code == 429
+    assert stream.record is not None and stream.record.status_code == 429
+    assert stream.record.error is not None and "Throttling" in stream.record.error
+    assert stored(deck, stream.record.call_id).cost == Decimal(0)
+
+
+def test_a_dropped_answer_is_recorded_without_usage(deck: Deck) -> None:
+    """The sandbox served the call, then the connection dropped: an error with status 0."""
+    dm = deck.deploy_ptu(output_tpm=100_000)
+    deck.sandbox.set_faults(
+        [FaultRule(kind="drop", path="/compatible-mode/", times=1, after_handler=True)]
+    )
+    with deck.client() as client:
+        with pytest.raises(ProviderConnectionError):
+            client.chat(dm, user(words(10)), max_tokens=5)
+        ok = client.chat(dm, user(words(10)), max_tokens=5)  # the fault fired once
+        assert client.flush(30)
+    with deck.store.session() as session:
+        rows = list(session.scalars(select(UsageCallRow).order_by(UsageCallRow.id)))
+    assert [r.status_code for r in rows] == [0, 200]
+    assert rows[0].error is not None and rows[0].input_tokens == 0
+    assert rows[1].call_id == ok.call_id
+    # The sandbox counted both calls: the first one's usage is what metering could not see.
+    assert sum(r["requests"] for r in deck.sandbox_usage(dm)) == 2

@@ -576,6 +576,10 @@ class ChatStream:
                 yield from state.events(response.iter_lines(), client)
         except httpx.HTTPError as exc:
             raise state.fail(client._transport_error(exc)) from None
+        except ProviderError as err:  # a broken event in the stream
+            if state.error is None:
+                state.fail(err)
+            raise
         finally:
             state.closed_early()
             self._entry = client._record(
@@ -824,6 +828,10 @@ class AsyncChatStream:
                     state.done = True
         except httpx.HTTPError as exc:
             raise state.fail(client._transport_error(exc)) from None
+        except ProviderError as err:  # a broken event in the stream
+            if state.error is None:
+                state.fail(err)
+            raise
         finally:
             state.closed_early()
             self._entry = client._record(

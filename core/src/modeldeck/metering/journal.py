@@ -253,6 +253,24 @@ def claim_orphans(directory: Path, journal: Journal | None = None) -> Iterator[l
         for _, orphan in claimed:
             with contextlib.suppress(FileNotFoundError):
                 orphan.path.unlink()
+        _remove_stale_new(Path(directory))
     finally:
         for fd, _ in claimed:
+            os.close(fd)
+
+
+def _remove_stale_new(directory: Path) -> None:
+    """Delete `.new` files (a segment being created when its process died) nobody holds."""
+    for path in directory.glob("*.new"):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        except BlockingIOError:
+            pass
+        finally:
             os.close(fd)
