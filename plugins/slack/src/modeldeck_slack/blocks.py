@@ -179,7 +179,7 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
         context += f" · expires {when(request.expires_at)}"
     blocks.append(ContextBlock(elements=[_mrkdwn(context)], block_id="modeldeck_context"))
     if request.status == RequestStatus.PENDING:
-        blocks.append(_buttons(request))
+        blocks.append(buttons(request))
         decided = _decisions_text(request, people)
         if decided:
             blocks.append(SectionBlock(text=_mrkdwn(decided), block_id="modeldeck_votes"))
@@ -192,12 +192,13 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
     return Card(text=text, blocks=blocks)
 
 
-def _buttons(request: RequestRecord) -> ActionsBlock:
+def buttons(request: RequestRecord, block_id: str = ACTIONS_BLOCK_ID) -> ActionsBlock:
+    """Approve / Reject with confirm dialogs; `block_id` must be unique within one message."""
     cost = f" It costs {cost_phrase(request.estimate)}." if request.estimate is not None else ""
     approve_text = clip(f"{escape(request.summary)}.{cost} Approve it?", 300)
     reject_text = clip(f"Reject {escape(request.summary)}? The requester will be told.", 300)
     return ActionsBlock(
-        block_id=ACTIONS_BLOCK_ID,
+        block_id=block_id,
         elements=[
             ButtonElement(
                 text=PlainTextObject(text="Approve"),

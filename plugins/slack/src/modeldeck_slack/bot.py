@@ -20,9 +20,10 @@ from slack_sdk.models.blocks import DividerBlock, HeaderBlock, PlainTextObject, 
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from modeldeck.domain import Actor, RequestRecord, RequestStatus
+from modeldeck.domain import Actor, CommandResult, DecisionOutcome, RequestRecord, RequestStatus
 from modeldeck.errors import ModeldeckRuntimeError, NotLinked, UserError
 from modeldeck.settings import Settings
+from modeldeck_slack.answers import approvals_card, cost_card, decision_card
 from modeldeck_slack.blocks import (
     APPROVE_ACTION,
     REJECT_ACTION,
@@ -134,6 +135,22 @@ class SlackBot:
             except ValueError:
                 return result_card(result)
             return self._request_answer(request, origin)
+        return self._shaped(result, text, origin)
+
+    def _shaped(self, result: CommandResult, text: str, origin: SlackOrigin) -> Card:
+        """Spend, the approval queue and decisions get their own layout; the rest is text."""
+        try:
+            if result.command == "cost" and isinstance(result.data, dict):
+                return cost_card(result.data, _cost_target(text))
+            if result.command == "approvals" and isinstance(result.data, list):
+                pending = [RequestRecord.model_validate(r) for r in result.data]
+                return approvals_card(pending, self.people)
+            if result.command in ("approve", "reject") and isinstance(result.data, dict):
+                outcome = DecisionOutcome.model_validate(result.data)
+                updated = outcome.request.id in origin.updated
+                return decision_card(outcome, card_updated=updated, people=self.people)
+        except (ValueError, TypeError, KeyError, UserError):
+            log.warning("could not lay out the %s answer; sending its text", result.command)
         return result_card(result)
 
     def _request_answer(self, request: RequestRecord, origin: SlackOrigin) -> Card:
@@ -318,6 +335,14 @@ def home_view(pending: list[RequestRecord], deployments: list[Any]) -> View:
             )
         )
     return View(type="home", blocks=blocks[:100])
+
+
+def _cost_target(text: str) -> str | None:
+    """The deployment a `cost` command names (None: all of them), as the grammar reads it."""
+    from modeldeck.grammar import parse
+
+    target = getattr(parse(text), "target", None)
+    return str(target) if target else None
 
 
 def _with_origin(origin: SlackOrigin | None, fn: Callable[..., T], *args: Any) -> T:
