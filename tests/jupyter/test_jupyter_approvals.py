@@ -225,3 +225,18 @@ def test_a_viewer_is_told_they_may_not_decide() -> None:
             assert guarded.deck.get_request(request.id).status == RequestStatus.PENDING
         finally:
             vic.close()
+
+
+def test_a_request_from_the_form_joins_the_queue_at_once(stack: Stack) -> None:
+    assert stack.deck is not None
+    alice = Deck(stack.deck, user="alice")
+    try:
+        alice.model.value = MU_MODEL
+        alice.units.value = 4
+        alice.reason.value = "queued from the form"
+        record = alice.request_deploy()
+        assert record is not None, alice.deploy_result_html.value
+        assert record.id in alice.approvals.rows  # no refresh needed
+        assert "queued from the form" in alice.approvals.rows[record.id].info.value
+    finally:
+        alice.close()

@@ -51,8 +51,9 @@ log = logging.getLogger(__name__)
 LABEL_STYLE = {"description_width": "90px"}
 TAB_TITLES = ("Estimate & deploy", "Deployments", "Approvals", "Compare", "Cost")
 FORM_TAB, DEPLOYMENTS_TAB, APPROVALS_TAB, COMPARE_TAB, COST_TAB = range(len(TAB_TITLES))
-_current: weakref.ref[DeckPanel] | None = None
 TOGGLE_STYLE = {"description_width": "90px", "button_width": "auto"}
+# The panel last opened in this kernel (weakly): `%deck` acts on its deck as its user.
+_current: weakref.ref[DeckPanel] | None = None
 
 
 def _wide() -> W.Layout:
@@ -484,6 +485,7 @@ class DeckPanel:
         self.last_request = record
         self.deploy_result_html.value = request_html(record)
         self.refresh_deployments(sync=False)
+        self.approvals.refresh()
         return record
 
     # -- deployments --------------------------------------------------------------------------
