@@ -155,28 +155,38 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test session (dropped afterwards).
+def postgres_admin_url() -> str:
+    """The PostgreSQL server the team setup is tested on, checked once per session.
 
-    The team setup is tested on the real server this machine runs; when it is absent the
-    test fails loudly (never skips), so CI cannot pass without it.
+    When it is absent every test that needs it fails loudly (never skips), so CI cannot pass
+    without it.
     """
     import psycopg
 
-    name = f"modeldeck_t_{secrets.token_hex(4)}"
     try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5):
+            pass
     except psycopg.OperationalError as exc:
         pytest.fail(
             f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({exc.__class__.__name__}). "
             "Team-mode tests need it: start PostgreSQL or set MODELDECK_TEST_POSTGRES_URL.",
             pytrace=False,
         )
-    with admin:
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards), so no test sees
+    another's requests or deployments."""
+    import psycopg
+
+    name = f"modeldeck_t_{secrets.token_hex(4)}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    base = postgres_admin_url.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +12,6 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "slack"))
 
 
 @pytest.fixture
-def team_db(postgres_url: str) -> Iterator[str]:
+def team_db(postgres_url: str) -> str:
     """An empty database of its own on the session's PostgreSQL server (dropped afterwards)."""
-    import psycopg
-
-    name = f"team_{secrets.token_hex(4)}"
-    base, _, _ = postgres_url.rpartition("/")
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return postgres_url
