@@ -45,6 +45,7 @@ def shell(
     if request.param == "in-process":
         monkeypatch.delenv("MODELDECK_SERVER__URL")
     monkeypatch.setenv("JUPYTERHUB_USER", "bob")
+    monkeypatch.setattr("modeldeck_jupyter.panel._current", None)  # no panel of another test
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "modeldeck_jupyter")
     yield ip
@@ -204,6 +205,7 @@ def test_an_unreachable_server_is_a_clear_message(monkeypatch: pytest.MonkeyPatc
     from modeldeck.serving import free_port
 
     monkeypatch.setenv("MODELDECK_SERVER__URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setattr("modeldeck_jupyter.panel._current", None)
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "modeldeck_jupyter")
     try:
