@@ -32,7 +32,7 @@ from modeldeck.catalog.exact import quotient
 from modeldeck.domain import BillingMethod, DeploySpec, EstimateLine, Mode, Plan, Usage
 from modeldeck.errors import ValidationFailed
 from modeldeck.money import DecimalStr, format_amount
-from modeldeck.timeutil import ensure_aware, iso
+from modeldeck.timeutil import ensure_aware, iso, to_beijing
 
 EventKind = Literal["created", "scaled", "stopped", "resumed", "unpublished", "released"]
 LineKind = Literal["reserved", "upfront_order", "refund", "overflow"]
@@ -323,10 +323,10 @@ def _reserved_lines(
         parts = components(_spec(history, cap, "hourly"), catalog, "hourly")
         currency = parts[0].currency
         per_hour = _per_period(history, cap, "hourly", catalog, currency)
-        shown_end = iso(min(seg_end or end, end))
+        shown_end = iso(to_beijing(min(seg_end or end, end)))
         yield AccrualLine(
             kind="reserved",
-            description=f"Reserved {cap.describe()} from {iso(max(seg_start, start))} "
+            description=f"Reserved {cap.describe()} from {iso(to_beijing(max(seg_start, start)))} "
             f"to {shown_end}",
             amount=quotient(per_hour * minutes, 60),
             quantity=Decimal(minutes),
@@ -358,7 +358,7 @@ def _order_lines(
             yield AccrualLine(
                 kind="upfront_order",
                 description=f"Prepaid order of {order.days} day(s), {order.describe()}, "
-                f"placed {iso(ordered)}",
+                f"placed {iso(to_beijing(ordered))}",
                 amount=paid,
                 quantity=Decimal(order.days),
                 unit="day",
@@ -374,7 +374,8 @@ def _order_lines(
             )
             yield AccrualLine(
                 kind="refund",
-                description=f"Refund of the order placed {iso(ordered)}, cancelled after "
+                description="Refund of the order placed "
+                f"{iso(to_beijing(ordered))}, cancelled after "
                 f"{settlement.billed_days} day(s) (used days re-billed at 1.2x: "
                 f"{format_amount(settlement.settled, currency)})",
                 amount=-settlement.refund,

@@ -239,7 +239,13 @@ class SlackBot:
             log.exception("Slack decision on %s failed", request_id)
             await tell(f":warning: {INTERNAL_ERROR}")
             return
-        if request_id not in origin.updated and channel and message_ts:
+        # A losing click must not repaint the card with a state the winner is still moving
+        # past (approved/executing): the winner's own update is the last word then.
+        in_flight = outcome.outcome == "already_decided" and outcome.request.status.value in (
+            "approved",
+            "executing",
+        )
+        if request_id not in origin.updated and channel and message_ts and not in_flight:
             await self._refresh_card(client, request_id, channel, message_ts, container)
         await tell(escape(outcome.message))
 
