@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from modeldeck.errors import GrammarError, UserError
 from modeldeck.grammar import (
     KEYS,
@@ -469,7 +470,10 @@ def test_keys_table_is_consistent() -> None:
     ("text", "period"),
     [
         ("cost period=2026-03-01..2026-03-08", "2026-03-01..2026-03-08"),
-        ("cost all period=2026-03-01t10:00..2026-03-01T18:00", "2026-03-01T10:00..2026-03-01T18:00"),
+        (
+            "cost all period=2026-03-01t10:00..2026-03-01T18:00",
+            "2026-03-01T10:00..2026-03-01T18:00",
+        ),
     ],
 )
 def test_cost_period_ranges(text: str, period: str) -> None:

@@ -7,6 +7,7 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from modeldeck.durations import format_duration
 from modeldeck.errors import GrammarError
 from modeldeck.grammar import parse_duration

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from modeldeck.errors import GrammarError
 from modeldeck.grammar import (
     KEYS,

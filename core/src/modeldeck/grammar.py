@@ -349,7 +349,13 @@ _PLAN_KEYS: dict[str, tuple[str, ...]] = {
 _BILLING: dict[str, tuple[str, ...]] = {"ptu": ("hourly", "upfront"), "mu": ("hourly", "monthly")}
 _DURATION_KEYS = ("hours", "days", "months", "duration")
 _ESTIMATE_KEYS = (
-    "start", "cancel_after", "hours_per_day", "auto_renew", "suffix", "name", "context",
+    "start",
+    "cancel_after",
+    "hours_per_day",
+    "auto_renew",
+    "suffix",
+    "name",
+    "context",
     "max_input",
 )
 _DEPLOY_KEYS = ("auto_renew", "suffix", "name", "reason", "context", "max_input")

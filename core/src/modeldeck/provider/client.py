@@ -182,8 +182,9 @@ class _ClientCore:
             if v is not None
         }
         key = idempotency_key or str(uuid.uuid4())
-        return _Call("POST", "/deployments", _deployment, json=payload,
-                     headers={IDEMPOTENCY_HEADER: key})
+        return _Call(
+            "POST", "/deployments", _deployment, json=payload, headers={IDEMPOTENCY_HEADER: key}
+        )
 
     def _get_call(self, deployed_model: str) -> _Call[DeploymentInfo]:
         return _Call("GET", f"/deployments/{_seg(deployed_model)}", _deployment)
@@ -194,8 +195,12 @@ class _ClientCore:
                 f"Invalid page (page_no={page_no}, page_size={page_size}).",
                 hint="page_no starts at 1; page_size is 1 to 200 (100 or less is safest).",
             )
-        return _Call("GET", "/deployments", _deployment_page,
-                     params={"page_no": page_no, "page_size": page_size})
+        return _Call(
+            "GET",
+            "/deployments",
+            _deployment_page,
+            params={"page_no": page_no, "page_size": page_size},
+        )
 
     def _scale_call(
         self,
@@ -228,8 +233,11 @@ class _ClientCore:
             raise ValidationFailed(
                 f"Updating the limits of {deployed_model} needs rpm_limit or tpm_limit (or both)."
             )
-        body = {k: v for k, v in {"rpm_limit": rpm_limit, "tpm_limit": tpm_limit}.items()
-                if v is not None}
+        body = {
+            k: v
+            for k, v in {"rpm_limit": rpm_limit, "tpm_limit": tpm_limit}.items()
+            if v is not None
+        }
         return _Call("PUT", f"/deployments/{_seg(deployed_model)}/update", _deployment, json=body)
 
     def _overflow_call(self, deployed_model: str, enabled: bool) -> _Call[DeploymentInfo]:
@@ -338,7 +346,12 @@ class _ClientCore:
     def _log_retry(self, call: _Call[Any], err: ProviderError, attempt: int, delay: float) -> None:
         log.warning(
             "Model Studio %s %s failed (%s); retry %d/%d in %.2f s",
-            call.method, call.path, _short(err), attempt, self.max_retries, delay,
+            call.method,
+            call.path,
+            _short(err),
+            attempt,
+            self.max_retries,
+            delay,
         )
 
 
@@ -359,11 +372,19 @@ class ModelStudioClient(_ClientCore):
         max_retry_after: float = 60.0,
     ) -> None:
         super().__init__(
-            base_url, api_key, workspace=workspace, timeout=timeout, max_retries=max_retries,
-            backoff_base=backoff_base, backoff_max=backoff_max, max_retry_after=max_retry_after,
+            base_url,
+            api_key,
+            workspace=workspace,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+            max_retry_after=max_retry_after,
         )
         self._http = httpx.Client(
-            base_url=self.base_url, headers=self._default_headers(), timeout=timeout,
+            base_url=self.base_url,
+            headers=self._default_headers(),
+            timeout=timeout,
             transport=transport,
         )
 
@@ -479,11 +500,19 @@ class AsyncModelStudioClient(_ClientCore):
         max_retry_after: float = 60.0,
     ) -> None:
         super().__init__(
-            base_url, api_key, workspace=workspace, timeout=timeout, max_retries=max_retries,
-            backoff_base=backoff_base, backoff_max=backoff_max, max_retry_after=max_retry_after,
+            base_url,
+            api_key,
+            workspace=workspace,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+            max_retry_after=max_retry_after,
         )
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, headers=self._default_headers(), timeout=timeout,
+            base_url=self.base_url,
+            headers=self._default_headers(),
+            timeout=timeout,
             transport=transport,
         )
 

@@ -103,9 +103,9 @@ class DeploymentInfo(_Open):
     fail_reason: str | None = None
     request_id: str | None = Field(default=None, description="The envelope's request_id.")
 
-    _aware = field_validator(
-        "gmt_create", "gmt_modified", "pre_paid_gmt_expired", mode="before"
-    )(_beijing_aware)
+    _aware = field_validator("gmt_create", "gmt_modified", "pre_paid_gmt_expired", mode="before")(
+        _beijing_aware
+    )
 
     @property
     def known_status(self) -> DeploymentStatus | None:

@@ -111,8 +111,10 @@ _COMPAT_CODES = {"InvalidApiKey": "invalid_api_key"}
 
 
 def _compat_error(err: SandboxError, request_id: str) -> JSONResponse:
-    kind = "invalid_request_error" if err.status < 429 else (
-        "rate_limit_error" if err.status == 429 else "server_error"
+    kind = (
+        "invalid_request_error"
+        if err.status < 429
+        else ("rate_limit_error" if err.status == 429 else "server_error")
     )
     body = {
         "error": {
@@ -171,7 +173,7 @@ async def _advance(request: Request, caller: Caller) -> Any:
     body = await _json(request)
     seconds = body.get("seconds") if isinstance(body, dict) else None
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-        raise invalid("Send {\"seconds\": N} with N >= 0 to move the sandbox clock forward.")
+        raise invalid('Send {"seconds": N} with N >= 0 to move the sandbox clock forward.')
     sandbox = _sandbox(request)
     sandbox.advance(float(seconds))
     return {"now": sandbox.clock.datetime().isoformat(timespec="seconds")}
@@ -190,7 +192,7 @@ async def _set_status(request: Request, caller: Caller) -> Any:
     body = await _json(request)
     status = body.get("status") if isinstance(body, dict) else None
     if status is not None and not isinstance(status, str):
-        raise invalid("Send {\"status\": \"NAME\"} (or null to clear the override).")
+        raise invalid('Send {"status": "NAME"} (or null to clear the override).')
     dm = request.path_params["deployed_model"]
     _sandbox(request).set_status(dm, status, caller.workspace)
     return _sandbox(request).get(caller, dm)
@@ -235,8 +237,9 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         Route("/_sandbox/state", _native(_state), methods=["GET"]),
         Route("/_sandbox/clock/advance", _native(_advance), methods=["POST"]),
         Route("/_sandbox/faults", _native(_faults), methods=["PUT"]),
-        Route("/_sandbox/deployments/{deployed_model}/status", _native(_set_status),
-              methods=["PUT"]),
+        Route(
+            "/_sandbox/deployments/{deployed_model}/status", _native(_set_status), methods=["PUT"]
+        ),
         Route("/_sandbox/usage/{deployed_model}", _native(_usage), methods=["GET"]),
     ]
 

@@ -73,21 +73,35 @@ _BOTH = ("instruct", "thinking")
 _MU_CONTEXT = 131_072
 
 SEED_MODELS: tuple[SandboxModel, ...] = (
-    SandboxModel("qwen3-max-2025-09-23", "Qwen3-Max-2025-09-23", _PTU, ("instruct",),
-                 128_000, 128_000),
+    SandboxModel(
+        "qwen3-max-2025-09-23", "Qwen3-Max-2025-09-23", _PTU, ("instruct",), 128_000, 128_000
+    ),
     SandboxModel("qwen-plus-2025-12-01", "Qwen-Plus-2025-12-01", _PTU, _BOTH, 128_000, 128_000),
     SandboxModel("qwen-flash-2025-07-28", "Qwen-Flash-2025-07-28", _PTU, _BOTH, 128_000, 128_000),
-    SandboxModel("qwen3-vl-plus-2025-09-23", "Qwen3-VL-Plus-2025-09-23", _PTU, _BOTH,
-                 128_000, 128_000),
+    SandboxModel(
+        "qwen3-vl-plus-2025-09-23", "Qwen3-VL-Plus-2025-09-23", _PTU, _BOTH, 128_000, 128_000
+    ),
     SandboxModel("deepseek-v3.2", "DeepSeek-V3.2", _PTU, _BOTH, 64_000, 64_000),
-    SandboxModel("qwen3-14b", "Qwen3-14B", _MU, ("instruct",), _MU_CONTEXT, _MU_CONTEXT,
-                 ("MU1",)),
-    SandboxModel("qwen3-32b", "Qwen3-32B", _MU, ("instruct",), _MU_CONTEXT, _MU_CONTEXT,
-                 ("MU1",)),
-    SandboxModel("qwen3-vl-8b-instruct", "Qwen3-VL-8B-Instruct", _MU, ("instruct",),
-                 _MU_CONTEXT, _MU_CONTEXT, ("MU1",)),
-    SandboxModel("qwen3-vl-8b-thinking", "Qwen3-VL-8B-Thinking", _MU, ("thinking",),
-                 _MU_CONTEXT, _MU_CONTEXT, ("MU1",)),
+    SandboxModel("qwen3-14b", "Qwen3-14B", _MU, ("instruct",), _MU_CONTEXT, _MU_CONTEXT, ("MU1",)),
+    SandboxModel("qwen3-32b", "Qwen3-32B", _MU, ("instruct",), _MU_CONTEXT, _MU_CONTEXT, ("MU1",)),
+    SandboxModel(
+        "qwen3-vl-8b-instruct",
+        "Qwen3-VL-8B-Instruct",
+        _MU,
+        ("instruct",),
+        _MU_CONTEXT,
+        _MU_CONTEXT,
+        ("MU1",),
+    ),
+    SandboxModel(
+        "qwen3-vl-8b-thinking",
+        "Qwen3-VL-8B-Thinking",
+        _MU,
+        ("thinking",),
+        _MU_CONTEXT,
+        _MU_CONTEXT,
+        ("MU1",),
+    ),
 )
 
 

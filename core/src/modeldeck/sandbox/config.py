@@ -81,8 +81,10 @@ class SandboxConfig(BaseModel):
 
     @property
     def effective_scale_delay(self) -> float:
-        return self.deploy_delay_seconds if self.scale_delay_seconds is None else (
-            self.scale_delay_seconds
+        return (
+            self.deploy_delay_seconds
+            if self.scale_delay_seconds is None
+            else (self.scale_delay_seconds)
         )
 
     def member_for(self, api_key: str) -> str | None:

@@ -105,8 +105,11 @@ class Sandbox:
     def advance(self, seconds: float) -> float:
         """Move virtual time forward by `seconds` (persisted); returns the new virtual time."""
         now = self.clock.advance(seconds)
-        anchor = {"wall": self.clock.anchor_wall, "virtual": self.clock.anchor_virtual,
-                  "speed": self.clock.speed}
+        anchor = {
+            "wall": self.clock.anchor_wall,
+            "virtual": self.clock.anchor_virtual,
+            "speed": self.clock.speed,
+        }
         self.store.set_meta("clock", json.dumps(anchor))
         return now
 
@@ -632,9 +635,7 @@ def _ptu_capacity(value: Any) -> dict[str, int]:
     for key in ("input_tpm", "output_tpm"):
         item = value.get(key)
         if not _is_int(item) or item < 1:
-            raise invalid(
-                f"Invalid ptu_capacity.{key} ({item}), {key} must be a positive integer!"
-            )
+            raise invalid(f"Invalid ptu_capacity.{key} ({item}), {key} must be a positive integer!")
         out[key] = item
     thinking = value.get("thinking_output_tpm")
     if thinking is not None:

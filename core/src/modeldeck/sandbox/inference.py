@@ -143,8 +143,10 @@ def chat(sandbox: Sandbox, caller: Caller, body: Any) -> ChatReply:
     if not isinstance(code, str) or not code:
         raise compat_invalid("model is required: the deployed Model Code.", "model")
     messages = body.get("messages")
-    if not isinstance(messages, list) or not messages or not all(
-        isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages
+    if (
+        not isinstance(messages, list)
+        or not messages
+        or not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)
     ):
         raise compat_invalid("messages must be a non-empty list of {role, content}.", "messages")
     found = sandbox.lookup(caller.workspace, code)

@@ -86,15 +86,11 @@ class RemoteDeck:
 
     def approve(self, request_id: str, actor: Actor) -> DecisionOutcome:
         body = {"actor": actor.model_dump()}
-        return self._call(
-            "POST", f"/api/requests/{request_id}/approve", DecisionOutcome, body
-        )
+        return self._call("POST", f"/api/requests/{request_id}/approve", DecisionOutcome, body)
 
     def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome:
         body = {"actor": actor.model_dump(), "reason": reason}
-        return self._call(
-            "POST", f"/api/requests/{request_id}/reject", DecisionOutcome, body
-        )
+        return self._call("POST", f"/api/requests/{request_id}/reject", DecisionOutcome, body)
 
     def get_request(self, request_id: str) -> RequestRecord:
         return self._call("GET", f"/api/requests/{request_id}", RequestRecord)
