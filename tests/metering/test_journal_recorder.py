@@ -16,7 +16,14 @@ from sqlalchemy import func, select
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.metering import CallRecord, OverflowPricer, Recorder, minute_stats, usage_counts
 from modeldeck.metering.journal import Journal, claim_orphans
-from modeldeck.metering.records import decode_raw, encode_entry, epoch_us
+from modeldeck.metering.records import (
+    UsageCounts,
+    decode_raw,
+    encode_entry,
+    entry_counts,
+    epoch_us,
+    usage_list,
+)
 from modeldeck.store import Store
 from modeldeck.store.models import UsageCallRow
 
@@ -60,7 +67,7 @@ def entry(**fields: Any) -> dict[str, Any]:
     values = {
         "call_id": "c1", "deployed_model": "dm", "at_us": epoch_us(T0), "status_code": 200,
         "model": "qwen3-max-2025-09-23", "mode": "instruct", "request_id": None,
-        "usage": {"prompt_tokens": 1000, "completion_tokens": 500}, "overflow": False,
+        "usage": [1000, 500, 0, 0], "overflow": False,
         "latency_us": 1500, "error": None,
     }
     values.update(fields)
@@ -94,11 +101,22 @@ def test_usage_counts_tolerate_missing_and_odd_fields() -> None:
     assert (counts.reasoning_tokens, counts.cached_tokens) == (4, 3)
     odd = usage_counts({"prompt_tokens": -1, "completion_tokens": True, "prompt_tokens_details": 1})
     assert (odd.input_tokens, odd.output_tokens, odd.cached_tokens) == (0, 0, 0)
+    # The call path copies the four counts; the writer checks them.
+    copied = usage_list({"prompt_tokens": 7, "completion_tokens": 9,
+                         "completion_tokens_details": {"reasoning_tokens": 4}})
+    assert copied == [7, 9, 4, 0]
+    assert entry_counts(copied) == UsageCounts(7, 9, 4, 0)
+    assert entry_counts(["x", None, 99, -3]) == UsageCounts(0, 0, 0, 0)
+    assert usage_list(None) is None and entry_counts(None) == UsageCounts()
 
 
-def test_segments_rotate_and_are_deleted_or_truncated_once_stored(tmp_path: Path) -> None:
+@pytest.mark.parametrize("use_mmap", [True, False], ids=["mapped", "pwrite"])
+def test_segments_rotate_and_are_deleted_or_cleared_once_stored(
+    tmp_path: Path, use_mmap: bool
+) -> None:
     line = encode_entry(record().to_entry())
-    journal = Journal(tmp_path, segment_bytes=len(line) * 3)
+    journal = Journal(tmp_path, segment_bytes=len(line) * 3, use_mmap=use_mmap)
+    assert journal.mapped is use_mmap  # this file system can reserve space for a mapping
     numbers = [journal.append(line) for _ in range(7)]
     assert numbers == [0, 0, 0, 1, 1, 1, 2]
     assert len(journal.paths) == 3
@@ -110,11 +128,15 @@ def test_segments_rotate_and_are_deleted_or_truncated_once_stored(tmp_path: Path
     journal.committed({1: 3, 2: 1})
     assert journal.compact()
     [active] = journal.paths
-    assert active.stat().st_size == 0
+
+    def content() -> bytes:
+        return active.read_bytes().rstrip(b"\0")  # a mapped segment is padded with NULs
+
+    assert content() == b""
     assert journal.append(line) == 2
-    assert active.stat().st_size == len(line)  # appends continue at the new end
+    assert content() == line  # appends continue at the new start
     assert journal.close() == 1  # one record left for a replay
-    assert active.exists()
+    assert active.exists() and content() == line
 
 
 def test_replay_skips_live_journals_and_cut_lines(tmp_path: Path) -> None:
@@ -128,6 +150,7 @@ def test_replay_skips_live_journals_and_cut_lines(tmp_path: Path) -> None:
         + encode_entry(good[1].to_entry())
         + encode_entry(good[2].to_entry())
         + encode_entry(record().to_entry())[:25]  # the last write of a killed process, cut short
+        + bytes(4096)  # the unused rest of a mapped segment
     )
     pricer = OverflowPricer(builtin_catalog())
     with claim_orphans(tmp_path) as orphans:

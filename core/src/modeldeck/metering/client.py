@@ -35,6 +35,7 @@ from modeldeck.metering.records import (
     decode_raw,
     epoch_us,
     overflow_flag,
+    usage_list,
 )
 from modeldeck.metering.writer import Recorder
 from modeldeck.provider.client import compatible_mode_url, parse_retry_after
@@ -335,7 +336,7 @@ class _Core:
             model_mode[0],
             model_mode[1],
             request_id,
-            usage if isinstance(usage, dict) else None,
+            usage_list(usage),
             overflow_flag(headers),
             int((perf_counter() - started) * 1_000_000),
             error,

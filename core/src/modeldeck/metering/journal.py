@@ -1,22 +1,27 @@
 """Write-ahead journal of call records: JSON lines in segment files, replayed after a crash.
 
-Scheme (POSIX): each recorder appends to its own segment file `seg-<pid>-<random>.jsonl`, which it
-holds an exclusive `flock` on while alive. A record is appended with one `os.write` on the call
-path, before the call returns: from then on it is in the kernel and survives the process being
-killed (SIGKILL included). The background writer `fsync`s the segments once per batch before it
-inserts that batch into the store, so a machine crash loses at most the last batch interval.
-(`fsync_each=True` syncs on the call path instead, for machine-crash safety at a latency cost.)
-Once every record of a segment is in the store the segment is truncated (the active one, when
-idle) or deleted (a full one, after rotation). On start, a recorder replays every segment no live
-process holds a lock on — the leftovers of a killed process — and deletes it; `call_id` is unique
-in the store, so a segment replayed twice inserts nothing twice.
+Scheme (Linux/POSIX): each recorder appends to its own segment files `seg-<pid>-<random>-<n>.jsonl`
+and holds an exclusive `flock` on each while alive. A record is appended on the call path,
+before the call returns, by copying its line into the segment's shared memory mapping (no
+system call, no GIL hand-over): from then on it is in the kernel's page cache and survives the
+process being killed (SIGKILL included). Where a file cannot be mapped with its space reserved
+(no `posix_fallocate`), lines are written with one `os.pwrite` instead, with the same guarantee.
+The background writer `fsync`s the segments once per batch before it inserts that batch into
+the store, so a machine crash loses at most the last batch interval (`fsync_each=True` syncs on
+the call path instead, for machine-crash safety at a latency cost). Segments are small (1 MB):
+a full one is deleted once every record in it is stored, and the active one is cleared when all
+of it is stored and the writer is idle. On start, a recorder replays every segment no live
+process holds a lock on — the leftovers of a killed process — and deletes it; `call_id` is
+unique in the store, so a segment replayed twice inserts nothing twice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
+import mmap
 import os
 import secrets
 import threading
@@ -30,7 +35,7 @@ from modeldeck.metering.records import decode_raw
 
 log = logging.getLogger("modeldeck.metering")
 SUFFIX = ".jsonl"
-DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024
+DEFAULT_SEGMENT_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -38,18 +43,55 @@ class _Segment:
     number: int
     path: Path
     fd: int
+    capacity: int
+    mm: mmap.mmap | None = None  # None: appended with os.pwrite
     appended: int = 0
     committed: int = 0
     size: int = 0
     active: bool = True
     dirty: bool = False
 
+    def write(self, line: bytes) -> None:
+        if self.mm is not None:
+            self.mm[self.size : self.size + len(line)] = line
+        else:
+            _write_all(self.fd, line, self.size)
+        self.size += len(line)
 
-def _write_all(fd: int, data: bytes) -> None:
+    def clear(self) -> None:
+        """Forget the content (every record in it is stored)."""
+        if self.mm is not None:
+            self.mm[: self.size] = bytes(self.size)
+        else:
+            os.ftruncate(self.fd, 0)
+        self.appended = self.committed = self.size = 0
+        self.dirty = False
+
+    def close(self) -> None:
+        if self.mm is not None:
+            with contextlib.suppress(BufferError, ValueError):
+                self.mm.close()
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        written = os.pwrite(fd, view, offset)
         view = view[written:]
+        offset += written
+
+
+def _reserve(fd: int, size: int) -> bool:
+    """Reserve disk space for a mapped segment (so a full disk never faults a write)."""
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise
+        return False  # the file system cannot reserve: append with os.pwrite instead
+    return True
 
 
 class Journal:
@@ -61,6 +103,7 @@ class Journal:
         *,
         segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         fsync_each: bool = False,
+        use_mmap: bool = True,
     ) -> None:
         self.directory = Path(directory)
         try:
@@ -73,25 +116,45 @@ class Journal:
             ) from None
         self.segment_bytes = segment_bytes
         self.fsync_each = fsync_each
+        self.use_mmap = use_mmap
         self._lock = threading.Lock()
         self._prefix = f"seg-{os.getpid()}-{secrets.token_hex(4)}"
         self._segments: dict[int, _Segment] = {}
         self._next = 0
         self._closed = False
-        self._active = self._open_segment()
+        self._active = self._open_segment(segment_bytes)
 
     # -- segments -----------------------------------------------------------------------------
 
-    def _open_segment(self) -> _Segment:
+    def _open_segment(self, capacity: int) -> _Segment:
         """Create a segment, locked before it gets a name replay would look at."""
         number = self._next
         self._next += 1
         final = self.directory / f"{self._prefix}-{number}{SUFFIX}"
         temp = final.with_suffix(".new")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        try:
+            fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise ConfigError(
+                f"The metering journal cannot create a file in {self.directory} ({exc.strerror}).",
+                hint="Pass journal_dir= a writable directory.",
+            ) from None
         fcntl.flock(fd, fcntl.LOCK_EX)
+        mapped: mmap.mmap | None = None
+        try:
+            if self.use_mmap and _reserve(fd, capacity):
+                mapped = mmap.mmap(fd, capacity)
+        except OSError as exc:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise ConfigError(
+                f"The metering journal in {self.directory} has no room for a new segment "
+                f"({exc.strerror}).",
+                hint="Free disk space there or pass journal_dir= another directory.",
+            ) from None
         os.rename(temp, final)
-        segment = _Segment(number=number, path=final, fd=fd)
+        segment = _Segment(number=number, path=final, fd=fd, capacity=capacity, mm=mapped)
         self._segments[number] = segment
         return segment
 
@@ -100,6 +163,11 @@ class Journal:
         """Paths of this journal's segment files."""
         with self._lock:
             return [s.path for s in self._segments.values()]
+
+    @property
+    def mapped(self) -> bool:
+        """Whether the active segment is appended through a memory mapping."""
+        return self._active.mm is not None
 
     def own(self, path: Path) -> bool:
         return path.name.startswith(self._prefix + "-")
@@ -112,29 +180,41 @@ class Journal:
             if self._closed:
                 raise RuntimeError("the metering journal is closed")
             segment = self._active
-            _write_all(segment.fd, line)
+            if segment.mm is not None and segment.size + len(line) > segment.capacity:
+                segment = self._rotate(len(line))
+            segment.write(line)
             segment.appended += 1
-            segment.size += len(line)
             segment.dirty = True
             if self.fsync_each:
                 os.fsync(segment.fd)
                 segment.dirty = False
-            if segment.size >= self.segment_bytes:
-                segment.active = False
-                self._active = self._open_segment()
+            if segment.mm is None and segment.size >= self.segment_bytes:
+                self._rotate(0)
             return segment.number
+
+    def _rotate(self, need: int) -> _Segment:
+        """Start a new active segment (the old one is deleted once all of it is stored)."""
+        old = self._active
+        old.active = False
+        self._active = self._open_segment(max(self.segment_bytes, need))
+        if old.committed >= old.appended:
+            self._drop(old)
+        return self._active
 
     # -- the writer ---------------------------------------------------------------------------
 
     def sync(self) -> None:
-        """fsync every segment written since the last sync (the writer does this per batch)."""
+        """fsync every segment written since the last sync (the writer does this per batch).
+
+        On Linux `fsync` also writes back pages changed through a shared mapping.
+        """
         with self._lock:
-            dirty = [s for s in self._segments.values() if s.dirty]
-            for segment in dirty:
+            dirty = [(s.fd, s) for s in self._segments.values() if s.dirty]
+            for _, segment in dirty:
                 segment.dirty = False
-        for segment in dirty:
+        for fd, _ in dirty:
             with contextlib.suppress(OSError):
-                os.fsync(segment.fd)
+                os.fsync(fd)
 
     def committed(self, counts: dict[int, int]) -> None:
         """Note records now in the store; delete segments that are full and fully stored."""
@@ -148,14 +228,12 @@ class Journal:
                     self._drop(segment)
 
     def compact(self) -> bool:
-        """Truncate the active segment if every record in it is stored (True when it did)."""
+        """Clear the active segment if every record in it is stored (True when it did)."""
         with self._lock:
             segment = self._active
             if self._closed or segment.appended == 0 or segment.committed < segment.appended:
                 return False
-            os.ftruncate(segment.fd, 0)
-            segment.appended = segment.committed = segment.size = 0
-            segment.dirty = False
+            segment.clear()
             return True
 
     def pending(self) -> int:
@@ -166,8 +244,7 @@ class Journal:
     def _drop(self, segment: _Segment) -> None:
         with contextlib.suppress(OSError):
             segment.path.unlink()
-        with contextlib.suppress(OSError):
-            os.close(segment.fd)
+        segment.close()
         self._segments.pop(segment.number, None)
 
     def close(self) -> int:
@@ -186,8 +263,7 @@ class Journal:
                     self._drop(segment)
                 else:
                     left += segment.appended - segment.committed
-                    with contextlib.suppress(OSError):
-                        os.close(segment.fd)
+                    segment.close()
             self._segments.clear()
             return left
 
@@ -207,7 +283,7 @@ class Orphan:
 def _parse(data: bytes, path: Path) -> Orphan:
     entries: list[dict[str, Any]] = []
     bad = 0
-    lines = data.split(b"\n")
+    lines = data.rstrip(b"\0").split(b"\n")  # a mapped segment is padded with NUL bytes
     for index, line in enumerate(lines):
         if not line.strip():
             continue

@@ -52,7 +52,7 @@ class OverflowPricer:
         if "cost" in raw:
             cost = raw["cost"]
             rec.cost = None if cost is None else Decimal(str(cost))
-        elif served and rec.overflow and not isinstance(raw.get("usage"), dict):
+        elif served and rec.overflow and raw.get("usage") is None:
             rec.cost = None  # served beyond the reservation, but its usage never arrived
         else:
             rec.cost = self.cost(

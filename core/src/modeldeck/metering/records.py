@@ -1,12 +1,13 @@
 """One metered call: the journal entry made on the call path, and the record stored from it.
 
 The call path only builds a short list (an *entry*) and writes it to the journal as one JSON
-line (a JSON array, integers for time: the cheapest JSON to encode); parsing `usage`,
-converting the time and pricing happen on the writer thread, which turns the entry into a
-`CallRecord`. An entry (version 1) holds, in order (`ENTRY_FIELDS`): 1, `call_id`,
+line (a flat JSON array of scalars, integers for time: the cheapest JSON to encode); checking
+the counts, converting the time and pricing happen on the writer thread, which turns the entry
+into a `CallRecord`. An entry (version 1) holds, in order (`ENTRY_FIELDS`): 1, `call_id`,
 `deployed_model`, `at_us` (start, epoch microseconds, UTC), `status_code`, `model`, `mode`,
-`request_id`, `usage` (the answer's OpenAI-compatible usage object, or null), `overflow`,
-`latency_us`, `error` and, only when already priced, `cost` (a decimal string or null).
+`request_id`, `usage` ([prompt, completion, reasoning, cached] tokens as the answer's usage
+object gave them, or null when it had none), `overflow`, `latency_us`, `error` and, only when
+already priced, `cost` (a decimal string or null).
 """
 
 from __future__ import annotations
@@ -81,12 +82,7 @@ class CallRecord:
             self.model,
             self.mode,
             self.request_id,
-            {
-                "prompt_tokens": self.input_tokens,
-                "completion_tokens": self.output_tokens,
-                "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
-                "completion_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
-            },
+            [self.input_tokens, self.output_tokens, self.reasoning_tokens, self.cached_tokens],
             self.overflow,
             round(self.latency_ms * 1000),
             self.error,
@@ -135,7 +131,7 @@ def text_or_none(value: Any) -> str | None:
 
 def record_from_raw(raw: dict[str, Any]) -> CallRecord:
     """The record of a raw entry, without its cost (see `OverflowPricer.build`)."""
-    counts = usage_counts(raw.get("usage"))
+    counts = entry_counts(raw.get("usage"))
     return CallRecord(
         call_id=raw["call_id"],
         deployed_model=raw["deployed_model"],
@@ -166,6 +162,28 @@ class UsageCounts:
 
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def usage_list(usage: Any) -> list[Any] | None:
+    """The call path's cheap copy of a usage object: [prompt, completion, reasoning, cached]."""
+    if not isinstance(usage, dict):
+        return None
+    prompt = usage.get("prompt_tokens_details")
+    completion = usage.get("completion_tokens_details")
+    return [
+        usage.get("prompt_tokens"),
+        usage.get("completion_tokens"),
+        completion.get("reasoning_tokens") if isinstance(completion, dict) else 0,
+        prompt.get("cached_tokens") if isinstance(prompt, dict) else 0,
+    ]
+
+
+def entry_counts(value: Any) -> UsageCounts:
+    """Counts from an entry's `usage` list (anything odd in it counts as 0)."""
+    if not isinstance(value, list) or len(value) != 4:
+        return UsageCounts()
+    prompt, completion, reasoning, cached = (_count(v) for v in value)
+    return UsageCounts(prompt, completion, min(reasoning, completion), cached)
 
 
 def usage_counts(usage: Any) -> UsageCounts:
