@@ -175,13 +175,13 @@ class Reconciler:
         if deleted:
             values["deleted_at"] = now
         with self.deck.store.session() as session:
-            moved = session.execute(
-                update(DeploymentRow)
-                .where(DeploymentRow.id == dep_id, DeploymentRow.status == old)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            ).rowcount  # type: ignore[attr-defined]
-            if moved == 1:
+            moved = repo.compare_and_set(
+                session,
+                DeploymentRow,
+                [DeploymentRow.id == dep_id, DeploymentRow.status == old],
+                values,
+            )
+            if moved:
                 repo.audit(
                     session,
                     actor="reconciler",
@@ -191,7 +191,7 @@ class Reconciler:
                     old=old,
                     new=new,
                 )
-        if moved == 1:
+        if moved:
             report.status_changes.append((dep_id, old, new))
             self.deck._fire(
                 "deployment_status_changed",
@@ -210,21 +210,19 @@ class Reconciler:
         if str(info.status) in ("UPDATING", "PENDING", "DEPLOYING"):
             return  # a scale in flight is not drift
         with self.deck.store.session() as session:
-            moved = session.execute(
-                update(DeploymentRow)
-                .where(
-                    DeploymentRow.id == row.id,
-                    *(
-                        getattr(DeploymentRow, k) == v
-                        if v is not None
-                        else getattr(DeploymentRow, k).is_(None)
-                        for k, v in stored.items()
-                    ),
-                )
-                .values(**remote, updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            ).rowcount  # type: ignore[attr-defined]
-            if moved == 1:
+            unchanged = [
+                getattr(DeploymentRow, k) == v
+                if v is not None
+                else getattr(DeploymentRow, k).is_(None)
+                for k, v in stored.items()
+            ]
+            moved = repo.compare_and_set(
+                session,
+                DeploymentRow,
+                [DeploymentRow.id == row.id, *unchanged],
+                {**remote, "updated_at": utcnow()},
+            )
+            if moved:
                 repo.audit(
                     session,
                     actor="reconciler",
@@ -234,7 +232,7 @@ class Reconciler:
                     stored=stored,
                     provider=remote,
                 )
-        if moved == 1:
+        if moved:
             report.drift.append({"deployment": row.id, "stored": stored, "provider": remote})
 
     def _import(self, info: DeploymentInfo, report: ReconcileReport) -> None:
@@ -308,21 +306,21 @@ class Reconciler:
             if not stale and _pid_alive(row.claimed_by):
                 continue
             with self.deck.store.session() as session:
-                moved = session.execute(
-                    update(RequestRow)
-                    .where(
+                moved = repo.compare_and_set(
+                    session,
+                    RequestRow,
+                    [
                         RequestRow.id == row.id,
                         RequestRow.status == RequestStatus.EXECUTING.value,
                         RequestRow.version == row.version,
-                    )
-                    .values(
-                        claimed_by=self.deck.worker_id,
-                        claimed_at=now,
-                        version=RequestRow.version + 1,
-                    )
-                    .execution_options(synchronize_session=False)
-                ).rowcount  # type: ignore[attr-defined]
-                if moved == 1:
+                    ],
+                    {
+                        "claimed_by": self.deck.worker_id,
+                        "claimed_at": now,
+                        "version": RequestRow.version + 1,
+                    },
+                )
+                if moved:
                     repo.audit(
                         session,
                         actor="reconciler",
@@ -331,7 +329,7 @@ class Reconciler:
                         subject=row.id,
                         previous_claim=row.claimed_by,
                     )
-            if moved == 1:
+            if moved:
                 self.deck._run_claimed(row.id)
                 report.recovered.append(row.id)
 

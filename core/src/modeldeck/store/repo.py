@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from modeldeck.domain import (
     ScaleSpec,
 )
 from modeldeck.errors import NotFound
-from modeldeck.store.models import AuditRow, DecisionRow, DeploymentRow, RequestRow
+from modeldeck.store.models import AuditRow, Base, DecisionRow, DeploymentRow, RequestRow
 from modeldeck.timeutil import utcnow
 
 
@@ -155,6 +156,19 @@ def insert_request(session: Session, record: RequestRecord) -> None:
     )
 
 
+def compare_and_set(
+    session: Session, table: type[Base], conditions: Sequence[Any], values: dict[str, Any]
+) -> bool:
+    """UPDATE one row only if `conditions` still hold; True for the one caller that changed it."""
+    result = session.execute(
+        update(table)
+        .where(*conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def transition(
     session: Session,
     request_id: str,
@@ -164,13 +178,12 @@ def transition(
 ) -> bool:
     """Compare-and-set a request's status; True only for the one caller that moved it."""
     allowed = (from_status,) if isinstance(from_status, RequestStatus) else from_status
-    result = session.execute(
-        update(RequestRow)
-        .where(RequestRow.id == request_id, RequestRow.status.in_([s.value for s in allowed]))
-        .values(status=to_status.value, version=RequestRow.version + 1, **values)
-        .execution_options(synchronize_session=False)
+    return compare_and_set(
+        session,
+        RequestRow,
+        [RequestRow.id == request_id, RequestRow.status.in_([s.value for s in allowed])],
+        {"status": to_status.value, "version": RequestRow.version + 1, **values},
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def lock_request(session: Session, request_id: str) -> bool:
@@ -179,13 +192,9 @@ def lock_request(session: Session, request_id: str) -> bool:
     A no-op UPDATE takes the row lock on PostgreSQL and SQLite's write lock up front, so the
     decisions on one request run one at a time and each sees every vote committed before it.
     """
-    result = session.execute(
-        update(RequestRow)
-        .where(RequestRow.id == request_id)
-        .values(version=RequestRow.version)
-        .execution_options(synchronize_session=False)
+    return compare_and_set(
+        session, RequestRow, [RequestRow.id == request_id], {"version": RequestRow.version}
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def add_decision(
