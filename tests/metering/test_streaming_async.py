@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from meterhelpers import API_KEY, Deck, user, words
+from meterhelpers import API_KEY, Deck, builtin_catalog, user, words
 from sqlalchemy import func, select
 
 from modeldeck.metering import AsyncMeteredClient, CallRecord
@@ -74,6 +74,7 @@ def test_async_client_chat_and_stream(deck: Deck) -> None:
             store=deck.store,
             deployments=deck.lookup,
             journal_dir=deck.journal_dir,
+            catalog=builtin_catalog(),
         ) as client:
             result = await client.chat(dm, user(words(30)), max_tokens=20)
             stream = client.stream_chat(dm, user(words(30)), max_tokens=20)
@@ -94,20 +95,27 @@ def test_async_client_chat_and_stream(deck: Deck) -> None:
 def test_async_concurrent_calls_lose_no_record(deck: Deck) -> None:
     dm = deck.deploy_ptu(input_tpm=1_000_000, output_tpm=1_000)
     n = 120
+    lookups: list[str] = []
+
+    def lookup(deployed_model: str) -> tuple[str, str] | None:
+        lookups.append(deployed_model)
+        return deck.lookup(deployed_model)
 
     async def run() -> list[Any]:
         async with AsyncMeteredClient(
             deck.base_url,
             API_KEY,
             store=deck.store,
-            deployments=deck.lookup,
+            deployments=lookup,
             journal_dir=deck.journal_dir,
+            catalog=builtin_catalog(),
         ) as client:
             return await asyncio.gather(
                 *(client.chat(dm, user(words(10)), max_tokens=10) for _ in range(n))
             )
 
     results = asyncio.run(run())  # closing the client drains its recorder
+    assert lookups == [dm]  # concurrent calls on a cold cache share one lookup
     with deck.store.session() as session:
         count = session.scalar(
             select(func.count()).select_from(UsageCallRow).where(UsageCallRow.deployed_model == dm)

@@ -463,6 +463,11 @@ class MeteredClient(_Core):
         )
         self._http = httpx.Client(headers=self._headers(), timeout=timeout, limits=self.limits)
 
+    @property
+    def http(self) -> httpx.Client:
+        """The underlying httpx client (same connections and key); what it sends is not metered."""
+        return self._http
+
     def chat(self, model: str, messages: list[dict[str, Any]], **extra: Any) -> ChatResult:
         """One chat completion (`extra` goes into the JSON body, e.g. `max_tokens`)."""
         payload = self._payload(model, messages, extra, stream=False)
@@ -702,10 +707,24 @@ class AsyncMeteredClient(_Core):
             fsync_each_call=fsync_each_call,
         )
         self._http = httpx.AsyncClient(headers=self._headers(), timeout=timeout, limits=self.limits)
+        self._lookups: dict[str, asyncio.Future[ModelMode]] = {}
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying httpx client (same connections and key); what it sends is not metered."""
+        return self._http
 
     async def _model_mode(self, model: str) -> ModelMode:
+        """The cached (model, mode), else one lookup in a thread shared by concurrent calls."""
         hit = self.lookup.cached(model)
-        return hit if hit is not None else await asyncio.to_thread(self.lookup, model)
+        if hit is not None:
+            return hit
+        task = self._lookups.get(model)
+        if task is None:
+            task = asyncio.ensure_future(asyncio.to_thread(self.lookup, model))
+            self._lookups[model] = task
+            task.add_done_callback(lambda _done: self._lookups.pop(model, None))
+        return await asyncio.shield(task)
 
     async def chat(self, model: str, messages: list[dict[str, Any]], **extra: Any) -> ChatResult:
         """One chat completion (`extra` goes into the JSON body, e.g. `max_tokens`)."""

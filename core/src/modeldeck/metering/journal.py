@@ -122,6 +122,7 @@ class Journal:
         self._segments: dict[int, _Segment] = {}
         self._next = 0
         self._closed = False
+        self.total = 0  # lines ever appended
         self._active = self._open_segment(segment_bytes)
 
     # -- segments -----------------------------------------------------------------------------
@@ -185,6 +186,7 @@ class Journal:
             segment.write(line)
             segment.appended += 1
             segment.dirty = True
+            self.total += 1
             if self.fsync_each:
                 os.fsync(segment.fd)
                 segment.dirty = False

@@ -85,7 +85,6 @@ class Recorder:
         self._idle = False
         self._urgent = False
         self._cond = threading.Condition()
-        self._submitted = 0
         self._done = 0
         self._failures = 0
         self._closed = False
@@ -145,8 +144,6 @@ class Recorder:
                 "The metering recorder is closed; the call was made but not recorded.",
                 hint="Create a new MeteredClient (or Recorder) instead of reusing a closed one.",
             ) from None
-        with self._cond:
-            self._submitted += 1
         self._pending.append((segment, line))
         if self._idle or len(self._pending) >= self.batch_size:
             self._wake.set()
@@ -156,8 +153,8 @@ class Recorder:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every record handed over so far is in the store (False on timeout)."""
+        target = self.journal.total  # every line appended so far
         with self._cond:
-            target = self._submitted
             if self._done >= target:
                 return True
         self._urgent = True
@@ -201,11 +198,12 @@ class Recorder:
 
     def stats(self) -> dict[str, Any]:
         """Counters: records handed over, stored, pending, replayed, failed store attempts."""
+        submitted = self.journal.total
         with self._cond:
             return {
-                "submitted": self._submitted,
+                "submitted": submitted,
                 "stored": self._done,
-                "pending": self._submitted - self._done,
+                "pending": submitted - self._done,
                 "replayed": self.replayed,
                 "store_failures": self._failures,
             }
