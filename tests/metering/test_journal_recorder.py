@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from meterhelpers import builtin_catalog
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ from modeldeck.metering.records import (
     encode_entry,
     entry_counts,
     epoch_us,
+    scan_headers,
     usage_list,
 )
 from modeldeck.store import Store
@@ -46,6 +48,15 @@ def record(i: int = 0, **fields: Any) -> CallRecord:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     return Store(f"sqlite:///{tmp_path / 'modeldeck.db'}")
+
+
+def test_headers_are_scanned_for_request_id_and_overflow() -> None:
+    both = httpx.Headers([("X-DashScope-Request-Id", "ds"), ("X-Request-Id", "r1"),
+                          ("X-DashScope-PTU-Overflow", " TRUE ")])
+    assert scan_headers(both) == ("r1", True)  # x-request-id wins over the DashScope one
+    assert scan_headers(httpx.Headers([("x-dashscope-request-id", "ds")])) == ("ds", False)
+    assert scan_headers(httpx.Headers([("x-dashscope-ptu-overflow", "false")])) == (None, False)
+    assert scan_headers(None) == (None, False)
 
 
 def test_record_round_trips_through_a_journal_line() -> None:

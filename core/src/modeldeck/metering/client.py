@@ -35,6 +35,7 @@ from modeldeck.metering.records import (
     decode_raw,
     epoch_us,
     overflow_flag,
+    scan_headers,
     usage_list,
 )
 from modeldeck.metering.writer import Recorder
@@ -55,6 +56,8 @@ ERROR_TEXT_LIMIT = 500
 
 class _Lazy:
     """A journaled call whose priced record is built only if someone asks for it."""
+
+    __slots__ = ("_line", "_record", "_recorder", "entry")
 
     def __init__(self, entry: list[Any], line: bytes, recorder: Recorder) -> None:
         self.entry = entry
@@ -86,6 +89,8 @@ class ChatResult:
     `record` (and `cost`) are built on first access, off the call path; the stored record is
     built the same way by the recorder's writer.
     """
+
+    __slots__ = ("_entry", "data", "headers", "status_code")
 
     def __init__(
         self,
@@ -337,7 +342,7 @@ class _Core:
             model_mode[1],
             request_id,
             usage_list(usage),
-            overflow_flag(headers),
+            scan_headers(headers)[1],
             int((perf_counter() - started) * 1_000_000),
             error,
         ]
@@ -391,19 +396,26 @@ class _Core:
                 error=self._error_text(err),
             )
             raise err
-        entry = self._record(
-            call_id=call_id,
-            deployed_model=model,
-            model_mode=model_mode,
-            at=at,
-            started=started,
-            status_code=status,
-            headers=headers,
-            usage=data.get("usage"),
-            request_id=_request_id(headers, data),
-            error=None,
-        )
-        return ChatResult(data=data, headers=headers, status_code=status, entry=entry)
+        # The common path, inlined: it is all that metering adds to a successful call.
+        request_id, overflow = scan_headers(headers)
+        if request_id is None:
+            request_id = _text(data.get("request_id")) or _text(data.get("id"))
+        entry = [
+            RAW_VERSION,
+            call_id,
+            model,
+            at,
+            status,
+            model_mode[0],
+            model_mode[1],
+            request_id,
+            usage_list(data.get("usage")),
+            overflow,
+            int((perf_counter() - started) * 1_000_000),
+            None,
+        ]
+        line = self.recorder.record_entry(entry)
+        return ChatResult(data, headers, status, _Lazy(entry, line, self.recorder))
 
 
 def _text(value: Any) -> str | None:
@@ -411,7 +423,7 @@ def _text(value: Any) -> str | None:
 
 
 def _request_id(headers: httpx.Headers, body: Any) -> str | None:
-    found = headers.get("x-request-id") or headers.get("x-dashscope-request-id")
+    found = scan_headers(headers)[0]
     if found:
         return found
     if isinstance(body, dict):

@@ -202,6 +202,25 @@ def usage_counts(usage: Any) -> UsageCounts:
     )
 
 
+_OVERFLOW_KEY = OVERFLOW_HEADER.encode()
+_REQUEST_ID_KEYS = (b"x-request-id", b"x-dashscope-request-id")
+
+
+def scan_headers(headers: Any) -> tuple[str | None, bool]:
+    """(request id, overflow flag) of an httpx response's headers, in one pass over them."""
+    request_id: str | None = None
+    overflow = False
+    if headers is None:
+        return request_id, overflow
+    for key, value in headers.raw:
+        key = key.lower()
+        if key == _OVERFLOW_KEY:
+            overflow = value.strip().lower() == b"true"
+        elif key in _REQUEST_ID_KEYS and (request_id is None or key == _REQUEST_ID_KEYS[0]):
+            request_id = value.decode("latin-1")
+    return request_id, overflow
+
+
 def overflow_flag(headers: Any) -> bool:
     """Whether a response carries `x-dashscope-ptu-overflow: true` (case-insensitive value)."""
     value = headers.get(OVERFLOW_HEADER) if headers is not None else None

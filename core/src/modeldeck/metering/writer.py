@@ -33,6 +33,7 @@ REPLAY_CHUNK = 1000
 
 
 YIELD_EVERY = 16  # records built between two GIL hand-overs (~0.3 ms of work at most)
+EXIT_TIMEOUT = 5.0  # seconds `close()` may take at interpreter exit
 IDLE_WAIT = 1.0  # seconds an idle writer sleeps between checks (it is woken on new records)
 _Item = tuple[int, bytes]  # journal segment number, journal line
 
@@ -96,7 +97,8 @@ class Recorder:
             raise
         self._thread = threading.Thread(target=self._run, name="modeldeck-metering", daemon=True)
         self._thread.start()
-        atexit.register(self.close)
+        # At interpreter exit: drain for a few seconds; what is left is replayed next start.
+        atexit.register(self.close, EXIT_TIMEOUT)
 
     # -- replay -------------------------------------------------------------------------------
 
