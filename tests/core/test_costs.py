@@ -72,16 +72,18 @@ def test_cost_of_nothing_is_zero_and_lists_no_lines() -> None:
 
 @pytest.mark.parametrize(
     ("period", "hours"),
-    [("week", None), ("last-month", None), ("year", None), ("2026-03-01", 24), ("24h", 24)],
+    [("week", 87.5), ("last-month", None), ("year", None), ("2026-03-01", 24), ("24h", 24)],
 )
-def test_every_grammar_period_resolves(period: str, hours: int | None) -> None:
+def test_every_grammar_period_resolves(period: str, hours: float | None) -> None:
     from datetime import datetime
 
-    now = datetime(2026, 3, 15, 12, 0, tzinfo=BEIJING)
+    now = datetime(2026, 3, 12, 15, 30, tzinfo=BEIJING)  # a Thursday: week = since Monday
     start, end = resolve_period(period, now)
     assert start < end <= now + timedelta(days=1)
     if hours is not None:
         assert end - start == timedelta(hours=hours)
+    if period == "2026-03-01":
+        assert start.hour == 0 and start.tzinfo is not None
 
 
 def test_bad_period_is_a_clear_error() -> None:

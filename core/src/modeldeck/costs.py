@@ -9,7 +9,7 @@ orders, metered overflow calls) and hands it to the billing engine's accrual.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -28,14 +28,13 @@ from modeldeck.domain import DeploymentRecord
 from modeldeck.money import format_amount
 from modeldeck.render import table
 from modeldeck.store.models import AuditRow, OrderRow, RequestRow, UsageCallRow
-from modeldeck.timeutil import BEIJING, iso, to_beijing, utcnow
+from modeldeck.timeutil import iso
 
 if TYPE_CHECKING:
     from modeldeck.deck import Deck
 
 STOPPED = {"STOPPED", "ARREARS_DOWN", "OFFLINING"}
 GONE = {"DELETING", "DELETED"}
-EPOCH = datetime(2020, 1, 1, tzinfo=BEIJING)
 
 
 @dataclass
@@ -47,27 +46,8 @@ class CostReport:
 
 
 def resolve_period(period: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """[start, end) in Beijing time for every period word the grammar accepts."""
-    from modeldeck.grammar import parse_duration
-
-    current = to_beijing(now or utcnow())
-    text = (period or "month").strip()
-    midnight = current.replace(hour=0, minute=0, second=0, microsecond=0)
-    if text == "all":
-        return EPOCH, current
-    if text == "week":
-        return parse_period("7d", current)
-    if text == "year":
-        return midnight.replace(month=1, day=1), current
-    if text == "last-month":
-        first = midnight.replace(day=1)
-        prev = (first - timedelta(days=1)).replace(day=1)
-        return prev, first
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        return parse_period(f"{text}..{text}", current)
-    if text[-1:] in "wdhms" and text[:1].isdigit() and not text.endswith("d"):
-        return current - timedelta(seconds=parse_duration(text)), current
-    return parse_period(text, current)
+    """[start, end) in Beijing time for every period the grammar accepts (billing's rules)."""
+    return parse_period(period or "month", now)
 
 
 def _history(session: Any, dep: DeploymentRecord) -> DeploymentHistory:
