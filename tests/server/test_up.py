@@ -123,10 +123,56 @@ def test_cli_user_errors_exit_2_with_a_sentence(tmp_path: Path) -> None:
 def test_unlisted_price_error_keeps_the_override_recipe(tmp_path: Path) -> None:
     """Worked example 8 through the CLI: exit 2, never $0, and the TOML to paste survives."""
     out = subprocess.run(
-        [sys.executable, "-m", "modeldeck", "estimate", "qwen-plus-2025-12-01", "ptu",
-         "mode=thinking", "in=10000", "out=1000", "--json"],
-        env={**os.environ, "MODELDECK_DATA_DIR": str(tmp_path)}, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "modeldeck",
+            "estimate",
+            "qwen-plus-2025-12-01",
+            "ptu",
+            "mode=thinking",
+            "in=10000",
+            "out=1000",
+            "--json",
+        ],
+        env={**os.environ, "MODELDECK_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 2 and out.stdout == ""
     assert "not listed" in out.stderr and "[[catalog.prices]]" in out.stderr
     assert "$0.00" not in out.stderr
+
+
+def test_human_estimate_shows_table_and_every_detail(tmp_path: Path) -> None:
+    """The rich table of lines, then everything after the total (timeline, comparison, notes)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modeldeck",
+            "estimate",
+            "qwen3-max-2025-09-23",
+            "ptu",
+            "in=10000",
+            "out=1000",
+            "billing=upfront",
+            "days=1",
+            "start=2026-03-01T22:30",
+            "compare",
+        ],
+        env={**os.environ, "MODELDECK_DATA_DIR": str(tmp_path), "COLUMNS": "160"},
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    for needle in (
+        "$18.72",
+        "Order timeline (Beijing time):",
+        "2026-03-02 23:59:59",
+        "2026-03-03 15:59:59",
+        "Comparison:",
+        "<- cheaper",
+        "Note: ",
+    ):
+        assert needle in out.stdout, needle

@@ -92,12 +92,7 @@ def _run_grammar(verb: str, words: tuple[str, ...], as_json: bool) -> None:
     deck = _open_deck()
     try:
         actor = deck.resolve_actor("cli", local_user())
-        from modeldeck.commands import run_parsed
-
-        if hasattr(deck, "store"):
-            result = run_parsed(deck, command, actor)
-        else:
-            result = deck.run(command.raw, actor)
+        result = deck.run(command.raw, actor)
     finally:
         deck.close()
     if as_json:
@@ -115,70 +110,51 @@ def _run_grammar(verb: str, words: tuple[str, ...], as_json: bool) -> None:
 
 
 def _print_human(verb: str, result: Any) -> None:
+    """Tables drawn by rich from the same rows the plain-text answers use; the rest as text."""
+    from modeldeck import render
+    from modeldeck.domain import DeploymentRecord, Estimate, RequestRecord
+
     data = result.data
-    if verb == "estimate" and isinstance(data, dict) and data.get("lines") is not None:
-        from modeldeck.money import format_amount
-
-        table = Table(title=f"{data['model']} {data['plan']} {data['billing']} - {data['period']}")
-        for col in ("item", "rate", "amount"):
-            table.add_column(col, justify="right" if col != "item" else "left")
-        for line in data["lines"]:
-            rate = f"{line.get('rate')} {line.get('rate_unit') or ''}" if line.get("rate") else ""
-            table.add_row(
-                line["description"], rate, format_amount(Decimal(line["amount"]), data["currency"])
-            )
-        table.add_row(
-            "[bold]total[/]",
-            "",
-            f"[bold]{format_amount(Decimal(data['total']), data['currency'])}[/]",
-        )
-        console.print(table)
-        rest = result.text.split("\n")
-        extra = [
-            line
-            for line in rest
-            if any(
-                k in line.lower()
-                for k in (
-                    "per hour",
-                    "per day",
-                    "per 30",
-                    "expires",
-                    "stops",
-                    "released",
-                    "refund",
-                    "settled",
-                    "break-even",
-                    "wins",
-                    "note",
-                )
-            )
-        ]
-        for line in extra:
-            console.print(line, highlight=False)
+    if verb in ("estimate", "compare") and isinstance(data, dict):
+        _print_estimate(Estimate.model_validate(data))
         return
-    if verb in ("list", "models", "approvals") and isinstance(data, list) and data:
-        cols = _split_columns(result.text)
-        table = Table()
-        for col in cols[0]:
-            table.add_column(col)
-        for row in cols[1:]:
-            table.add_row(*row)
-        console.print(table)
+    rows: render.Rows | None = None
+    if isinstance(data, list) and data:
+        if verb == "list":
+            rows = render.deployment_rows([DeploymentRecord.model_validate(d) for d in data])
+        elif verb == "approvals":
+            rows = render.request_rows([RequestRecord.model_validate(r) for r in data])
+        elif verb == "models":
+            rows = render.model_rows(data)
+    if rows is None:
+        click.echo(result.text)
         return
-    click.echo(result.text)
+    headers, cells = rows
+    table = Table()
+    for col in headers:
+        table.add_column(col, overflow="fold")  # wrap long names, never cut them off
+    for row in cells:
+        table.add_row(*("" if c is None else str(c) for c in row))
+    console.print(table)
 
 
-def _split_columns(text: str) -> list[list[str]]:
-    """Re-split a render.table() text (column starts from its dashes line) into cells."""
-    lines = text.splitlines()
-    dashes = lines[1]
-    starts = [i for i, ch in enumerate(dashes) if ch == "-" and (i == 0 or dashes[i - 1] == " ")]
-    out = []
-    for line in [lines[0], *lines[2:]]:
-        cells = [line[s:e].strip() for s, e in zip(starts, [*starts[1:], None], strict=True)]
-        out.append(cells)
-    return out
+def _print_estimate(est: Any) -> None:
+    from modeldeck.billing.render import render_estimate_details
+    from modeldeck.money import format_amount
+
+    table = Table(title=f"{est.model} {est.plan} {est.billing} - {est.period}")
+    table.add_column("item")
+    table.add_column("rate", justify="right")
+    table.add_column("amount", justify="right")
+    for line in est.lines:
+        rate = f"{line.rate} {line.rate_unit or ''}" if line.rate is not None else ""
+        table.add_row(line.description, rate, format_amount(Decimal(line.amount), est.currency))
+    table.add_row(
+        Text("total", style="bold"), "", Text(format_amount(est.total, est.currency), style="bold")
+    )
+    console.print(table)
+    for line in render_estimate_details(est):
+        click.echo(line)
 
 
 def _add_grammar_commands() -> None:

@@ -28,9 +28,12 @@ def capacity(dep: DeploymentRecord) -> str:
     return f"{dep.input_tpm or 0:,} in / {dep.output_tpm or 0:,} out TPM"
 
 
-def deployments_text(deps: Sequence[DeploymentRecord]) -> str:
-    if not deps:
-        return "No deployments yet. Try `estimate` then `deploy`."
+Rows = tuple[tuple[str, ...], list[tuple[Any, ...]]]
+
+
+def deployment_rows(deps: Sequence[DeploymentRecord]) -> Rows:
+    """Headers and cells of the deployments table (text here, rich in the CLI)."""
+    headers = ("deployment", "model", "plan", "billing", "capacity", "status", "created")
     rows = [
         (
             d.deployed_model or d.id,
@@ -43,7 +46,13 @@ def deployments_text(deps: Sequence[DeploymentRecord]) -> str:
         )
         for d in deps
     ]
-    return table(("deployment", "model", "plan", "billing", "capacity", "status", "created"), rows)
+    return headers, rows
+
+
+def deployments_text(deps: Sequence[DeploymentRecord]) -> str:
+    if not deps:
+        return "No deployments yet. Try `estimate` then `deploy`."
+    return table(*deployment_rows(deps))
 
 
 def deployment_text(dep: DeploymentRecord) -> str:
@@ -89,9 +98,9 @@ def request_text(req: RequestRecord) -> str:
     return "\n".join(lines)
 
 
-def requests_text(reqs: Sequence[RequestRecord]) -> str:
-    if not reqs:
-        return "No requests are waiting for a decision."
+def request_rows(reqs: Sequence[RequestRecord]) -> Rows:
+    """Headers and cells of the pending-requests table."""
+    headers = ("request", "what", "requester", "estimate", "policy")
     rows = [
         (
             r.id,
@@ -102,10 +111,18 @@ def requests_text(reqs: Sequence[RequestRecord]) -> str:
         )
         for r in reqs
     ]
-    return table(("request", "what", "requester", "estimate", "policy"), rows)
+    return headers, rows
 
 
-def models_text(rows: Sequence[dict[str, Any]]) -> str:
+def requests_text(reqs: Sequence[RequestRecord]) -> str:
+    if not reqs:
+        return "No requests are waiting for a decision."
+    return table(*request_rows(reqs))
+
+
+def model_rows(rows: Sequence[dict[str, Any]]) -> Rows:
+    """Headers and cells of the catalog table; unlisted prices say so (never $0)."""
+    headers = ("model", "mode", "plan", "billing", "price", "amount", "unit")
     out = []
     for r in rows:
         amount = r.get("amount")
@@ -125,4 +142,8 @@ def models_text(rows: Sequence[dict[str, Any]]) -> str:
                 r.get("unit") or "",
             )
         )
-    return table(("model", "mode", "plan", "billing", "price", "amount", "unit"), out)
+    return headers, out
+
+
+def models_text(rows: Sequence[dict[str, Any]]) -> str:
+    return table(*model_rows(rows))

@@ -47,7 +47,7 @@ def _line(line: EstimateLine, currency: str) -> str:
 
 
 def render_estimate_text(est: Estimate) -> str:
-    """Human text: header, priced lines, total, per-period figures, timeline, cancellation."""
+    """Human text: header, priced lines, total, then `render_estimate_details`."""
     cur = est.currency
     out = [
         f"Estimate: {est.model} ({est.mode}) on {_PLAN_WORDS.get(est.plan, est.plan)}, "
@@ -55,6 +55,17 @@ def render_estimate_text(est: Estimate) -> str:
     ]
     out.extend(_line(line, cur) for line in est.lines)
     out.append(f"Total for {est.period}: {format_amount(est.total, cur)}")
+    out.extend(render_estimate_details(est))
+    return "\n".join(out)
+
+
+def render_estimate_details(est: Estimate) -> list[str]:
+    """What follows the total: per-period figures, timeline, cancellation, comparison, notes.
+
+    Kept apart so a surface that draws the lines as a table (the CLI) shows the same rest.
+    """
+    cur = est.currency
+    out: list[str] = []
     figures = [
         f"{label} {format_amount(value, cur)}"
         for label, value in (
@@ -91,4 +102,4 @@ def render_estimate_text(est: Estimate) -> str:
                 f"{format_amount(Decimal(row['per_30_days']), row_cur)} per 30 days{mark}"
             )
     out.extend(f"Note: {note}" for note in est.notes)
-    return "\n".join(out)
+    return out
