@@ -31,8 +31,8 @@ from modeldeck.domain import (
     ScaleSpec,
     Surface,
 )
-from modeldeck.errors import ConfigError, ConflictError, ModeldeckError, UserError
-from modeldeck.settings import Settings, load_settings
+from modeldeck.errors import ConflictError, ModeldeckError, UserError
+from modeldeck.settings import Settings, config_error, load_settings
 from modeldeck.store import Store, repo
 from modeldeck.store.models import DeploymentRow, OrderRow, RequestRow
 from modeldeck.timeutil import utcnow
@@ -90,12 +90,10 @@ class Deck:
         try:
             return BillingRules.model_validate(self.settings.billing)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigError(
-                f"Invalid [billing] rules in the configuration: {problems}.",
-                hint="See docs/billing.md for each rule and its allowed values.",
+            raise config_error(
+                exc,
+                "[billing] rules in the configuration",
+                "See docs/billing.md for each rule and its allowed values.",
             ) from None
 
     @property

@@ -214,15 +214,19 @@ def config_path() -> Path | None:
     return in_data if in_data.is_file() else None
 
 
+def config_error(exc: ValidationError, what: str, hint: str) -> ConfigError:
+    """A pydantic validation failure as one readable ConfigError: each key and what is wrong."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+    )
+    return ConfigError(f"Invalid {what}: {problems}.", hint=hint)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build settings, turning validation failures into a clear ConfigError (no traceback)."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(
-            f"Invalid configuration: {problems}.",
-            hint="Fix modeldeck.toml or the MODELDECK_* variables.",
+        raise config_error(
+            exc, "configuration", "Fix modeldeck.toml or the MODELDECK_* variables."
         ) from None
