@@ -107,8 +107,9 @@ def test_every_hook_is_documented_and_tested() -> None:
 
     specs = [n for n in dir(hookspecs) if getattr(getattr(hookspecs, n), "modeldeck_spec", None)]
     assert specs
-    tests_text = "\n".join(
-        p.read_text() for p in pathlib.Path(__file__).parents[1].rglob("test_*.py")
+    here = pathlib.Path(__file__).resolve()
+    tests_text = "\n".join(  # every test file but this one, so naming a hook here proves nothing
+        p.read_text() for p in here.parents[1].rglob("test_*.py") if p.resolve() != here
     )
     docs = pathlib.Path(__file__).parents[2] / "docs" / "plugins.md"
     docs_text = docs.read_text() if docs.exists() else ""
@@ -136,7 +137,9 @@ def test_plugins_cli_lists_name_version_hooks() -> None:
 
     out = subprocess.run(
         [sys.executable, "-m", "modeldeck", "plugins", "--json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     rows = {r["name"]: r for r in json.loads(out.stdout)}
     assert rows["slack"]["distribution"] == "modeldeck-slack"
