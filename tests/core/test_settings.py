@@ -64,3 +64,18 @@ def test_foreign_variables_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     shown = repr(settings) + str(settings) + settings.model_dump_json()
     for secret in ("sk-very-secret-key-123", "xoxb-secret-bot-token", "signing-secret-xyz"):
         assert secret not in shown
+
+
+def test_choosing_a_region_means_its_real_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modeldeck.provider.factory import make_client
+
+    assert load_settings().uses_sandbox
+    monkeypatch.setenv("MODELDECK_PROVIDER__REGION", "singapore")
+    settings = load_settings()
+    assert not settings.uses_sandbox
+    with pytest.raises(ConfigError, match="needs an API key"):
+        make_client(settings)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-region-test")
+    client = make_client(load_settings())
+    assert client.base_url == "https://dashscope-intl.aliyuncs.com/api/v1"
+    client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -66,7 +67,7 @@ def test_up_runs_the_whole_stack_and_deploys(tmp_path: Path) -> None:
             text=True,
         )
         assert deploy.returncode == 0, deploy.stderr
-        request_id = __import__("json").loads(deploy.stdout)["id"]
+        request_id = json.loads(deploy.stdout)["id"]
         approve = subprocess.run(
             [sys.executable, "-m", "modeldeck", "approve", request_id],
             env={**cli_env, "MODELDECK_USER": "bob"},

@@ -146,7 +146,8 @@ class Settings(BaseSettings):
 
     @property
     def uses_sandbox(self) -> bool:
-        return self.provider.base_url is None
+        """No base URL and no region chosen: the embedded sandbox stands in for Model Studio."""
+        return self.provider.base_url is None and "region" not in self.provider.model_fields_set
 
     @classmethod
     def settings_customise_sources(

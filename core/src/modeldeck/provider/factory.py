@@ -20,17 +20,18 @@ def sandbox_base_url(settings: Settings) -> str:
 
 
 def make_client(settings: Settings, **kwargs: Any) -> ModelStudioClient:
-    """A client for `settings.provider.base_url`, or the embedded sandbox when it is unset.
+    """A client for Model Studio: `provider.base_url`, else the region's documented endpoint when
+    `provider.region` is set, else the embedded sandbox.
 
     Extra keyword arguments go to :class:`ModelStudioClient` (e.g. ``transport``).
     """
     provider = settings.provider
     api_key: SecretStr | None
-    if provider.base_url is None:
+    if settings.uses_sandbox:
         base_url = sandbox_base_url(settings)
         api_key = provider.api_key or settings.sandbox.api_key
     else:
-        base_url = provider.base_url
+        base_url = provider.base_url or region_base_url(provider.region)
         api_key = provider.api_key
         if api_key is None:
             raise ConfigError(
