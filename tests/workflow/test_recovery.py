@@ -55,7 +55,7 @@ def test_another_replicas_pass_leaves_a_deploy_in_flight_to_its_executor(
     with deck.store.session() as session:
         assert session.scalar(select(func.count()).select_from(DeploymentRow)) == 0
 
-    final = deck._run_claimed(req.id)  # the executor goes on
+    final = deck.run_claimed(req.id)  # the executor goes on
     assert final.status == RequestStatus.EXECUTED
     dep = deck.get_deployment(final.deployment_id or "")
     assert dep.request_id == req.id and not dep.imported

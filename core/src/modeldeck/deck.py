@@ -109,7 +109,7 @@ class Deck:
             self._provider.close()
         self.store.dispose()
 
-    def _fire(self, name: str, **kwargs: Any) -> None:
+    def fire(self, name: str, **kwargs: Any) -> None:
         """Call a notification hook; a failing plugin is logged, never undoes the change."""
         try:
             getattr(plugins.hook(), name)(deck=self, **kwargs)
@@ -246,7 +246,7 @@ class Deck:
                 policy=decision.rule,
                 reason=reason,
             )
-        self._fire("request_created", request=record)
+        self.fire("request_created", request=record)
         if decision.auto_approve:
             with self.store.session() as session:
                 repo.transition(
@@ -264,7 +264,7 @@ class Deck:
                     subject=record.id,
                     rule=decision.rule,
                 )
-            self._execute(record.id)
+            self.execute(record.id)
         return self.get_request(record.id)
 
     # --- decisions
@@ -279,7 +279,7 @@ class Deck:
     ) -> DecisionOutcome:
         identity.require(actor, "decide")
         identity.check_module_access(self.settings, actor)
-        self._expire_due()
+        self.expire_due()
         current = self.get_request(request_id)
         if current.status != RequestStatus.PENDING:
             return self._already(current)
@@ -345,7 +345,7 @@ class Deck:
             )
         record = self.get_request(request_id)
         if state in ("expired", "partial", "reject"):
-            self._fire("request_decided", request=record)
+            self.fire("request_decided", request=record)
         if state == "expired":
             return self._already(record)
         if state == "partial":
@@ -358,7 +358,7 @@ class Deck:
             return DecisionOutcome(
                 request=record, outcome="rejected", message=f"{request_id} rejected."
             )
-        record = self._execute(request_id)
+        record = self.execute(request_id)
         ok = record.status == RequestStatus.EXECUTED
         return DecisionOutcome(
             request=record,
@@ -383,7 +383,8 @@ class Deck:
         return DecisionOutcome(request=record, outcome="already_decided", message=message)
 
     # --- execution (exactly once: only the claimer runs it; the provider dedups by request id)
-    def _execute(self, request_id: str) -> RequestRecord:
+    def execute(self, request_id: str) -> RequestRecord:
+        """Claim an approved request (compare-and-set) and carry it out; a no-op if claimed."""
         with self.store.session() as session:
             claimed = repo.transition(
                 session,
@@ -395,9 +396,10 @@ class Deck:
             )
         if not claimed:
             return self.get_request(request_id)
-        return self._run_claimed(request_id)
+        return self.run_claimed(request_id)
 
-    def _run_claimed(self, request_id: str) -> RequestRecord:
+    def run_claimed(self, request_id: str) -> RequestRecord:
+        """Carry out a request this process holds the claim of, and record the outcome once."""
         record = self.get_request(request_id)
         try:
             detail = self._apply(record)
@@ -440,7 +442,7 @@ class Deck:
                         summary=record.summary,
                     )
         final = self.get_request(request_id)
-        self._fire("request_decided", request=final)
+        self.fire("request_decided", request=final)
         return final
 
     def _apply(self, record: RequestRecord) -> dict[str, Any]:
@@ -487,7 +489,7 @@ class Deck:
                     dep_id = existing.id
             if spec.billing in ("upfront", "monthly") and record.estimate is not None:
                 self._record_order(dep_id, spec, record.estimate, now)
-            self._fire(
+            self.fire(
                 "deployment_status_changed",
                 deployment=self.get_deployment(dep_id),
                 old_status=None,
@@ -565,7 +567,7 @@ class Deck:
             row.provider_data = info.model_dump(mode="json")
             row.updated_at = utcnow()
         if old != str(info.status):
-            self._fire(
+            self.fire(
                 "deployment_status_changed",
                 deployment=self.get_deployment(dep_id),
                 old_status=old,
@@ -578,7 +580,7 @@ class Deck:
             return repo.load_request(session, request_id)
 
     def list_requests(self, status: str | None = None) -> list[RequestRecord]:
-        self._expire_due()
+        self.expire_due()
         with self.store.session() as session:
             query = select(RequestRow.id).order_by(RequestRow.created_at)
             if status:
@@ -593,7 +595,8 @@ class Deck:
                 raise repo.NotFound(f"No request {request_id!r}.")
             row.refs = {**(row.refs or {}), key: value}
 
-    def _expire_due(self) -> None:
+    def expire_due(self) -> None:
+        """Move pending requests past their TTL to expired (each once, announced by hook)."""
         now = utcnow()
         with self.store.session() as session:
             due = list(
@@ -614,7 +617,7 @@ class Deck:
             for i in expired:
                 repo.audit(session, actor="policy", surface="system", action="expire", subject=i)
         for i in expired:
-            self._fire("request_decided", request=self.get_request(i))
+            self.fire("request_decided", request=self.get_request(i))
 
     def list_deployments(self, include_deleted: bool = False) -> list[DeploymentRecord]:
         with self.store.session() as session:

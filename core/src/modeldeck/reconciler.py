@@ -93,7 +93,7 @@ class Reconciler:
         self.sync_deployments(report)
         if report.provider_reachable:  # an outage must not turn stuck work into failures
             self.recover_executions(report)
-        self.deck._expire_due()
+        self.deck.expire_due()
         self.drive_timelines(report, now or utcnow())
         return report
 
@@ -193,7 +193,7 @@ class Reconciler:
                 )
         if moved:
             report.status_changes.append((dep_id, old, new))
-            self.deck._fire(
+            self.deck.fire(
                 "deployment_status_changed",
                 deployment=self.deck.get_deployment(dep_id),
                 old_status=old,
@@ -274,7 +274,7 @@ class Reconciler:
         except IntegrityError:
             return  # another replica (or the executor) recorded it first
         report.imported.append(dep_id)
-        self.deck._fire(
+        self.deck.fire(
             "deployment_status_changed",
             deployment=self.deck.get_deployment(dep_id),
             old_status=None,
@@ -299,7 +299,7 @@ class Reconciler:
             if row.status == RequestStatus.APPROVED.value:
                 if row.decided_at and now - row.decided_at < timedelta(seconds=5):
                     continue  # its executor is most likely still about to claim it
-                self.deck._execute(row.id)
+                self.deck.execute(row.id)
                 report.recovered.append(row.id)
                 continue
             stale = row.claimed_at is None or now - row.claimed_at > self.stale_claim
@@ -330,7 +330,7 @@ class Reconciler:
                         previous_claim=row.claimed_by,
                     )
             if moved:
-                self.deck._run_claimed(row.id)
+                self.deck.run_claimed(row.id)
                 report.recovered.append(row.id)
 
     # --- upfront timelines ---------------------------------------------------------------
@@ -360,7 +360,7 @@ class Reconciler:
                 except IntegrityError:
                     continue  # already fired, here or on another replica
                 report.timeline.append((order.id, event))
-                self.deck._fire(
+                self.deck.fire(
                     "upfront_timeline",
                     deployment=self.deck.get_deployment(order.deployment_id),
                     order=order_dict(order),
