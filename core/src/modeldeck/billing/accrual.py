@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modeldeck.billing.estimate import components
+from modeldeck.billing.components import components
 from modeldeck.billing.overflow import (
     DeploymentOverflow,
     OverflowDay,

@@ -22,6 +22,7 @@ from modeldeck.domain import (
     DeploymentRecord,
     DeploySpec,
     Estimate,
+    LimitsSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
@@ -30,6 +31,7 @@ from modeldeck.errors import ConfigError, ModeldeckError, PermissionDenied
 from modeldeck.registry import Registry
 from modeldeck.server.errors import status_for, to_body
 from modeldeck.settings import Settings
+from modeldeck.workflow.costs import CostReport
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,12 @@ class DeployBody(BaseModel):
 
 class ScaleBody(BaseModel):
     spec: ScaleSpec
+    actor: Actor
+    reason: str | None = None
+
+
+class LimitsBody(BaseModel):
+    spec: LimitsSpec
     actor: Actor
     reason: str | None = None
 
@@ -168,6 +176,16 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.post("/api/requests/scale", tags=["requests"])
     def request_scale(body: ScaleBody, auth: Actor | None = auth_dep) -> RequestRecord:
         return deck.request_scale(body.spec, as_actor(auth, body.actor), body.reason)
+
+    @app.post("/api/requests/limits", tags=["requests"])
+    def request_limits(body: LimitsBody, auth: Actor | None = auth_dep) -> RequestRecord:
+        return deck.request_limits(body.spec, as_actor(auth, body.actor), body.reason)
+
+    @app.get("/api/cost", tags=["costs"])
+    def cost(
+        target: str | None = None, period: str | None = None, auth: Actor | None = auth_dep
+    ) -> CostReport:
+        return deck.cost(target, period)
 
     @app.post("/api/requests/unpublish", tags=["requests"])
     def request_unpublish(body: UnpublishBody, auth: Actor | None = auth_dep) -> RequestRecord:

@@ -14,12 +14,14 @@ from modeldeck.domain import (
     DeploymentRecord,
     DeploySpec,
     Estimate,
+    LimitsSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
 )
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.server.errors import from_body
+from modeldeck.workflow.costs import CostReport
 
 T = TypeVar("T")
 
@@ -78,6 +80,12 @@ class RemoteDeck:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
         return self._call("POST", "/api/requests/scale", RequestRecord, body)
 
+    def request_limits(
+        self, spec: LimitsSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", "/api/requests/limits", RequestRecord, body)
+
     def request_unpublish(
         self, deployment: str, actor: Actor, reason: str | None = None
     ) -> RequestRecord:
@@ -111,6 +119,9 @@ class RemoteDeck:
 
     def get_deployment(self, ref: str) -> DeploymentRecord:
         return self._call("GET", f"/api/deployments/{ref}", DeploymentRecord)
+
+    def cost(self, target: str | None = None, period: str | None = None) -> CostReport:
+        return self._call("GET", "/api/cost", CostReport, target=target, period=period)
 
     def refresh(self) -> list[DeploymentRecord]:
         return self._call("POST", "/api/deployments/refresh", list[DeploymentRecord])
