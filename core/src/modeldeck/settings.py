@@ -127,7 +127,6 @@ class Settings(BaseSettings):
 
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = None
-    load_plugins: str | None = None
     provider: ProviderSettings = Field(default_factory=ProviderSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
