@@ -7,6 +7,7 @@ MODELDECK_DEBUG is set.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -314,6 +315,23 @@ def token() -> None:
     """Personal API tokens for the server's REST API (stored hashed; shown once)."""
 
 
+def _remote_admin() -> Any:
+    """The configured server's RemoteDeck, or None when no server is configured (local store).
+
+    With a server configured, `token` and `audit` must read the team's store through it, never
+    the (empty) SQLite of this laptop.
+    """
+    from modeldeck.settings import load_settings
+
+    settings = load_settings()
+    if not settings.server.url:
+        return None
+    from modeldeck.server.client import RemoteDeck
+
+    token = settings.server.token.get_secret_value() if settings.server.token else None
+    return RemoteDeck(settings.server.url, token)
+
+
 @token.command(name="create")
 @click.argument("principal")
 @_guard
@@ -323,13 +341,19 @@ def token_create(principal: str) -> None:
     from modeldeck.store import Store
     from modeldeck.tokens import create_token
 
-    settings = load_settings()
-    if settings.principals and principal not in {p.name for p in settings.principals}:
-        raise UserError(
-            f"{principal!r} is not a configured principal.",
-            hint="Add it to [[principals]] in modeldeck.toml first.",
-        )
-    token_id, secret = create_token(Store(settings.effective_database_url), principal)
+    remote = _remote_admin()
+    if remote is not None:
+        with contextlib.closing(remote):
+            grant = remote.create_token(principal)
+        token_id, secret = grant.id, grant.token.get_secret_value()
+    else:
+        settings = load_settings()
+        if settings.principals and principal not in {p.name for p in settings.principals}:
+            raise UserError(
+                f"{principal!r} is not a configured principal.",
+                hint="Add it to [[principals]] in modeldeck.toml first.",
+            )
+        token_id, secret = create_token(Store(settings.effective_database_url), principal)
     click.echo(f"Token {token_id} for {principal} (shown once, keep it secret):")
     click.echo(secret)
 
@@ -342,7 +366,12 @@ def token_list() -> None:
     from modeldeck.store import Store
     from modeldeck.tokens import list_tokens
 
-    rows = list_tokens(Store(load_settings().effective_database_url))
+    remote = _remote_admin()
+    if remote is not None:
+        with contextlib.closing(remote):
+            rows = remote.list_tokens()
+    else:
+        rows = list_tokens(Store(load_settings().effective_database_url))
     table = Table()
     for col in ("id", "principal", "created_at", "revoked_at"):
         table.add_column(col)
@@ -360,7 +389,12 @@ def token_revoke(token_id: str) -> None:
     from modeldeck.store import Store
     from modeldeck.tokens import revoke_token
 
-    revoke_token(Store(load_settings().effective_database_url), token_id)
+    remote = _remote_admin()
+    if remote is not None:
+        with contextlib.closing(remote):
+            remote.revoke_token(token_id)
+    else:
+        revoke_token(Store(load_settings().effective_database_url), token_id)
     click.echo(f"Token {token_id} revoked.")
 
 
@@ -370,14 +404,19 @@ def token_revoke(token_id: str) -> None:
 @click.option("--subject", default=None, help="Only records about this request/deployment.")
 @_guard
 def audit(jsonl: bool, limit: int, subject: str | None) -> None:
-    """Show or export the append-only audit log."""
+    """Show or export the append-only audit log (the server's, when one is configured)."""
     from modeldeck.audit import read_audit
     from modeldeck.settings import load_settings
     from modeldeck.store import Store
 
-    records = read_audit(
-        Store(load_settings().effective_database_url), limit=limit, subject=subject
-    )
+    remote = _remote_admin()
+    if remote is not None:
+        with contextlib.closing(remote):
+            records = remote.audit(limit, subject)
+    else:
+        records = read_audit(
+            Store(load_settings().effective_database_url), limit=limit, subject=subject
+        )
     if jsonl:
         for record in records:
             click.echo(json.dumps(record, default=str))

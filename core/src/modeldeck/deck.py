@@ -28,6 +28,9 @@ from modeldeck.domain import (
     ScaleSpec,
     Surface,
 )
+from modeldeck.errors import UserError
+from modeldeck.identity import tokens
+from modeldeck.identity.tokens import TokenGrant
 from modeldeck.settings import Settings, config_error, load_settings
 from modeldeck.store import Store, repo
 from modeldeck.store import requests as request_rows
@@ -181,6 +184,30 @@ class Deck:
     ) -> costs.CostReport:
         """Spend of one deployment (or `all`) over a period (`month` when not given)."""
         return costs.cost_report(self, target, period, now)
+
+    # --- audit and tokens (the server checks the caller's `read` / `configure` capability)
+    def audit(self, limit: int = 0, subject: str | None = None) -> list[dict[str, Any]]:
+        """Audit records oldest first (the newest `limit` when limit > 0)."""
+        from modeldeck.audit import read_audit
+
+        return read_audit(self.store, limit=limit, subject=subject)
+
+    def create_token(self, principal: str) -> TokenGrant:
+        """A new API token for a configured principal (the token is in the answer, once)."""
+        if self.settings.principals and principal not in {p.name for p in self.settings.principals}:
+            raise UserError(
+                f"{principal!r} is not a configured principal.",
+                hint="Add it to [[principals]] in modeldeck.toml first.",
+            )
+        token_id, secret = tokens.create_token(self.store, principal, deck=self)
+        return TokenGrant(id=token_id, principal=principal, token=secret)
+
+    def list_tokens(self) -> list[dict[str, str | None]]:
+        """Token ids, owners and dates (never the tokens)."""
+        return tokens.list_tokens(self.store)
+
+    def revoke_token(self, token_id: str) -> None:
+        tokens.revoke_token(self.store, token_id, deck=self)
 
     # --- sync with the provider
     def refresh(self) -> list[DeploymentRecord]:

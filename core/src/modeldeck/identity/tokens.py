@@ -7,6 +7,8 @@ import hmac
 import secrets
 from typing import Any
 
+from pydantic import BaseModel, SecretStr
+
 from modeldeck import events
 from modeldeck.errors import NotFound, PermissionDenied
 from modeldeck.store import Store, audit_log, repo
@@ -14,6 +16,14 @@ from modeldeck.store import tokens as token_rows
 from modeldeck.timeutil import utcnow
 
 PREFIX = "mdk_"
+
+
+class TokenGrant(BaseModel):
+    """A token just created: the only answer that ever carries the token itself."""
+
+    id: str
+    principal: str
+    token: SecretStr
 
 
 def _digest(token: str) -> str:

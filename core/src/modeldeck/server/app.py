@@ -70,6 +70,10 @@ class RefBody(BaseModel):
     value: str
 
 
+class TokenBody(BaseModel):
+    principal: str
+
+
 class ResolveBody(BaseModel):
     surface: Surface
     external_id: str
@@ -123,7 +127,23 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         surface = claimed.surface if claimed.surface in ("jupyter", "cli", "api") else "api"
         return auth.model_copy(update={"surface": surface})
 
+    def reader(request: Request) -> Actor | None:
+        """A token holder whose roles grant `read` (every role but none); open mode reads."""
+        auth = authenticate(request)
+        if auth is not None:
+            identity.require(auth, "read")
+        return auth
+
+    def configurer(request: Request) -> Actor | None:
+        """A token holder whose roles grant `configure` (admins); open mode configures."""
+        auth = authenticate(request)
+        if auth is not None:
+            identity.require(auth, "configure")
+        return auth
+
     auth_dep = Depends(authenticate)
+    read_dep = Depends(reader)
+    configure_dep = Depends(configurer)
 
     @app.exception_handler(ModeldeckError)
     async def _modeldeck_error(_: Request, exc: ModeldeckError) -> JSONResponse:
@@ -148,25 +168,25 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return "\n".join(lines) + "\n"
 
     @app.get("/api/models", tags=["catalog"])
-    def models(auth: Actor | None = auth_dep) -> list[dict[str, Any]]:
+    def models(auth: Actor | None = read_dep) -> list[dict[str, Any]]:
         return deck.models()
 
     @app.post("/api/estimate", tags=["catalog"])
-    def estimate(spec: DeploySpec, auth: Actor | None = auth_dep) -> Estimate:
+    def estimate(spec: DeploySpec, auth: Actor | None = read_dep) -> Estimate:
         return deck.estimate(spec)
 
     @app.get("/api/deployments", tags=["deployments"])
     def deployments(
-        include_deleted: bool = False, auth: Actor | None = auth_dep
+        include_deleted: bool = False, auth: Actor | None = read_dep
     ) -> list[DeploymentRecord]:
         return deck.list_deployments(include_deleted)
 
     @app.post("/api/deployments/refresh", tags=["deployments"])
-    def refresh(auth: Actor | None = auth_dep) -> list[DeploymentRecord]:
+    def refresh(auth: Actor | None = read_dep) -> list[DeploymentRecord]:
         return deck.refresh()
 
     @app.get("/api/deployments/{ref}", tags=["deployments"])
-    def deployment(ref: str, auth: Actor | None = auth_dep) -> DeploymentRecord:
+    def deployment(ref: str, auth: Actor | None = read_dep) -> DeploymentRecord:
         return deck.get_deployment(ref)
 
     @app.post("/api/requests/deploy", tags=["requests"])
@@ -183,7 +203,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.get("/api/cost", tags=["costs"])
     def cost(
-        target: str | None = None, period: str | None = None, auth: Actor | None = auth_dep
+        target: str | None = None, period: str | None = None, auth: Actor | None = read_dep
     ) -> CostReport:
         return deck.cost(target, period)
 
@@ -192,11 +212,11 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.request_unpublish(body.deployment, as_actor(auth, body.actor), body.reason)
 
     @app.get("/api/requests", tags=["requests"])
-    def requests(status: str | None = None, auth: Actor | None = auth_dep) -> list[RequestRecord]:
+    def requests(status: str | None = None, auth: Actor | None = read_dep) -> list[RequestRecord]:
         return deck.list_requests(status)
 
     @app.get("/api/requests/{request_id}", tags=["requests"])
-    def get_request(request_id: str, auth: Actor | None = auth_dep) -> RequestRecord:
+    def get_request(request_id: str, auth: Actor | None = read_dep) -> RequestRecord:
         return deck.get_request(request_id)
 
     @app.post("/api/requests/{request_id}/approve", tags=["requests"])
@@ -212,6 +232,30 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.put("/api/requests/{request_id}/refs", tags=["requests"])
     def set_ref(request_id: str, body: RefBody, auth: Actor | None = auth_dep) -> dict[str, str]:
         deck.set_request_ref(request_id, body.key, body.value)
+        return {"status": "ok"}
+
+    @app.get("/api/audit", tags=["audit"])
+    def audit(
+        limit: int = 0, subject: str | None = None, auth: Actor | None = read_dep
+    ) -> list[dict[str, Any]]:
+        return deck.audit(limit, subject)
+
+    @app.post("/api/tokens", tags=["identity"])
+    def create_token(body: TokenBody, auth: Actor | None = configure_dep) -> dict[str, str]:
+        grant = deck.create_token(body.principal)
+        return {
+            "id": grant.id,
+            "principal": grant.principal,
+            "token": grant.token.get_secret_value(),
+        }
+
+    @app.get("/api/tokens", tags=["identity"])
+    def list_tokens(auth: Actor | None = configure_dep) -> list[dict[str, str | None]]:
+        return deck.list_tokens()
+
+    @app.delete("/api/tokens/{token_id}", tags=["identity"])
+    def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
+        deck.revoke_token(token_id)
         return {"status": "ok"}
 
     @app.post("/api/actors/resolve", tags=["identity"])
