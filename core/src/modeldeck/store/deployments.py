@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modeldeck.store.models import DeploymentRow
@@ -100,13 +101,18 @@ def record_executed_deploy(
     return dep_id
 
 
-def insert_imported(session: Session, info: DeploymentInfo, now: datetime) -> str:
-    """Store a deployment made outside modeldeck; IntegrityError if its Model Code is known."""
+def insert_imported(session: Session, info: DeploymentInfo, now: datetime) -> str | None:
+    """Store a deployment made outside modeldeck; None if its Model Code is known already."""
     dep_id = new_id("dep")
-    session.add(
-        DeploymentRow(id=dep_id, imported=True, created_at=now, updated_at=now, **row_fields(info))
-    )
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(
+                DeploymentRow(
+                    id=dep_id, imported=True, created_at=now, updated_at=now, **row_fields(info)
+                )
+            )
+    except IntegrityError:
+        return None  # another replica (or the executor) recorded it first
     return dep_id
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modeldeck.store.models import OrderRow, TimelineEventRow
@@ -55,9 +56,13 @@ def open_orders(session: Session) -> list[OrderRow]:
     return list(session.scalars(select(OrderRow).where(OrderRow.status != "released")))
 
 
-def claim_timeline_event(session: Session, order_id: str, event: str, now: datetime) -> None:
-    """Record that `event` fired for the order; IntegrityError if it already did (anywhere)."""
-    session.add(TimelineEventRow(order_id=order_id, event=event, at=now))
-    session.flush()
+def claim_timeline_event(session: Session, order_id: str, event: str, now: datetime) -> bool:
+    """Record that `event` fired for the order; False if it already did (here or elsewhere)."""
+    try:
+        with session.begin_nested():
+            session.add(TimelineEventRow(order_id=order_id, event=event, at=now))
+    except IntegrityError:
+        return False
     if event in ("stopped", "released"):
         session.execute(update(OrderRow).where(OrderRow.id == order_id).values(status=event))
+    return True

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from modeldeck.billing.accrual import (
     Accrual,
@@ -33,6 +32,9 @@ from modeldeck.store import requests as request_rows
 from modeldeck.store import usage as usage_rows
 from modeldeck.timeutil import iso
 from modeldeck.workflow.context import WorkflowContext
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 STOPPED = {"STOPPED", "ARREARS_DOWN", "OFFLINING"}
 GONE = {"DELETING", "DELETED"}

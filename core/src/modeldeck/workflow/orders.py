@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-
 from modeldeck.domain import DeploySpec, Estimate
 from modeldeck.events import Order, OrderRecorded, OrderTimelineEvent, TimelineKind
 from modeldeck.store import audit_log
@@ -80,11 +78,11 @@ def drive_timelines(ctx: WorkflowContext, now: datetime) -> list[tuple[str, str]
             event = OrderTimelineEvent(
                 deployment=ctx.get_deployment(order.deployment_id), order=order, event=kind, at=now
             )
-            try:
-                with ctx.store.session() as session:
-                    order_rows.claim_timeline_event(session, order.id, kind, now)
+            with ctx.store.session() as session:
+                claimed = order_rows.claim_timeline_event(session, order.id, kind, now)
+                if claimed:
                     audit_log.record_event(session, event)
-            except IntegrityError:
+            if not claimed:
                 continue  # already fired, here or on another replica
             fired.append((order.id, kind))
             ctx.emit(event)

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import IntegrityError
-
 from modeldeck.domain import RequestStatus
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.events import (
@@ -189,16 +187,15 @@ class Reconciler:
             self.deck.emit(event)
 
     def _import(self, info: DeploymentInfo, report: ReconcileReport) -> None:
-        try:
-            with self.deck.store.session() as session:
-                dep_id = deployment_rows.insert_imported(session, info, utcnow())
-                event = DeploymentImported(
-                    deployment=repo.deployment_to_record(repo.find_deployment(session, dep_id)),
-                    actor="reconciler",
-                )
-                audit_log.record_event(session, event)
-        except IntegrityError:
-            return  # another replica (or the executor) recorded it first
+        with self.deck.store.session() as session:
+            dep_id = deployment_rows.insert_imported(session, info, utcnow())
+            if dep_id is None:
+                return  # another replica (or the executor) recorded it first
+            event = DeploymentImported(
+                deployment=repo.deployment_to_record(repo.find_deployment(session, dep_id)),
+                actor="reconciler",
+            )
+            audit_log.record_event(session, event)
         report.imported.append(dep_id)
         self.deck.emit(event)
 
