@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ from wfhelpers import MakeDeck
 from modeldeck import events, plugins
 from modeldeck.audit import read_audit
 from modeldeck.domain import DeploySpec
-from modeldeck.errors import ConfigError
+from modeldeck.errors import ConfigError, NotFound
 from modeldeck.hookspecs import hookimpl
 from modeldeck.provider import build_create_body
 from modeldeck.reconciler import Reconciler
@@ -161,3 +162,30 @@ def test_register_events_knows_every_core_event_and_refuses_a_duplicate_name() -
             events.event_types()
     finally:
         pm.unregister(clash)
+
+
+def test_a_failed_execution_is_an_event_with_its_error(
+    listener: Listener, make_deck: MakeDeck, sandbox: RunningSandbox
+) -> None:
+    """Unpublishing what the console already deleted fails at the provider: one failure event."""
+    deck = make_deck(policy={"auto_approve_below_usd_per_day": 100_000})
+    alice, bob = deck.resolve_actor("jupyter", "alice"), deck.resolve_actor("jupyter", "bob")
+    deployed = deck.request_deploy(ONE_UNIT, alice)
+    dep = deck.get_deployment(deployed.deployment_id or "")
+    client = sandbox.client()
+    sandbox.wait_for_status(client, dep.deployed_model or "", "RUNNING")
+    client.delete_deployment(dep.deployed_model or "")  # gone in the console, not yet reconciled
+    for _ in range(200):
+        try:
+            client.get_deployment(dep.deployed_model or "")
+        except NotFound:
+            break
+        time.sleep(0.05)
+    unpublish = deck.request_unpublish(dep.id, alice)
+    if unpublish.status.value == "pending":  # when the policy wants an approver for unpublish
+        unpublish = deck.approve(unpublish.id, bob).request
+    assert unpublish.status.value == "failed" and unpublish.error
+    failed = [e for e in listener.events if isinstance(e, events.ExecutionFailed)]
+    assert [e.request.id for e in failed] == [unpublish.id]
+    assert failed[0].error == unpublish.error
+    assert [r["action"] for r in read_audit(deck.store, subject=unpublish.id)][-1] == "failed"
