@@ -30,9 +30,7 @@ def test_csv_with_header_and_thinking_column() -> None:
 
 def test_csv_without_header_three_columns_in_any_order_and_offset(tmp_path: Path) -> None:
     path = tmp_path / "usage.csv"
-    path.write_text(
-        "2026-03-01T02:01:00Z,5,6\n2026-03-01T10:00:00+08:00,1,2\n", encoding="utf-8"
-    )
+    path.write_text("2026-03-01T02:01:00Z,5,6\n2026-03-01T10:00:00+08:00,1,2\n", encoding="utf-8")
     trace = read_csv_trace(path)
     assert trace.source == "usage.csv"
     assert trace.input_tokens == [1, 5]
