@@ -9,6 +9,7 @@ sizes. Prices come from the catalog (contract overrides included); one not liste
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from modeldeck.catalog import Catalog
 from modeldeck.catalog.exact import quotient
 from modeldeck.planner.optimizer import Load
 from modeldeck.planner.trace import Trace
+from modeldeck.timeutil import BEIJING
 
 MILLION = 1_000_000
 MINUTES_PER_DAY = 1440
@@ -86,7 +88,9 @@ class Loads:
     output: Load
 
 
-def _request_rates(trace: Trace, prices: Prices, minutes: list[int]) -> tuple[list, list]:
+def _request_rates(
+    trace: Trace, prices: Prices, minutes: list[int]
+) -> tuple[list[Decimal], list[Decimal]]:
     """Per-minute PAYG rates weighted by each request's input tokens at its tier."""
     assert trace.request_inputs is not None
     tiers = prices.catalog.tiers(prices.model, prices.mode)
@@ -136,18 +140,60 @@ def _load(values: list[int], rates: list[Decimal]) -> Load:
     return Load(values, rates=rates)
 
 
-def loads(trace: Trace, prices: Prices, minutes: list[int] | None = None) -> Loads:
+def loads(trace: Trace, prices: Prices, minutes: HourMinutes | None = None) -> Loads:
     """The trace's loads over `minutes` (all by default); PriceNotListed if PAYG is unlisted."""
-    index = list(range(trace.minutes)) if minutes is None else minutes
-    ins = [trace.input_tokens[i] for i in index]
-    outs = [trace.output_tokens[i] for i in index]
-    if trace.request_inputs is not None and any(trace.request_inputs[i] for i in index):
-        in_rates, out_rates = _request_rates(trace, prices, index)
-        return Loads(_load(ins, in_rates), _load(outs, out_rates))
+    if minutes is None:
+        ins, outs = trace.input_tokens, trace.output_tokens
+    else:
+        ins, outs = minutes.take(trace.input_tokens), minutes.take(trace.output_tokens)
+    if trace.request_inputs is not None:
+        index = list(range(trace.minutes) if minutes is None else minutes)
+        if any(trace.request_inputs[i] for i in index):
+            in_rates, out_rates = _request_rates(trace, prices, index)
+            return Loads(_load(ins, in_rates), _load(outs, out_rates))
     return Loads(
         Load(ins, rate=prices.payg_per_token("input")),
         Load(outs, rate=prices.payg_per_token("output")),
     )
+
+
+class HourMinutes:
+    """The minute indexes of one Beijing hour of the day: runs of consecutive minutes."""
+
+    def __init__(self) -> None:
+        self.runs: list[range] = []
+        self.count = 0
+
+    def add(self, run: range) -> None:
+        self.runs.append(run)
+        self.count += len(run)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[int]:
+        for run in self.runs:
+            yield from run
+
+    def take(self, values: list[int]) -> list[int]:
+        """`values` at these minutes, by slicing each run (no per-minute Python work)."""
+        out: list[int] = []
+        for run in self.runs:
+            out.extend(values[run.start : run.stop])
+        return out
+
+
+def beijing_hours(trace: Trace) -> dict[int, HourMinutes]:
+    """The trace's minutes by hour of the Beijing day (runs of up to 60 minutes)."""
+    first = trace.start.astimezone(BEIJING)
+    i = -(first.minute)  # index of the start of the first hour (may be before the trace)
+    hour = first.hour
+    groups: dict[int, HourMinutes] = {}
+    while i < trace.minutes:
+        groups.setdefault(hour, HourMinutes()).add(range(max(i, 0), min(i + 60, trace.minutes)))
+        i += 60
+        hour = (hour + 1) % 24
+    return groups
 
 
 def unit_steps(rules: BillingRules) -> tuple[int, int]:

@@ -45,8 +45,8 @@ class Load:
             wxs = [w * x for x, w in reversed(pairs)]
             self._sw = [Decimal(0), *accumulate(ws)][::-1]
             self._swx = [Decimal(0), *accumulate(wxs)][::-1]
-        self._sx = [0, *accumulate(reversed(self.asc))][::-1]  # _sx[i] = sum(asc[i:])
-        self.total = self._sx[0] if self.n else 0
+        self._px = [0, *accumulate(self.asc)]  # _px[i] = sum(asc[:i])
+        self.total = self._px[-1]
         self.peak = self.asc[-1] if self.n else 0
 
     def _index(self, capacity: int) -> int:
@@ -59,7 +59,7 @@ class Load:
     def excess(self, capacity: int) -> int:
         """Σ max(0, tokens − capacity): the tokens that overflow."""
         i = self._index(capacity)
-        return self._sx[i] - capacity * (self.n - i)
+        return self.total - self._px[i] - capacity * (self.n - i)
 
     def served(self, capacity: int) -> int:
         """Σ min(tokens, capacity): the tokens served within the reservation."""
@@ -70,7 +70,7 @@ class Load:
         i = self._index(capacity)
         if self._sw is None or self._swx is None:
             assert self.rate is not None
-            return self.rate * (self._sx[i] - capacity * (self.n - i))
+            return self.rate * (self.total - self._px[i] - capacity * (self.n - i))
         return self._swx[i] - capacity * self._sw[i]
 
     def units_to_clear(self, step: int) -> int:

@@ -19,7 +19,15 @@ from modeldeck.catalog import Catalog
 from modeldeck.catalog.exact import quotient
 from modeldeck.errors import CatalogError, CurrencyMismatch, ValidationFailed
 from modeldeck.money import round_cents
-from modeldeck.planner.costmodel import MILLION, Loads, Prices, Span, loads, unit_steps
+from modeldeck.planner.costmodel import (
+    MILLION,
+    Loads,
+    Prices,
+    Span,
+    beijing_hours,
+    loads,
+    unit_steps,
+)
 from modeldeck.planner.optimizer import Load, argmin_convex, best_units, coverage_units
 from modeldeck.planner.result import (
     OPTION_NAMES,
@@ -33,7 +41,6 @@ from modeldeck.planner.result import (
     TraceSummary,
 )
 from modeldeck.planner.trace import Trace
-from modeldeck.timeutil import BEIJING
 
 PER_MILLION_PLACES = Decimal("0.0001")
 PTU_OPTIONS: tuple[OptionName, ...] = ("hourly", "upfront", "schedule")
@@ -260,11 +267,7 @@ class _Planner:
     def _schedule(self) -> OptionResult:
         p_in = self.prices.get("ptu", "input_hourly")
         p_out = self.prices.get("ptu", "output_hourly")
-        first = self.trace.start.astimezone(BEIJING)
-        offset = first.hour * 60 + first.minute
-        groups: dict[int, list[int]] = {}
-        for i in range(self.trace.minutes):
-            groups.setdefault(((offset + i) // 60) % 24, []).append(i)
+        groups = beijing_hours(self.trace)
         overflow = Decimal(0)
         served_in = served_out = in_unit_minutes = out_unit_minutes = 0
         hours: list[ScheduleHour] = []
