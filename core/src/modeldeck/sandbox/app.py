@@ -26,6 +26,7 @@ from modeldeck.sandbox.config import FaultRule, SandboxConfig
 from modeldeck.sandbox.engine import IDEMPOTENCY_HEADERS, Caller, Sandbox, SandboxError, invalid
 from modeldeck.sandbox.faults import FaultInjector
 from modeldeck.sandbox.inference import chat
+from modeldeck.sandbox.prometheus import prometheus_routes
 
 WORKSPACE_HEADER = "x-dashscope-workspace"
 Handler = Callable[[Request, Caller], Awaitable[Any]]
@@ -241,6 +242,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             "/_sandbox/deployments/{deployed_model}/status", _native(_set_status), methods=["PUT"]
         ),
         Route("/_sandbox/usage/{deployed_model}", _native(_usage), methods=["GET"]),
+        *prometheus_routes(),
     ]
 
     @asynccontextmanager
