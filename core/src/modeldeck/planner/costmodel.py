@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 
 from modeldeck.billing.rules import BillingRules
 from modeldeck.catalog import Catalog
@@ -194,6 +195,32 @@ def beijing_hours(trace: Trace) -> dict[int, HourMinutes]:
         i += 60
         hour = (hour + 1) % 24
     return groups
+
+
+def loads_by_hour(
+    trace: Trace, prices: Prices, groups: dict[int, HourMinutes]
+) -> tuple[Loads, dict[int, Loads]]:
+    """The whole trace's loads and each Beijing hour's, sorting each minute only once.
+
+    Each hour's minutes are sorted on their own; the whole trace is then the concatenation of
+    those sorted runs, which Python's sort (timsort) merges rather than sorts again.
+    """
+    if trace.request_inputs is not None and any(trace.request_inputs):
+        return loads(trace, prices), {h: loads(trace, prices, g) for h, g in groups.items()}
+    rate_in, rate_out = prices.payg_per_token("input"), prices.payg_per_token("output")
+    hours: dict[int, Loads] = {}
+    for hour, group in groups.items():
+        hours[hour] = Loads(
+            Load(sorted(group.take(trace.input_tokens)), rate=rate_in, presorted=True),
+            Load(sorted(group.take(trace.output_tokens)), rate=rate_out, presorted=True),
+        )
+    merged_in = sorted(chain.from_iterable(h.input.asc for h in hours.values()))
+    merged_out = sorted(chain.from_iterable(h.output.asc for h in hours.values()))
+    whole = Loads(
+        Load(merged_in, rate=rate_in, presorted=True),
+        Load(merged_out, rate=rate_out, presorted=True),
+    )
+    return whole, hours
 
 
 def unit_steps(rules: BillingRules) -> tuple[int, int]:

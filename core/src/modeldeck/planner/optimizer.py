@@ -20,7 +20,7 @@ class Load:
     """One direction's per-minute tokens, sorted, with suffix sums; rates per token.
 
     `rate` prices every minute alike; `rates` (one per minute) when the price varies by minute
-    (request tiers).
+    (request tiers). `presorted`: `values` are already in ascending order (kept, not copied).
     """
 
     def __init__(
@@ -29,13 +29,14 @@ class Load:
         *,
         rate: Decimal | None = None,
         rates: Sequence[Decimal] | None = None,
+        presorted: bool = False,
     ) -> None:
         if (rate is None) == (rates is None):
             raise ValueError("give exactly one of rate or rates")
         self.n = len(values)
         self.rate = rate
         if rates is None:
-            self.asc = sorted(values)
+            self.asc = values if presorted and isinstance(values, list) else sorted(values)
             self._sw: list[Decimal] | None = None
             self._swx: list[Decimal] | None = None
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,11 +22,12 @@ from modeldeck.errors import CatalogError, CurrencyMismatch, ValidationFailed
 from modeldeck.money import round_cents
 from modeldeck.planner.costmodel import (
     MILLION,
+    HourMinutes,
     Loads,
     Prices,
     Span,
     beijing_hours,
-    loads,
+    loads_by_hour,
     unit_steps,
 )
 from modeldeck.planner.optimizer import Load, argmin_convex, best_units, coverage_units
@@ -112,13 +114,26 @@ class _Planner:
         self.coverage, self.mu_unit = coverage, mu_unit
         self.span = Span(trace.minutes)
         self.in_step, self.out_step = unit_steps(rules)
-        self._loads: Loads | None = None
+        self._loads: tuple[Loads, dict[int, Loads]] | None = None
 
     @property
     def loads(self) -> Loads:
+        """The whole trace's input and output loads (built once, with each hour's)."""
         if self._loads is None:
-            self._loads = loads(self.trace, self.prices)
-        return self._loads
+            self._loads = loads_by_hour(self.trace, self.prices, self.hour_minutes)
+        return self._loads[0]
+
+    @cached_property
+    def hour_minutes(self) -> dict[int, HourMinutes]:
+        """The trace's minutes by Beijing hour of the day."""
+        return beijing_hours(self.trace)
+
+    @property
+    def hour_loads(self) -> dict[int, Loads]:
+        """Each Beijing hour of the day's loads, for the schedule."""
+        self.loads  # noqa: B018 - builds both
+        assert self._loads is not None
+        return self._loads[1]
 
     @property
     def tokens(self) -> int:
@@ -267,7 +282,7 @@ class _Planner:
     def _schedule(self) -> OptionResult:
         p_in = self.prices.get("ptu", "input_hourly")
         p_out = self.prices.get("ptu", "output_hourly")
-        groups = beijing_hours(self.trace)
+        groups = self.hour_minutes
         overflow = Decimal(0)
         served_in = served_out = in_unit_minutes = out_unit_minutes = 0
         hours: list[ScheduleHour] = []
@@ -280,7 +295,7 @@ class _Planner:
                     )
                 )
                 continue
-            part = loads(self.trace, self.prices, minutes)
+            part = self.hour_loads[hour]
             pin = pick(
                 part.input, self.in_step, self.span.hourly(p_in, len(minutes)), self.coverage
             )
