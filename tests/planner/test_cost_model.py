@@ -144,6 +144,13 @@ def test_saving_against_the_current_capacity() -> None:
     assert "Today (hourly, 50,000 input / 5,000 output TPM): $7.80." in render_plan_text(result)
 
 
+def test_current_capacity_must_be_whole_units() -> None:
+    now = CurrentCapacity(billing="hourly", input_tpm=15_000, output_tpm=1_000)
+    with pytest.raises(ValidationFailed, match="input_tpm=15,000 is not a whole number") as err:
+        plan(trace([1], [1]), MAX, catalog=CAT, current=now)
+    assert err.value.hint == "Nearest valid values: 10,000 or 20,000."
+
+
 def test_mu_only_when_the_configuration_says_what_a_unit_serves() -> None:
     t = trace([400_000] * 60, [40_000] * 60)
     plain = plan(t, "qwen3-32b", catalog=CAT)

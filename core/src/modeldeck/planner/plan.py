@@ -480,6 +480,22 @@ def _mode(trace: Trace, catalog: Catalog, model: str, mode: str | None) -> str:
     return mode
 
 
+def _check_current(current: CurrentCapacity, rules: BillingRules) -> None:
+    """Today's PTU capacity must be whole price units, as a deployment's is."""
+    if current.billing not in ("hourly", "upfront"):
+        return
+    for word, tpm, step in (
+        ("input_tpm", current.input_tpm, rules.ptu_input_step),
+        ("output_tpm", current.output_tpm, rules.ptu_output_step),
+    ):
+        if tpm < 0 or tpm % step:
+            low = max(0, tpm // step * step)
+            raise ValidationFailed(
+                f"The current {word}={tpm:,} is not a whole number of {step:,} TPM units.",
+                hint=f"Nearest valid values: {low:,} or {low + step:,}.",
+            )
+
+
 def _check_coverage(coverage: Decimal | str | None) -> Decimal | None:
     if coverage is None:
         return None
@@ -630,6 +646,8 @@ def plan(
             hint="E.g. input_tpm = 100000, output_tpm = 10000.",
         )
     names = _options(name, catalog, options, mu_unit is not None)
+    if current is not None:
+        _check_current(current, rules)
     with localcontext(money_context()):
         return _plan(
             trace,
