@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from modeldeck.planner.csv_source import parse_csv_trace, read_csv_trace
 from modeldeck.planner.metering_source import trace_from_metering
-from modeldeck.planner.plan import MuUnitTpm, plan
+from modeldeck.planner.options import MuUnitTpm
+from modeldeck.planner.plan import plan
 from modeldeck.planner.prometheus_source import PrometheusUsage, usage_query
 from modeldeck.planner.render import render_plan_text
 from modeldeck.planner.result import (
