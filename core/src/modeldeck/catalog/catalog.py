@@ -125,6 +125,25 @@ class Catalog:
         """The PAYG tiers of a model in a mode, lowest first."""
         return list(self._tiers.get((model, mode), []))
 
+    def payg_tier(self, model: str, mode: str, input_tokens: int) -> Tier:
+        """The PAYG tier a request with this many input tokens is billed at."""
+        tiers = self._tiers.get((model, mode))
+        if not tiers:
+            raise PriceNotListed(
+                f"No pay-as-you-go prices are listed for {model} in {mode} mode.",
+                hint=override_hint(model, "payg", mode, "input", "all"),
+            )
+        for tier in tiers:
+            above_low = input_tokens > tier.low or input_tokens == tier.low == 0
+            if above_low and (tier.high is None or input_tokens <= tier.high):
+                return tier
+        highest = tiers[-1].high
+        raise CatalogError(
+            f"No pay-as-you-go tier of {model} ({mode}) covers {input_tokens:,} input tokens"
+            + (f"; the highest tier ends at {highest:,}." if highest is not None else "."),
+            hint='Add a tier for it in modeldeck.toml [[catalog.prices]] with plan = "payg".',
+        )
+
     def rows(self) -> list[dict[str, Any]]:
         """JSON-able rows for `models`: one per price, `amount` a decimal string or None."""
         out: list[dict[str, Any]] = []
