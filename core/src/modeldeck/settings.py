@@ -11,9 +11,18 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +30,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from modeldeck import masking
 from modeldeck.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path.home() / ".modeldeck"
@@ -31,12 +41,33 @@ REGION_BASE_URLS = {
 }
 
 
+def _normalise_secret(value: Any, info: ValidationInfo) -> Any:
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(raw, str):
+        return SecretStr(masking.normalise(raw, info.field_name or "a secret"))
+    return value
+
+
+def _register_secret(value: SecretStr) -> SecretStr:
+    masking.register(value.get_secret_value())
+    return value
+
+
+# A secret setting: surrounding whitespace (a secret file's trailing newline) is stripped, inner
+# whitespace refused, and the value registered so every log record masks it (modeldeck.masking).
+Secret = Annotated[SecretStr, BeforeValidator(_normalise_secret), AfterValidator(_register_secret)]
+# Sections holding secrets never echo an input back in a validation error.
+HIDE_INPUT = ConfigDict(hide_input_in_errors=True)
+
+
 class ProviderSettings(BaseModel):
     """Where Model Studio is. No `base_url` means the embedded sandbox."""
 
+    model_config = HIDE_INPUT
+
     kind: str = "modelstudio"
     base_url: str | None = None
-    api_key: SecretStr | None = None
+    api_key: Secret | None = None
     workspace: str | None = None
     region: Literal["beijing", "singapore", "virginia"] = "beijing"
     timeout_seconds: float = 30.0
@@ -46,28 +77,34 @@ class ProviderSettings(BaseModel):
 class SandboxSettings(BaseModel):
     """The embedded Model Studio emulator."""
 
+    model_config = HIDE_INPUT
+
     host: str = "127.0.0.1"
     port: int = 8760
     deploy_delay_seconds: float = 3.0
     clock_speed: float = 1.0
-    api_key: SecretStr = SecretStr("sk-sandbox")
+    api_key: Secret = SecretStr("sk-sandbox")
 
 
 class ServerSettings(BaseModel):
     """The modeldeck server; `url` is where notebooks in team mode reach it."""
 
+    model_config = HIDE_INPUT
+
     host: str = "127.0.0.1"
     port: int = 8765
     url: str | None = None
-    token: SecretStr | None = None
+    token: Secret | None = None
 
 
 class SlackSettings(BaseModel):
     """Slack bot credentials; the bot is off unless a bot token and signing secret are set."""
 
-    bot_token: SecretStr | None = None
-    signing_secret: SecretStr | None = None
-    app_token: SecretStr | None = None
+    model_config = HIDE_INPUT
+
+    bot_token: Secret | None = None
+    signing_secret: Secret | None = None
+    app_token: Secret | None = None
     api_url: str | None = None
     channel: str | None = None
 
@@ -122,7 +159,10 @@ class Settings(BaseSettings):
     """Everything modeldeck can be configured with."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MODELDECK_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="MODELDECK_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     data_dir: Path = DEFAULT_DATA_DIR

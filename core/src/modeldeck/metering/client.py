@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from modeldeck import masking
 from modeldeck.catalog import Catalog
 from modeldeck.errors import ValidationFailed
 from modeldeck.metering.lookup import CachedLookup, Lookup, ModelMode, StoreDeployments
@@ -216,6 +217,8 @@ class _Core:
         if isinstance(api_key, str):
             api_key = SecretStr(api_key.strip())
         self._api_key: SecretStr | None = api_key
+        if api_key is not None:  # its log records are masked too (httpcore quotes headers)
+            masking.register(api_key.get_secret_value())
         self.workspace = workspace or None
         self.timeout = timeout
         self.limits = httpx.Limits(
@@ -247,8 +250,9 @@ class _Core:
         return headers
 
     def _redact(self, text: str) -> str:
+        """Mask the key in every form (escaped, URL-encoded, base64...), see modeldeck.masking."""
         if self._api_key is not None and self._api_key.get_secret_value():
-            text = text.replace(self._api_key.get_secret_value(), "***")
+            text = masking.mask(text, [self._api_key.get_secret_value()])
         return text
 
     @staticmethod

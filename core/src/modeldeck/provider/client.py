@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from modeldeck import masking
 from modeldeck.errors import ValidationFailed
 from modeldeck.provider.errors import (
     ProviderConnectionError,
@@ -136,6 +137,8 @@ class _ClientCore:
         if isinstance(api_key, str):
             api_key = SecretStr(api_key.strip())
         self._api_key: SecretStr | None = api_key
+        if api_key is not None:  # its log records are masked too (httpcore quotes headers)
+            masking.register(api_key.get_secret_value())
         self.workspace = workspace or None
         self.timeout = timeout
         self.max_retries = max_retries
@@ -164,10 +167,9 @@ class _ClientCore:
         return headers
 
     def _redact(self, text: str) -> str:
-        if self._api_key is not None:
-            secret = self._api_key.get_secret_value()
-            if secret:
-                text = text.replace(secret, "***")
+        """Mask the key in every form (escaped, URL-encoded, base64...), see modeldeck.masking."""
+        if self._api_key is not None and self._api_key.get_secret_value():
+            text = masking.mask(text, [self._api_key.get_secret_value()])
         return text
 
     # -- call descriptions -------------------------------------------------------------------
