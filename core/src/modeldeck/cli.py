@@ -22,7 +22,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from modeldeck.errors import ModeldeckError, UserError
+from modeldeck import faults
+from modeldeck.errors import ModeldeckError, StoreUnavailable, UserError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,7 +37,8 @@ def _say(label: str, message: str) -> None:
 def _fail(exc: BaseException) -> None:
     if os.environ.get("MODELDECK_DEBUG"):
         raise exc
-    if isinstance(exc, UserError):
+    exc = faults.user_facing(exc)  # an unreachable or full store: one line, exit 2
+    if isinstance(exc, UserError | StoreUnavailable):
         _say("Error:", str(exc))
         sys.exit(2)
     if isinstance(exc, ModeldeckError):

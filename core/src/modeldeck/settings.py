@@ -9,6 +9,7 @@ Secrets are `SecretStr`, so they never show in a repr, a log or an error.
 from __future__ import annotations
 
 import os
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -95,6 +96,12 @@ class ServerSettings(BaseModel):
     port: int = 8765
     url: str | None = None
     token: Secret | None = None
+    # Largest request body the server reads (bytes); more is refused with 413.
+    max_body_bytes: int = Field(default=1_000_000, ge=1)
+    # Host names the server answers to besides loopback, its bound address and url's host.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Open mode (no principals) off loopback: refused unless this is set (warned on every start).
+    insecure_open_mode: bool = False
 
 
 class SlackSettings(BaseModel):
@@ -266,6 +273,11 @@ def load_settings(**overrides: Any) -> Settings:
     """Build settings, turning validation failures into a clear ConfigError (no traceback)."""
     try:
         return Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{config_path()} is not valid TOML: {exc}.",
+            hint="Fix the line it names (TOML: key = value, [section], [[list]]).",
+        ) from None
     except ValidationError as exc:
         raise config_error(
             exc, "configuration", "Fix modeldeck.toml or the MODELDECK_* variables."

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from modeldeck import identity, plugins, tokens
@@ -27,9 +27,10 @@ from modeldeck.domain import (
     ScaleSpec,
     Surface,
 )
-from modeldeck.errors import ConfigError, ModeldeckError, PermissionDenied
+from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
 from modeldeck.registry import Registry
-from modeldeck.server.errors import status_for, to_body
+from modeldeck.server.handlers import document_errors, install_error_handlers
+from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
 from modeldeck.settings import Settings
 from modeldeck.workflow.costs import CostReport
 
@@ -110,10 +111,13 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         """Bearer token -> actor. Required once principals are configured (team mode)."""
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
-            principal = tokens.principal_for(deck.store, header[7:].strip())
+            try:
+                principal = tokens.principal_for(deck.store, header[7:].strip())
+            except PermissionDenied as exc:  # an unknown token is not authenticated: 401
+                raise Unauthenticated(exc.message, hint=exc.hint) from None
             return identity.actor_for_principal(settings, principal, "api")
         if settings.principals:
-            raise PermissionDenied(
+            raise Unauthenticated(
                 "This modeldeck server needs an API token.",
                 hint="Create one with `modeldeck token create <you>` and pass it as "
                 "`Authorization: Bearer <token>` (RemoteDeck(url, token=...)).",
@@ -145,10 +149,16 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     read_dep = Depends(reader)
     configure_dep = Depends(configurer)
 
-    @app.exception_handler(ModeldeckError)
-    async def _modeldeck_error(_: Request, exc: ModeldeckError) -> JSONResponse:
-        counters[f"errors_{type(exc).__name__}"] += 1
-        return JSONResponse(to_body(exc), status_code=status_for(exc))
+    install_error_handlers(app, counters)
+    document_errors(app)
+    # Outermost first: the Host check, then the body limit, before any route or plugin mount.
+    app.add_middleware(BodySizeLimit, limit=settings.server.max_body_bytes)
+    app.add_middleware(
+        HostCheck,
+        names=allowed_host_names(
+            settings.server.host, settings.server.url, settings.server.allowed_hosts
+        ),
+    )
 
     @app.middleware("http")
     async def _count(request: Request, call_next: Any) -> Any:
@@ -160,7 +170,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return {"status": "ok", "version": _version(), "store": deck.store.dialect}
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    def metrics() -> str:
+    def metrics(auth: Actor | None = auth_dep) -> str:
         lines = [f"modeldeck_{name} {value}" for name, value in sorted(counters.items())]
         pending = len(deck.list_requests(status="pending"))
         lines.append(f"modeldeck_requests_pending {pending}")

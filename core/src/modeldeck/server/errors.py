@@ -13,6 +13,9 @@ from modeldeck import errors
 from modeldeck.provider import errors as provider_errors
 
 STATUS_BY_CLASS: dict[type[errors.ModeldeckError], int] = {
+    errors.Unauthenticated: 401,
+    errors.RequestTooLarge: 413,
+    errors.StoreUnavailable: 503,
     errors.NotLinked: 403,
     errors.PermissionDenied: 403,
     errors.NotFound: 404,
