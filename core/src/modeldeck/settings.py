@@ -102,6 +102,8 @@ class ServerSettings(BaseModel):
     allowed_hosts: list[str] = Field(default_factory=list)
     # Open mode (no principals) off loopback: refused unless this is set (warned on every start).
     insecure_open_mode: bool = False
+    # Who token-less API calls act as in open mode (default: the OS user running the server).
+    open_mode_principal: str | None = None
 
 
 class SlackSettings(BaseModel):

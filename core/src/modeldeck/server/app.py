@@ -29,6 +29,7 @@ from modeldeck.domain import (
 )
 from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
 from modeldeck.registry import Registry
+from modeldeck.server import exposure
 from modeldeck.server.handlers import document_errors, install_error_handlers
 from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
 from modeldeck.settings import Settings
@@ -108,7 +109,10 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     app.state.settings = settings
 
     def authenticate(request: Request) -> Actor | None:
-        """Bearer token -> actor. Required once principals are configured (team mode)."""
+        """Bearer token -> actor; without one (open mode only) the server's own identity.
+
+        Required once principals are configured (team mode). Never taken from the body.
+        """
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             try:
@@ -122,12 +126,13 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
                 hint="Create one with `modeldeck token create <you>` and pass it as "
                 "`Authorization: Bearer <token>` (RemoteDeck(url, token=...)).",
             )
-        return None
+        return exposure.open_mode_actor(settings)
 
     def as_actor(auth: Actor | None, claimed: Actor) -> Actor:
-        """The token decides who acts; the body only says from which surface."""
-        if auth is None:
-            return claimed
+        """The token (or the open-mode server identity) decides who acts; the body only says
+        from which surface."""
+        if auth is None:  # not reached: authenticate always names someone or refuses
+            raise Unauthenticated("This modeldeck server could not tell who is calling.")
         surface = claimed.surface if claimed.surface in ("jupyter", "cli", "api") else "api"
         return auth.model_copy(update={"surface": surface})
 

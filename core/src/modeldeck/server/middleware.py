@@ -158,4 +158,3 @@ class HostCheck:
             "Call it by one of its names, or add the name to [server] allowed_hosts "
             "(MODELDECK_SERVER__ALLOWED_HOSTS); server.url's host is allowed already.",
         )
-
