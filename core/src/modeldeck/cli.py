@@ -51,6 +51,15 @@ def _fail(exc: BaseException) -> None:
     sys.exit(1)
 
 
+_INSECURE_OPEN_MODE = click.option(
+    "--insecure-open-mode",
+    is_flag=True,
+    default=False,
+    help="Serve open mode (no principals, no tokens) on a non-loopback --host anyway; "
+    "warns on every start.",
+)
+
+
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -201,12 +210,13 @@ def _add_grammar_commands() -> None:
     default=None,
     help="Where the SQLite store, sandbox state and config live.",
 )
+@_INSECURE_OPEN_MODE
 @_guard
-def up(host: str | None, port: int | None, data_dir: Path | None) -> None:
+def up(host: str | None, port: int | None, data_dir: Path | None, insecure_open_mode: bool) -> None:
     """Start the whole local stack: store, sandbox, server, reconciler, Slack if configured."""
     from modeldeck.up import run_up
 
-    run_up(host=host, port=port, data_dir=data_dir)
+    run_up(host=host, port=port, data_dir=data_dir, insecure_open_mode=insecure_open_mode)
 
 
 @cli.command()
@@ -227,7 +237,7 @@ def sandbox(
     host: str, port: int, deploy_delay: float | None, clock_speed: float | None, db: Path | None
 ) -> None:
     """Run the Model Studio sandbox alone."""
-    from modeldeck.sandbox import SandboxConfig, run_sandbox
+    from modeldeck.sandbox import SandboxConfig
     from modeldeck.settings import load_settings
 
     settings = load_settings()
@@ -239,19 +249,21 @@ def sandbox(
     if clock_speed is not None:
         overrides["clock_speed"] = clock_speed
     config = SandboxConfig.from_settings(settings, **overrides)
-    click.echo(f"Model Studio sandbox listening on http://{host}:{port}/api/v1")
-    run_sandbox(config, host, port)
+    from modeldeck.up import serve_sandbox_alone
+
+    serve_sandbox_alone(config, host, port)
 
 
 @cli.command()
 @click.option("--host", default=None, help="Interface (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8765).")
+@_INSECURE_OPEN_MODE
 @_guard
-def server(host: str | None, port: int | None) -> None:
+def server(host: str | None, port: int | None, insecure_open_mode: bool) -> None:
     """Run the modeldeck server alone (REST API, health, metrics, Slack if configured)."""
     from modeldeck.up import run_server_only
 
-    run_server_only(host=host, port=port)
+    run_server_only(host=host, port=port, insecure_open_mode=insecure_open_mode)
 
 
 @cli.command(name="plugins")
