@@ -370,3 +370,34 @@ def test_a_client_given_a_newline_key_masks_it_in_errors_and_their_chain(
         client.close()
     chain = "".join(traceback.format_exception(err.value))
     assert not masking.contains_secret(chain + repr(err.value) + str(err.value), [key])
+
+
+def test_every_log_record_masks_registered_secrets_in_messages_and_exception_chains() -> None:
+    """A secret the settings loaded is masked in any record, escaped or deep in a chain."""
+    key = "sk-loaded-by-settings-93ac1e"
+    Settings(provider={"api_key": key + "\n"})  # loading registers it
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    quiet = logging.getLogger("tests.secret.masking")
+    quiet.propagate = False
+    quiet.addHandler(keep := Keep())
+    try:
+        quiet.error("header %r", f"Bearer {key}\n".encode())
+        try:
+            try:
+                raise ValueError(f"Illegal header value {f'Bearer {key}'.encode()!r}")
+            except ValueError as inner:
+                raise RuntimeError("the call failed") from inner
+        except RuntimeError:
+            quiet.exception("wrapped")
+    finally:
+        quiet.removeHandler(keep)
+    formatter = logging.Formatter()
+    texts = [formatter.format(record) for record in seen]
+    assert len(texts) == 2 and masking.MASK in texts[0] and "the call failed" in texts[1]
+    assert "Illegal header value" in texts[1]  # the chain is kept, only the key is masked
+    assert not masking.contains_secret("\n".join(texts), [key])

@@ -87,11 +87,16 @@ def forms(secret: str) -> frozenset[str]:
 def mask(text: str, secrets: Iterable[str] | None = None) -> str:
     """`text` with every form of every secret (the registered ones if none are given) masked."""
     pool = registered() if secrets is None else set(secrets)
-    all_forms = sorted({f for s in pool for f in forms(s)}, key=len, reverse=True)
-    for form in all_forms:
+    for form in _all_forms(frozenset(pool)):
         if form in text:
             text = text.replace(form, MASK)
     return text
+
+
+@functools.lru_cache(maxsize=64)
+def _all_forms(pool: frozenset[str]) -> tuple[str, ...]:
+    """Every form of every secret in `pool`, longest first (so a longer form masks whole)."""
+    return tuple(sorted({f for s in pool for f in forms(s)}, key=len, reverse=True))
 
 
 def contains_secret(text: str, secrets: Iterable[str] | None = None) -> bool:
