@@ -311,3 +311,20 @@ def test_the_standalone_sandbox_on_a_taken_port_is_one_line(tmp_path: Path) -> N
     assert done.returncode == 2, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0]
+
+
+def test_up_with_an_unreachable_store_is_one_line_and_never_says_it_is_up(
+    tmp_path: Path,
+) -> None:
+    line = _one_line_failure(
+        _up(
+            tmp_path,
+            "--port",
+            str(free_port()),
+            env={
+                "MODELDECK_SANDBOX__PORT": str(free_port()),
+                "MODELDECK_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/x",
+            },
+        )
+    )
+    assert "The store is unavailable, nothing was lost, try again" in line
