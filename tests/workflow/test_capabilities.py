@@ -77,7 +77,7 @@ def test_configure_is_enforced_over_rest(team: tuple[Any, dict[str, str]]) -> No
         assert grant.id in {t["id"] for t in remote.list_tokens()}
         remote.revoke_token(grant.id)
         with http(server, grant.token.get_secret_value()) as alice:
-            assert alice.get("/api/deployments").status_code == 403
+            assert alice.get("/api/deployments").status_code == 401  # revoked: unauthenticated
     finally:
         remote.close()
 

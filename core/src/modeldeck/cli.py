@@ -22,7 +22,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from modeldeck import faults
 from modeldeck.errors import ModeldeckError, StoreUnavailable, UserError
 
 console = Console()
@@ -37,6 +36,8 @@ def _say(label: str, message: str) -> None:
 def _fail(exc: BaseException) -> None:
     if os.environ.get("MODELDECK_DEBUG"):
         raise exc
+    from modeldeck.store import faults
+
     exc = faults.user_facing(exc)  # an unreachable or full store: one line, exit 2
     if isinstance(exc, UserError | StoreUnavailable):
         _say("Error:", str(exc))

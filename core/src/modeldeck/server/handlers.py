@@ -14,11 +14,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 
-from modeldeck import faults
 from modeldeck.errors import ModeldeckError
 from modeldeck.server.errors import status_for, to_body
+from modeldeck.store import faults
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +57,8 @@ def install_error_handlers(app: FastAPI, counters: Counter[str]) -> None:
         counters[f"errors_{type(exc).__name__}"] += 1
         return JSONResponse(to_body(exc), status_code=status_for(exc))
 
-    @app.exception_handler(SQLAlchemyError)
-    async def _store_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+    @app.exception_handler(faults.DatabaseError)
+    async def _store_error(request: Request, exc: Exception) -> JSONResponse:
         if not faults.is_store_fault(exc):
             return _unexpected(request, exc)
         err = faults.store_unavailable(exc)

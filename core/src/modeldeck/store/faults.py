@@ -14,6 +14,9 @@ from sqlalchemy import exc as sa_exc
 from modeldeck import masking
 from modeldeck.errors import StoreUnavailable
 
+# What the server registers its store-fault handler for (so server/ never imports SQLAlchemy).
+DatabaseError = sa_exc.SQLAlchemyError
+
 STORE_UNAVAILABLE = "The store is unavailable, nothing was lost, try again"
 HINT = (
     "Check that the database (database_url / MODELDECK_DATABASE_URL) is reachable and its disk "
