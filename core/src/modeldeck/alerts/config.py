@@ -22,6 +22,9 @@ class AlertSettings(BaseModel):
     expiry_warn_hours: list[int] = Field(default_factory=lambda: [24, 2])
     # Reserved capacity with no calls for this long.
     idle_hours: int = Field(default=6, ge=1, le=24 * 31)
+    # Stopped and released alerts are raised only this long after the event (not on a first
+    # run long after it happened).
+    late_hours: int = Field(default=24, ge=1, le=24 * 31)
     # Forecasts project overflow from the rate of the last this-many hours.
     overflow_projection_hours: int = Field(default=24, ge=1, le=24 * 31)
 
