@@ -15,7 +15,7 @@ deployments a budget's scope matches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import Literal
@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from modeldeck.billing.accrual import DeploymentHistory, accrue
+from modeldeck.billing.call_columns import CallColumns
 from modeldeck.billing.rules import DEFAULT_RULES, BillingRules, money_context
 from modeldeck.billing.timeline import order_timeline
 from modeldeck.budgets.models import Budget, BudgetTarget
@@ -150,20 +151,42 @@ def forecast(
     *,
     window: timedelta = DEFAULT_OVERFLOW_WINDOW,
     auto_renew: bool = False,
+    calls: CallColumns | None = None,
 ) -> Forecast:
-    """The forecast of one deployment over `period` (whole [start, end), e.g. `Budget.bounds`)."""
+    """The forecast of one deployment over `period` (whole [start, end), e.g. `Budget.bounds`).
+
+    `calls`: the deployment's billable calls as columns (e.g. from `load_histories`), used
+    instead of `history.calls`.
+    """
     start, end = (ensure_aware(t) for t in period)
     now = ensure_aware(now)
     split = min(max(now, start), end)
+    model = catalog.resolve_model(history.model)
+    if calls is None:
+        calls = CallColumns.from_calls(history.calls, catalog.model_info(model).max_input)
+
+    def overflow_in(lo: datetime, hi: datetime) -> tuple[Decimal, str | None]:
+        amount, currency, _ = calls.amount(
+            lo, hi, history.deployment_id, model, history.mode, catalog
+        )
+        return amount, currency
+
+    reserved_only = history.model_copy(update={"calls": []})
     with localcontext(money_context()):
-        done = accrue(history, start, split, catalog, rules)
+        done = accrue(reserved_only, start, split, catalog, rules)
+        by_kind = done.by_kind()
+        spent, spent_currency = overflow_in(start, split)
+        currency = done.currency if done.lines or spent_currency is None else spent_currency
+        to_date = catalog.convert(done.total, done.currency, currency)
+        if spent_currency is not None:
+            by_kind["overflow"] = catalog.convert(spent, spent_currency, currency)
+            to_date += by_kind["overflow"]
         state = run_state(history, split)
-        currency = done.currency
         notes: list[str] = []
         reserved = Decimal(0)
         if split < end and state == "running":
             if history.billing == "hourly":
-                ahead = accrue(history.model_copy(update={"calls": []}), split, end, catalog, rules)
+                ahead = accrue(reserved_only, split, end, catalog, rules)
                 reserved = catalog.convert(ahead.total, ahead.currency, currency)
                 notes.append(
                     f"Reserved capacity billed hourly until {iso(to_beijing(end))}, as if it keeps "
@@ -188,9 +211,9 @@ def forecast(
         seen = Decimal(0)
         overflow = Decimal(0)
         if since < split:
-            calls_only = history.model_copy(update={"events": [], "orders": []})
-            recent = accrue(calls_only, since, split, catalog, rules)
-            seen = catalog.convert(recent.total, recent.currency, currency)
+            recent, recent_currency = overflow_in(since, split)
+            if recent_currency is not None:
+                seen = catalog.convert(recent, recent_currency, currency)
         seconds = int((split - since).total_seconds())
         if split < end and state == "running" and seconds > 0:
             remaining = int((end - split).total_seconds())
@@ -210,8 +233,8 @@ def forecast(
             now=now,
             currency=currency,
             state=state,
-            to_date=done.total,
-            to_date_by_kind=done.by_kind(),
+            to_date=to_date,
+            to_date_by_kind=by_kind,
             reserved_to_come=reserved,
             overflow_to_come=overflow,
             overflow_window_hours=_hours(split - since),
@@ -266,9 +289,15 @@ def forecast_budgets(
     *,
     window: timedelta = DEFAULT_OVERFLOW_WINDOW,
     auto_renew: bool = False,
+    known: Mapping[tuple[datetime, datetime], Sequence[tuple[BudgetTarget, Forecast]]] = {},
+    calls: Mapping[str, CallColumns] | None = None,
 ) -> list[BudgetForecast]:
-    """Every budget's forecast; each deployment is forecast once per distinct budget period."""
-    by_period: dict[tuple[datetime, datetime], list[tuple[BudgetTarget, Forecast]]] = {}
+    """Every budget's forecast; each deployment is forecast once per distinct budget period
+    (`known`: forecasts already made, by period bounds, e.g. for `cost … forecast`; `calls`:
+    billable calls as columns by deployment id, when the histories carry none)."""
+    by_period: dict[tuple[datetime, datetime], Sequence[tuple[BudgetTarget, Forecast]]] = dict(
+        known
+    )
     out = []
     for budget in budgets:
         bounds = budget.bounds(now)
@@ -276,7 +305,16 @@ def forecast_budgets(
             by_period[bounds] = [
                 (
                     target,
-                    forecast(h, bounds, now, catalog, rules, window=window, auto_renew=auto_renew),
+                    forecast(
+                        h,
+                        bounds,
+                        now,
+                        catalog,
+                        rules,
+                        window=window,
+                        auto_renew=auto_renew,
+                        calls=(calls or {}).get(h.deployment_id),
+                    ),
                 )
                 for target, h in deployments
                 if any(b.scope.matches(target) for b in budgets if b.bounds(now) == bounds)
