@@ -95,7 +95,7 @@ def load_histories(
             UsageCallRow.overflow,
         )
         .where(UsageCallRow.status_code < 400)
-        .order_by(UsageCallRow.deployed_model, UsageCallRow.at)
+        .order_by(UsageCallRow.deployed_model, UsageCallRow.at, UsageCallRow.id)
     )
     if columns is not None:
         limits = {d.id: _max_input(columns, d.model) for d in deps}
