@@ -289,14 +289,15 @@ def forecast_budgets(
     *,
     window: timedelta = DEFAULT_OVERFLOW_WINDOW,
     auto_renew: bool = False,
-    known: Mapping[tuple[datetime, datetime], Sequence[tuple[BudgetTarget, Forecast]]] = {},
+    known: Mapping[tuple[datetime, datetime], Sequence[tuple[BudgetTarget, Forecast]]]
+    | None = None,
     calls: Mapping[str, CallColumns] | None = None,
 ) -> list[BudgetForecast]:
     """Every budget's forecast; each deployment is forecast once per distinct budget period
     (`known`: forecasts already made, by period bounds, e.g. for `cost … forecast`; `calls`:
     billable calls as columns by deployment id, when the histories carry none)."""
     by_period: dict[tuple[datetime, datetime], Sequence[tuple[BudgetTarget, Forecast]]] = dict(
-        known
+        known or {}
     )
     out = []
     for budget in budgets:

@@ -126,8 +126,25 @@ def evaluate_and_raise(
     *,
     now: datetime,
     raised_by: str | None = None,
-    **options: object,
+    budgets: Sequence[Budget] = (),
+    settings: AlertSettings | None = None,
+    rules: BillingRules = DEFAULT_RULES,
+    period: str = "month",
+    tags: dict[str, dict[str, str]] | None = None,
+    observed: dict[str, Capacity] | None = None,
+    auto_renew: bool = False,
 ) -> tuple[SpendOverview, list[RaisedAlert]]:
     """`spend_overview`, then claim its alerts: the second element is only what is new."""
-    overview = spend_overview(session, catalog, now=now, **options)  # type: ignore[arg-type]
+    overview = spend_overview(
+        session,
+        catalog,
+        now=now,
+        budgets=budgets,
+        settings=settings,
+        rules=rules,
+        period=period,
+        tags=tags,
+        observed=observed,
+        auto_renew=auto_renew,
+    )
     return overview, raise_due(session, overview.alerts, raised_by=raised_by, now=now)
