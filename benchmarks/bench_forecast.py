@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import insert
 
-from modeldeck import costs
 from modeldeck.alerts import AlertSettings
 from modeldeck.billing.overflow import price_overflow_call
 from modeldeck.billing.timeline import order_timeline
@@ -37,6 +36,7 @@ from modeldeck.store import Store
 from modeldeck.store.alerts import raise_due
 from modeldeck.store.models import AuditRow, DeploymentRow, OrderRow, UsageCallRow, UsageMinuteRow
 from modeldeck.timeutil import BEIJING
+from modeldeck.workflow import costs
 
 T = TypeVar("T")
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=BEIJING)
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         with store.session() as s:
             again = raise_due(s, alerts)
         to_date = sum((f.to_date for f in per_dep), Decimal(0))
-        same = to_date == Decimal(report.data["total"])
+        same = to_date == report.total
         kinds: dict[str, int] = defaultdict(int)
         for a in alerts:
             kinds[a.kind.split(":")[0]] += 1

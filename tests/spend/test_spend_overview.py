@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from modeldeck import costs
 from modeldeck.billing.accrual import accrue
 from modeldeck.billing.timeline import order_timeline
 from modeldeck.budgets import Budget
@@ -27,6 +26,7 @@ from modeldeck.store.models import (
     UsageMinuteRow,
 )
 from modeldeck.timeutil import BEIJING
+from modeldeck.workflow import costs
 
 NOW = datetime(2026, 3, 11, 12, tzinfo=BEIJING)
 T0 = datetime(2026, 3, 1, 9, 30, 15, tzinfo=BEIJING)
@@ -213,7 +213,7 @@ def check(store: Store) -> None:
     with store.session() as s:
         overview = spend_overview(s, deck.catalog, now=NOW, budgets=budgets, rules=deck.rules)
     report = costs.cost_report(deck, None, "2026-03", NOW)
-    assert sum(f.to_date for f in overview.forecasts) == Decimal(report.data["total"])
+    assert sum(f.to_date for f in overview.forecasts) == report.total
     for f in overview.forecasts:
         with store.session() as s:
             h = costs._history(s, deck.get_deployment(f.deployment_id))
