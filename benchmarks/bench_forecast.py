@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from sqlalchemy import insert
 
 from modeldeck.alerts import AlertSettings
+from modeldeck.billing.call_columns import CallColumns
 from modeldeck.billing.overflow import price_overflow_call
 from modeldeck.billing.timeline import order_timeline
 from modeldeck.budgets import Budget
@@ -210,17 +211,15 @@ def spend_control(deck: Deck, tags: dict[str, dict[str, str]], settings: AlertSe
 
 
 def same_histories(deck: Deck) -> bool:
-    """The grouped loader builds exactly the cost query's histories (calls in time order)."""
+    """The loader's columns mode (forecasts) holds exactly the full mode's billable calls."""
     with deck.store.session() as session:
-        grouped = {s.row.id: s.history for s in load_histories(session)}
-        for dep in deck.list_deployments(include_deleted=True):
-            h = costs._history(session, dep)
-            if (
-                h.model_copy(update={"calls": sorted(h.calls, key=lambda c: c.at)})
-                != grouped[dep.id]
-            ):
-                return False
-        return True
+        full = {s.row.id: s.history for s in load_histories(session)}
+        fast = {s.row.id: s for s in load_histories(session, columns=deck.catalog)}
+    for dep_id, h in full.items():
+        info = deck.catalog.model_info(deck.catalog.resolve_model(h.model))
+        if fast[dep_id].calls != CallColumns.from_calls(h.calls, info.max_input):
+            return False
+    return True
 
 
 def timed(fn: Callable[[], T], rounds: int) -> tuple[T, float, float]:

@@ -1,4 +1,4 @@
-"""From the store: grouped history loading equals the cost query's, forecasts agree with the cost
+"""From the store: the grouped history loader's two modes agree, forecasts agree with the cost
 query to the cent, and the alert evaluation raises each alert once (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import insert
 
 from modeldeck.billing.accrual import accrue
+from modeldeck.billing.call_columns import CallColumns
 from modeldeck.billing.timeline import order_timeline
 from modeldeck.budgets import Budget
 from modeldeck.deck import Deck
@@ -196,14 +197,19 @@ def check(store: Store) -> None:
     populate(store)
     deck = Deck(Settings(), store=store)
     with store.session() as s:
-        plain = {x.row.id: x.history for x in load_histories(s)}
+        plain = {x.row.id: x for x in load_histories(s)}
         fast = {x.row.id: x for x in load_histories(s, columns=deck.catalog)}
         for dep in deck.list_deployments(include_deleted=True):
-            h = costs._history(s, dep)
-            assert plain[dep.id] == h.model_copy(
-                update={"calls": sorted(h.calls, key=lambda c: c.at)}
-            )
-            assert fast[dep.id].history.calls == []
+            h = plain[dep.id].history
+            # the forecasts' columns mode: the same history without calls, beside exactly the
+            # billable calls of the full history as columns
+            assert fast[dep.id].history == h.model_copy(update={"calls": []})
+            info = deck.catalog.model_info(deck.catalog.resolve_model(dep.model))
+            assert fast[dep.id].calls == CallColumns.from_calls(h.calls, info.max_input)
+        assert len(plain["dep_a"].history.calls) == 201
+        assert [e.kind for e in plain["dep_a"].history.events] == ["created", "scaled"]
+        assert [e.kind for e in plain["dep_b"].history.events] == ["created", "stopped"]
+        assert len(plain["dep_c"].history.orders) == 1
         # n % 3 == 0: 67 flagged; n >= 182 is longer than 128,000 tokens: 12 more unflagged; c999.
         assert len(fast["dep_a"].calls.ts) == 67 + 12 + 1
     budgets = [
@@ -215,8 +221,7 @@ def check(store: Store) -> None:
     report = costs.cost_report(deck, None, "2026-03", NOW)
     assert sum(f.to_date for f in overview.forecasts) == report.total
     for f in overview.forecasts:
-        with store.session() as s:
-            h = costs._history(s, deck.get_deployment(f.deployment_id))
+        h = plain[f.deployment_id].history
         assert f.to_date == accrue(h, overview.period_start, NOW, deck.catalog).total
     by_id = {f.deployment_id: f for f in overview.forecasts}
     assert by_id["dep_a"].overflow_to_come > 0 and by_id["dep_a"].reserved_to_come > 0

@@ -6,15 +6,24 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from modeldeck.alerts.models import DeploymentState, OrderState, OverflowWindow
 from modeldeck.billing.accrual import Capacity
 from modeldeck.billing.timeline import order_timeline
 from modeldeck.budgets.models import BudgetTarget
-from modeldeck.store.models import AuditRow, DeploymentRow, OrderRow, UsageMinuteRow
+from modeldeck.store.models import DeploymentRow, OrderRow
+from modeldeck.store.spend_queries import (
+    deployment_ids_by_model,
+    last_minute_by_model,
+    last_status_change,
+    live_deployments,
+    minute_overflow,
+    orders_oldest_first,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 GONE = {"DELETED"}
 
@@ -39,22 +48,10 @@ def deployment_states(
     `tags` (by deployment id) are passed in until deployments carry them in the store;
     `observed` is the capacity the provider reports (from the reconciler), by deployment id.
     """
-    last_minute = dict(
-        session.execute(
-            select(UsageMinuteRow.deployed_model, func.max(UsageMinuteRow.minute)).group_by(
-                UsageMinuteRow.deployed_model
-            )
-        ).all()
-    )
-    since = dict(
-        session.execute(
-            select(AuditRow.subject, func.max(AuditRow.at))
-            .where(AuditRow.action == "status")
-            .group_by(AuditRow.subject)
-        ).all()
-    )
+    last_minute = last_minute_by_model(session)
+    since = last_status_change(session)
     out = []
-    for row in session.scalars(select(DeploymentRow).where(DeploymentRow.deleted_at.is_(None))):
+    for row in live_deployments(session):
         if row.status in GONE:
             continue
         changed = since.get(row.id)
@@ -83,23 +80,10 @@ def deployment_states(
 def overflow_windows(session: Session, since: datetime, until: datetime) -> list[OverflowWindow]:
     """Input and overflow tokens and overflow cost per deployment over [since, until), from the
     per-minute roll-up (minutes starting in the window)."""
-    ids = dict(
-        session.execute(
-            select(DeploymentRow.deployed_model, DeploymentRow.id).where(
-                DeploymentRow.deployed_model.is_not(None)
-            )
-        ).all()
-    )
+    ids = deployment_ids_by_model(session)
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     cost: dict[str, Decimal] = defaultdict(Decimal)
-    rows = session.execute(
-        select(
-            UsageMinuteRow.deployed_model,
-            UsageMinuteRow.input_tokens,
-            UsageMinuteRow.overflow_input_tokens,
-            UsageMinuteRow.overflow_cost,
-        ).where(UsageMinuteRow.minute >= since, UsageMinuteRow.minute < until)
-    )
+    rows = minute_overflow(session, since, until)
     for model, tokens, over, amount in rows:
         key = ids.get(model, model)
         sums[key][0] += tokens
@@ -125,7 +109,7 @@ def order_states(
     released longer ago than `late`; its timeline from the row, or computed from the order time
     when the row has none."""
     latest: dict[str, OrderRow] = {}
-    for row in session.scalars(select(OrderRow).order_by(OrderRow.ordered_at)):
+    for row in orders_oldest_first(session):
         latest[row.deployment_id] = row
     out = []
     for row in latest.values():

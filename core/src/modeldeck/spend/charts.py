@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from modeldeck.billing.forecast import BudgetForecast, cumulative_spend
 from modeldeck.billing.forecast_text import spend_chart
@@ -15,8 +13,11 @@ from modeldeck.billing.rules import DEFAULT_RULES, BillingRules
 from modeldeck.catalog import Catalog
 from modeldeck.charts.data import CostCurveChart, SpendChart, UsageChart
 from modeldeck.spend.histories import load_histories
-from modeldeck.store.models import UsageMinuteRow
+from modeldeck.store.usage_queries import minute_usage
 from modeldeck.timeutil import ensure_aware
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 MINUTE = timedelta(minutes=1)
 
@@ -33,14 +34,8 @@ def usage_chart_data(
     start = ensure_aware(since).replace(second=0, microsecond=0)
     end = ensure_aware(until)
     found = {
-        ensure_aware(m): tokens
-        for m, tokens in session.execute(
-            select(UsageMinuteRow.minute, UsageMinuteRow.input_tokens).where(
-                UsageMinuteRow.deployed_model == deployed_model,
-                UsageMinuteRow.minute >= start,
-                UsageMinuteRow.minute < end,
-            )
-        )
+        ensure_aware(m.minute): m.input_tokens
+        for m in minute_usage(session, deployed_model, start, end)
     }
     minutes: list[datetime] = []
     at = start

@@ -1,25 +1,25 @@
-"""Every deployment's billing history from the store in five grouped queries.
+"""Every deployment's billing history from the store in grouped queries.
 
-Builds the same `DeploymentHistory` as the cost query's per-deployment builder (creation,
-executed scales and unpublishes, status changes, prepaid orders, metered calls; a test checks
-they are equal) but without one query per deployment per table and without ORM objects per call,
-so forecasting 1,000 deployments reads the store in well under a second.
+The one builder of a deployment's `DeploymentHistory` (creation, executed scales and
+unpublishes, status changes, prepaid orders, metered calls), used by the cost query and the
+forecasts alike; the reads are `store.spend_queries` (grouped, calls as columns).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, NamedTuple
-
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modeldeck.billing.accrual import CapacityEvent, DeploymentHistory, OverflowCall, PrepaidOrder
 from modeldeck.billing.call_columns import CallColumns
 from modeldeck.billing.overflow import is_billable_overflow
 from modeldeck.catalog import Catalog
 from modeldeck.errors import CatalogError
-from modeldeck.store.models import AuditRow, DeploymentRow, OrderRow, RequestRow, UsageCallRow
+from modeldeck.store.models import AuditRow, DeploymentRow, OrderRow, RequestRow
+from modeldeck.store.spend_queries import answered_calls, history_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 STOPPED = {"STOPPED", "ARREARS_DOWN", "OFFLINING"}
 GONE = {"DELETING", "DELETED"}
@@ -50,78 +50,43 @@ def load_histories(
 
     With `columns` (the catalog, for each model's max input), only billable calls are read and
     they come as `CallColumns` beside a history without calls: the fast path for forecasts.
-    Without it, histories carry every successful call, exactly as the cost query builds them.
+    Without it, histories carry every successful call.
     """
-    query = select(DeploymentRow).order_by(DeploymentRow.created_at, DeploymentRow.id)
-    if deployment_ids is not None:
-        query = query.where(DeploymentRow.id.in_(deployment_ids))
-    deps = list(session.scalars(query))
-    wanted = {d.id for d in deps}
+    rows = history_rows(session, deployment_ids)
+    deps = rows.deployments
     by_model = {d.deployed_model: d.id for d in deps if d.deployed_model}
-    requests: dict[str, list[RequestRow]] = defaultdict(list)
-    created: dict[str, RequestRow] = {}
-    request_ids = {d.request_id for d in deps if d.request_id}
-    for req in session.scalars(
-        select(RequestRow)
-        .where(
-            (RequestRow.deployment_id.in_(wanted) & (RequestRow.status == "executed"))
-            | RequestRow.id.in_(request_ids)
-        )
-        .order_by(RequestRow.executed_at)
-    ):
-        if req.id in request_ids:
-            created[req.id] = req
-        if req.deployment_id in wanted and req.status == "executed":
-            requests[req.deployment_id].append(req)
-    statuses: dict[str, list[AuditRow]] = defaultdict(list)
-    for row in session.scalars(
-        select(AuditRow)
-        .where(AuditRow.action == "status", AuditRow.subject.in_(wanted))
-        .order_by(AuditRow.id)
-    ):
-        statuses[row.subject or ""].append(row)
-    orders: dict[str, list[OrderRow]] = defaultdict(list)
-    for order in session.scalars(select(OrderRow).where(OrderRow.deployment_id.in_(wanted))):
-        orders[order.deployment_id].append(order)
     calls: dict[str, list[OverflowCall]] = defaultdict(list)
     cols: dict[str, CallColumns] = defaultdict(CallColumns)
-    calls_query = (
-        select(
-            UsageCallRow.deployed_model,
-            UsageCallRow.at,
-            UsageCallRow.input_tokens,
-            UsageCallRow.output_tokens,
-            UsageCallRow.reasoning_tokens,
-            UsageCallRow.overflow,
-        )
-        .where(UsageCallRow.status_code < 400)
-        .order_by(UsageCallRow.deployed_model, UsageCallRow.at, UsageCallRow.id)
-    )
+    longer_than = None
+    limits: dict[str, int | None] = {}
     if columns is not None:
         limits = {d.id: _max_input(columns, d.model) for d in deps}
         known = [m for m in limits.values() if m is not None]
         if known:  # read only calls that can be billable (no max input: only flagged ones)
-            calls_query = calls_query.where(
-                or_(UsageCallRow.overflow.is_(True), UsageCallRow.input_tokens > min(known))
+            longer_than = min(known)
+    if by_model:
+        for model, at, tokens_in, tokens_out, reasoning, overflow in answered_calls(
+            session, longer_than=longer_than
+        ):
+            dep_id = by_model.get(model)
+            if dep_id is None:
+                continue
+            if columns is not None:
+                if is_billable_overflow(overflow, tokens_in, limits[dep_id]):
+                    cols[dep_id].add(at, tokens_in, tokens_out, reasoning)
+                continue
+            # Rows come from the store, already valid: skip re-validation.
+            calls[dep_id].append(
+                OverflowCall.model_construct(
+                    at=at,
+                    input_tokens=tokens_in,
+                    output_tokens=tokens_out,
+                    reasoning_tokens=reasoning,
+                    overflow=overflow,
+                )
             )
-    for model, at, tokens_in, tokens_out, reasoning, overflow in session.execute(calls_query):
-        dep_id = by_model.get(model)
-        if dep_id is None:
-            continue
-        if columns is not None:
-            if is_billable_overflow(overflow, tokens_in, limits[dep_id]):
-                cols[dep_id].add(at, tokens_in, tokens_out, reasoning)
-            continue
-        # Rows come from the store, already valid: skip re-validation.
-        calls[dep_id].append(
-            OverflowCall.model_construct(
-                at=at,
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-                reasoning_tokens=reasoning,
-                overflow=overflow,
-            )
-        )
+    requests, statuses, orders = rows.executed, rows.statuses, rows.orders
+    created = rows.created
     return [
         StoredHistory(
             dep,

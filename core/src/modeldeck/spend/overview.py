@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from modeldeck.alerts.config import AlertSettings
 from modeldeck.alerts.inputs import deployment_states, order_states, overflow_windows
@@ -24,6 +24,9 @@ from modeldeck.catalog import Catalog
 from modeldeck.spend.histories import load_histories
 from modeldeck.store.alerts import raise_due
 from modeldeck.timeutil import ensure_aware
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class SpendOverview(BaseModel):
