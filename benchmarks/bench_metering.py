@@ -124,14 +124,14 @@ def deploy(url: str, output_tpm: int) -> str:
 def count_records(store: Store, deployed_model: str) -> tuple[int, int]:
     with store.session() as session:
         total = session.scalar(
-            select(func.count()).select_from(UsageCallRow).where(
-                UsageCallRow.deployed_model == deployed_model
-            )
+            select(func.count())
+            .select_from(UsageCallRow)
+            .where(UsageCallRow.deployed_model == deployed_model)
         )
         overflow = session.scalar(
-            select(func.count()).select_from(UsageCallRow).where(
-                UsageCallRow.deployed_model == deployed_model, UsageCallRow.overflow.is_(True)
-            )
+            select(func.count())
+            .select_from(UsageCallRow)
+            .where(UsageCallRow.deployed_model == deployed_model, UsageCallRow.overflow.is_(True))
         )
     return int(total or 0), int(overflow or 0)
 
@@ -249,9 +249,7 @@ async def concurrent(
     for name in ("bare", "metered"):
         out[name]["calls_per_s"] = round(len(times[name]) / sum(walls[name]), 1)
     out["p50_overhead"] = round(out["metered"]["p50_ms"] / out["bare"]["p50_ms"] - 1, 4)
-    out["throughput_ratio"] = round(
-        out["metered"]["calls_per_s"] / out["bare"]["calls_per_s"], 4
-    )
+    out["throughput_ratio"] = round(out["metered"]["calls_per_s"] / out["bare"]["calls_per_s"], 4)
     out["failed_calls"] = failed
     out["records_expected"] = concurrency * rounds  # failed calls are recorded too
     out["records_stored"] = after - before
@@ -274,8 +272,20 @@ def recorder_cost(store: Store, journal: Path, catalog: Catalog, n: int = 20_000
     start = time.perf_counter()
     for i in range(n):
         recorder.record_entry(
-            [RAW_VERSION, f"{prefix}{i:08x}", "handover", time.time_ns() // 1000, 200, MODEL,
-             "instruct", "req", counts, i % 2 == 0, 1500, None]
+            [
+                RAW_VERSION,
+                f"{prefix}{i:08x}",
+                "handover",
+                time.time_ns() // 1000,
+                200,
+                MODEL,
+                "instruct",
+                "req",
+                counts,
+                i % 2 == 0,
+                1500,
+                None,
+            ]
         )
     handover = time.perf_counter() - start
     # The calling thread only waits now: the process CPU time is the writer's.
@@ -297,8 +307,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5000, help="sequential pairs of calls")
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5, help="concurrent rounds per client")
-    parser.add_argument("--output-tpm", type=int, default=20_000,
-                        help="purchased output TPM (smaller: more calls overflow)")
+    parser.add_argument(
+        "--output-tpm",
+        type=int,
+        default=20_000,
+        help="purchased output TPM (smaller: more calls overflow)",
+    )
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
@@ -330,23 +344,31 @@ def main() -> None:
     for name in ("bare", "metered"):
         s = seq[name]
         print(f"  {name:8} p50 {s['p50_ms']:7.3f} ms   p95 {s['p95_ms']:7.3f} ms")
-    print(f"  p50 overhead {seq['p50_overhead']:+.2%}   p95 overhead {seq['p95_overhead']:+.2%}"
-          f"   median paired difference {seq['paired_median_diff_us']:+.1f} µs"
-          f" ({seq['paired_overhead']:+.2%})")
+    print(
+        f"  p50 overhead {seq['p50_overhead']:+.2%}   p95 overhead {seq['p95_overhead']:+.2%}"
+        f"   median paired difference {seq['paired_median_diff_us']:+.1f} µs"
+        f" ({seq['paired_overhead']:+.2%})"
+    )
     print(f"  records {seq['records_stored']}/{seq['records_expected']}")
     print(f"concurrent, {args.rounds} rounds of {args.concurrency} calls each (alternating):")
     for name in ("bare", "metered"):
         s = conc[name]
-        print(f"  {name:8} p50 {s['p50_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms"
-              f"   {s['calls_per_s']:7.1f} calls/s")
-    print(f"  throughput metered/bare {conc['throughput_ratio']:.3f}   records "
-          f"{conc['records_stored']}/{conc['records_expected']} (lost {conc['lost_records']}; "
-          f"failed calls bare {conc['failed_calls']['bare']}, metered "
-          f"{conc['failed_calls']['metered']}, recorded as errors)")
-    print(f"recorder: {rec['handover_us_per_record']} µs per entry on the call path; writer "
-          f"{rec['writer_cpu_us_per_record']} µs CPU per record "
-          f"({rec['writer_core_share_at_sequential_rate']:.1%} of a core at "
-          f"{seq['metered_calls_per_s']:.0f} calls/s)")
+        print(
+            f"  {name:8} p50 {s['p50_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms"
+            f"   {s['calls_per_s']:7.1f} calls/s"
+        )
+    print(
+        f"  throughput metered/bare {conc['throughput_ratio']:.3f}   records "
+        f"{conc['records_stored']}/{conc['records_expected']} (lost {conc['lost_records']}; "
+        f"failed calls bare {conc['failed_calls']['bare']}, metered "
+        f"{conc['failed_calls']['metered']}, recorded as errors)"
+    )
+    print(
+        f"recorder: {rec['handover_us_per_record']} µs per entry on the call path; writer "
+        f"{rec['writer_cpu_us_per_record']} µs CPU per record "
+        f"({rec['writer_core_share_at_sequential_rate']:.1%} of a core at "
+        f"{seq['metered_calls_per_s']:.0f} calls/s)"
+    )
     ok = seq["p50_overhead"] < 0.05 and conc["lost_records"] == 0
     ok = ok and seq["records_stored"] == seq["records_expected"]
     print("goal (p50 overhead < 5%, no lost records):", "met" if ok else "NOT met")

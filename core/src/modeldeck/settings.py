@@ -32,6 +32,8 @@ from pydantic_settings import (
 )
 
 from modeldeck import masking
+from modeldeck.alerts.config import AlertSettings
+from modeldeck.budgets.models import Budgets
 from modeldeck.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path.home() / ".modeldeck"
@@ -187,6 +189,8 @@ class Settings(BaseSettings):
     currency_rates: dict[str, Decimal] = Field(default_factory=dict)
     # Overrides of the billing decisions (fields of modeldeck.billing.rules.BillingRules).
     billing: dict[str, Any] = Field(default_factory=dict)
+    budgets: Budgets = Field(default_factory=list)  # [[budgets]], see docs/budgets.md
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @property
     def effective_database_url(self) -> str:

@@ -45,14 +45,3 @@ def last_config_digests(session: Session) -> dict[str, Any]:
         select(AuditRow).where(AuditRow.action == "config").order_by(AuditRow.id.desc())
     )
     return dict(last.detail.get("digests", {})) if last else {}
-
-
-def status_changes(session: Session, subject: str) -> list[AuditRow]:
-    """A deployment's recorded status changes, oldest first (its stop/resume history)."""
-    return list(
-        session.scalars(
-            select(AuditRow)
-            .where(AuditRow.subject == subject, AuditRow.action == "status")
-            .order_by(AuditRow.id)
-        )
-    )

@@ -13,10 +13,6 @@ from modeldeck.store.models import OrderRow, TimelineEventRow
 from modeldeck.store.repo import new_id
 
 
-def for_deployment(session: Session, deployment_id: str) -> list[OrderRow]:
-    return list(session.scalars(select(OrderRow).where(OrderRow.deployment_id == deployment_id)))
-
-
 def insert_order_once(
     session: Session,
     *,

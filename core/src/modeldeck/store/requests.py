@@ -75,20 +75,3 @@ def take_over_claim(
         ],
         {"claimed_by": worker, "claimed_at": now, "version": RequestRow.version + 1},
     )
-
-
-def executed_for_deployment(session: Session, deployment_id: str) -> list[RequestRow]:
-    """A deployment's executed requests in the order they ran (its capacity history)."""
-    return list(
-        session.scalars(
-            select(RequestRow)
-            .where(RequestRow.deployment_id == deployment_id, RequestRow.status == "executed")
-            .order_by(RequestRow.executed_at)
-        )
-    )
-
-
-def payload_of(session: Session, request_id: str) -> dict[str, object] | None:
-    """A request's stored payload (deploy/scale/limits specs), None if there is no such request."""
-    row = session.get(RequestRow, request_id)
-    return dict(row.payload or {}) if row is not None else None

@@ -1,7 +1,8 @@
 """Cost queries: what deployments have cost over a period, by line item, as a typed report.
 
 Builds each deployment's history (creation, executed scales, status changes, unpublish, upfront
-orders, metered overflow calls) from the store and hands it to the billing engine's accrual.
+orders, metered overflow calls) with `spend.histories.load_histories` (the one builder, grouped
+queries) and hands it to the billing engine's accrual.
 **Decision**: reserved time is billed from the moment the deployment is created at the provider
 (not from RUNNING): modeldeck errs on the side of showing more spend, never less.
 """
@@ -10,34 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from modeldeck.billing.accrual import (
-    Accrual,
-    AccrualLine,
-    CapacityEvent,
-    DeploymentHistory,
-    OverflowCall,
-    PrepaidOrder,
-    accrue,
-)
+from modeldeck.billing.accrual import Accrual, AccrualLine, accrue
 from modeldeck.billing.periods import parse_period
 from modeldeck.domain import BillingMethod, DeploymentRecord, Plan
 from modeldeck.money import format_amount
-from modeldeck.store import audit_log
-from modeldeck.store import orders as order_rows
-from modeldeck.store import requests as request_rows
-from modeldeck.store import usage as usage_rows
+from modeldeck.spend.histories import load_histories
 from modeldeck.timeutil import iso
 from modeldeck.workflow.context import WorkflowContext
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-STOPPED = {"STOPPED", "ARREARS_DOWN", "OFFLINING"}
-GONE = {"DELETING", "DELETED"}
 
 
 class CostPeriod(BaseModel):
@@ -102,69 +86,6 @@ def resolve_period(period: str | None, now: datetime | None = None) -> tuple[dat
     return parse_period(period or "month", now)
 
 
-def _history(session: Session, dep: DeploymentRecord) -> DeploymentHistory:
-    requests = request_rows.executed_for_deployment(session, dep.id)
-    payload = request_rows.payload_of(session, dep.request_id) if dep.request_id else None
-    spec: dict[str, Any] = dict((payload or {}).get("deploy") or {})  # type: ignore[call-overload]
-    first = {
-        "units": spec.get("units", dep.units) if dep.plan == "mu" else None,
-        "input_tpm": spec.get("input_tpm", dep.input_tpm) if dep.plan == "ptu" else None,
-        "output_tpm": spec.get("output_tpm", dep.output_tpm) if dep.plan == "ptu" else None,
-    }
-    events = [CapacityEvent(at=dep.created_at, kind="created", **first)]
-    current = dict(first)
-    for req in requests:
-        scale = (req.payload or {}).get("scale")
-        if req.kind == "scale" and scale and req.executed_at:
-            for key in ("units", "input_tpm", "output_tpm"):
-                if scale.get(key) is not None:
-                    current[key] = scale[key]
-            events.append(CapacityEvent(at=req.executed_at, kind="scaled", **current))
-        if req.kind == "unpublish" and req.executed_at:
-            events.append(CapacityEvent(at=req.executed_at, kind="unpublished"))
-    for row in audit_log.status_changes(session, dep.id):
-        old, new = row.detail.get("old"), row.detail.get("new")
-        if new in STOPPED and old not in STOPPED:
-            events.append(CapacityEvent(at=row.at, kind="stopped"))
-        elif old in STOPPED and new == "RUNNING":
-            events.append(CapacityEvent(at=row.at, kind="resumed"))
-        elif new in GONE and not any(e.kind == "unpublished" for e in events):
-            events.append(CapacityEvent(at=row.at, kind="unpublished"))
-    orders = [
-        PrepaidOrder(
-            ordered_at=o.ordered_at,
-            days=o.quantity if o.kind == "ptu_daily" else 30 * o.quantity,
-            paid=o.amount,
-            **first,
-        )
-        for o in order_rows.for_deployment(session, dep.id)
-    ]
-    calls = (
-        [
-            OverflowCall(
-                at=c.at,
-                input_tokens=c.input_tokens,
-                output_tokens=c.output_tokens,
-                reasoning_tokens=c.reasoning_tokens,
-                overflow=c.overflow,
-            )
-            for c in usage_rows.successful_calls(session, dep.deployed_model)
-        ]
-        if dep.deployed_model
-        else []
-    )
-    return DeploymentHistory(
-        deployment_id=dep.id,
-        model=dep.model,
-        plan=dep.plan,
-        mode=dep.mode,
-        billing=dep.billing,
-        events=sorted(events, key=lambda e: e.at),
-        orders=orders,
-        calls=calls,
-    )
-
-
 def deployment_accruals(
     ctx: WorkflowContext, target: str | None, start: datetime, end: datetime
 ) -> list[tuple[DeploymentRecord, Accrual]]:
@@ -175,10 +96,8 @@ def deployment_accruals(
         else ctx.list_deployments(include_deleted=True)
     )
     with ctx.store.session() as session:
-        return [
-            (dep, accrue(_history(session, dep), start, end, ctx.catalog, ctx.rules))
-            for dep in deps
-        ]
+        histories = {s.row.id: s.history for s in load_histories(session, {d.id for d in deps})}
+    return [(dep, accrue(histories[dep.id], start, end, ctx.catalog, ctx.rules)) for dep in deps]
 
 
 def cost_report(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from modeldeck.store import alerts as _alerts  # noqa: F401  (registers the alerts table)
 from modeldeck.store.models import Base
 
 config = context.config

@@ -1,0 +1,169 @@
+"""Grouped reads for costs, forecasts, charts and alerts: one query per table, never one per
+deployment, and calls as plain columns (no ORM object per call)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from modeldeck.store.models import (
+    AuditRow,
+    DeploymentRow,
+    OrderRow,
+    RequestRow,
+    UsageCallRow,
+    UsageMinuteRow,
+)
+
+
+class CallTuple(NamedTuple):
+    """One answered call's billing columns."""
+
+    deployed_model: str
+    at: datetime
+    input_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    overflow: bool
+
+
+@dataclass
+class HistoryRows:
+    """Everything a deployment's billing history is built from, grouped by deployment id."""
+
+    deployments: list[DeploymentRow]
+    created: dict[str, RequestRow] = field(default_factory=dict)  # by request id
+    executed: dict[str, list[RequestRow]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
+    orders: dict[str, list[OrderRow]] = field(default_factory=lambda: defaultdict(list))
+
+
+def history_rows(session: Session, deployment_ids: set[str] | None = None) -> HistoryRows:
+    """Deployments (all, unpublished included, or only `deployment_ids`), their creating and
+    executed requests, status changes and orders: four queries whatever the count."""
+    query = select(DeploymentRow).order_by(DeploymentRow.created_at, DeploymentRow.id)
+    if deployment_ids is not None:
+        query = query.where(DeploymentRow.id.in_(deployment_ids))
+    out = HistoryRows(deployments=list(session.scalars(query)))
+    wanted = {d.id for d in out.deployments}
+    request_ids = {d.request_id for d in out.deployments if d.request_id}
+    for req in session.scalars(
+        select(RequestRow)
+        .where(
+            (RequestRow.deployment_id.in_(wanted) & (RequestRow.status == "executed"))
+            | RequestRow.id.in_(request_ids)
+        )
+        .order_by(RequestRow.executed_at)
+    ):
+        if req.id in request_ids:
+            out.created[req.id] = req
+        if req.deployment_id in wanted and req.status == "executed":
+            out.executed[req.deployment_id].append(req)
+    for row in session.scalars(
+        select(AuditRow)
+        .where(AuditRow.action == "status", AuditRow.subject.in_(wanted))
+        .order_by(AuditRow.id)
+    ):
+        out.statuses[row.subject or ""].append(row)
+    for order in session.scalars(select(OrderRow).where(OrderRow.deployment_id.in_(wanted))):
+        out.orders[order.deployment_id].append(order)
+    return out
+
+
+def answered_calls(
+    session: Session,
+    *,
+    longer_than: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[CallTuple]:
+    """Answered calls (HTTP < 400) as columns, by deployed model then time (ties by id).
+
+    `longer_than`: only calls flagged overflow or with more input tokens than that (the only
+    ones that can bill); `since`/`until`: only calls with since <= at < until.
+    """
+    query = (
+        select(
+            UsageCallRow.deployed_model,
+            UsageCallRow.at,
+            UsageCallRow.input_tokens,
+            UsageCallRow.output_tokens,
+            UsageCallRow.reasoning_tokens,
+            UsageCallRow.overflow,
+        )
+        .where(UsageCallRow.status_code < 400)
+        .order_by(UsageCallRow.deployed_model, UsageCallRow.at, UsageCallRow.id)
+    )
+    if longer_than is not None:
+        query = query.where(
+            or_(UsageCallRow.overflow.is_(True), UsageCallRow.input_tokens > longer_than)
+        )
+    if since is not None:
+        query = query.where(UsageCallRow.at >= since)
+    if until is not None:
+        query = query.where(UsageCallRow.at < until)
+    for row in session.execute(query):
+        yield CallTuple(*row)
+
+
+def last_minute_by_model(session: Session) -> dict[str, datetime]:
+    """Each deployed model's newest metered minute."""
+    query = select(UsageMinuteRow.deployed_model, func.max(UsageMinuteRow.minute)).group_by(
+        UsageMinuteRow.deployed_model
+    )
+    return {m: at for m, at in session.execute(query)}
+
+
+def last_status_change(session: Session) -> dict[str, datetime]:
+    """Each subject's newest recorded status change."""
+    query = (
+        select(AuditRow.subject, func.max(AuditRow.at))
+        .where(AuditRow.action == "status")
+        .group_by(AuditRow.subject)
+    )
+    return {s: at for s, at in session.execute(query) if s is not None}
+
+
+def live_deployments(session: Session) -> list[DeploymentRow]:
+    """Deployments without a deletion time."""
+    return list(session.scalars(select(DeploymentRow).where(DeploymentRow.deleted_at.is_(None))))
+
+
+def deployment_ids_by_model(session: Session) -> dict[str, str]:
+    """Deployment id of each deployed model name."""
+    query = select(DeploymentRow.deployed_model, DeploymentRow.id).where(
+        DeploymentRow.deployed_model.is_not(None)
+    )
+    return {m: i for m, i in session.execute(query) if m is not None}
+
+
+class MinuteOverflow(NamedTuple):
+    """One roll-up minute's input and overflow counters."""
+
+    deployed_model: str
+    input_tokens: int
+    overflow_input_tokens: int
+    overflow_cost: Decimal | None
+
+
+def minute_overflow(session: Session, since: datetime, until: datetime) -> list[MinuteOverflow]:
+    """Roll-up rows of every deployment with since <= minute < until."""
+    query = select(
+        UsageMinuteRow.deployed_model,
+        UsageMinuteRow.input_tokens,
+        UsageMinuteRow.overflow_input_tokens,
+        UsageMinuteRow.overflow_cost,
+    ).where(UsageMinuteRow.minute >= since, UsageMinuteRow.minute < until)
+    return [MinuteOverflow(*row) for row in session.execute(query)]
+
+
+def orders_oldest_first(session: Session) -> list[OrderRow]:
+    """Every prepaid order by order time."""
+    return list(session.scalars(select(OrderRow).order_by(OrderRow.ordered_at)))
