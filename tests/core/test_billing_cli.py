@@ -1,17 +1,20 @@
-"""The worked examples through the real CLI: `python -m modeldeck estimate ... --json`."""
+"""The worked examples through the CLI: `modeldeck estimate ... --json`, in-process.
+
+A subprocess per example proved nothing extra (the console script is `cli.main`, tested in
+tests/server); in-process, each run also shows that an estimate opens no store.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from modeldeck.cli import build_cli
 from modeldeck.money import round_cents
 
 EXAMPLES: dict[int, list[str]] = {
@@ -31,25 +34,15 @@ EXAMPLES: dict[int, list[str]] = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, Any]]:
-    """Run every example as its own process, all at once, from a directory with no config."""
-    cwd = tmp_path_factory.mktemp("cli")
-    env = {k: v for k, v in os.environ.items() if k != "MODELDECK_CONFIG"}
-    procs = {
-        n: subprocess.Popen(
-            [sys.executable, "-m", "modeldeck", "estimate", *args, "--json"],
-            cwd=cwd,
-            # One data dir per process: a fresh store is migrated on first use.
-            env={**env, "MODELDECK_DATA_DIR": str(cwd / f"data-{n}")},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n, args in EXAMPLES.items()
-    }
+    """Run every example through the CLI with a data dir that must stay uncreated."""
+    data_dir = tmp_path_factory.mktemp("cli") / "data"
+    env = {"MODELDECK_DATA_DIR": str(data_dir), "MODELDECK_CONFIG": None}
+    runner = CliRunner(env=env)
     out: dict[int, Any] = {}
-    for n, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=120)
-        out[n] = (proc.returncode, stdout, stderr)
+    for n, args in EXAMPLES.items():
+        result = runner.invoke(build_cli(), ["estimate", *args, "--json"])
+        out[n] = (result.exit_code, result.stdout, result.stderr)
+    assert not data_dir.exists()  # estimates are priced from the catalog alone
     yield out
 
 

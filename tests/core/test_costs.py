@@ -11,6 +11,8 @@ import pytest
 from modeldeck.costs import cost_report, resolve_period
 from modeldeck.domain import Actor, DeploySpec, ScaleSpec
 from modeldeck.errors import GrammarError
+from modeldeck.grammar import parse
+from modeldeck.results import CostResult, DeploymentStatusResult
 from modeldeck.testing import Stack
 from modeldeck.timeutil import BEIJING
 
@@ -56,10 +58,10 @@ def test_cost_of_an_mu_deployment_matches_worked_example_3() -> None:
             "reserved",
             "reserved",
         ]
-        run = deck.run(f"cost {dep.deployed_model} period=today", ALICE)
-        assert run.data["deployments"][0]["id"] == dep.id
-        status = deck.run(f"status {dep.deployed_model}", ALICE)
-        assert Decimal(status.data["cost_so_far"]["total"]) > 0
+        run = deck.run(parse(f"cost {dep.deployed_model} period=today"), ALICE)
+        assert isinstance(run, CostResult) and run.report.deployments[0].id == dep.id
+        status = deck.run(parse(f"status {dep.deployed_model}"), ALICE)
+        assert isinstance(status, DeploymentStatusResult) and status.cost_so_far > 0
         assert "cost so far: $" in status.text
 
 

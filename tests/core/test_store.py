@@ -23,8 +23,12 @@ def _request(now: datetime) -> RequestRecord:
         reason="launch",
         deploy=DeploySpec(model="qwen3-32b", plan="mu", units=2),
         estimate=Estimate(
-            model="qwen3-32b", plan="mu", mode="instruct", billing="hourly",
-            total=Decimal("121.3333333333333333333333333"), period="91 minutes",
+            model="qwen3-32b",
+            plan="mu",
+            mode="instruct",
+            billing="hourly",
+            total=Decimal("121.3333333333333333333333333"),
+            period="91 minutes",
         ),
         policy=PolicyDecision(auto_approve=False, approvers_required=1, rule="one approver"),
         created_at=now,
@@ -55,10 +59,26 @@ def _round_trip(store: Store) -> None:
         assert repo.add_decision(s, record.id, "bob", "slack", "approve", None, now)
         assert not repo.add_decision(s, record.id, "bob", "cli", "approve", None, now)
     with store.session() as s:
-        repo.audit(s, actor="bob", surface="slack", action="approve", subject=record.id,
-                   cost_estimate=Decimal("0.0126"))
-        s.add(DeploymentRow(id="dep_1", deployed_model="qwen3-32b-abc", model="qwen3-32b",
-                            plan="mu", status="PENDING", units=2, created_at=now, updated_at=now))
+        repo.audit(
+            s,
+            actor="bob",
+            surface="slack",
+            action="approve",
+            subject=record.id,
+            cost_estimate=Decimal("0.0126"),
+        )
+        s.add(
+            DeploymentRow(
+                id="dep_1",
+                deployed_model="qwen3-32b-abc",
+                model="qwen3-32b",
+                plan="mu",
+                status="PENDING",
+                units=2,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     with store.session() as s:
         row = s.scalar(select(AuditRow))
         assert row is not None and row.cost_estimate == Decimal("0.0126")

@@ -31,6 +31,7 @@ def eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> N
 
 def test_notebook_request_approved_in_slack_runs_and_shows_in_the_panel() -> None:
     from modeldeck_jupyter import Deck
+    from modeldeck_jupyter.html import visible_text
 
     with (
         FakeSlack(bot_token=BOT_TOKEN, users=dict(USERS)) as fake,
@@ -45,7 +46,7 @@ def test_notebook_request_approved_in_slack_runs_and_shows_in_the_panel() -> Non
             panel.plan.value = "mu"
             panel.units.value = 1
             panel.reason.value = "notebook to slack"
-            assert "$40" in panel.estimate_html.value  # 1 unit x $40 per hour
+            assert "$40" in visible_text(panel.estimate_html.value)  # 1 unit x $40 per hour
             panel.deploy_button.click()
             assert panel.deck is not None
             pending = panel.deck.list_requests("pending")

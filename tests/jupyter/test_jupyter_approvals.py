@@ -15,6 +15,7 @@ from modeldeck.money import format_amount
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
 from modeldeck_jupyter import Deck, DeckPanel
+from modeldeck_jupyter.html import visible_text
 from modeldeck_jupyter.render import esc
 
 MU_MODEL = "qwen3-32b"
@@ -73,7 +74,7 @@ def test_queue_shows_summary_requester_estimate_policy_and_needs(
     assert "<b class='modeldeck-requester'>alice</b>" in html
     assert "launch week" in html
     assert request.estimate is not None
-    assert format_amount(request.estimate.total, request.estimate.currency) in html
+    assert format_amount(request.estimate.total, request.estimate.currency) in visible_text(html)
     assert esc(request.policy.rule) in html
     assert "needs 1 more approval (0 of 1)" in html
     assert "Approvals" in bob.tabs.titles

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 
 import pytest
 
 from modeldeck.domain import DeploymentRecord, DeploySpec
 from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.money import format_amount
+from modeldeck.results import CostResult
 from modeldeck.testing import Stack
 from modeldeck_jupyter import Deck, DeckPanel
 from modeldeck_jupyter.cost_view import CUSTOM
+from modeldeck_jupyter.html import visible_text
 from modeldeck_jupyter.panel import COST_TAB
 
 MU_MODEL = "qwen3-32b"
@@ -67,17 +68,17 @@ def test_opening_the_tab_shows_this_months_spend(
     panel.tabs.selected_index = COST_TAB
     result = panel.costs.last_result
     assert result is not None, panel.costs.html.value
-    assert panel.costs.last_command == "cost all period=month"
-    html = panel.costs.html.value
-    assert "modeldeck-cost-table" in html and "This month" in html
+    assert panel.costs.last_command == parse("cost all period=month")
+    html = visible_text(panel.costs.html.value)
+    assert "modeldeck-cost-table" in panel.costs.html.value and "This month" in html
     assert all(_name(d) in html for d in deployed)
     assert "reserved capacity" in html
-    data = result.data
-    assert data["period"]["name"] == "month"
-    assert format_amount(Decimal(data["total"]), data["currency"]) in html
-    for dep in data["deployments"]:
-        for line in dep["lines"]:
-            assert format_amount(Decimal(line["amount"]), line["currency"]) in html
+    report = result.report
+    assert report.period.name == "month"
+    assert format_amount(report.total, report.currency) in html
+    for dep in report.deployments:
+        for line in dep.lines:
+            assert format_amount(line.amount, line.currency) in html
     # the picker offers every deployment, unpublished ones included
     offered = {value for _, value in panel.costs.deployment.options}
     assert offered >= {"all", *(d.id for d in deployed)}
@@ -90,16 +91,17 @@ def test_matches_the_same_command_run_on_the_deck(
     panel.costs.deployment.value = deployed[0].id
     result = panel.costs.last_result
     assert result is not None
-    assert panel.costs.last_command == f"cost {deployed[0].id} period=month"
-    assert [d["id"] for d in result.data["deployments"]] == [deployed[0].id]
+    assert panel.costs.last_command == parse(f"cost {deployed[0].id} period=month")
+    assert [d.id for d in result.report.deployments] == [deployed[0].id]
     html = panel.costs.html.value
     assert _name(deployed[0]) in html and _name(deployed[1]) not in html
     assert auto_stack.deck is not None
     again = auto_stack.deck.run(
-        f"cost {deployed[0].id} period=month", auto_stack.deck.resolve_actor("cli", "x")
+        parse(f"cost {deployed[0].id} period=month"), auto_stack.deck.resolve_actor("cli", "x")
     )
     # accrual runs to "now", so the later run can only have grown, never shrunk
-    assert Decimal(again.data["total"]) >= Decimal(result.data["total"]) > 0
+    assert isinstance(again, CostResult)
+    assert again.report.total >= result.report.total > 0
 
 
 @pytest.mark.parametrize(
@@ -118,8 +120,8 @@ def test_every_period_of_the_picker(panel: DeckPanel, choice: str, month: str, n
     panel.costs.show()
     result = panel.costs.last_result
     assert result is not None, panel.costs.html.value
-    assert result.data["period"]["name"] == name
-    assert panel.costs.last_command == f"cost all period={name}"
+    assert result.report.period.name == name
+    assert panel.costs.last_command == parse(f"cost all period={name}")
     assert panel.costs.month.layout.display == (None if choice == CUSTOM else "none")
 
 
@@ -129,9 +131,9 @@ def test_a_deployment_made_now_cost_nothing_last_month(
     panel.costs.period.value = "last-month"
     result = panel.costs.last_result
     assert result is not None
-    assert Decimal(result.data["total"]) == 0
+    assert result.report.total == 0
     assert "nothing billed in this period" in panel.costs.html.value
-    assert "$0.00" in panel.costs.html.value
+    assert "$0.00" in visible_text(panel.costs.html.value)
 
 
 @pytest.mark.parametrize("month", ["2026-13", "March", "2026-3"])

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from decimal import Decimal
-from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -14,9 +12,11 @@ from IPython.utils.capture import capture_output
 from modeldeck.domain import DeploySpec, RequestStatus
 from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.money import format_amount
+from modeldeck.results import CostResult, EstimateResult
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
 from modeldeck_jupyter import Deck
+from modeldeck_jupyter.html import DOLLAR, visible_text
 from modeldeck_jupyter.magics import DeckMagics, magics_of
 
 MU_MODEL = "qwen3-32b"
@@ -99,11 +99,13 @@ def test_estimate_shows_the_estimate_html(shell: InteractiveShell, stack: Stack)
     words = f"estimate {PTU_MODEL} ptu in=20k out=2k hours=10"
     data, _ = run(shell, f"%deck {words}")
     assert "$31.20" in data["text/plain"]  # billing rules example 1
-    assert "modeldeck-estimate-ok" in data["text/html"] and "$31.20" in data["text/html"]
+    html = data["text/html"]
+    assert "modeldeck-estimate-ok" in html and "$31.20" in visible_text(html)
+    assert "$" not in html.replace(str(DOLLAR), "")  # money is never read as LaTeX
     answer = magics(shell).last_answer
-    assert answer is not None and answer.command == "estimate"
+    assert answer is not None and isinstance(answer.result, EstimateResult)
     assert stack.deck is not None
-    assert Decimal(answer.data["total"]) == stack.deck.estimate(deploy_spec(words)).total
+    assert answer.result.estimate.total == stack.deck.estimate(deploy_spec(words)).total
 
 
 def test_compare_shows_the_break_even(shell: InteractiveShell) -> None:
@@ -170,9 +172,9 @@ def test_cost_is_a_table_with_the_decks_total(shell: InteractiveShell, stack: St
     html = data["text/html"]
     assert "modeldeck-cost-ok" in html and "Today" in html and "all deployments" in html
     answer = magics(shell).last_answer
-    assert answer is not None and answer.command == "cost"
-    total: Any = answer.data["total"]
-    assert format_amount(Decimal(total), answer.data["currency"]) in html
+    assert answer is not None and isinstance(answer.result, CostResult)
+    report = answer.result.report
+    assert format_amount(report.total, report.currency) in visible_text(html)
     assert stack.deck is not None
     if stack.deck.list_deployments():
         dep = stack.deck.list_deployments()[0]

@@ -15,6 +15,7 @@ from modeldeck.domain import (
     RequestStatus,
 )
 from modeldeck.errors import ModeldeckRuntimeError, ValidationFailed
+from modeldeck_jupyter.html import DOLLAR, visible_text
 from modeldeck_jupyter.render import deployments_html, error_html, estimate_html, request_html
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
@@ -45,7 +46,7 @@ def _estimate(total: str, model: str = "qwen3-max-2025-09-23") -> Estimate:
 
 
 def test_total_is_rounded_half_up_to_cents_and_lines_are_listed() -> None:
-    html = estimate_html(_estimate("31.205"))
+    html = visible_text(estimate_html(_estimate("31.205")))
     assert "$31.21" in html
     assert "for 10 hours" in html
     assert "20,000 TPM × 1.11 USD per 10k TPM·hour × 10 hours" in html
@@ -58,7 +59,7 @@ def test_a_rate_unit_without_currency_gets_the_amount_formatted() -> None:
         description="model units", amount=Decimal("80"), rate=Decimal("40"), rate_unit="per hour"
     )
     html = estimate_html(_estimate("80").model_copy(update={"lines": [line]}))
-    assert "$40.00 per hour" in html
+    assert "$40.00 per hour" in visible_text(html)
 
 
 def test_values_are_escaped() -> None:
@@ -124,4 +125,13 @@ def test_request_outcome_names_id_status_and_policy() -> None:
     assert "r-42" in html
     assert "waiting for approval" in html
     assert "2 approvals" in html
-    assert "above $500/day" in html
+    assert "above $500/day" in visible_text(html)
+
+
+def test_money_is_never_read_as_latex() -> None:
+    """Issue 14: "$3.12 per hour · $74.88 per day" between two `$` is typeset as math. Every `$`
+    is wrapped so MathJax never pairs them, inside an element MathJax is told to ignore."""
+    html = estimate_html(_estimate("31.205"))
+    assert "$" not in html.replace(str(DOLLAR), "")
+    assert "tex2jax_ignore" in html and "mathjax_ignore" in html
+    assert visible_text(html).count("$") == html.count(str(DOLLAR)) >= 3

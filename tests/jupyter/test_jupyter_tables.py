@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from modeldeck.billing.verdict import comparison_verdict
 from modeldeck.domain import (
     Decision,
     DecisionOutcome,
@@ -18,16 +19,28 @@ from modeldeck.domain import (
     RequestStatus,
 )
 from modeldeck.errors import ValidationFailed
+from modeldeck.grammar import parse
+from modeldeck.results import CostReport
 from modeldeck_jupyter.compare_view import parse_hours_per_day
 from modeldeck_jupyter.cost_view import cost_command, period_value
-from modeldeck_jupyter.tables import (
-    approval_html,
-    approvals_needed,
-    comparison_html,
-    cost_html,
-    outcome_html,
-    verdict,
-)
+from modeldeck_jupyter.html import visible_text
+from modeldeck_jupyter.tables import approval_html, comparison_html, outcome_html
+from modeldeck_jupyter.tables import cost_html as _cost_html
+
+
+def cost_html(data: dict[str, Any], target_label: str | None = None) -> str:
+    """The Cost tab's HTML of a report that travelled as JSON."""
+    return _cost_html(CostReport.model_validate({**data, "target": "all"}), target_label)
+
+
+def verdict(rows: Any) -> tuple[str, str]:
+    found = comparison_verdict(rows)
+    return found.headline, found.detail
+
+
+def approvals_needed(request: RequestRecord) -> tuple[int, int]:
+    return request.approvals_so_far, request.approvals_required
+
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
@@ -45,6 +58,10 @@ def _cost_data(*amounts: str, total: str) -> dict[str, Any]:
             {
                 "id": "dep_1",
                 "deployed_model": "qwen3-32b-<b>",
+                "model": "qwen3-32b",
+                "plan": "mu",
+                "billing": "hourly",
+                "currency": "USD",
                 "total": total,
                 "lines": [
                     {"kind": "reserved", "description": f"line {i} <i>", "amount": a}
@@ -57,9 +74,11 @@ def _cost_data(*amounts: str, total: str) -> dict[str, Any]:
 
 def test_cost_amounts_round_half_up_from_the_decimal_strings() -> None:
     # float would give 2.67 for 2.675 (it is 2.67499999...) and banker's rounding 0.00 for 0.005
-    html = cost_html(_cost_data("2.675", "0.005", "1234.5", total="1237.18"))
+    markup = cost_html(_cost_data("2.675", "0.005", "1234.5", total="1237.18"))
+    html = visible_text(markup)
     assert "$2.68" in html and "$0.01" in html and "$1,234.50" in html
-    assert "<b class='modeldeck-cost-total-amount'>$1,237.18</b>" in html
+    total = '<span class="modeldeck-dollar">$</span>1,237.18'
+    assert f"<b class='modeldeck-cost-total-amount'>{total}</b>" in markup
     assert "subtotal" in html  # several lines: the deployment's own total as well
     assert "2026-03-01 00:00 → 2026-03-10 12:00" in html and "This month" in html
 
@@ -72,23 +91,24 @@ def test_cost_html_escapes_everything_it_shows() -> None:
 
 def test_cost_money_never_goes_through_a_float() -> None:
     data = _cost_data("1.10", total="1.10")
-    data["deployments"][0]["lines"][0]["amount"] = 1.1
+    data["deployments"][0]["total"] = 1.1
     with pytest.raises(TypeError):
         cost_html(data)
 
 
 def test_no_deployments_and_nothing_billed() -> None:
-    assert "No deployments." in cost_html({"period": {}, "total": "0", "deployments": []})
+    nothing = {"period": {"name": "month", "start": NOW, "end": NOW}, "currency": "USD"}
+    assert "No deployments." in cost_html({**nothing, "total": "0", "deployments": []})
     empty = _cost_data(total="0")
     html = cost_html(empty)
-    assert "nothing billed in this period" in html and "$0.00" in html
+    assert "nothing billed in this period" in html and "$0.00" in visible_text(html)
 
 
 def test_period_picker_values_and_commands() -> None:
     assert period_value("7d", "ignored") == "7d"
     assert period_value("custom", " 2026-02 ") == "2026-02"
-    assert cost_command(None, "today") == "cost all period=today"
-    assert cost_command("dep_1a2b", "7d") == "cost dep_1a2b period=7d"
+    assert cost_command(None, "today") == parse("cost all period=today")
+    assert cost_command("dep_1a2b", "7d") == parse("cost dep_1a2b period=7d")
     with pytest.raises(ValidationFailed, match="YYYY-MM"):
         period_value("custom", "2026-00")
     with pytest.raises(ValidationFailed, match="not a deployment id"):
@@ -157,7 +177,7 @@ def test_comparison_html_marks_the_cheaper_row() -> None:
     html = comparison_html(estimate)
     assert "Upfront wins above 12 h/day" in html
     assert "<tr class='modeldeck-compare-upfront' style='font-weight:bold;'>" in html
-    assert "$43.68" in html and "$1,123.20" in html
+    assert "$43.68" in visible_text(html) and "$1,123.20" in visible_text(html)
     no_rows = comparison_html(estimate.model_copy(update={"comparison": []}))
     assert "No comparison" in no_rows
 
@@ -204,7 +224,7 @@ def test_approval_counts_each_approver_once_and_never_the_requester() -> None:
     assert approvals_needed(request) == (1, 2)
     html = approval_html(request)
     assert "needs 1 more approval (1 of 2)" in html
-    assert "$80.01" in html and "$1,920.12 per day" in html
+    assert "$80.01" in visible_text(html) and "$1,920.12 per day" in visible_text(html)
     assert "&lt;b&gt;launch&lt;/b&gt;" in html and "<b>launch</b>" not in html
     assert "2026-03-01 10:00 (UTC+8)" in html
     assert approvals_needed(_request(policy=PolicyDecision(auto_approve=False, rule="x"))) == (

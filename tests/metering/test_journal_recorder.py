@@ -51,8 +51,13 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_headers_are_scanned_for_request_id_and_overflow() -> None:
-    both = httpx.Headers([("X-DashScope-Request-Id", "ds"), ("X-Request-Id", "r1"),
-                          ("X-DashScope-PTU-Overflow", " TRUE ")])
+    both = httpx.Headers(
+        [
+            ("X-DashScope-Request-Id", "ds"),
+            ("X-Request-Id", "r1"),
+            ("X-DashScope-PTU-Overflow", " TRUE "),
+        ]
+    )
     assert scan_headers(both) == ("r1", True)  # x-request-id wins over the DashScope one
     assert scan_headers(httpx.Headers([("x-dashscope-request-id", "ds")])) == ("ds", False)
     assert scan_headers(httpx.Headers([("x-dashscope-ptu-overflow", "false")])) == (None, False)
@@ -61,8 +66,15 @@ def test_headers_are_scanned_for_request_id_and_overflow() -> None:
 
 def test_record_round_trips_through_a_journal_line() -> None:
     rec = record(
-        cost=Decimal("0.0000042"), overflow=True, model="m", mode="thinking", reasoning_tokens=2,
-        cached_tokens=1, latency_ms=12.5, request_id="r-1", error=None,
+        cost=Decimal("0.0000042"),
+        overflow=True,
+        model="m",
+        mode="thinking",
+        reasoning_tokens=2,
+        cached_tokens=1,
+        latency_ms=12.5,
+        request_id="r-1",
+        error=None,
     )
     line = encode_entry(rec.to_entry())
     assert line.endswith(b"\n") and b"\n" not in line[:-1]
@@ -76,10 +88,17 @@ def test_record_round_trips_through_a_journal_line() -> None:
 def entry(**fields: Any) -> dict[str, Any]:
     """A journal entry as the call path writes it (no cost), decoded."""
     values = {
-        "call_id": "c1", "deployed_model": "dm", "at_us": epoch_us(T0), "status_code": 200,
-        "model": "qwen3-max-2025-09-23", "mode": "instruct", "request_id": None,
-        "usage": [1000, 500, 0, 0], "overflow": False,
-        "latency_us": 1500, "error": None,
+        "call_id": "c1",
+        "deployed_model": "dm",
+        "at_us": epoch_us(T0),
+        "status_code": 200,
+        "model": "qwen3-max-2025-09-23",
+        "mode": "instruct",
+        "request_id": None,
+        "usage": [1000, 500, 0, 0],
+        "overflow": False,
+        "latency_us": 1500,
+        "error": None,
     }
     values.update(fields)
     return decode_raw(encode_entry([1, *values.values()]))
@@ -113,8 +132,13 @@ def test_usage_counts_tolerate_missing_and_odd_fields() -> None:
     odd = usage_counts({"prompt_tokens": -1, "completion_tokens": True, "prompt_tokens_details": 1})
     assert (odd.input_tokens, odd.output_tokens, odd.cached_tokens) == (0, 0, 0)
     # The call path copies the four counts; the writer checks them.
-    copied = usage_list({"prompt_tokens": 7, "completion_tokens": 9,
-                         "completion_tokens_details": {"reasoning_tokens": 4}})
+    copied = usage_list(
+        {
+            "prompt_tokens": 7,
+            "completion_tokens": 9,
+            "completion_tokens_details": {"reasoning_tokens": 4},
+        }
+    )
     assert copied == [7, 9, 4, 0]
     assert entry_counts(copied) == UsageCounts(7, 9, 4, 0)
     assert entry_counts(["x", None, 99, -3]) == UsageCounts(0, 0, 0, 0)
@@ -212,8 +236,10 @@ def test_recorder_stores_records_from_many_threads(store: Store, tmp_path: Path)
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(UsageCallRow)) == 1000
     minutes = minute_stats(store, "dm-2", T0, T0 + timedelta(minutes=2))
-    assert [m.calls for m in minutes] == [sum(1 for i in range(per_thread) if i % 120 < 60),
-                                          sum(1 for i in range(per_thread) if i % 120 >= 60)]
+    assert [m.calls for m in minutes] == [
+        sum(1 for i in range(per_thread) if i % 120 < 60),
+        sum(1 for i in range(per_thread) if i % 120 >= 60),
+    ]
     assert sum((m.overflow_cost for m in minutes), Decimal(0)) == Decimal("0.0001") * 50
     assert not list((tmp_path / "journal").glob("*.jsonl"))
 

@@ -31,8 +31,16 @@ def test_sigkill_before_close_then_replay_gives_exactly_n_records(
     n = 7
     journal = tmp_path / "child-journal"
     child = subprocess.Popen(
-        [sys.executable, str(CHILD), deck.base_url, API_KEY, deck.store.url, str(journal), dm,
-         str(n)],
+        [
+            sys.executable,
+            str(CHILD),
+            deck.base_url,
+            API_KEY,
+            deck.store.url,
+            str(journal),
+            dm,
+            str(n),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

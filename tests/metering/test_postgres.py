@@ -48,7 +48,10 @@ def make(i: int, deployed_model: str) -> CallRecord:
 def test_concurrent_recorders_on_postgres_add_up(pg_store: Store, tmp_path: Path) -> None:
     recorders = [
         Recorder(
-            pg_store, tmp_path / f"j{k}", catalog=builtin_catalog(), batch_size=7,
+            pg_store,
+            tmp_path / f"j{k}",
+            catalog=builtin_catalog(),
+            batch_size=7,
             batch_interval=0.001,
         )
         for k in range(3)

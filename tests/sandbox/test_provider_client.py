@@ -86,11 +86,17 @@ def test_ptu_upfront_thinking_body() -> None:
         )
     )
     assert body["enable_thinking"] is True
-    assert body["ptu_capacity"] == {"input_tpm": 10000, "output_tpm": 1000,
-                                    "thinking_output_tpm": 2000}
+    assert body["ptu_capacity"] == {
+        "input_tpm": 10000,
+        "output_tpm": 1000,
+        "thinking_output_tpm": 2000,
+    }
     assert body["charge_type"] == "pre_paid"
-    assert body["pre_paid_info"] == {"duration": 7, "auto_renewal": True,
-                                     "auto_renewal_duration": 7}
+    assert body["pre_paid_info"] == {
+        "duration": 7,
+        "auto_renewal": True,
+        "auto_renewal_duration": 7,
+    }
 
 
 @pytest.mark.parametrize(
@@ -100,18 +106,33 @@ def test_ptu_upfront_thinking_body() -> None:
         ({"model": "qwen3-32b", "plan": "mu", "units": 1, "billing": "upfront"}, "not upfront"),
         ({"model": "qwen3-max-2025-09-23", "plan": "ptu", "input_tpm": 10000}, "output_tpm"),
         (
-            {"model": "qwen3-max-2025-09-23", "plan": "ptu", "input_tpm": 1, "output_tpm": 1,
-             "billing": "upfront"},
+            {
+                "model": "qwen3-max-2025-09-23",
+                "plan": "ptu",
+                "input_tpm": 1,
+                "output_tpm": 1,
+                "billing": "upfront",
+            },
             "needs days",
         ),
         (
-            {"model": "qwen3-max-2025-09-23", "plan": "ptu", "input_tpm": 1, "output_tpm": 1,
-             "billing": "monthly"},
+            {
+                "model": "qwen3-max-2025-09-23",
+                "plan": "ptu",
+                "input_tpm": 1,
+                "output_tpm": 1,
+                "billing": "monthly",
+            },
             "not monthly",
         ),
         (
-            {"model": "qwen3-max-2025-09-23", "plan": "ptu", "input_tpm": 1, "output_tpm": 1,
-             "rpm_limit": 5},
+            {
+                "model": "qwen3-max-2025-09-23",
+                "plan": "ptu",
+                "input_tpm": 1,
+                "output_tpm": 1,
+                "rpm_limit": 5,
+            },
             "mu\\) only",
         ),
     ],
@@ -128,10 +149,24 @@ def test_every_built_body_is_accepted_by_the_sandbox(make_sandbox: MakeSandbox) 
         spec(model="qwen3-14b", plan="mu", units=1, billing="monthly", months=1),
         spec(model="qwen3-vl-8b-thinking", plan="mu", mode="thinking", units=1),
         spec(model="qwen3-max-2025-09-23", plan="ptu", input_tpm=20000, output_tpm=2000),
-        spec(model="qwen-plus-2025-12-01", plan="ptu", mode="thinking", billing="upfront",
-             input_tpm=10000, output_tpm=1000, thinking_output_tpm=1000, days=7),
-        spec(model="deepseek-v3.2", plan="ptu", input_tpm=10000, output_tpm=1000, suffix="x1",
-             name="team-ds"),
+        spec(
+            model="qwen-plus-2025-12-01",
+            plan="ptu",
+            mode="thinking",
+            billing="upfront",
+            input_tpm=10000,
+            output_tpm=1000,
+            thinking_output_tpm=1000,
+            days=7,
+        ),
+        spec(
+            model="deepseek-v3.2",
+            plan="ptu",
+            input_tpm=10000,
+            output_tpm=1000,
+            suffix="x1",
+            name="team-ds",
+        ),
     ]
     with sb.client() as client:
         for item in specs:
@@ -236,7 +271,10 @@ def test_the_key_never_shows_in_repr_errors_or_logs(caplog: pytest.LogCaptureFix
 
     caplog.set_level(logging.DEBUG)
     client = ModelStudioClient(
-        "https://x/api/v1", SECRET, transport=httpx.MockTransport(echo_key), max_retries=1,
+        "https://x/api/v1",
+        SECRET,
+        transport=httpx.MockTransport(echo_key),
+        max_retries=1,
         backoff_base=0.001,
     )
     assert SECRET not in repr(client) and "***" in repr(client)
@@ -256,7 +294,10 @@ def test_transport_errors_do_not_leak_the_key(caplog: pytest.LogCaptureFixture) 
 
     caplog.set_level(logging.DEBUG)
     client = ModelStudioClient(
-        "https://x/api/v1", SECRET, transport=httpx.MockTransport(boom), max_retries=1,
+        "https://x/api/v1",
+        SECRET,
+        transport=httpx.MockTransport(boom),
+        max_retries=1,
         backoff_base=0.001,
     )
     with client, pytest.raises(ProviderConnectionError) as info:

@@ -64,9 +64,7 @@ class Recorded:
 
     def client(self, **kwargs: Any) -> ModelStudioClient:
         kwargs.setdefault("backoff_base", 0.001)
-        return ModelStudioClient(
-            BASE, "sk-recorded", transport=httpx.MockTransport(self), **kwargs
-        )
+        return ModelStudioClient(BASE, "sk-recorded", transport=httpx.MockTransport(self), **kwargs)
 
 
 def test_create_ptu_sends_the_documented_request() -> None:
@@ -216,6 +214,7 @@ def test_a_non_json_answer_is_a_clear_error() -> None:
 
 
 # -- the sandbox answers with (at least) every documented field --------------------------------
+
 
 def _fields(name: str) -> set[str]:
     return set(load(name)["body"]["output"]) - {"rpm_limit", "tpm_limit"}

@@ -66,7 +66,11 @@ def test_streaming_puts_usage_in_a_last_chunk_without_choices(sb: RunningSandbox
     code = deploy(sb, MU_BODY)
     whole = chat(sb, code, "one two three", max_tokens=10).json()
     streamed = chat(
-        sb, code, "one two three", max_tokens=10, stream=True,
+        sb,
+        code,
+        "one two three",
+        max_tokens=10,
+        stream=True,
         stream_options={"include_usage": True},
     )
     assert streamed.headers["content-type"].startswith("text/event-stream")

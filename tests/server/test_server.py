@@ -10,6 +10,8 @@ import pytest
 
 from modeldeck.domain import Actor, DeploySpec
 from modeldeck.errors import ConflictError, NotFound, UserError
+from modeldeck.grammar import parse
+from modeldeck.results import EstimateResult
 from modeldeck.server.client import RemoteDeck
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
@@ -90,7 +92,7 @@ def test_deploy_approve_run_unpublish_over_rest(stack: Stack) -> None:
         f"{stack.sandbox_url}/api/v1/deployments", headers={"Authorization": "Bearer sk-sandbox"}
     ).json()
     assert listing["output"]["total"] == 1
-    result = remote.run(f"unpublish {dep_id} confirm", alice)
+    result = remote.run(parse(f"unpublish {dep_id} confirm"), alice)
     assert result.ok, result.text
     assert wait_for_status(remote, dep_id, "DELETED") == "DELETED"
 
@@ -98,13 +100,30 @@ def test_deploy_approve_run_unpublish_over_rest(stack: Stack) -> None:
 def test_run_grammar_over_rest() -> None:
     with Stack(principals=[{"name": "carol", "roles": ["viewer"]}]) as stack:
         assert stack.deck is not None
-        remote = RemoteDeck(stack.server_url, token=create_token(stack.deck.store, "carol")[1])
+        token = create_token(stack.deck.store, "carol")[1]
+        remote = RemoteDeck(stack.server_url, token=token)
         _run_as_a_viewer(remote)
+        _run_takes_a_parsed_command_never_text(stack.server_url, token)
 
 
 def _run_as_a_viewer(remote: RemoteDeck) -> None:
     forged = Actor(principal="dave", surface="api", roles=["admin"])  # ignored: the token rules
-    result = remote.run("estimate Qwen3-32B mu units=2 duration=90m30s", forged)
-    assert result.data["total"].startswith("121.33")
+    result = remote.run(parse("estimate Qwen3-32B mu units=2 duration=90m30s"), forged)
+    assert isinstance(result, EstimateResult)  # the typed result, read back by its kind
+    assert str(result.estimate.total).startswith("121.33")
     with pytest.raises(UserError, match="may not request"):
-        remote.run("deploy qwen3-32b mu units=1", forged)
+        remote.run(parse("deploy qwen3-32b mu units=1"), forged)
+
+
+def _run_takes_a_parsed_command_never_text(url: str, token: str) -> None:
+    """The server validates the command JSON with the grammar's models; text is not parsed."""
+    auth = {"Authorization": f"Bearer {token}"}
+    actor = Actor(principal="carol", surface="api", roles=["viewer"]).model_dump()
+    text = httpx.post(f"{url}/api/run", json={"text": "models", "actor": actor}, headers=auth)
+    assert text.status_code == 422
+    bad = {"verb": "estimate", "spec": {"model": "qwen3-32b", "plan": "gpu"}}
+    resp = httpx.post(f"{url}/api/run", json={"command": bad, "actor": actor}, headers=auth)
+    assert resp.status_code == 400 and "spec.plan" in resp.text
+    ok = {"verb": "models"}
+    resp = httpx.post(f"{url}/api/run", json={"command": ok, "actor": actor}, headers=auth)
+    assert resp.status_code == 200 and resp.json()["kind"] == "models"

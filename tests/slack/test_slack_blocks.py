@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modeldeck.domain import (
-    CommandResult,
     Decision,
     DeploySpec,
     Estimate,
@@ -19,6 +18,7 @@ from modeldeck.domain import (
     RequestRecord,
     RequestStatus,
 )
+from modeldeck.results import CatalogRow, ModelsResult
 from modeldeck_slack.blocks import (
     APPROVE_ACTION,
     REJECT_ACTION,
@@ -129,7 +129,10 @@ def test_long_output_is_split_within_limits() -> None:
 
 
 def test_result_and_error_cards() -> None:
-    ok = result_card(CommandResult(command="models", text="qwen-plus  mu  $40.00/h"))
+    models = ModelsResult(
+        rows=[CatalogRow(model="qwen-plus", mode="instruct", plan="mu", price="hourly", amount=40)]
+    )
+    ok = result_card(models)
     assert "qwen-plus" in dump(ok.block_dicts())
     bad = error_card("Unknown model 'gpt9'. Known: qwen-plus")
     assert ":warning:" in dump(bad.block_dicts()) and "Traceback" not in bad.text

@@ -11,6 +11,7 @@ from slack_env import MU_MODEL, PTU_MODEL, SlackUser
 from modeldeck.domain import DeploymentRecord
 from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.money import format_amount
+from modeldeck.results import CostResult
 from modeldeck.testing import Stack
 
 
@@ -42,8 +43,9 @@ def deployed(stack: Stack, alice: SlackUser, bob: SlackUser, words: str) -> Depl
 def deck_total(stack: Stack, words: str) -> str:
     """The total the deck itself gives for a cost command, as Slack should show it."""
     assert stack.deck is not None
-    data = stack.deck.run(words, stack.deck.resolve_actor("cli", "ops")).data
-    return format_amount(Decimal(data["total"]), data["currency"])
+    result = stack.deck.run(parse(words), stack.deck.resolve_actor("cli", "ops"))
+    assert isinstance(result, CostResult)
+    return format_amount(result.report.total, result.report.currency)
 
 
 def test_cost_is_a_table_in_a_code_block_with_the_total_in_dollars(

@@ -99,3 +99,16 @@ class EverythingPlugin:
 
     def events(self) -> list[Event]:
         return [c["event"] for c in self.calls.get("track_event", [])]
+
+    # --- grammar, results and rendering
+    @hookimpl
+    def register_verbs(self, register: Callable[..., None]) -> None:
+        self._seen("register_verbs")
+
+    @hookimpl
+    def register_renderers(self, register: Callable[..., None]) -> None:
+        self._seen("register_renderers")
+
+    @hookimpl
+    def register_commands(self, cli: Any) -> None:
+        self._seen("register_commands", cli=cli)

@@ -80,6 +80,13 @@ def test_every_hook_is_called_by_the_workflow(
     plugins.hook().startup(deck=deck, settings=deck.settings)
     plugins.hook().register_providers(register=lambda *a, **k: None)
     plugins.hook().register_catalogs(register=lambda *a, **k: None)
+    from modeldeck.cli import build_cli
+    from modeldeck.grammar import all_verbs
+    from modeldeck.rendering import renderers
+
+    all_verbs()  # register_verbs, collected on first use
+    renderers()  # register_renderers
+    build_cli()  # register_commands
     assert event_types()["everything_plugin_hello"] is PluginSaidHello
 
     assert set(everything.calls) == set(hookspec_names()), "some hook was never called"

@@ -8,6 +8,7 @@ from wfhelpers import MakeDeck, sandbox_deployments
 from modeldeck.deck import Deck
 from modeldeck.domain import Actor, DeploySpec, RequestStatus
 from modeldeck.errors import NotLinked, PermissionDenied
+from modeldeck.grammar import parse
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.server.client import RemoteDeck
 from modeldeck.serving import ServerThread
@@ -69,16 +70,16 @@ def test_viewers_only_read(make_deck: MakeDeck, sandbox: RunningSandbox) -> None
     deck = make_deck()
     victor = jupyter(deck, "victor")
     req = deck.request_deploy(ONE_UNIT, jupyter(deck, "alice"))
-    assert deck.run("list", victor).ok and deck.run("approvals", victor).ok
-    assert deck.run("estimate qwen3-32b mu units=1", victor).ok
+    assert deck.run(parse("list"), victor).ok and deck.run(parse("approvals"), victor).ok
+    assert deck.run(parse("estimate qwen3-32b mu units=1"), victor).ok
     with pytest.raises(PermissionDenied, match="victor may not request"):
         deck.request_deploy(ONE_UNIT, victor)
     with pytest.raises(PermissionDenied, match="victor may not decide"):
         deck.approve(req.id, victor)
     with pytest.raises(PermissionDenied, match="victor may not decide"):
-        deck.run(f"reject {req.id}", victor)
+        deck.run(parse(f"reject {req.id}"), victor)
     with pytest.raises(PermissionDenied, match="may not request"):
-        deck.run("deploy qwen3-32b mu units=1", victor)
+        deck.run(parse("deploy qwen3-32b mu units=1"), victor)
     assert deck.get_request(req.id).status == RequestStatus.PENDING
     assert sandbox_deployments(sandbox) == []
 

@@ -28,6 +28,7 @@ from modeldeck.domain import (
     RequestStatus,
 )
 from modeldeck.errors import ConflictError, PermissionDenied, UserError
+from modeldeck.grammar import parse
 from modeldeck.hookspecs import hookimpl
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.settings import Settings
@@ -242,7 +243,7 @@ def test_the_requester_cannot_approve_even_with_the_approver_role(
     with pytest.raises(ConflictError, match=f"You requested {req.id}, so you cannot approve it"):
         deck.approve(req.id, pat)
     with pytest.raises(ConflictError, match="cannot approve"):
-        deck.run(f"approve {req.id}", pat)  # the grammar says the same
+        deck.run(parse(f"approve {req.id}"), pat)  # the grammar says the same
     dave = actor(deck, "dave")  # an admin requesting is no different
     own = deck.request_deploy(DeploySpec(model=MU, plan="mu", units=1), dave)
     with pytest.raises(ConflictError, match="cannot approve"):
@@ -363,14 +364,14 @@ def test_unpublish_needs_confirm_and_optionally_an_approval(
     dep = deck.get_deployment(req.deployment_id or "")
     code = dep.deployed_model or dep.id
     with pytest.raises(UserError, match=f"unpublish {code} confirm"):
-        deck.run(f"unpublish {code}", alice)
+        deck.run(parse(f"unpublish {code}"), alice)
     assert deck.list_requests() == [deck.get_request(req.id)]  # nothing was asked
 
     strict = make_deck(
         database_url=deck.settings.effective_database_url,
         policy={"auto_approve_below_usd_per_day": 1000, "unpublish_needs_approval": True},
     )
-    result = strict.run(f"unpublish {code} confirm", alice)
+    result = strict.run(parse(f"unpublish {code} confirm"), alice)
     pending = [r for r in strict.list_requests("pending") if r.kind == "unpublish"]
     assert result.ok and len(pending) == 1 and pending[0].policy.approvers_required == 1
     assert [d["deployed_model"] for d in sandbox_deployments(sandbox)] == [code]
@@ -383,8 +384,8 @@ def test_unpublish_needs_confirm_and_optionally_an_approval(
     other = lax.request_deploy(second, actor(lax, "alice"))
     assert other.status == RequestStatus.EXECUTED, other.error
     other_code = lax.get_deployment(other.deployment_id or "").deployed_model
-    gone = lax.run(f"unpublish {other_code} confirm", actor(lax, "alice"))
-    assert gone.ok and gone.data["status"] == "executed"  # confirmed: no approver needed
+    gone = lax.run(parse(f"unpublish {other_code} confirm"), actor(lax, "alice"))
+    assert gone.ok and gone.request.status == "executed"  # type: ignore[attr-defined]  # confirmed: no approver needed
 
 
 # --- the hook -------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from modeldeck.audit import read_audit
 from modeldeck.deck import Deck
 from modeldeck.domain import RequestStatus
 from modeldeck.errors import ConfigError, ModeldeckError
+from modeldeck.grammar import parse
 from modeldeck.provider.client import ModelStudioClient
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.server.client import RemoteDeck
@@ -160,8 +161,8 @@ def test_a_refused_api_key_shows_in_no_error_text(
         )
     )
     try:
-        result = deck.run("deploy qwen3-32b mu units=1", deck.resolve_actor("cli", "alice"))
-        request = deck.get_request(result.data["id"])
+        result = deck.run(parse("deploy qwen3-32b mu units=1"), deck.resolve_actor("cli", "alice"))
+        request = deck.get_request(result.request.id)  # type: ignore[attr-defined]
         audit = json.dumps(read_audit(deck.store), default=str)
     finally:
         deck.close()
@@ -307,8 +308,9 @@ def test_a_key_with_a_trailing_newline_is_stripped_when_loaded_and_never_shown(
         assert stack.deck is not None and stack.settings is not None
         assert stack.settings.provider.api_key is not None
         assert stack.settings.provider.api_key.get_secret_value() == key  # stripped on load
-        result = stack.deck.run("deploy qwen3-32b mu units=1", stack.deck.resolve_actor("cli", "a"))
-        request = stack.deck.get_request(result.data["id"])
+        command = parse("deploy qwen3-32b mu units=1")
+        result = stack.deck.run(command, stack.deck.resolve_actor("cli", "a"))
+        request = stack.deck.get_request(result.request.id)  # type: ignore[attr-defined]
         rest = httpx.get(f"{stack.server_url}/api/requests").text
         audit = json.dumps(read_audit(stack.deck.store), default=str)
         jsonl = subprocess.run(

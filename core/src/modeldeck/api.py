@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modeldeck.domain import (
     Actor,
-    CommandResult,
     DecisionOutcome,
     DeploymentRecord,
     DeploySpec,
@@ -23,6 +22,8 @@ from modeldeck.domain import (
 )
 
 if TYPE_CHECKING:
+    from modeldeck.grammar import CommandModel
+    from modeldeck.results import Result
     from modeldeck.workflow.costs import CostReport
 
 
@@ -92,6 +93,10 @@ class DeckAPI(Protocol):
         """Map a Slack user id / notebook user to a principal; NotLinked if unknown."""
         ...
 
-    def run(self, text: str, actor: Actor) -> CommandResult:
-        """Parse one command of the grammar and run it."""
+    def run(self, command: CommandModel, actor: Actor) -> Result:
+        """Run one parsed command (`modeldeck.grammar.parse` where the text was typed).
+
+        Returns the verb's typed result (`modeldeck.results`); render it with
+        `modeldeck.rendering.render(result, surface)`.
+        """
         ...

@@ -13,11 +13,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -75,11 +75,11 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _open_deck() -> Any:
+def _open_deck(settings: Any = None) -> Any:
     """The in-process deck, or a RemoteDeck when a server URL is configured."""
     from modeldeck.settings import load_settings
 
-    settings = load_settings()
+    settings = settings or load_settings()
     if settings.server.url:
         from modeldeck.server.client import RemoteDeck
 
@@ -97,89 +97,65 @@ def cli() -> None:
     logging.basicConfig(level=os.environ.get("MODELDECK_LOG_LEVEL", "WARNING"))
 
 
-def _run_grammar(verb: str, words: tuple[str, ...], as_json: bool) -> None:
-    from modeldeck.grammar import parse_argv
+def _execute(command: Any) -> Any:
+    """Run a parsed command: help, models and estimates from the catalog alone (no store is
+    opened or migrated for them), everything else through the deck (local or the server)."""
+    from modeldeck.commands import run_without_store
     from modeldeck.identity import local_user
+    from modeldeck.settings import load_settings
 
-    command = parse_argv([verb, *words])
-    deck = _open_deck()
+    settings = load_settings()
+    result = run_without_store(command, settings, remote=bool(settings.server.url))
+    if result is not None:
+        return result
+    deck = _open_deck(settings)
     try:
         actor = deck.resolve_actor("cli", local_user())
-        result = deck.run(command.raw, actor)
+        return deck.run(command, actor)
     finally:
         deck.close()
+
+
+def _run_grammar(verb: str, words: tuple[str, ...], as_json: bool) -> None:
+    from modeldeck.grammar import parse_argv
+    from modeldeck.rendering import render
+
+    result = _execute(parse_argv([verb, *words]))
     if as_json:
-        click.echo(
-            json.dumps(
-                result.data if result.data is not None else {"text": result.text},
-                indent=2,
-                default=str,
-            )
-        )
+        click.echo(json.dumps(render(result, "json"), indent=2, default=str))
     else:
-        _print_human(verb, result)
+        for item in render(result, "cli"):
+            if isinstance(item, str):
+                click.echo(item)
+            else:
+                console.print(item)
     if not result.ok:
         sys.exit(1)
 
 
-def _print_human(verb: str, result: Any) -> None:
-    """Tables drawn by rich from the same rows the plain-text answers use; the rest as text."""
-    from modeldeck import render
-    from modeldeck.domain import DeploymentRecord, Estimate, RequestRecord
+def _complete_words(verb: str) -> Callable[..., list[CompletionItem]]:
+    """Shell completion of a verb's `key=` options, read from its command model."""
 
-    data = result.data
-    if verb in ("estimate", "compare") and isinstance(data, dict):
-        _print_estimate(Estimate.model_validate(data))
-        return
-    rows: render.Rows | None = None
-    if isinstance(data, list) and data:
-        if verb == "list":
-            rows = render.deployment_rows([DeploymentRecord.model_validate(d) for d in data])
-        elif verb == "approvals":
-            rows = render.request_rows([RequestRecord.model_validate(r) for r in data])
-        elif verb == "models":
-            rows = render.model_rows(data)
-    if rows is None:
-        click.echo(result.text)
-        return
-    headers, cells = rows
-    table = Table()
-    for col in headers:
-        table.add_column(col, overflow="fold")  # wrap long names, never cut them off
-    for row in cells:
-        table.add_row(*("" if c is None else str(c) for c in row))
-    console.print(table)
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from modeldeck.grammar import KEYS, all_verbs
 
+        info = all_verbs().get(verb)
+        if info is None or "=" in incomplete:
+            return []
+        return [
+            CompletionItem(f"{key}=", help=KEYS[key].description)
+            for key in info.allowed_keys()
+            if key.startswith(incomplete.lower())
+        ]
 
-def _print_estimate(est: Any) -> None:
-    from modeldeck.billing.render import render_estimate_details
-    from modeldeck.money import format_amount
-
-    table = Table(title=f"{est.model} {est.plan} {est.billing} - {est.period}")
-    table.add_column("item")
-    table.add_column("rate", justify="right")
-    table.add_column("amount", justify="right")
-    for line in est.lines:
-        rate = f"{line.rate} {line.rate_unit or ''}" if line.rate is not None else ""
-        table.add_row(line.description, rate, format_amount(Decimal(line.amount), est.currency))
-    table.add_row(
-        Text("total", style="bold"), "", Text(format_amount(est.total, est.currency), style="bold")
-    )
-    console.print(table)
-    for line in render_estimate_details(est):
-        click.echo(line)
+    return complete
 
 
 def _add_grammar_commands() -> None:
-    from modeldeck.grammar import VERBS
+    """One CLI command per verb (plugins' verbs too), its keys listed from the command model."""
+    from modeldeck.grammar import KEYS, all_verbs
 
-    for verb, info in VERBS.items():
-        usage = info.get("usage", verb) if isinstance(info, dict) else getattr(info, "usage", verb)
-        desc = (
-            info.get("description", "")
-            if isinstance(info, dict)
-            else getattr(info, "description", "")
-        )
+    for verb, info in all_verbs().items():
 
         def make(v: str) -> Callable[..., None]:
             @_guard
@@ -188,18 +164,29 @@ def _add_grammar_commands() -> None:
 
             return command
 
+        keys = info.allowed_keys()
+        options = "".join(f"\n  {key}={KEYS[key].value}  {KEYS[key].description}" for key in keys)
+        epilog = f"Options, written key=value:\n{options}" if keys else None
         cmd = click.Command(
             name=verb,
             callback=make(verb),
             params=[
-                click.Argument(["words"], nargs=-1),
+                click.Argument(["words"], nargs=-1, shell_complete=_complete_words(verb)),
                 click.Option(["--json", "as_json"], is_flag=True, help="Machine-readable output."),
             ],
-            help=f"{desc}\n\nUsage: {usage}",
-            short_help=desc,
+            help=f"{info.description}\n\nUsage: {info.usage}",
+            epilog=epilog,
+            short_help=info.description,
             context_settings={"ignore_unknown_options": True},
         )
         cli.add_command(cmd)
+
+
+def _add_plugin_commands() -> None:
+    """Commands plugins add through the `register_commands` hook."""
+    from modeldeck import plugins
+
+    plugins.hook().register_commands(cli=cli)
 
 
 @cli.command()
@@ -452,10 +439,18 @@ def audit(jsonl: bool, limit: int, subject: str | None) -> None:
     console.print(table)
 
 
+def build_cli() -> click.Group:
+    """The root command with the grammar's verbs and plugins' commands added (again: a verb or
+    command registered since replaces the one of the same name)."""
+    _add_grammar_commands()
+    _add_plugin_commands()
+    return cli
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
-        _add_grammar_commands()
+        build_cli()
     except BaseException as exc:
         _fail(exc)
     cli()

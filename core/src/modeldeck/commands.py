@@ -1,111 +1,112 @@
-"""Run one command of the grammar against a deck: the same words do the same thing everywhere."""
+"""Run one parsed command against a deck: the same command does the same thing everywhere.
+
+`run_command(deck, command, actor)` returns the verb's typed result (`modeldeck.results`).
+Built-in verbs are mapped here; a plugin's verb runs its registered handler.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from modeldeck import render
-from modeldeck.domain import Actor, CommandResult
-from modeldeck.money import format_amount
+from pydantic import ValidationError
+
+from modeldeck import grammar as g
+from modeldeck import results as r
+from modeldeck.domain import Actor
+from modeldeck.errors import GrammarError, UserError
+from modeldeck.settings import Settings, config_error
 
 if TYPE_CHECKING:
     from modeldeck.deck import Deck
 
 
-def run_command(deck: Deck, text: str, actor: Actor) -> CommandResult:
-    """Parse `text` and run it; user mistakes raise UserError subclasses for the surface to show."""
-    from modeldeck.grammar import parse
-
-    return run_parsed(deck, parse(text), actor)
-
-
-def run_parsed(deck: Deck, cmd: Any, actor: Actor) -> CommandResult:
-    from modeldeck.billing import render_estimate_text
-    from modeldeck.grammar import help_text
-
-    verb = cmd.verb
-    if verb == "help":
-        return CommandResult(command=verb, text=help_text(cmd.topic))
-    if verb == "models":
-        rows = deck.models()
-        return CommandResult(command=verb, text=render.models_text(rows), data=rows)
-    if verb == "estimate":
-        est = deck.estimate(cmd.spec)
-        return CommandResult(
-            command=verb, text=render_estimate_text(est), data=est.model_dump(mode="json")
-        )
-    if verb == "deploy":
-        req = deck.request_deploy(cmd.spec, actor, cmd.reason)
-        return _request_result(verb, req)
-    if verb == "scale":
-        return _request_result(verb, deck.request_scale(cmd.spec, actor, cmd.reason))
-    if verb == "limits":
-        return _request_result(verb, deck.request_limits(cmd.spec, actor, cmd.reason))
-    if verb == "unpublish":
-        if not getattr(cmd, "confirm", False):
-            from modeldeck.errors import UserError
-
-            dep = deck.get_deployment(cmd.deployment)
+def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
+    """Run `command`; user mistakes raise UserError subclasses for the surface to show."""
+    if isinstance(command, g.HelpCommand):
+        return r.HelpResult(topic=command.topic)
+    if isinstance(command, g.ModelsCommand):
+        return r.ModelsResult(rows=[r.CatalogRow.model_validate(row) for row in deck.models()])
+    if isinstance(command, g.EstimateCommand):
+        est = deck.estimate(command.spec)
+        if command.spec.compare:
+            return r.ComparisonResult(estimate=est)
+        return r.EstimateResult(estimate=est)
+    if isinstance(command, g.DeployCommand):
+        return _request("deploy", deck.request_deploy(command.spec, actor, command.reason))
+    if isinstance(command, g.ScaleCommand):
+        return _request("scale", deck.request_scale(command.spec, actor, command.reason))
+    if isinstance(command, g.LimitsCommand):
+        return _request("limits", deck.request_limits(command.spec, actor, command.reason))
+    if isinstance(command, g.UnpublishCommand):
+        if not command.confirm:
+            dep = deck.get_deployment(command.deployment)
             raise UserError(
                 f"Unpublishing {dep.deployed_model or dep.id} takes it offline at once and cannot "
                 "be undone.",
                 hint=f"Repeat with `confirm`: unpublish {dep.deployed_model or dep.id} confirm",
             )
-        return _request_result(verb, deck.request_unpublish(cmd.deployment, actor, cmd.reason))
-    if verb == "list":
-        deps = deck.list_deployments(include_deleted=cmd.include_deleted)
-        return CommandResult(
-            command=verb,
-            text=render.deployments_text(deps),
-            data=[d.model_dump(mode="json") for d in deps],
+        request = deck.request_unpublish(command.deployment, actor, command.reason)
+        return _request("unpublish", request)
+    if isinstance(command, g.ListCommand):
+        deps = deck.list_deployments(include_deleted=command.include_deleted)
+        return r.DeploymentsResult(deployments=deps, include_deleted=command.include_deleted)
+    if isinstance(command, g.StatusCommand):
+        dep = deck.get_deployment(command.deployment)
+        spent = _cost_report(deck, dep.id, "all")
+        return r.DeploymentStatusResult(
+            deployment=dep, cost_so_far=spent.total, currency=spent.currency
         )
-    if verb == "status":
-        dep = deck.get_deployment(cmd.deployment)
-        from modeldeck.costs import cost_report
-
-        spent = cost_report(deck, dep.id, "all")
-        data = dep.model_dump(mode="json")
-        data["cost_so_far"] = {"total": spent.data["total"], "currency": spent.data["currency"]}
-        so_far = format_amount(Decimal(spent.data["total"]), spent.data["currency"])
-        text = (
-            render.deployment_text(dep)
-            + f"\n  cost so far: {so_far} (since creation, metered overflow included)"
-        )
-        return CommandResult(command=verb, text=text, data=data)
-    if verb == "approvals":
-        reqs = deck.list_requests(status="pending")
-        return CommandResult(
-            command=verb,
-            text=render.requests_text(reqs),
-            data=[r.model_dump(mode="json") for r in reqs],
-        )
-    if verb in ("approve", "reject"):
-        outcome = (
-            deck.approve(cmd.request_id, actor)
-            if verb == "approve"
-            else deck.reject(cmd.request_id, actor, cmd.reason)
-        )
-        return CommandResult(
-            command=verb,
-            ok=outcome.outcome not in ("failed",),
-            text=outcome.message + "\n" + render.request_text(outcome.request),
-            data=outcome.model_dump(mode="json"),
-        )
-    if verb == "cost":
-        from modeldeck.costs import cost_report
-
-        report = cost_report(deck, cmd.target, cmd.period)
-        return CommandResult(command=verb, text=report.text, data=report.data)
-    from modeldeck.errors import GrammarError
-
-    raise GrammarError(f"The command {verb!r} is not available here.", hint="Try `help`.")
+    if isinstance(command, g.ApprovalsCommand):
+        return r.ApprovalsResult(requests=deck.list_requests(status="pending"))
+    if isinstance(command, g.ApproveCommand):
+        return r.DecisionResult(outcome=deck.approve(command.request_id, actor))
+    if isinstance(command, g.RejectCommand):
+        return r.DecisionResult(outcome=deck.reject(command.request_id, actor, command.reason))
+    if isinstance(command, g.CostCommand):
+        return r.CostResult(report=_cost_report(deck, command.target, command.period))
+    info = g.all_verbs().get(command.verb)
+    if info is not None and info.handler is not None:
+        result: Any = info.handler(deck, command, actor)
+        if not isinstance(result, r.Result):
+            raise TypeError(f"The {command.verb!r} verb's handler returned no Result.")
+        return result
+    raise GrammarError(f"The command {command.verb!r} is not available here.", hint="Try `help`.")
 
 
-def _request_result(verb: str, req: Any) -> CommandResult:
-    return CommandResult(
-        command=verb,
-        ok=req.status.value != "failed",
-        text=render.request_text(req),
-        data=req.model_dump(mode="json"),
+def run_without_store(
+    command: g.CommandModel, settings: Settings, *, remote: bool = False
+) -> r.Result | None:
+    """`help` always, and `models`/`estimate`/`compare` when no server is configured, answered
+    from the grammar and the catalog alone: nothing opens or migrates a store for them.
+    None: the command needs a deck."""
+    if isinstance(command, g.HelpCommand):
+        return r.HelpResult(topic=command.topic)
+    if remote or not isinstance(command, g.ModelsCommand | g.EstimateCommand):
+        return None
+    from modeldeck.billing import estimate
+    from modeldeck.billing.rules import BillingRules
+    from modeldeck.catalog import load_catalog
+
+    catalog = load_catalog(settings)
+    if isinstance(command, g.ModelsCommand):
+        return r.ModelsResult(rows=[r.CatalogRow.model_validate(row) for row in catalog.rows()])
+    try:
+        rules = BillingRules.model_validate(settings.billing)
+    except ValidationError as exc:
+        raise config_error(
+            exc,
+            "[billing] rules in the configuration",
+            "See docs/billing.md for each rule and its allowed values.",
+        ) from None
+    est = estimate(command.spec, catalog, rules)
+    return (
+        r.ComparisonResult(estimate=est) if command.spec.compare else r.EstimateResult(estimate=est)
     )
+
+
+def _cost_report(deck: Deck, target: str | None, period: str) -> r.CostReport:
+    return deck.cost(target, period)
+
+
+def _request(verb: str, request: Any) -> r.RequestResult:
+    return r.RequestResult(verb=verb, request=request)

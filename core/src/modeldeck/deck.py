@@ -18,7 +18,6 @@ from modeldeck import events, identity
 from modeldeck.config_audit import record_config_change
 from modeldeck.domain import (
     Actor,
-    CommandResult,
     DecisionOutcome,
     DeploymentRecord,
     DeploySpec,
@@ -39,7 +38,9 @@ from modeldeck.workflow import costs, decisions, execution, reconcile, requests
 if TYPE_CHECKING:
     from modeldeck.billing.rules import BillingRules
     from modeldeck.catalog import Catalog
+    from modeldeck.grammar import CommandModel
     from modeldeck.provider.base import Provider
+    from modeldeck.results import Result
 
 
 class Deck:
@@ -216,7 +217,7 @@ class Deck:
         return self.list_deployments()
 
     # --- the grammar
-    def run(self, text: str, actor: Actor) -> CommandResult:
+    def run(self, command: CommandModel, actor: Actor) -> Result:
         from modeldeck.commands import run_command
 
-        return run_command(self, text, actor)
+        return run_command(self, command, actor)

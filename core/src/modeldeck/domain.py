@@ -22,6 +22,22 @@ BillingMethod = Literal["hourly", "upfront", "monthly"]
 Surface = Literal["cli", "slack", "jupyter", "api", "system"]
 
 
+def capacity_text(
+    plan: str,
+    units: int | None = None,
+    input_tpm: int | None = None,
+    output_tpm: int | None = None,
+    thinking_output_tpm: int | None = None,
+) -> str:
+    """Capacity as every surface words it: `2 unit(s)` or `20,000 in / 2,000 out TPM`."""
+    if plan == "mu":
+        return f"{units or 0} unit(s)"
+    text = f"{input_tpm or 0:,} in / {output_tpm or 0:,} out TPM"
+    if thinking_output_tpm:
+        text += f" / {thinking_output_tpm:,} thinking"
+    return text
+
+
 class DeploySpec(BaseModel):
     """What a deploy or an estimate asks for. Durations only matter to estimates."""
 
@@ -50,6 +66,13 @@ class DeploySpec(BaseModel):
     suffix: str | None = None
     name: str | None = None
     auto_renewal: bool = False
+
+    @property
+    def capacity(self) -> str:
+        """The capacity asked for, in words (`capacity_text`)."""
+        return capacity_text(
+            self.plan, self.units, self.input_tpm, self.output_tpm, self.thinking_output_tpm
+        )
 
 
 class ScaleSpec(BaseModel):
@@ -166,6 +189,13 @@ class DeploymentRecord(BaseModel):
     updated_at: datetime
     provider_data: dict[str, Any] = Field(default_factory=dict)
 
+    @property
+    def capacity(self) -> str:
+        """The deployment's capacity, in words (`capacity_text`)."""
+        return capacity_text(
+            self.plan, self.units, self.input_tpm, self.output_tpm, self.thinking_output_tpm
+        )
+
 
 RequestKind = Literal["deploy", "scale", "unpublish", "limits"]
 
@@ -226,23 +256,41 @@ class RequestRecord(BaseModel):
     def summary(self) -> str:
         if self.deploy is not None:
             d = self.deploy
-            cap = (
-                f"{d.units} unit(s)"
-                if d.plan == "mu"
-                else f"{d.input_tpm or 0:,} in / {d.output_tpm or 0:,} out TPM"
-            )
-            return f"deploy {d.model} {d.plan} {d.billing} ({cap})"
+            return f"deploy {d.model} {d.plan} {d.billing} ({d.capacity})"
         if self.scale is not None:
             s = self.scale
-            cap = (
-                f"{s.units} unit(s)"
-                if s.units is not None
-                else f"{s.input_tpm or 0:,} in / {s.output_tpm or 0:,} out TPM"
-            )
+            plan = "mu" if s.units is not None else "ptu"
+            cap = capacity_text(plan, s.units, s.input_tpm, s.output_tpm, s.thinking_output_tpm)
             return f"scale {s.deployment} to {cap}"
         if self.limits is not None:
             return f"set limits on {self.limits.deployment}"
         return f"{self.kind} {self.deployment_id or ''}".strip()
+
+    @property
+    def approvers(self) -> list[str]:
+        """Who approved so far, each once, in order; the requester never counts."""
+        seen = [
+            d.principal
+            for d in self.decisions
+            if d.verdict == "approve" and d.principal != self.requester
+        ]
+        return list(dict.fromkeys(seen))
+
+    @property
+    def approvals_so_far(self) -> int:
+        """Approvals that count toward the policy (distinct approvers, never the requester)."""
+        return len(self.approvers)
+
+    @property
+    def approvals_required(self) -> int:
+        """Approvals the policy asks for (at least one while the request waits)."""
+        required = self.policy.approvers_required
+        return max(1, required) if self.status == RequestStatus.PENDING else required
+
+    @property
+    def approvals_remaining(self) -> int:
+        """How many more approvals the request needs (0 once it has enough)."""
+        return max(0, self.approvals_required - self.approvals_so_far)
 
 
 class Actor(BaseModel):
@@ -260,15 +308,6 @@ class DecisionOutcome(BaseModel):
     request: RequestRecord
     outcome: Literal["recorded", "rejected", "already_decided", "executed", "failed"]
     message: str
-
-
-class CommandResult(BaseModel):
-    """What running one command of the grammar produced, for every surface to render."""
-
-    command: str
-    ok: bool = True
-    text: str
-    data: Any = None
 
 
 class Usage(BaseModel):

@@ -183,3 +183,49 @@ def startup(deck: Deck, settings: Settings) -> list[Awaitable[Any]] | None:
     :param settings: the effective settings.
     :return: optionally a list of awaitables to run alongside the server (e.g. Slack Socket Mode).
     """
+
+
+# --- grammar, results and rendering: verbs, renderers and CLI commands plugins add -------------
+
+
+@hookspec
+def register_verbs(register: Callable[..., None]) -> None:
+    """Add verbs to the command grammar (CLI, Slack, notebook and the REST API all get them).
+
+    Called once per process, the first time a command is parsed or validated.
+
+    :param register: call ``register(name, model, handler, *, usage=..., description=...,
+        examples=(...), positional=(...), keys=(...))``. ``model`` is a
+        :class:`modeldeck.grammar.CommandModel` subclass with ``verb: Literal[name]`` and
+        ``keys`` (the key=value options it takes); ``positional`` names the fields its plain
+        words fill, in order; ``keys`` describes (as :class:`modeldeck.grammar.KeyInfo`) any key
+        the grammar does not know yet. ``handler(deck, command, actor)`` runs the verb and returns
+        a :class:`modeldeck.results.Result` subclass. A name already taken is an error.
+    :return: nothing; registration happens through ``register``.
+    """
+
+
+@hookspec
+def register_renderers(register: Callable[..., None]) -> None:
+    """Add renderers for result types on a surface (``text``, ``cli``, ``slack``, ``html``...).
+
+    Called once per process, the first time a result is rendered.
+
+    :param register: call ``register(result_type, surface, renderer)``; ``renderer(result,
+        **context)`` returns what the surface shows (``str`` for ``text``/``html``, a rich
+        renderable for ``cli``, a Slack card for ``slack``). The renderer of the nearest base
+        class is used when a type has none; two plugins registering the same (type, surface) is
+        an error.
+    :return: nothing.
+    """
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add commands to the ``modeldeck`` CLI (like llm's and datasette's ``register_commands``).
+
+    Called once when the CLI starts, after the grammar's verbs are added.
+
+    :param cli: the root :class:`click.Group`; decorate functions with ``@cli.command()``.
+    :return: nothing.
+    """

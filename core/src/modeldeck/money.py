@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
-from pydantic import PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer
 
 CENT = Decimal("0.01")
 
@@ -20,6 +20,14 @@ def to_decimal(value: Any) -> Decimal:
     if isinstance(value, float):
         raise TypeError("money must not be a float; pass a str or Decimal")
     return value if isinstance(value, Decimal) else Decimal(value)
+
+
+ExactDecimal = Annotated[
+    Decimal,
+    BeforeValidator(lambda v: to_decimal(v)),  # a float is refused (TypeError), never rounded in
+    PlainSerializer(lambda d: str(d), return_type=str, when_used="json"),
+]
+"""Money in a model that must never have gone through a float (cost reports, results)."""
 
 
 def round_cents(amount: Decimal) -> Decimal:

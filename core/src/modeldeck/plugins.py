@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "modeldeck.default_plugins.catalog",
     "modeldeck.default_plugins.events",
     "modeldeck.default_plugins.identity",
+    "modeldeck.default_plugins.renderers",
 )
 
 _lock = threading.Lock()

@@ -1,14 +1,35 @@
-"""Plain-text renderings shared by the CLI, Slack and the notebook (same words, same answers)."""
+"""Plain-text renderings of every result: the core's `text` renderers (same words everywhere).
+
+Also the row builders (`deployment_rows`, `request_rows`, `model_rows`, `cost_rows`) the CLI's
+rich tables draw from, so a table and its text say the same thing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modeldeck.domain import DeploymentRecord, RequestRecord
 from modeldeck.money import format_amount
 from modeldeck.timeutil import iso, to_beijing
+
+if TYPE_CHECKING:
+    from modeldeck.results import CatalogRow
+    from modeldeck.workflow.costs import CostReport
+
+LINE_KIND_WORDS = {
+    "reserved": "reserved capacity",
+    "upfront_order": "upfront order",
+    "refund": "refund",
+    "overflow": "overflow tokens",
+}
+"""What each kind of cost line is called, on every surface."""
+
+
+def line_kind(kind: str) -> str:
+    """A cost line's kind in words (an unknown kind as it is)."""
+    return LINE_KIND_WORDS.get(kind, kind)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -23,9 +44,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def capacity(dep: DeploymentRecord) -> str:
-    if dep.plan == "mu":
-        return f"{dep.units or 0} unit(s)"
-    return f"{dep.input_tpm or 0:,} in / {dep.output_tpm or 0:,} out TPM"
+    """The deployment's capacity in words (kept for callers; see `DeploymentRecord.capacity`)."""
+    return dep.capacity
 
 
 Rows = tuple[tuple[str, ...], list[tuple[Any, ...]]]
@@ -40,7 +60,7 @@ def deployment_rows(deps: Sequence[DeploymentRecord]) -> Rows:
             d.model,
             d.plan,
             d.billing,
-            capacity(d),
+            d.capacity,
             d.status + (" (imported)" if d.imported else ""),
             iso(to_beijing(d.created_at)),
         )
@@ -60,7 +80,7 @@ def deployment_text(dep: DeploymentRecord) -> str:
         f"{dep.deployed_model or dep.id}  ({dep.id})",
         f"  model:    {dep.model} ({dep.mode})",
         f"  plan:     {dep.plan}, billed {dep.billing}",
-        f"  capacity: {capacity(dep)}",
+        f"  capacity: {dep.capacity}",
         f"  status:   {dep.status}" + ("  [imported from the console]" if dep.imported else ""),
         f"  created:  {iso(to_beijing(dep.created_at))}",
         f"  updated:  {iso(to_beijing(dep.updated_at))}",
@@ -87,9 +107,8 @@ def request_text(req: RequestRecord) -> str:
         )
     lines.append(f"  policy: {req.policy.rule}")
     status = req.status.value
-    if status == "pending":
-        got = len({d.principal for d in req.decisions if d.verdict == "approve"})
-        status += f" - needs {req.policy.approvers_required - got} more approval(s)"
+    if req.status == "pending":
+        status += f" - needs {req.approvals_remaining} more approval(s)"
     lines.append(f"  status: {status}")
     if req.error:
         lines.append(f"  error: {req.error}")
@@ -120,30 +139,63 @@ def requests_text(reqs: Sequence[RequestRecord]) -> str:
     return table(*request_rows(reqs))
 
 
-def model_rows(rows: Sequence[dict[str, Any]]) -> Rows:
+def model_rows(rows: Sequence[CatalogRow]) -> Rows:
     """Headers and cells of the catalog table; unlisted prices say so (never $0)."""
     headers = ("model", "mode", "plan", "billing", "price", "amount", "unit")
-    out = []
-    for r in rows:
-        amount = r.get("amount")
-        price = (
-            format_amount(Decimal(str(amount)), str(r.get("currency", "USD")), exact=True)
-            if amount is not None
-            else "not listed"
+    out = [
+        (
+            r.model,
+            r.mode,
+            r.plan,
+            r.billing or "",
+            r.price,
+            format_amount(r.amount, r.currency, exact=True)
+            if r.amount is not None
+            else "not listed",
+            r.unit or "",
         )
-        out.append(
-            (
-                r.get("model"),
-                r.get("mode"),
-                r.get("plan"),
-                r.get("billing") or "",
-                r.get("price"),
-                price,
-                r.get("unit") or "",
-            )
-        )
+        for r in rows
+    ]
     return headers, out
 
 
-def models_text(rows: Sequence[dict[str, Any]]) -> str:
+def models_text(rows: Sequence[CatalogRow]) -> str:
     return table(*model_rows(rows))
+
+
+def cost_rows(report: CostReport) -> Rows:
+    """deployment | item | detail | amount for each line (a row saying so when nothing billed)."""
+    rows: list[tuple[Any, ...]] = []
+    for dep in report.deployments:
+        name = dep.deployed_model or dep.id
+        if not dep.lines:
+            rows.append((name, "-", "nothing billed in this period", format_amount(Decimal(0))))
+        for line in dep.lines:
+            amount = format_amount(line.amount, line.currency)
+            rows.append((name, line_kind(line.kind), line.description, amount))
+    return ("deployment", "item", "detail", "amount"), rows
+
+
+def cost_scope(report: CostReport) -> str:
+    """Who a cost report is about, in words."""
+    return "all deployments" if report.target in ("", "all") else report.target
+
+
+def cost_heading(report: CostReport) -> str:
+    period = report.period
+    return f"Spend {iso(period.start)} .. {iso(period.end)} (Beijing time), {cost_scope(report)}:"
+
+
+def cost_text(report: CostReport) -> str:
+    headers, rows = cost_rows(report)
+    body = table(headers, rows) if rows else "No deployments."
+    total = format_amount(report.total, report.currency)
+    return f"{cost_heading(report)}\n{body}\nTotal: {total}"
+
+
+def status_text(dep: DeploymentRecord, cost_so_far: Decimal, currency: str) -> str:
+    so_far = format_amount(cost_so_far, currency)
+    return (
+        deployment_text(dep)
+        + f"\n  cost so far: {so_far} (since creation, metered overflow included)"
+    )

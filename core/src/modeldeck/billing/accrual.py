@@ -29,7 +29,15 @@ from modeldeck.billing.rules import DEFAULT_RULES, BillingRules, money_context
 from modeldeck.billing.timeline import DAY_SECONDS, settle_cancellation
 from modeldeck.catalog import Catalog
 from modeldeck.catalog.exact import quotient
-from modeldeck.domain import BillingMethod, DeploySpec, EstimateLine, Mode, Plan, Usage
+from modeldeck.domain import (
+    BillingMethod,
+    DeploySpec,
+    EstimateLine,
+    Mode,
+    Plan,
+    Usage,
+    capacity_text,
+)
 from modeldeck.errors import ValidationFailed
 from modeldeck.money import DecimalStr, format_amount
 from modeldeck.timeutil import ensure_aware, iso, to_beijing
@@ -50,11 +58,10 @@ class Capacity(BaseModel):
     units: int | None = None
 
     def describe(self) -> str:
-        if self.units is not None:
-            return f"{self.units} unit(s)"
-        text = f"{self.input_tpm or 0:,} in / {self.output_tpm or 0:,} out TPM"
-        return text + (
-            f" / {self.thinking_output_tpm:,} thinking" if self.thinking_output_tpm else ""
+        """In the words every surface uses (`domain.capacity_text`)."""
+        plan = "mu" if self.units is not None else "ptu"
+        return capacity_text(
+            plan, self.units, self.input_tpm, self.output_tpm, self.thinking_output_tpm
         )
 
 

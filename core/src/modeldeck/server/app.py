@@ -17,7 +17,6 @@ from modeldeck import identity, plugins, tokens
 from modeldeck.deck import Deck
 from modeldeck.domain import (
     Actor,
-    CommandResult,
     DecisionOutcome,
     DeploymentRecord,
     DeploySpec,
@@ -28,6 +27,7 @@ from modeldeck.domain import (
     Surface,
 )
 from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
+from modeldeck.grammar import validate_command
 from modeldeck.registry import Registry
 from modeldeck.server import exposure
 from modeldeck.server.handlers import document_errors, install_error_handlers
@@ -82,7 +82,9 @@ class ResolveBody(BaseModel):
 
 
 class RunBody(BaseModel):
-    text: str
+    """A parsed command (as `command_adapter` / a plugin verb's model dumps it) and who runs it."""
+
+    command: dict[str, Any]
     actor: Actor
 
 
@@ -280,8 +282,10 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.resolve_actor(body.surface, body.external_id)
 
     @app.post("/api/run", tags=["commands"])
-    def run(body: RunBody, auth: Actor | None = auth_dep) -> CommandResult:
-        return deck.run(body.text, as_actor(auth, body.actor))
+    def run(body: RunBody, auth: Actor | None = auth_dep) -> dict[str, Any]:
+        command = validate_command(body.command)  # the same models the parser produces
+        result = deck.run(command, as_actor(auth, body.actor))
+        return result.model_dump(mode="json")
 
     _mount_plugin_routes(app, deck, settings)
     return app

@@ -9,7 +9,6 @@ from pydantic import BaseModel, TypeAdapter
 
 from modeldeck.domain import (
     Actor,
-    CommandResult,
     DecisionOutcome,
     DeploymentRecord,
     DeploySpec,
@@ -20,7 +19,9 @@ from modeldeck.domain import (
     Surface,
 )
 from modeldeck.errors import ModeldeckRuntimeError
+from modeldeck.grammar import CommandModel
 from modeldeck.identity.tokens import TokenGrant
+from modeldeck.results import Result, result_from_json
 from modeldeck.server.errors import from_body
 from modeldeck.workflow.costs import CostReport
 
@@ -144,6 +145,7 @@ class RemoteDeck:
         body = {"surface": surface, "external_id": external_id}
         return self._call("POST", "/api/actors/resolve", Actor, body)
 
-    def run(self, text: str, actor: Actor) -> CommandResult:
-        body = {"text": text, "actor": actor.model_dump()}
-        return self._call("POST", "/api/run", CommandResult, body)
+    def run(self, command: CommandModel, actor: Actor) -> Result:
+        """Send the parsed command as JSON; the server validates it with the same models."""
+        body = {"command": command.model_dump(mode="json"), "actor": actor.model_dump()}
+        return result_from_json(self._call("POST", "/api/run", dict[str, Any], body))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from modeldeck.billing.accrual import Accrual, AccrualLine, accrue
 from modeldeck.billing.periods import parse_period
 from modeldeck.domain import BillingMethod, DeploymentRecord, Plan
-from modeldeck.money import format_amount
+from modeldeck.money import ExactDecimal
 from modeldeck.spend.histories import load_histories
 from modeldeck.timeutil import iso
 from modeldeck.workflow.context import WorkflowContext
@@ -41,8 +41,8 @@ class DeploymentCost(BaseModel):
     plan: Plan
     billing: BillingMethod
     currency: str
-    total: Decimal
-    by_kind: dict[str, Decimal] = Field(default_factory=dict)
+    total: ExactDecimal
+    by_kind: dict[str, ExactDecimal] = Field(default_factory=dict)
     lines: list[AccrualLine] = Field(default_factory=list)
 
 
@@ -52,7 +52,7 @@ class CostReport(BaseModel):
     target: str
     period: CostPeriod
     currency: str
-    total: Decimal
+    total: ExactDecimal
     deployments: list[DeploymentCost] = Field(default_factory=list)
 
     def as_data(self) -> dict[str, Any]:
@@ -133,19 +133,7 @@ def cost_report(
 
 
 def render_cost_text(report: CostReport) -> str:
-    """The plain-text rendering of a cost report (the core's text renderer registers this)."""
-    from modeldeck.render import table
+    """The plain-text rendering of a cost report (the core's text renderer for `cost`)."""
+    from modeldeck.render import cost_text
 
-    rows = []
-    for dep in report.deployments:
-        name = dep.deployed_model or dep.id
-        if not dep.lines:
-            rows.append((name, "-", "nothing billed in this period", format_amount(Decimal(0))))
-        for line in dep.lines:
-            rows.append(
-                (name, line.kind, line.description, format_amount(line.amount, line.currency))
-            )
-    who = "all deployments" if report.target == "all" else report.target
-    header = f"Spend {iso(report.period.start)} .. {iso(report.period.end)} (Beijing time), {who}:"
-    body = table(("deployment", "item", "detail", "amount"), rows) if rows else "No deployments."
-    return f"{header}\n{body}\nTotal: {format_amount(report.total, report.currency)}"
+    return cost_text(report)

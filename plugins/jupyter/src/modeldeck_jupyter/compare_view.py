@@ -11,33 +11,25 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import ipywidgets as W
 
 from modeldeck.api import DeckAPI
 from modeldeck.domain import DeploySpec, Estimate
-from modeldeck.errors import UserError, ValidationFailed
+from modeldeck.errors import UserError
+from modeldeck.grammar import parse_hours_per_day as grammar_hours_per_day
 from modeldeck_jupyter.render import error_html, error_text, esc
-from modeldeck_jupyter.tables import MAX_HOURS_PER_DAY, comparison_html
+from modeldeck_jupyter.tables import comparison_html
 
 log = logging.getLogger(__name__)
 
 
 def parse_hours_per_day(text: str) -> Decimal:
-    """Hours a day as an exact Decimal in (0, 24]; anything else is explained."""
+    """Hours a day in (0, 24], read by the grammar's own `hours_per_day=` reader (so `1,0,0`
+    is refused here as it is in `%deck`; a trailing `h` is allowed, as the field suggests)."""
     cleaned = text.strip().lower().removesuffix("h").strip()
-    try:
-        hours = Decimal(cleaned)
-    except InvalidOperation:
-        hours = Decimal("NaN")
-    if not hours.is_finite() or hours <= 0 or hours > MAX_HOURS_PER_DAY:
-        raise ValidationFailed(
-            f"Hours a day must be a number above 0 and at most 24, such as 8 or 12.5; "
-            f"got {text.strip()!r}.",
-            hint="Enter how many hours a day the deployment would run.",
-        )
-    return hours
+    return grammar_hours_per_day(cleaned)
 
 
 class CompareView:
@@ -110,8 +102,4 @@ class CompareView:
 
 
 def _subject(spec: DeploySpec) -> str:
-    if spec.plan == "mu":
-        capacity = f"{spec.units or 0} unit(s)"
-    else:
-        capacity = f"{spec.input_tpm or 0:,} in / {spec.output_tpm or 0:,} out TPM"
-    return f"{spec.model} · {spec.plan} · {spec.mode} · {capacity}"
+    return f"{spec.model} · {spec.plan} · {spec.mode} · {spec.capacity}"

@@ -1,9 +1,9 @@
 """The Cost tab: what was spent over a period, by deployment and line item.
 
-It runs the grammar's own `cost <deployment|all> period=<period>` through `deck.run`, so the
-notebook, the CLI and Slack answer the same question with the same numbers. The data is the JSON
-of `modeldeck.costs` (money as decimal strings); it is rounded half-up to cents only for display,
-from the strings, never through a float.
+It runs the grammar's own `CostCommand` (what `cost <deployment|all> period=<period>` parses to)
+through `deck.run`, so the notebook, the CLI and Slack answer the same question with the same
+numbers. The result is a typed `CostResult` (exact Decimals), rounded half-up to cents only for
+display, never through a float.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any
 import ipywidgets as W
 
 from modeldeck.api import DeckAPI
-from modeldeck.domain import Actor, CommandResult, DeploymentRecord
+from modeldeck.domain import Actor, DeploymentRecord
 from modeldeck.errors import UserError, ValidationFailed
-from modeldeck.money import to_decimal
+from modeldeck.grammar import CostCommand, parse_value
+from modeldeck.results import CostResult
 from modeldeck.timeutil import to_beijing, utcnow
 from modeldeck_jupyter.render import error_html, error_text
 from modeldeck_jupyter.tables import cost_html
@@ -53,12 +54,17 @@ def period_value(choice: str, month: str) -> str:
     return text
 
 
-def cost_command(target: str | None, period: str) -> str:
-    """`cost <deployment|all> period=<period>` for the deck's grammar."""
+def cost_command(target: str | None, period: str) -> CostCommand:
+    """The command `cost <deployment|all> period=<period>` parses to (the period read by the
+    grammar's own value reader)."""
     name = target or ALL
     if not _TARGET.fullmatch(name):
         raise ValidationFailed(f"{name!r} is not a deployment id the cost command can take.")
-    return f"cost {name} period={period}"
+    return CostCommand(
+        raw=f"cost {name} period={period}",
+        target=None if name == ALL else name,
+        period=parse_value("period", period),
+    )
 
 
 class CostView:
@@ -74,9 +80,9 @@ class CostView:
         self._actor = actor
         self._lock = lock
         self._quiet = False
-        self.last_result: CommandResult | None = None
+        self.last_result: CostResult | None = None
         self.last_error: str | None = None
-        self.last_command: str | None = None
+        self.last_command: CostCommand | None = None
         style = {"description_width": "90px"}
         self.period = W.Dropdown(
             description="Period", options=list(PERIODS), value="month", style=style
@@ -148,7 +154,7 @@ class CostView:
             return
         self.set_deployments(rows)
 
-    def show(self) -> CommandResult | None:
+    def show(self) -> CostResult | None:
         """Run `cost` for the pickers' period and deployment; show the table or the error."""
         try:
             deck = self._deck()
@@ -158,10 +164,10 @@ class CostView:
             self.last_command = command
             with self._lock:
                 result = deck.run(command, self._actor())
-            if not isinstance(result.data, dict):
+            if not isinstance(result, CostResult):
                 raise ValidationFailed(f"The cost command returned no table: {result.text}")
             label = "all deployments" if target == ALL else str(self.deployment.label)
-            html = cost_html(result.data, label)
+            html = cost_html(result.report, label)
         except Exception as exc:
             log.debug("cost query failed", exc_info=not isinstance(exc, UserError))
             self.last_result = None
@@ -183,7 +189,6 @@ def _label(dep: DeploymentRecord) -> str:
     return f"{name} · {dep.model} {dep.plan}{gone}"
 
 
-def total_of(result: CommandResult) -> Decimal:
+def total_of(result: CostResult) -> Decimal:
     """The exact total of a cost result (for scripts and tests)."""
-    data = result.data if isinstance(result.data, dict) else {}
-    return to_decimal(data.get("total", "0"))
+    return result.report.total

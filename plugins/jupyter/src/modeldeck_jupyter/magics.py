@@ -1,10 +1,11 @@
 """IPython magics: `%load_ext modeldeck_jupyter`, then `%deck <command>` in the grammar of the CLI.
 
-`%deck` runs `deck.run(text, actor)` on the deck the panel would use: one given with
-`use(...)`, else the panel last opened in this kernel, else `connect()` (the configured server,
-or the core in-process). The line reaches the grammar exactly as typed (no `$var` or `{expr}`
-expansion), so `reason="..."` means what it means in Slack. Answers are displayed (estimates and
-costs as HTML tables); a mistake is shown as one clear line, never a traceback.
+`%deck` parses the line once (the grammar) and runs the command with `deck.run(command, actor)`
+on the deck the panel would use: one given with `use(...)`, else the panel last opened in this
+kernel, else `connect()` (the configured server, or the core in-process). The line reaches the
+grammar exactly as typed (no `$var` or `{expr}` expansion), so `reason="..."` means what it means
+in Slack. Answers are displayed as the renderer registry's `html` for the result (estimates and
+costs as tables); a mistake is shown as one clear line, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 from IPython.display import display
 
 from modeldeck.api import DeckAPI
-from modeldeck.domain import Actor, CommandResult, DecisionOutcome, Estimate
+from modeldeck.domain import Actor
 from modeldeck.errors import NotLinked, UserError
+from modeldeck.results import Result
 from modeldeck_jupyter.connect import Connection, connect, describe, notebook_user
-from modeldeck_jupyter.render import error_html, error_text, esc, estimate_html
-from modeldeck_jupyter.tables import comparison_html, cost_html, outcome_html
+from modeldeck_jupyter.render import error_html, error_text
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,12 @@ OPEN_VERBS = {"", "help", "models", "estimate", "compare"}
 
 @dataclass
 class DeckAnswer:
-    """What one `%deck` line produced: the text, optional HTML, and the command's data."""
+    """What one `%deck` line produced: the text, optional HTML, and the typed result."""
 
     text: str
     ok: bool = True
     html: str | None = None
-    command: str | None = None
-    data: Any = None
-    result: CommandResult | None = field(default=None, repr=False)
+    result: Result | None = field(default=None, repr=False)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         bundle = {"text/plain": self.text}
@@ -52,37 +51,17 @@ class DeckAnswer:
         return self.text
 
 
-def result_answer(result: CommandResult, cost_target: str | None = None) -> DeckAnswer:
-    """A command's result as an answer; estimates and costs also as HTML tables."""
-    html = None
+def result_answer(result: Result) -> DeckAnswer:
+    """A command's result as an answer: its text, and its HTML from the renderer registry."""
+    from modeldeck.rendering import render
+
+    html: str | None
     try:
-        if result.command == "estimate" and isinstance(result.data, dict):
-            html = _estimate_html(Estimate.model_validate(result.data))
-        elif result.command == "cost" and isinstance(result.data, dict):
-            html = cost_html(result.data, cost_target or "all deployments")
-        elif result.command in ("approve", "reject") and isinstance(result.data, dict):
-            outcome = DecisionOutcome.model_validate(result.data)
-            html = outcome_html(outcome) + f"<pre>{esc(result.text)}</pre>"
-    except (ValueError, KeyError, TypeError):  # an unexpected shape: the text still says it all
-        log.debug("no HTML for %s", result.command, exc_info=True)
-    if not result.ok and html is None:
-        html = error_html(result.text.splitlines()[0] if result.text else "That did not work.")
-        html += f"<pre>{esc(result.text)}</pre>"
-    return DeckAnswer(
-        text=result.text,
-        ok=result.ok,
-        html=html,
-        command=result.command,
-        data=result.data,
-        result=result,
-    )
-
-
-def _estimate_html(estimate: Estimate) -> str:
-    html = estimate_html(estimate)
-    if estimate.comparison:
-        html += "<div style='margin-top:6px'>" + comparison_html(estimate) + "</div>"
-    return html
+        html = render(result, "html")
+    except (ValueError, KeyError, TypeError, LookupError):  # the text still says it all
+        log.debug("no HTML for %s", type(result).__name__, exc_info=True)
+        html = None
+    return DeckAnswer(text=result.text, ok=result.ok, html=html, result=result)
 
 
 def error_answer(exc: BaseException) -> DeckAnswer:
@@ -96,14 +75,6 @@ def _open_panel() -> Any:
     panel = sys.modules.get("modeldeck_jupyter.panel")
     ref = getattr(panel, "_current", None)
     return ref() if ref is not None else None
-
-
-def _cost_target(text: str) -> str | None:
-    """The deployment a `cost` line names (None: all), as the grammar reads it."""
-    from modeldeck.grammar import parse
-
-    target = getattr(parse(text), "target", None)
-    return str(target) if target else None
 
 
 @magics_class
@@ -144,6 +115,10 @@ class DeckMagics(Magics):
         text = line.strip()
         verb = text.split(maxsplit=1)[0].lower() if text else ""
         try:
+            from modeldeck.grammar import parse
+
+            command = parse(text or "help")  # parsed once, here; the deck gets the command
+            verb = command.verb
             deck, user = self.target()
             try:
                 actor = deck.resolve_actor("jupyter", user)
@@ -151,8 +126,7 @@ class DeckMagics(Magics):
                 if verb not in OPEN_VERBS:
                     raise
                 actor = Actor(principal=f"jupyter:{user}", surface="jupyter", roles=[])
-            result = deck.run(text or "help", actor)
-            answer = result_answer(result, _cost_target(text) if verb == "cost" else None)
+            answer = result_answer(deck.run(command, actor))
         except Exception as exc:
             log.debug("%%deck %s failed", verb, exc_info=not isinstance(exc, UserError))
             answer = error_answer(exc)

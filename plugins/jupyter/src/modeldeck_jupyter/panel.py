@@ -13,7 +13,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import ipywidgets as W
@@ -29,6 +29,7 @@ from modeldeck.domain import (
     RequestRecord,
 )
 from modeldeck.errors import UserError, ValidationFailed
+from modeldeck.grammar import parse_hours as grammar_hours
 from modeldeck.settings import Settings
 from modeldeck.timeutil import to_beijing, utcnow
 from modeldeck_jupyter.approvals import ApprovalQueue
@@ -62,18 +63,9 @@ def _wide() -> W.Layout:
 
 
 def parse_hours(text: str) -> Decimal:
-    """Hours as an exact Decimal (`10`, `1.5`, `1,000`); anything else is explained."""
-    cleaned = text.strip().replace(",", "").replace("_", "")
-    try:
-        hours = Decimal(cleaned)
-    except InvalidOperation:
-        hours = Decimal("NaN")
-    if not hours.is_finite() or hours <= 0:
-        raise ValidationFailed(
-            f"Hours must be a positive number such as 10 or 1.5; got {text.strip()!r}.",
-            hint="Enter how long the deployment would run, in hours.",
-        )
-    return hours
+    """Hours as an exact Decimal (`10`, `1.5`, `1,000`), read by the grammar's own `hours=`
+    reader: the form accepts and refuses exactly what `%deck` and Slack do (`1,0,0` is refused)."""
+    return grammar_hours(text)
 
 
 def positive_whole(value: int, what: str) -> int:

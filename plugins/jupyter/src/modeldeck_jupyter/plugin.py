@@ -1,6 +1,37 @@
 """The Jupyter plugin's hook implementations (entry point `modeldeck.jupyter`).
 
-It implements no hooks yet: the panel is used from notebooks, not run by the server. Keeping this
-module free of ipywidgets (and of anything Slack) keeps every modeldeck process that loads the
-entry point light.
+It registers the notebook's `html` renderers. Keeping this module free of ipywidgets, Jinja2 and
+anything Slack (the renderers are imported when one is drawn) keeps every modeldeck process that
+loads the entry point light.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from modeldeck.hookspecs import hookimpl
+
+
+@hookimpl
+def register_renderers(register: Callable[..., None]) -> None:
+    """HTML for `%deck` answers and the panel's tabs (templated, `$` kept from MathJax); other
+    results have no HTML and show as their text."""
+    from modeldeck import results as r
+
+    def lazy(name: str) -> Callable[..., Any]:
+        def draw(result: Any, **context: Any) -> Any:
+            from modeldeck_jupyter import renderers
+
+            return getattr(renderers, name)(result, **context)
+
+        return draw
+
+    for result_type, name in (
+        (r.EstimateResult, "estimate"),
+        (r.ComparisonResult, "comparison"),
+        (r.CostResult, "cost"),
+        (r.DecisionResult, "decision"),
+        (r.RequestResult, "request"),
+    ):
+        register(result_type, "html", lazy(name))

@@ -1,24 +1,24 @@
-"""Readable `/deck` answers for spend, the approval queue and decisions, from the command's data.
+"""Readable `/deck` answers for spend, the approval queue, decisions and requests.
 
-`deck.run` returns text and JSON for every verb; most answers are its text in a code block. These
-three get more shape: spend as an aligned table (amounts right-aligned, in dollars, rounded
-half-up to cents from the exact decimal strings) with the total outside the block; the queue as
-one section per request with its Approve / Reject buttons; a decision as the deck's own outcome
-message, the request's state and whether its card was updated.
+`deck.run` returns a typed result for every verb; most answers are its text in a code block
+(the registry's fallback). These get more shape: spend as an aligned table (amounts
+right-aligned, in dollars, rounded half-up to cents from the exact decimals) with the total
+outside the block; the queue as one section per request with its Approve / Reject buttons; a
+decision as the deck's own outcome message, the request's state and whether its card was
+updated; a new request as where its card is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from modeldeck.domain import DecisionOutcome, RequestRecord
+from modeldeck.domain import DecisionOutcome, RequestRecord, RequestStatus
 from modeldeck.money import format_amount
-from modeldeck.render import request_text
+from modeldeck.render import line_kind, request_text
+from modeldeck.results import CostReport, cost_scope
 from modeldeck_slack.blocks import (
     ACTIONS_BLOCK_ID,
     MAX_MESSAGE_BLOCKS,
@@ -28,10 +28,12 @@ from modeldeck_slack.blocks import (
     clip,
     cost_phrase,
     escape,
+    note_card,
     text_card,
     when,
     who,
 )
+from modeldeck_slack.context import SlackOrigin
 
 QUEUE_SHOWN = 15  # two blocks each, well inside Slack's 50 per message
 PERIOD_WORDS = {
@@ -43,12 +45,6 @@ PERIOD_WORDS = {
     "last-month": "last month",
     "year": "this year",
     "all": "since the start",
-}
-KIND_WORDS = {
-    "reserved": "reserved",
-    "upfront_order": "upfront order",
-    "refund": "refund",
-    "overflow": "overflow",
 }
 OUTCOME_EMOJI = {
     "executed": ":white_check_mark:",
@@ -64,45 +60,32 @@ def _mrkdwn(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=clip(text, SECTION_LIMIT))
 
 
-def _money(value: Any, currency: str) -> str:
-    if isinstance(value, float):  # never: the deck sends decimal strings
-        raise TypeError("money must not be a float")
-    return format_amount(Decimal(str(value)), currency)
-
-
-def _stamp(text: Any) -> str:
-    try:
-        return when(datetime.fromisoformat(str(text)))
-    except ValueError:
-        return escape(str(text))
-
-
 def period_words(name: str) -> str:
     """`month` -> `this month`; a month, a day or a duration is shown as given."""
     return PERIOD_WORDS.get(name, name)
 
 
-def cost_table(data: Mapping[str, Any]) -> str:
+def cost_table(report: CostReport) -> str:
     """deployment | item | amount | detail, amounts right-aligned (long details wrap last)."""
-    currency = str(data.get("currency") or "USD")
+    currency = report.currency
     rows: list[tuple[str, str, str, str]] = []
-    for dep in data.get("deployments") or []:
-        name = str(dep.get("deployed_model") or dep.get("id") or "?")
-        lines = list(dep.get("lines") or [])
-        if not lines:
-            rows.append((name, "-", _money(0, currency), "nothing billed in this period"))
-        for line in lines:
-            kind = str(line.get("kind") or "")
+    for dep in report.deployments:
+        name = dep.deployed_model or dep.id
+        if not dep.lines:
+            rows.append(
+                (name, "-", format_amount(Decimal(0), currency), "nothing billed in this period")
+            )
+        for line in dep.lines:
             rows.append(
                 (
                     name,
-                    KIND_WORDS.get(kind, kind),
-                    _money(line.get("amount", "0"), str(line.get("currency") or currency)),
-                    str(line.get("description") or ""),
+                    line_kind(line.kind),
+                    format_amount(line.amount, line.currency or currency),
+                    line.description,
                 )
             )
-        if len(lines) > 1:
-            rows.append(("", "subtotal", _money(dep.get("total", "0"), currency), name))
+        if len(dep.lines) > 1:
+            rows.append(("", "subtotal", format_amount(dep.total, currency), name))
     head = ("deployment", "item", "amount", "detail")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(3)]
 
@@ -116,20 +99,17 @@ def cost_table(data: Mapping[str, Any]) -> str:
     return "\n".join(fmt(r) for r in [head, rule, *rows])
 
 
-def cost_card(data: Mapping[str, Any], target: str | None = None) -> Card:
+def cost_card(report: CostReport) -> Card:
     """`/deck cost`: period and scope, the table in a code block, the total in bold."""
-    currency = str(data.get("currency") or "USD")
-    period = data.get("period") or {}
+    target = None if cost_scope(report) == "all deployments" else report.target
     scope = f"`{escape(target)}`" if target else "all deployments"
-    words = period_words(str(period.get("name") or "month"))
-    total = _money(data.get("total", "0"), currency)
-    head = (
-        f"*Spend {escape(words)}*, {scope}\n"
-        f"{_stamp(period.get('start'))} → {_stamp(period.get('end'))}"
-    )
+    words = period_words(report.period.name)
+    total = format_amount(report.total, report.currency)
+    period = report.period
+    head = f"*Spend {escape(words)}*, {scope}\n{when(period.start)} → {when(period.end)}"
     blocks: list[Block] = [SectionBlock(text=_mrkdwn(head))]
-    if data.get("deployments"):
-        table = text_card(cost_table(data)).blocks
+    if report.deployments:
+        table = text_card(cost_table(report)).blocks
         room = MAX_MESSAGE_BLOCKS - 3  # the heading, the total and the footnote
         if len(table) > room:
             cut = (
@@ -154,16 +134,6 @@ def cost_card(data: Mapping[str, Any], target: str | None = None) -> Card:
     return Card(text=text, blocks=blocks)
 
 
-def needs(request: RequestRecord) -> tuple[int, int]:
-    """(approvals so far, approvals required), each approver once, never the requester."""
-    got = {
-        d.principal
-        for d in request.decisions
-        if d.verdict == "approve" and d.principal != request.requester
-    }
-    return len(got), max(1, request.policy.approvers_required)
-
-
 def approvals_card(
     requests: Sequence[RequestRecord], people: Mapping[str, str] | None = None
 ) -> Card:
@@ -178,8 +148,8 @@ def approvals_card(
         )
     ]
     for request in requests[:QUEUE_SHOWN]:
-        got, needed = needs(request)
-        left = needed - got
+        got, needed = request.approvals_so_far, request.approvals_required
+        left = request.approvals_remaining
         cost = f" · {cost_phrase(request.estimate)}" if request.estimate is not None else ""
         reason = f"\n>{escape(request.reason)}" if request.reason else ""
         body = (
@@ -227,3 +197,33 @@ def decision_card(
     blocks: list[Block] = [SectionBlock(text=_mrkdwn(head))]
     blocks.extend(text_card(request_text(request)).blocks)
     return Card(text=clip(f"{emoji} {escape(outcome.message)}", 3000), blocks=blocks)
+
+
+def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
+    """What a new request became, and where its card is (or why it could not be posted)."""
+    origin = origin or SlackOrigin(channel=None, user="")
+    where = origin.posted.get(request.id)
+    policy = escape(request.policy.rule)
+    rid = f"`{escape(request.id)}`"
+    if request.status == RequestStatus.EXECUTED:
+        dep = f" Deployment `{escape(request.deployment_id)}`." if request.deployment_id else ""
+        head = f":white_check_mark: {rid} was approved by policy ({policy}) and executed.{dep}"
+    elif request.status == RequestStatus.FAILED:
+        head = f":warning: {rid} was approved but failed: {escape(request.error or '')}"
+    elif request.status == RequestStatus.PENDING:
+        head = f":hourglass_flowing_sand: {rid} is waiting for approval ({policy})."
+    else:
+        head = f"{rid} is {escape(request.status.value)}."
+    if where is not None:
+        place = "here" if where[0] == origin.channel else f"in <#{where[0]}>"
+        tail = f" Its card is posted {place}; it updates when someone decides."
+    else:
+        why = origin.card_errors.get(request.id)
+        reason = f" ({escape(why)})" if why else ""
+        tail = (
+            f" I could not post its card{reason}: invite the bot to this channel or set "
+            f"MODELDECK_SLACK__CHANNEL. Approvers can run `/deck approve {escape(request.id)}`."
+        )
+    if request.estimate is not None:
+        head += f" Cost: {cost_phrase(request.estimate)}."
+    return note_card(head + tail)

@@ -25,13 +25,13 @@ from slack_sdk.models.blocks import (
 )
 
 from modeldeck.domain import (
-    CommandResult,
     DeploymentRecord,
     Estimate,
     RequestRecord,
     RequestStatus,
 )
 from modeldeck.money import format_amount
+from modeldeck.results import Result
 from modeldeck.timeutil import to_beijing
 
 APPROVE_ACTION = "modeldeck_approve"
@@ -147,7 +147,6 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
     """The approval card: what, cost, who asked and why, policy, and buttons while pending."""
     summary = escape(request.summary)
     status = str(request.status)
-    approvals = sum(1 for d in request.decisions if d.verdict == "approve")
     blocks: list[Block] = [
         HeaderBlock(
             text=PlainTextObject(
@@ -164,7 +163,8 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
     policy = request.policy
     fields = _cost_fields(request)
     fields.append(_mrkdwn(f"*Policy*\n{escape(policy.rule)}", FIELD_LIMIT))
-    fields.append(_mrkdwn(f"*Approvals*\n{approvals} of {policy.approvers_required}", FIELD_LIMIT))
+    approvals = f"{request.approvals_so_far} of {request.approvals_required}"
+    fields.append(_mrkdwn(f"*Approvals*\n{approvals}", FIELD_LIMIT))
     blocks.append(SectionBlock(fields=fields[:10], block_id="modeldeck_cost"))
     if request.estimate is not None and request.estimate.lines:
         lines = [
@@ -244,8 +244,8 @@ def text_card(text: str, *, title: str | None = None) -> Card:
     return Card(text=clip(escape(text), 3000) or escape(title or ""), blocks=blocks)
 
 
-def result_card(result: CommandResult) -> Card:
-    """What a /deck command produced."""
+def result_card(result: Result, **_: Any) -> Card:
+    """What a /deck command produced, as its text (any result without a card of its own)."""
     title = None if result.ok else ":warning: That did not work"
     return text_card(result.text or "(no output)", title=title)
 

@@ -20,10 +20,9 @@ from slack_sdk.models.blocks import DividerBlock, HeaderBlock, PlainTextObject, 
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from modeldeck.domain import Actor, CommandResult, DecisionOutcome, RequestRecord, RequestStatus
+from modeldeck.domain import Actor, RequestRecord
 from modeldeck.errors import ModeldeckRuntimeError, NotLinked, UserError
 from modeldeck.settings import Settings
-from modeldeck_slack.answers import approvals_card, cost_card, decision_card
 from modeldeck_slack.blocks import (
     APPROVE_ACTION,
     REJECT_ACTION,
@@ -32,7 +31,6 @@ from modeldeck_slack.blocks import (
     cost_phrase,
     error_card,
     escape,
-    note_card,
     people_map,
     request_card,
     result_card,
@@ -45,7 +43,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ACK_BUDGET_SECONDS = 2.0
-REQUEST_VERBS = {"deploy", "scale", "limits", "unpublish"}
 OPEN_VERBS = {"", "help"}
 INTERNAL_ERROR = (
     "Something went wrong inside modeldeck; nothing was shown here on purpose. "
@@ -112,16 +109,21 @@ class SlackBot:
 
     async def answer(self, text: str, origin: SlackOrigin) -> Card:
         """Run one command for a Slack user and say what happened, never with a traceback."""
+        from modeldeck.grammar import parse
+        from modeldeck.rendering import render
+
         text = text.strip()
         verb = text.split(maxsplit=1)[0].lower() if text else ""
         try:
+            command = parse(text or "help")  # parsed once, here; the deck gets the command
+            verb = command.verb
             try:
                 actor = await self._actor(origin.user)
             except NotLinked as exc:
                 if verb not in OPEN_VERBS:
                     return error_card(str(exc))
                 actor = Actor(principal=f"slack:{origin.user}", surface="slack", roles=[])
-            result = await self._call(origin, self.deck.run, text or "help", actor)
+            result = await self._call(origin, self.deck.run, command, actor)
         except UserError as exc:
             return error_card(str(exc))
         except ModeldeckRuntimeError as exc:
@@ -129,56 +131,12 @@ class SlackBot:
         except Exception:
             log.exception("/deck %s failed", verb or "help")
             return error_card(INTERNAL_ERROR)
-        if result.command in REQUEST_VERBS and isinstance(result.data, dict):
-            try:
-                request = RequestRecord.model_validate(result.data)
-            except ValueError:
-                return result_card(result)
-            return self._request_answer(request, origin)
-        return self._shaped(result, text, origin)
-
-    def _shaped(self, result: CommandResult, text: str, origin: SlackOrigin) -> Card:
-        """Spend, the approval queue and decisions get their own layout; the rest is text."""
         try:
-            if result.command == "cost" and isinstance(result.data, dict):
-                return cost_card(result.data, _cost_target(text))
-            if result.command == "approvals" and isinstance(result.data, list):
-                pending = [RequestRecord.model_validate(r) for r in result.data]
-                return approvals_card(pending, self.people)
-            if result.command in ("approve", "reject") and isinstance(result.data, dict):
-                outcome = DecisionOutcome.model_validate(result.data)
-                updated = outcome.request.id in origin.updated
-                return decision_card(outcome, card_updated=updated, people=self.people)
-        except (ValueError, TypeError, KeyError, UserError):
-            log.warning("could not lay out the %s answer; sending its text", result.command)
-        return result_card(result)
-
-    def _request_answer(self, request: RequestRecord, origin: SlackOrigin) -> Card:
-        where = origin.posted.get(request.id)
-        policy = escape(request.policy.rule)
-        rid = f"`{escape(request.id)}`"
-        if request.status == RequestStatus.EXECUTED:
-            dep = f" Deployment `{escape(request.deployment_id)}`." if request.deployment_id else ""
-            head = f":white_check_mark: {rid} was approved by policy ({policy}) and executed.{dep}"
-        elif request.status == RequestStatus.FAILED:
-            head = f":warning: {rid} was approved but failed: {escape(request.error or '')}"
-        elif request.status == RequestStatus.PENDING:
-            head = f":hourglass_flowing_sand: {rid} is waiting for approval ({policy})."
-        else:
-            head = f"{rid} is {escape(request.status.value)}."
-        if where is not None:
-            place = "here" if where[0] == origin.channel else f"in <#{where[0]}>"
-            tail = f" Its card is posted {place}; it updates when someone decides."
-        else:
-            why = origin.card_errors.get(request.id)
-            reason = f" ({escape(why)})" if why else ""
-            tail = (
-                f" I could not post its card{reason}: invite the bot to this channel or set "
-                f"MODELDECK_SLACK__CHANNEL. Approvers can run `/deck approve {escape(request.id)}`."
-            )
-        if request.estimate is not None:
-            head += f" Cost: {cost_phrase(request.estimate)}."
-        return note_card(head + tail)
+            card: Card = render(result, "slack", people=self.people, origin=origin)
+        except (ValueError, TypeError, KeyError, LookupError, UserError):
+            log.warning("could not lay out the %s answer; sending its text", verb)
+            card = result_card(result)
+        return card
 
     # -- buttons -------------------------------------------------------------------------------
 
@@ -341,14 +299,6 @@ def home_view(pending: list[RequestRecord], deployments: list[Any]) -> View:
             )
         )
     return View(type="home", blocks=blocks[:100])
-
-
-def _cost_target(text: str) -> str | None:
-    """The deployment a `cost` command names (None: all of them), as the grammar reads it."""
-    from modeldeck.grammar import parse
-
-    target = getattr(parse(text), "target", None)
-    return str(target) if target else None
 
 
 def _with_origin(origin: SlackOrigin | None, fn: Callable[..., T], *args: Any) -> T:

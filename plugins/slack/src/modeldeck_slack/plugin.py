@@ -113,6 +113,29 @@ def _notify(deck: Any, action: Callable[[CardNotifier], object]) -> None:
 
 
 @hookimpl
+def register_renderers(register: Callable[..., None]) -> None:
+    """Block Kit cards for `/deck` answers (slack_sdk is imported only when one is drawn)."""
+    from modeldeck import results as r
+
+    def lazy(name: str) -> Callable[..., Any]:
+        def draw(result: Any, **context: Any) -> Any:
+            from modeldeck_slack import renderers
+
+            return getattr(renderers, name)(result, **context)
+
+        return draw
+
+    for result_type, name in (
+        (r.Result, "text"),
+        (r.CostResult, "cost"),
+        (r.ApprovalsResult, "approvals"),
+        (r.DecisionResult, "decision"),
+        (r.RequestResult, "request"),
+    ):
+        register(result_type, "slack", lazy(name))
+
+
+@hookimpl
 def request_created(request: RequestRecord, deck: Any) -> None:
     """Post the approval card (command's channel, else `slack.channel`) and store where."""
     _notify(deck, lambda notifier: notifier.post_card(request, deck))

@@ -1,0 +1,120 @@
+"""The core's default renderers, registered like any plugin's (`register_renderers`).
+
+`text` for every result (the same words on every surface), `cli` (rich tables drawn from the
+result, never from re-parsed text) and `json` (the shapes `--json` has always printed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.text import Text
+
+from modeldeck import render
+from modeldeck import results as r
+from modeldeck.billing.render import render_estimate_text
+from modeldeck.cli_render import Printable, estimate_printables, listing, rows_table
+from modeldeck.grammar import help_text
+from modeldeck.hookspecs import hookimpl
+from modeldeck.money import format_amount
+
+Register = Callable[[type, str, Callable[..., Any]], None]
+
+
+@hookimpl(trylast=True)
+def register_renderers(register: Register) -> None:
+    """Text, CLI and JSON renderings of every built-in result."""
+    register_text_renderers(register)
+    register_cli_renderers(register)
+    register_json_renderers(register)
+
+
+def register_text_renderers(register: Register) -> None:
+    """The core's `text` renderer for every result type."""
+
+    def decision(result: r.DecisionResult, **_: Any) -> str:
+        return result.outcome.message + "\n" + render.request_text(result.outcome.request)
+
+    register(r.Result, "text", lambda result, **_: result.model_dump_json(indent=2))
+    register(r.HelpResult, "text", lambda result, **_: help_text(result.topic))
+    register(r.ModelsResult, "text", lambda result, **_: render.models_text(result.rows))
+    register(r.EstimateResult, "text", lambda result, **_: render_estimate_text(result.estimate))
+    register(r.ComparisonResult, "text", lambda result, **_: render_estimate_text(result.estimate))
+    register(r.RequestResult, "text", lambda result, **_: render.request_text(result.request))
+    register(r.DecisionResult, "text", decision)
+    register(
+        r.DeploymentsResult, "text", lambda result, **_: render.deployments_text(result.deployments)
+    )
+    register(
+        r.DeploymentStatusResult,
+        "text",
+        lambda result, **_: render.status_text(
+            result.deployment, result.cost_so_far, result.currency
+        ),
+    )
+    register(r.ApprovalsResult, "text", lambda result, **_: render.requests_text(result.requests))
+    register(r.CostResult, "text", lambda result, **_: render.cost_text(result.report))
+
+
+def register_cli_renderers(register: Register) -> None:
+    """The core's `cli` renderers (anything else prints its `text`)."""
+
+    def text(result: Any, **_: Any) -> Sequence[Printable]:
+        return [result.text]
+
+    def cost(result: r.CostResult, **_: Any) -> list[Printable]:
+        report = result.report
+        rows = render.cost_rows(report)
+        body: Printable = rows_table(rows) if rows[1] else "No deployments."
+        total = Text(f"Total: {format_amount(report.total, report.currency)}", style="bold")
+        return [render.cost_heading(report), body, total]
+
+    register(r.Result, "cli", text)
+    register(r.EstimateResult, "cli", estimate_printables)
+    register(r.ComparisonResult, "cli", estimate_printables)
+    register(
+        r.DeploymentsResult,
+        "cli",
+        lambda result, **_: listing(
+            render.deployment_rows(result.deployments), render.deployments_text([])
+        ),
+    )
+    register(
+        r.ApprovalsResult,
+        "cli",
+        lambda result, **_: listing(render.request_rows(result.requests), result.text),
+    )
+    register(
+        r.ModelsResult,
+        "cli",
+        lambda result, **_: listing(render.model_rows(result.rows), result.text),
+    )
+    register(r.CostResult, "cli", cost)
+
+
+def register_json_renderers(register: Register) -> None:
+    """`--json`: each result as the JSON the CLI has always printed for its verb."""
+
+    def dump(model: Any) -> Any:
+        return model.model_dump(mode="json")
+
+    def status(result: r.DeploymentStatusResult, **_: Any) -> dict[str, Any]:
+        data: dict[str, Any] = dump(result.deployment)
+        data["cost_so_far"] = {"total": str(result.cost_so_far), "currency": result.currency}
+        return data
+
+    def cost(result: r.CostResult, **_: Any) -> dict[str, Any]:
+        return result.report.as_data()
+
+    register(r.Result, "json", lambda result, **_: dump(result))
+    register(r.HelpResult, "json", lambda result, **_: {"text": result.text})
+    register(r.ModelsResult, "json", lambda result, **_: [dump(row) for row in result.rows])
+    register(r.EstimateResult, "json", lambda result, **_: dump(result.estimate))
+    register(r.ComparisonResult, "json", lambda result, **_: dump(result.estimate))
+    register(r.RequestResult, "json", lambda result, **_: dump(result.request))
+    register(r.DecisionResult, "json", lambda result, **_: dump(result.outcome))
+    register(r.DeploymentsResult, "json", lambda result, **_: [dump(d) for d in result.deployments])
+    register(r.DeploymentStatusResult, "json", status)
+    register(r.ApprovalsResult, "json", lambda result, **_: [dump(q) for q in result.requests])
+    register(r.CostResult, "json", cost)

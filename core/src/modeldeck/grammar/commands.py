@@ -1,0 +1,213 @@
+"""The typed commands the grammar produces: one pydantic model per verb.
+
+Each model is the single source of the keys its verb takes (`allowed_keys`): the parser checks
+options against it, help lists it, errors say "Allowed: ..." from it and the CLI completes it.
+Commands are what surfaces hand to `DeckAPI.run` (and what `RemoteDeck` sends as JSON): text is
+parsed once, where it was typed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from modeldeck.domain import DeploySpec, LimitsSpec, ScaleSpec
+
+__all__ = [
+    "ApprovalsCommand",
+    "ApproveCommand",
+    "Command",
+    "CommandModel",
+    "CostCommand",
+    "DeployCommand",
+    "EstimateCommand",
+    "HelpCommand",
+    "LimitsCommand",
+    "ListCommand",
+    "ModelsCommand",
+    "RejectCommand",
+    "ScaleCommand",
+    "StatusCommand",
+    "UnpublishCommand",
+    "command_adapter",
+]
+
+PLANS: tuple[Literal["ptu"], Literal["mu"]] = ("ptu", "mu")
+
+
+class CommandModel(BaseModel):
+    """Fields every command has: its verb and the text it was parsed from ("" if built in code).
+
+    A plugin's verb subclasses this (with a `verb: Literal[...]` field) and lists its keys.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    verb: str
+    raw: str = ""
+    keys: ClassVar[tuple[str, ...]] = ()
+    """The key=value options the verb takes (canonical names of `KEYS`)."""
+
+    @classmethod
+    def allowed_keys(cls, plan: str | None = None) -> tuple[str, ...]:
+        """The keys this verb takes (for a plan, when the verb's keys depend on it)."""
+        return cls.keys
+
+
+class HelpCommand(CommandModel):
+    """`help [topic]`: the command list, or one verb's usage."""
+
+    verb: Literal["help"] = "help"
+    topic: str | None = None
+
+
+class ModelsCommand(CommandModel):
+    """`models`: the catalog."""
+
+    verb: Literal["models"] = "models"
+
+
+class _SpecCommand(CommandModel):
+    """Keys of the verbs that take a DeploySpec: the plan's own, a duration, then the verb's."""
+
+    plan_keys: ClassVar[dict[str, tuple[str, ...]]] = {
+        "ptu": ("in", "out", "thinking_out", "mode", "billing"),
+        "mu": ("units", "billing", "rpm_limit", "tpm_limit"),
+    }
+    duration_keys: ClassVar[tuple[str, ...]] = ("hours", "days", "months", "duration")
+    extra_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def allowed_keys(cls, plan: str | None = None) -> tuple[str, ...]:
+        plans = [plan] if plan is not None else list(PLANS)
+        own = [k for p in plans for k in cls.plan_keys[p]]
+        return tuple(dict.fromkeys([*own, *cls.duration_keys, *cls.extra_keys]))
+
+
+class EstimateCommand(_SpecCommand):
+    """`estimate <model> <plan> ...` (or `compare ...`): price a spec."""
+
+    verb: Literal["estimate"] = "estimate"
+    spec: DeploySpec
+    extra_keys: ClassVar[tuple[str, ...]] = (
+        "start",
+        "cancel_after",
+        "hours_per_day",
+        "auto_renew",
+        "suffix",
+        "name",
+        "context",
+        "max_input",
+    )
+
+
+class DeployCommand(_SpecCommand):
+    """`deploy <model> <plan> ...`: request a new deployment."""
+
+    verb: Literal["deploy"] = "deploy"
+    spec: DeploySpec
+    reason: str | None = None
+    extra_keys: ClassVar[tuple[str, ...]] = (
+        "auto_renew",
+        "suffix",
+        "name",
+        "reason",
+        "context",
+        "max_input",
+    )
+
+
+class ListCommand(CommandModel):
+    """`list [all]`: deployments, deleted ones too with `all`."""
+
+    verb: Literal["list"] = "list"
+    include_deleted: bool = False
+
+
+class StatusCommand(CommandModel):
+    """`status <deployment>`: one deployment in detail."""
+
+    verb: Literal["status"] = "status"
+    deployment: str
+
+
+class ScaleCommand(CommandModel):
+    """`scale <deployment> units=<n>` or `in=... out=...`: request a new capacity."""
+
+    verb: Literal["scale"] = "scale"
+    spec: ScaleSpec
+    reason: str | None = None
+    keys: ClassVar[tuple[str, ...]] = ("units", "in", "out", "thinking_out", "reason")
+
+
+class LimitsCommand(CommandModel):
+    """`limits <deployment> rpm=... tpm=...`: request new MU rate limits."""
+
+    verb: Literal["limits"] = "limits"
+    spec: LimitsSpec
+    reason: str | None = None
+    keys: ClassVar[tuple[str, ...]] = ("rpm", "tpm", "reason")
+
+
+class UnpublishCommand(CommandModel):
+    """`unpublish <deployment> [confirm]`: request removal of a deployment."""
+
+    verb: Literal["unpublish"] = "unpublish"
+    deployment: str
+    reason: str | None = None
+    confirm: bool = False
+    keys: ClassVar[tuple[str, ...]] = ("reason",)
+
+
+class CostCommand(CommandModel):
+    """`cost [<deployment>|all] [period=...]`: spend so far; target None means all."""
+
+    verb: Literal["cost"] = "cost"
+    target: str | None = None
+    period: str = "month"
+    keys: ClassVar[tuple[str, ...]] = ("period",)
+
+
+class ApprovalsCommand(CommandModel):
+    """`approvals`: requests waiting for a decision."""
+
+    verb: Literal["approvals"] = "approvals"
+
+
+class ApproveCommand(CommandModel):
+    """`approve <id>`: approve a request."""
+
+    verb: Literal["approve"] = "approve"
+    request_id: str
+
+
+class RejectCommand(CommandModel):
+    """`reject <id> [reason=...]`: reject a request."""
+
+    verb: Literal["reject"] = "reject"
+    request_id: str
+    reason: str | None = None
+    keys: ClassVar[tuple[str, ...]] = ("reason",)
+
+
+Command = Annotated[
+    HelpCommand
+    | ModelsCommand
+    | EstimateCommand
+    | DeployCommand
+    | ListCommand
+    | StatusCommand
+    | ScaleCommand
+    | LimitsCommand
+    | UnpublishCommand
+    | CostCommand
+    | ApprovalsCommand
+    | ApproveCommand
+    | RejectCommand,
+    Field(discriminator="verb"),
+]
+"""Any built-in command (plugins' verbs are `CommandModel` subclasses looked up by verb)."""
+
+command_adapter: TypeAdapter[Command] = TypeAdapter(Command)
+"""Validates and serialises any built-in command (e.g. `command_adapter.validate_json(text)`)."""

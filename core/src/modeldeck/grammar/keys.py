@@ -1,0 +1,68 @@
+"""The key=value options the grammar knows: how each is written and what it means.
+
+Which verb takes which key is not written here: each command model says so (`allowed_keys`),
+and help, errors and CLI completion ask the models (see `modeldeck.grammar.verbs.key_places`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["KEYS", "KeyInfo", "canonical_key"]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One key=value option: its value syntax, what it means, and other names it answers to."""
+
+    name: str
+    value: str
+    description: str
+    aliases: tuple[str, ...] = ()
+
+
+KEYS: dict[str, KeyInfo] = {
+    k.name: k
+    for k in (
+        KeyInfo("in", "<TPM>", "input tokens per minute to reserve", ("input_tpm",)),
+        KeyInfo("out", "<TPM>", "output tokens per minute to reserve", ("output_tpm",)),
+        KeyInfo("thinking_out", "<TPM>", "thinking output tokens per minute to reserve",
+                ("thinking_output_tpm",)),
+        KeyInfo("mode", "instruct|thinking", "how the model runs (default instruct)"),
+        KeyInfo("billing", "hourly|upfront (ptu), hourly|monthly (mu)",
+                "billing method (default hourly)"),
+        KeyInfo("units", "<n>", "number of model units"),
+        KeyInfo("rpm_limit", "<n>", "requests per minute limit", ("rpm",)),
+        KeyInfo("tpm_limit", "<n>", "tokens per minute limit", ("tpm",)),
+        KeyInfo("rpm", "<n>", "new requests per minute limit", ("rpm_limit",)),
+        KeyInfo("tpm", "<n>", "new tokens per minute limit", ("tpm_limit",)),
+        KeyInfo("context", "<tokens>", "context window to run with (at most the model's)",
+                ("max_context_length",)),
+        KeyInfo("max_input", "<tokens>", "largest request input you plan to send (checked "
+                "against the model's max input)", ("max_input_tokens",)),
+        KeyInfo("hours", "<h>", "how long it runs, in hours (decimals allowed)"),
+        KeyInfo("days", "<n>", "how many days (upfront: prepaid days)"),
+        KeyInfo("months", "<n>", "how many months (mu monthly)"),
+        KeyInfo("duration", "<duration>", "how long it runs, e.g. 90m30s, 1h30m, 7d"),
+        KeyInfo("start", "<ISO time>", "when it starts (no offset = Beijing time)"),
+        KeyInfo("cancel_after", "<duration>", "price cancelling an upfront/monthly order after "
+                "this long"),
+        KeyInfo("hours_per_day", "<h>", "hours a day it runs (for plan comparisons)"),
+        KeyInfo("auto_renew", "yes|no", "renew an upfront or monthly order before it expires",
+                ("auto_renewal",)),
+        KeyInfo("suffix", "<text>", "deployment suffix, at most 8 letters, digits or '-'"),
+        KeyInfo("name", "<text>", "display name of the deployment"),
+        KeyInfo("reason", "\"<text>\"", "why, shown to approvers"),
+        KeyInfo("period",
+                "today|week|month|last-month|year|all|YYYY-MM|YYYY-MM-DD|<duration>|<from>..<to>",
+                "which spend to show (default month; a duration means the last 7d, 24h…)"),
+    )
+}  # fmt: skip
+
+
+def canonical_key(written: str, allowed: tuple[str, ...]) -> str | None:
+    """The allowed key `written` names (itself or through an alias), or None."""
+    key = written.lower().replace("-", "_")
+    if key in allowed:
+        return key
+    return next((k for k in allowed if key in KEYS[k].aliases), None)

@@ -1,0 +1,49 @@
+"""The Slack plugin's `slack` renderers: each result type's Block Kit card.
+
+Registered through `register_renderers` in `modeldeck_slack.plugin` (lazily, so slack_sdk is
+imported only when a card is drawn); every renderer takes the result and the context the bot
+passes (`people`: principal -> Slack user id, `origin`: the command's `SlackOrigin`). A result
+type with no card of its own is its text in a code block (`result_card`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from modeldeck import results as r
+from modeldeck_slack.answers import approvals_card, cost_card, decision_card, request_answer
+from modeldeck_slack.blocks import Card, result_card
+from modeldeck_slack.context import SlackOrigin
+
+
+def _people(context: Mapping[str, Any]) -> Mapping[str, str] | None:
+    people: Mapping[str, str] | None = context.get("people")
+    return people
+
+
+def _origin(context: Mapping[str, Any]) -> SlackOrigin | None:
+    origin: SlackOrigin | None = context.get("origin")
+    return origin
+
+
+def text(result: r.Result, **context: Any) -> Card:
+    return result_card(result)
+
+
+def cost(result: r.CostResult, **_: Any) -> Card:
+    return cost_card(result.report)
+
+
+def approvals(result: r.ApprovalsResult, **context: Any) -> Card:
+    return approvals_card(result.requests, _people(context))
+
+
+def decision(result: r.DecisionResult, **context: Any) -> Card:
+    origin = _origin(context)
+    updated = origin is not None and result.outcome.request.id in origin.updated
+    return decision_card(result.outcome, card_updated=updated, people=_people(context))
+
+
+def request(result: r.RequestResult, **context: Any) -> Card:
+    return request_answer(result.request, _origin(context))
