@@ -40,6 +40,9 @@ def make_client(settings: Settings, **kwargs: Any) -> ModelStudioClient:
             )
     kwargs.setdefault("timeout", provider.timeout_seconds)
     kwargs.setdefault("max_retries", provider.max_retries)
+    kwargs.setdefault("api_generation", provider.api_generation)
+    kwargs.setdefault("ptu_wire_unit", provider.ptu_wire_unit)
+    kwargs.setdefault("operation_timeout", provider.operation_timeout_seconds)
     return ModelStudioClient(base_url, api_key, workspace=provider.workspace, **kwargs)
 
 
