@@ -573,7 +573,17 @@ class Sandbox:
         return None
 
     def _prepaid(self, body: dict[str, Any], now: float) -> dict[str, Any]:
+        """The prepaid fields of a create (reservations: the documented `pre_paid_info` rules;
+        legacy: auto-renewal defaults to the order's duration)."""
         info = body.get("pre_paid_info")
+        if self.config.ktpm and body.get("plan") == "ptu":
+            clean = self._prepaid_info(info)
+            return {
+                "charge_type": "pre_paid",
+                "pre_paid_info": clean,
+                "_expires": prepaid_expiry(now, clean["duration"]),
+                "_renew_days": clean.get("auto_renewal_duration"),
+            }
         if not isinstance(info, dict):
             raise invalid("Miss pre paid info")
         days = info.get("duration")
