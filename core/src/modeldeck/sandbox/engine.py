@@ -577,12 +577,12 @@ class Sandbox:
         legacy: auto-renewal defaults to the order's duration)."""
         info = body.get("pre_paid_info")
         if self.config.ktpm and body.get("plan") == "ptu":
-            clean = self._prepaid_info(info)
+            documented = self._prepaid_info(info)
             return {
                 "charge_type": "pre_paid",
-                "pre_paid_info": clean,
-                "_expires": prepaid_expiry(now, clean["duration"]),
-                "_renew_days": clean.get("auto_renewal_duration"),
+                "pre_paid_info": documented,
+                "_expires": prepaid_expiry(now, documented["duration"]),
+                "_renew_days": documented.get("auto_renewal_duration"),
             }
         if not isinstance(info, dict):
             raise invalid("Miss pre paid info")
