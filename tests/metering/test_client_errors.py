@@ -27,8 +27,12 @@ def rows(deck: Deck) -> list[UsageCallRow]:
 def test_a_wrong_key_is_recorded_and_never_shown(deck: Deck) -> None:
     dm = deck.deploy_ptu()
     client = MeteredClient(
-        deck.base_url, SECRET, store=deck.store, journal_dir=deck.journal_dir,
-        catalog=builtin_catalog(), deployments=deck.lookup,
+        deck.base_url,
+        SECRET,
+        store=deck.store,
+        journal_dir=deck.journal_dir,
+        catalog=builtin_catalog(),
+        deployments=deck.lookup,
     )
     assert SECRET not in repr(client)
     with pytest.raises(AuthenticationError) as caught:
@@ -49,17 +53,26 @@ def test_an_unknown_deployment_is_a_recorded_404(deck: Deck) -> None:
         client.chat("qwen3-max-2025-09-23-nope", user("hi"))
     [row] = rows(deck)
     assert (row.deployed_model, row.status_code, row.cost) == (
-        "qwen3-max-2025-09-23-nope", 404, Decimal(0)
+        "qwen3-max-2025-09-23-nope",
+        404,
+        Decimal(0),
     )
-    assert row.error is not None and "not found" in row.error
+    assert row.error is not None and "does not exist" in row.error
 
 
 def test_no_answer_is_recorded_with_status_0(deck: Deck, tmp_path: Path) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}/api/v1"
-    with MeteredClient(
-        nowhere, "sk-x", store=deck.store, journal_dir=tmp_path / "j", catalog=builtin_catalog(),
-        deployments=lambda _dm: ("qwen3-max-2025-09-23", "instruct"),
-    ) as client, pytest.raises(ProviderConnectionError) as caught:
+    with (
+        MeteredClient(
+            nowhere,
+            "sk-x",
+            store=deck.store,
+            journal_dir=tmp_path / "j",
+            catalog=builtin_catalog(),
+            deployments=lambda _dm: ("qwen3-max-2025-09-23", "instruct"),
+        ) as client,
+        pytest.raises(ProviderConnectionError) as caught,
+    ):
         client.chat("some-deployment", user("hi"))
     assert "127.0.0.1" in str(caught.value)
     [row] = rows(deck)
@@ -82,9 +95,16 @@ def test_bad_input_is_refused_before_any_call(deck: Deck) -> None:
 
 def test_base_url_may_be_the_compatible_mode_url(deck: Deck) -> None:
     dm = deck.deploy_ptu(output_tpm=100_000)
-    with deck.client() as a, MeteredClient(
-        f"{deck.url}/compatible-mode/v1/", "sk-metering-test", store=deck.store,
-        journal_dir=deck.journal_dir, catalog=builtin_catalog(), deployments=deck.lookup,
-    ) as b:
+    with (
+        deck.client() as a,
+        MeteredClient(
+            f"{deck.url}/compatible-mode/v1/",
+            "sk-metering-test",
+            store=deck.store,
+            journal_dir=deck.journal_dir,
+            catalog=builtin_catalog(),
+            deployments=deck.lookup,
+        ) as b,
+    ):
         assert a.chat_url == b.chat_url == f"{deck.url}/compatible-mode/v1/chat/completions"
         assert b.chat(dm, user(words(3)), max_tokens=2).record.output_tokens == 2
