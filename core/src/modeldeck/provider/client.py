@@ -641,6 +641,7 @@ class ModelStudioClient:
                 f"Capacity operation {operation_id} on {deployed_model} was still running after "
                 f"{limit:g} s; its effective capacity is still the old one.",
                 hint="Poll it again later; do not send the change again with a new request id.",
+                operation_id=operation_id,
             ) from None
         return _final(deployed_model, op)
 
