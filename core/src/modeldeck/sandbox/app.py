@@ -258,6 +258,8 @@ async def _state(request: Request, caller: Caller) -> Any:
         "faults": [rule.model_dump() for rule in sandbox.faults],
         "workspace_id": caller.workspace,
         "member": caller.member,
+        "api_generation": sandbox.config.api_generation,
+        "overdue": sandbox.arrears_since() is not None,
     }
 
 
