@@ -24,7 +24,12 @@ from modeldeck.sandbox.config import DEFAULT_API_KEY, SandboxConfig
 from modeldeck.sandbox.engine import Sandbox
 from modeldeck.serving import ServerThread
 
-FAST = {"deploy_delay_seconds": 0.2, "scale_delay_seconds": 0.2, "delete_delay_seconds": 0.2}
+FAST = {
+    "deploy_delay_seconds": 0.2,
+    "scale_delay_seconds": 0.2,
+    "delete_delay_seconds": 0.2,
+    "billing_delay_seconds": 0.2,
+}
 
 
 @dataclass
