@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sbhelpers import MU_BODY, PTU_BODY
 
+from modeldeck.errors import ValidationFailed
 from modeldeck.provider import (
     ArrearageError,
     AuthenticationError,
@@ -254,3 +255,43 @@ def test_a_dict_body_may_hold_typed_parts() -> None:
     with recorded.client() as client:
         client.create_deployment({**body, "suffix": "fixed1"})
     assert json.loads(recorded.requests[0].content) == {**PTU_BODY, "suffix": "fixed1"}
+
+
+def test_newer_answer_shapes_are_read() -> None:
+    """`plan: ptu_v2`, `ptu_capacity.*_tpm_quota`, a `data` envelope, fractional-second Beijing
+    times and unknown statuses: read, not raised on (the change was applied)."""
+    answer = {
+        "request_id": "r-v2",
+        "data": {
+            "deployed_model": "qwen-plus-2025-12-01-ab12cd34",
+            "plan": "ptu_v2",
+            "status": "WAIT_PRE_PAID_BILLING_TO_SCALING",
+            "overflow_strategy": "disable",
+            "ptu_capacity": {"input_tpm_quota": 20, "output_tpm_quota": 2},
+            "gmt_modified": "2025-06-17T11:00:38.68",
+        },
+    }
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, json=answer))
+    with ModelStudioClient(BASE, "k", transport=transport) as client:
+        info = client.update_overflow_strategy("qwen-plus-2025-12-01-ab12cd34", enabled=False)
+    assert info.is_ptu and info.plan == "ptu_v2"
+    assert info.ptu_capacity is not None
+    assert info.ptu_capacity.tpm() == {"input_tpm": 20000, "output_tpm": 2000}
+    assert info.gmt_modified == datetime(2025, 6, 17, 11, 0, 38, 680000, tzinfo=BEIJING)
+    assert info.status == "WAIT_PRE_PAID_BILLING_TO_SCALING"
+    assert info.request_id == "r-v2"
+
+
+def test_a_ptu_capacity_that_is_not_whole_ktpm_is_refused_before_the_call() -> None:
+    calls: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(500))
+    client = ModelStudioClient(BASE, "k", transport=transport)
+    with client, pytest.raises(ValidationFailed, match="not a whole number of thousands"):
+        client.create_deployment(
+            {
+                "model_name": "m",
+                "plan": "ptu",
+                "ptu_capacity": {"input_tpm": 1500, "output_tpm": 1000},
+            }
+        )
+    assert calls == []
