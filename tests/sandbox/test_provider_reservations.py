@@ -289,3 +289,26 @@ def test_the_legacy_generation_scales_the_deployment_in_tpm(make_sandbox: MakeSa
     assert scale.url.path == f"/api/v1/deployments/{code}/scale"
     assert json.loads(scale.content) == {"ptu_capacity": {"input_tpm": 30000, "output_tpm": 3000}}
     assert not any("capacity-" in r.url.path for r in seen)
+
+
+def test_a_lost_answer_on_an_instance_write_is_retried_into_the_same_operation(
+    make_sandbox: MakeSandbox,
+) -> None:
+    lost = FaultRule(kind="error", status=500, method="PUT", times=1, after_handler=True)
+    sb = make_sandbox(api_generation="reservations", operation_delay_seconds=0.1, faults=[lost])
+    with sb.client(poll_initial=0.05, poll_max=0.2) as client:
+        code = deploy(sb, client, HOURLY, "req-retry-0")
+        [instance] = client.list_capacity_instances(code)
+        seen = sent_requests(client)
+        first = client.scale_capacity_instance(
+            code, instance.instance_id, {"input_tpm": 30000, "output_tpm": 3000}
+        )
+        writes = [r for r in seen if r.method == "PUT"]
+        assert len(writes) == 2 and sb.sandbox.fault_hits == {0: 1}
+        assert len({w.headers["x-acs-req-uuid"] for w in writes}) == 1, "one request id"
+        later = client.scale_capacity_instance(
+            code, instance.instance_id, {"input_tpm": 40000, "output_tpm": 4000}
+        )
+    assert first.succeeded and int(later.operation_id) == int(first.operation_id) + 1, (
+        "the retried write reused its operation instead of starting a second one"
+    )
