@@ -320,3 +320,23 @@ def test_transport_errors_do_not_leak_the_key(caplog: pytest.LogCaptureFixture) 
         client.list_deployments()
     assert SECRET not in str(info.value) and SECRET not in caplog.text
     assert info.value.__cause__ is None  # the raw exception carried the key: not chained
+
+
+def test_a_region_without_a_documented_host_is_refused_not_guessed() -> None:
+    settings = Settings(provider={"region": "virginia", "api_key": SECRET})
+    with pytest.raises(ConfigError, match="no DashScope deployments host") as info:
+        make_client(settings)
+    assert "maas.aliyuncs.com" in (info.value.hint or "")
+    client = make_client(Settings(provider={"region": "beijing", "api_key": SECRET}))
+    assert client.base_url == "https://dashscope.aliyuncs.com/api/v1"
+    assert client.api_generation == "reservations" and client.ptu_unit == "ktpm"
+    client.close()
+
+
+def test_the_generation_and_its_unit_come_from_the_settings() -> None:
+    legacy = make_client(Settings(provider={"api_generation": "legacy"}))
+    assert (legacy.api_generation, legacy.ptu_unit) == ("legacy", "tpm")
+    legacy.close()
+    forced = make_client(Settings(provider={"ptu_wire_unit": "tpm"}))
+    assert (forced.api_generation, forced.ptu_unit) == ("reservations", "tpm")
+    forced.close()

@@ -27,7 +27,6 @@ DEFAULT_DATA_DIR = Path.home() / ".modeldeck"
 REGION_BASE_URLS = {
     "beijing": "https://dashscope.aliyuncs.com/api/v1",
     "singapore": "https://dashscope-intl.aliyuncs.com/api/v1",
-    "virginia": "https://dashscope-us.aliyuncs.com/api/v1",
 }
 
 

@@ -47,7 +47,15 @@ def make_client(settings: Settings, **kwargs: Any) -> ModelStudioClient:
 
 
 def region_base_url(region: str) -> str:
-    """The documented deployments base URL of a region (beijing, singapore, virginia)."""
+    """The documented deployments base URL of a region (beijing, singapore); a region without a
+    documented DashScope host (virginia) is refused, never guessed."""
+    if region == "virginia":
+        raise ConfigError(
+            "Model Studio documents no DashScope deployments host for the virginia region: its "
+            "PTU reservations are served on the workspace host.",
+            hint="Set provider.base_url to https://<workspaceId>.us-east-1.maas.aliyuncs.com "
+            "(your workspace id), or choose region beijing or singapore.",
+        )
     try:
         return REGION_BASE_URLS[region]
     except KeyError:
