@@ -340,3 +340,24 @@ def test_the_generation_and_its_unit_come_from_the_settings() -> None:
     forced = make_client(Settings(provider={"ptu_wire_unit": "tpm"}))
     assert (forced.api_generation, forced.ptu_unit) == ("reservations", "tpm")
     forced.close()
+
+
+@pytest.mark.parametrize("encoding", ["plain", "percent", "base64", "basic-auth"])
+def test_an_echoed_key_is_redacted_in_any_encoding(encoding: str) -> None:
+    import base64
+    from urllib.parse import quote
+
+    secret = "sk-live/9f8e+7d6c=5b4a"
+    shown = {
+        "plain": secret,
+        "percent": quote(secret, safe=""),
+        "base64": base64.b64encode(secret.encode()).decode(),
+        "basic-auth": base64.b64encode(secret.encode()).decode().rstrip("="),
+    }[encoding]
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(400, json={"code": "InvalidParameter", "message": f"key {shown}"})
+    )
+    client = ModelStudioClient("https://x/api/v1", secret, transport=transport)
+    with client, pytest.raises(InvalidParameterError) as info:
+        client.list_deployments()
+    assert shown not in str(info.value) and "key ***" in info.value.message

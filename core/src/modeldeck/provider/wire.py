@@ -10,12 +10,14 @@ The API key is a ``SecretStr``; it is redacted from every error text.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import random
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -57,9 +59,21 @@ def auth_headers(
 
 
 def redact(text: str, api_key: SecretStr | None) -> str:
-    """`text` with the API key replaced by ``***``."""
-    if api_key is not None and api_key.get_secret_value():
-        text = text.replace(api_key.get_secret_value(), "***")
+    """`text` with the API key replaced by ``***``: as is, percent-encoded, base64 and JSON-escaped
+    (a service echoing a header may encode it)."""
+    if api_key is None or not api_key.get_secret_value():
+        return text
+    secret = api_key.get_secret_value()
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        base64.b64encode(secret.encode()).decode().rstrip("="),
+        base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
+        json.dumps(secret)[1:-1],
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        if form:
+            text = text.replace(form, "***")
     return text
 
 
