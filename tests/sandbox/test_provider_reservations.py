@@ -312,3 +312,14 @@ def test_a_lost_answer_on_an_instance_write_is_retried_into_the_same_operation(
     assert first.succeeded and int(later.operation_id) == int(first.operation_id) + 1, (
         "the retried write reused its operation instead of starting a second one"
     )
+
+
+def test_an_mu_scale_that_reads_back_otherwise_is_a_mismatch() -> None:
+    answer = {"deployed_model": "mu-1", "plan": "mu", "status": "UPDATING", "capacity": 2}
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(200, json={"request_id": "r", "output": answer})
+    )
+    client = ModelStudioClient("https://dashscope.aliyuncs.com/api/v1", "k", transport=transport)
+    with client, pytest.raises(CapacityMismatch) as info:
+        client.scale_deployment("mu-1", capacity=4)
+    assert (info.value.expected, info.value.actual) == ({"capacity": 4}, {"capacity": 2})

@@ -36,7 +36,6 @@ from modeldeck.provider.errors import (
     ProviderError,
     ProviderNotFound,
     ServerError,
-    ThrottlingError,
 )
 from modeldeck.provider.models import (
     CapacityInstance,
@@ -246,8 +245,6 @@ class ModelStudioClient:
             return self._adopt(code, payload, err, conflict=True)
         except (ProviderConnectionError, ServerError) as err:
             return self._adopt(code, payload, err, conflict=False)
-        except ThrottlingError:
-            raise
         info = self._info(data, "POST /deployments")
         cap = info.ptu_capacity
         if isinstance(asked, dict) and cap is not None and (cap.input_tpm or cap.output_tpm):
@@ -383,7 +380,17 @@ class ModelStudioClient:
             )
         path = f"/deployments/{_seg(deployed_model)}/scale"
         if capacity is not None:
-            return self._info(self.wire.call("PUT", path, json={"capacity": capacity}), path)
+            info = self._info(self.wire.call("PUT", path, json={"capacity": capacity}), path)
+            if info.capacity is not None and info.capacity != capacity:
+                raise CapacityMismatch(
+                    f"{deployed_model} reads back {info.capacity} model units, not the "
+                    f"{capacity} asked for. Not treated as success: check the deployment.",
+                    deployed_model=deployed_model,
+                    expected={"capacity": capacity},
+                    actual={"capacity": info.capacity},
+                    deployment=info,
+                )
+            return info
         target = _capacity_dict(ptu_capacity)
         if self.api_generation == "legacy":
             body = {"ptu_capacity": to_wire(target, self.ptu_unit)}
@@ -459,7 +466,7 @@ class ModelStudioClient:
         path = f"/deployments/{_seg(deployed_model)}"
         if self.api_generation == "reservations":
             current = self.get_deployment(deployed_model)
-            if current.is_ptu:
+            if current.is_ptu and current.status not in ("DELETING", "DELETED"):
                 self._release_all(deployed_model, idempotency_key)
         return self._info(self.wire.call("DELETE", path), f"DELETE {path}")
 
