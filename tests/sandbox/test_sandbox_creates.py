@@ -4,6 +4,7 @@ is sent, 409 on a repeated suffix, and faults that create and then lose the answ
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -80,3 +81,27 @@ def test_a_fault_before_the_handler_creates_nothing(make_sandbox: MakeSandbox) -
     sb = make_sandbox(faults=[FaultRule(kind="error", status=500, times=1, **CREATE)])
     assert call(sb, "POST", "/deployments", json=MU_BODY).status_code == 500
     assert codes(sb) == []
+
+
+def test_an_mu_create_as_the_official_sdk_sends_it(sb: RunningSandbox) -> None:
+    """`dashscope.Deployments.call(..., template_id="MU1")`: template_id is the deploy spec and
+    no billing_method is sent (pay-as-you-go)."""
+    from dashscope import Deployments
+
+    sdk_create: Any = Deployments.call  # the SDK's stubs disagree with its own signature
+    created = sdk_create(
+        model="qwen3-32b",
+        capacity=1,
+        suffix="sdk2",
+        plan="mu",
+        template_id="MU1",
+        api_key="sk-sandbox",
+        base_address=sb.base_url,
+    )
+    assert getattr(created, "status_code", None) == 200, created
+    view = ok(sb, "GET", "/deployments/qwen3-32b-sdk2")
+    assert (view["model_unit_spec"], view["charge_type"]) == ("MU1", "post_paid")
+    body = {**MU_BODY, "deploy_spec": None, "template_id": "MU9"}
+    assert "Invalid deploy_spec (MU9)" in refused(
+        sb, "POST", "/deployments", 400, "InvalidParameter", json=body
+    )

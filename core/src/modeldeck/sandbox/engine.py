@@ -380,17 +380,19 @@ class Sandbox:
         return data
 
     def _mu_create(self, model: SandboxModel, body: dict[str, Any]) -> dict[str, Any]:
-        spec = body.get("deploy_spec")
+        # The official SDK sends `template_id` (GET /deployments/models: it IS the deploy spec)
+        # and no billing_method; Alibaba's CLI sends deploy_spec and POST_PAY.
+        spec = body.get("deploy_spec") or body.get("template_id")
         if spec is None:
-            raise invalid("Missing required parameter: deploy_spec (required for plan mu).")
+            raise invalid(
+                "Missing required parameter: deploy_spec or template_id (required for plan mu)."
+            )
         if spec not in model.deploy_specs:
             raise invalid(
                 f"Invalid deploy_spec ({spec}), deploy_spec must be one of "
                 f"{', '.join(model.deploy_specs)}!"
             )
-        billing = body.get("billing_method")
-        if billing is None:
-            raise invalid("Missing required parameter: billing_method (required for plan mu).")
+        billing = body.get("billing_method", "POST_PAY")
         allowed = ("POST_PAY", "PRE_PAY") if self.config.mu_prepay_accepted else ("POST_PAY",)
         if billing not in allowed:
             raise invalid(
