@@ -390,3 +390,19 @@ def test_admission_follows_the_capacity_in_force_in_tokens_per_minute(
 
     assert chat(999) == 200  # 1 kTPM out = 1,000 output tokens per minute
     assert chat(2) == 429
+
+
+def test_a_reservation_create_that_fails_ends_failed_with_a_reason(
+    make_sandbox: MakeSandbox,
+) -> None:
+    sb = make_sandbox(failing_models=["qwen3-max-2025-09-23"])
+    created = ok(sb, "POST", "/deployments", json=PTU_RESERVATION_BODY)
+    settle(sb)
+    code = created["deployed_model"]
+    op = operation(sb, code, created["operation_id"])
+    assert (op["operation_status"], op["error_code"]) == ("FAILED", "InternalError")
+    assert "refunded" in op["error_message"]
+    assert ok(sb, "GET", f"/deployments/{code}")["status"] == "FAILED"
+    (inst,) = instances(sb, code)["records"]
+    assert inst["status"] == "FAILED" and inst["can_delete"]
+    assert inst["effective_capacity"] == {"input_tpm": 0, "output_tpm": 0}
