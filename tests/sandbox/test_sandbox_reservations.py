@@ -406,3 +406,34 @@ def test_a_reservation_create_that_fails_ends_failed_with_a_reason(
     (inst,) = instances(sb, code)["records"]
     assert inst["status"] == "FAILED" and inst["can_delete"]
     assert inst["effective_capacity"] == {"input_tpm": 0, "output_tpm": 0}
+
+
+def test_an_injected_immediate_failure_is_failed_in_the_200_answer(
+    make_sandbox: MakeSandbox,
+) -> None:
+    rule = FaultRule(
+        kind="operation_failed",
+        method="POST",
+        path="/api/v1/deployments/",  # instance writes, not the create itself
+        code="BILLING_SERVICE_UNAVAILABLE",
+        immediate=True,
+    )
+    sb = make_sandbox(faults=[rule])
+    code = create(sb)
+    answer = call(
+        sb,
+        "POST",
+        f"/deployments/{code}/capacity-instances",
+        json={
+            "billing_method": "PRE_PAY",
+            "ptu_capacity": {"input_tpm": 5, "output_tpm": 1},
+            "pre_paid_info": PREPAID_INFO,
+        },
+    )
+    assert answer.status_code == 200
+    op = answer.json()["output"]
+    assert (op["operation_status"], op["error_code"]) == ("FAILED", "BILLING_SERVICE_UNAVAILABLE")
+    assert ok(sb, "GET", f"/deployments/{code}")["ptu_capacity"] == {
+        "input_tpm": 10,
+        "output_tpm": 1,
+    }

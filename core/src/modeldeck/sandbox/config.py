@@ -38,7 +38,8 @@ class FaultRule(BaseModel):
     probability per matching request; ``times`` caps how many requests it hits (None: no cap).
     ``operation_failed`` is applied by the engine, not the HTTP layer: a capacity-instance write
     that matches is accepted (HTTP 200, an operation ``PROCESSING``) and its operation then ends
-    ``FAILED`` with ``code`` (default ``InternalError``) as its ``error_code``.
+    ``FAILED`` with ``code`` (default ``InternalError``) as its ``error_code``; with
+    ``immediate`` the HTTP 200 answer itself already carries ``operation_status: FAILED``.
     """
 
     kind: Literal["latency", "error", "throttle", "drop", "operation_failed"]
@@ -51,6 +52,7 @@ class FaultRule(BaseModel):
     code: str | None = None
     retry_after_seconds: float = Field(default=1.0, ge=0.0)
     after_handler: bool = False
+    immediate: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():

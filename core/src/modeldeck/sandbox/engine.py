@@ -300,6 +300,7 @@ class Sandbox:
             row_id = self.store.insert(caller.workspace, data["deployed_model"], data)
             if rsv.is_reservation(data):
                 data["_service_id"] = str(row_id)
+                rsv.settle(data, self.clock.now())
                 self.store.update(row_id, data)
             view = self.view(data)
         assert view is not None
@@ -537,6 +538,8 @@ class Sandbox:
                     rule.code or "InternalError",
                     "The capacity operation failed (injected by the sandbox).",
                 )
+                if rule.immediate:
+                    finish = now
         from_status = "WAIT_TO_DEPLOY" if kind == "CREATE" else rsv.instance_status(data, inst, now)
         op: dict[str, Any] = {
             "operation_id": str(self._next("operation_seq")),
@@ -931,6 +934,7 @@ class Sandbox:
             if seen is not None:
                 return seen
             op = self._start(caller, data, action, instance_id, body, request_id, path, method)
+            rsv.settle(data, self.clock.now())  # an operation that ends at once (a fault)
             self.store.update(row_id, data)
             self._remember(caller, request_id, fingerprint, deployed_model, op)
             return rsv.operation_view(op)
