@@ -437,3 +437,17 @@ def test_an_injected_immediate_failure_is_failed_in_the_200_answer(
         "input_tpm": 10,
         "output_tpm": 1,
     }
+
+
+def test_a_prepaid_upgrade_waits_for_billing_before_scaling(make_sandbox: MakeSandbox) -> None:
+    sb = make_sandbox(billing_delay_seconds=100.0, operation_delay_seconds=100.0)
+    code = create(sb, PREPAID)
+    settle(sb, 300)
+    (inst,) = instances(sb, code)["records"]
+    path = f"/deployments/{code}/capacity-instances/{inst['instance_id']}/scale"
+    ok(sb, "PUT", path, json={"ptu_capacity": {"input_tpm": 20, "output_tpm": 2}})
+    assert instances(sb, code)["records"][0]["status"] == "WAIT_PRE_PAID_BILLING_TO_SCALING"
+    settle(sb, 150)
+    assert instances(sb, code)["records"][0]["status"] == "SCALING"
+    settle(sb, 100)
+    assert instances(sb, code)["records"][0]["status"] == "RUNNING"

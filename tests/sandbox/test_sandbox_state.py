@@ -228,3 +228,26 @@ def test_reservation_prepaid_expiry_suspends_then_releases_the_instance(
     listed = ok(sb, "GET", f"/deployments/{code}/capacity-instances?include_deleted=true")
     assert [i["deleted"] for i in listed["records"]] == [True]
     assert ok(sb, "DELETE", f"/deployments/{code}")["status"] == "DELETING"
+
+
+def test_a_restarted_sandbox_keeps_reservations_and_operations(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    with running_sandbox(db_path=db, operation_delay_seconds=3600.0) as first:
+        created = ok(first, "POST", "/deployments", json=PTU_RESERVATION_BODY)
+        code = created["deployed_model"]
+        first.sandbox.advance(60)
+        (inst,) = ok(first, "GET", f"/deployments/{code}/capacity-instances")["records"]
+        target = {"ptu_capacity": {"input_tpm": 20, "output_tpm": 2}}
+        path = f"/deployments/{code}/capacity-instances/{inst['instance_id']}/scale"
+        op = ok(first, "PUT", path, json=target, headers={"x-acs-req-uuid": "restart-1"})
+    with running_sandbox(db_path=db, operation_delay_seconds=3600.0) as second:
+        again = ok(second, "GET", f"/deployments/{code}/capacity-operations/{op['operation_id']}")
+        assert again["operation_status"] == "PROCESSING"
+        # The request id survived too: the same write answers the same operation.
+        same = ok(second, "PUT", path, json=target, headers={"x-acs-req-uuid": "restart-1"})
+        assert same["operation_id"] == op["operation_id"]
+        second.sandbox.advance(3601)
+        done = ok(second, "GET", f"/deployments/{code}/capacity-operations/{op['operation_id']}")
+        assert done["operation_status"] == "SUCCEEDED"
+        # New ids continue the sequence.
+        assert int(created["operation_id"]) < int(op["operation_id"])
