@@ -163,3 +163,26 @@ def test_a_code_held_by_another_model_is_not_adopted(start: Any) -> None:
             conflict=True,
         )
     assert sb.sandbox.created_count() == 1
+
+
+def test_a_success_whose_body_cannot_be_read_is_a_lost_answer() -> None:
+    """HTTP 200 with a garbled body: the deployment exists, so it is looked up and adopted."""
+    import httpx
+
+    code = f"qwen3-32b-{derive_suffix('req-garbled')}"
+    found = {"deployed_model": code, "model_name": "qwen3-32b", "plan": "mu", "status": "PENDING"}
+    calls: list[str] = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        calls.append(f"{request.method} {request.url.path}")
+        if request.method == "POST":
+            return httpx.Response(200, text="<html>proxy page</html>")
+        return httpx.Response(200, json={"request_id": "r", "output": found})
+
+    client = ModelStudioClient(
+        "https://dashscope.aliyuncs.com/api/v1", "k", transport=httpx.MockTransport(service)
+    )
+    with client:
+        info = client.create_deployment(MU_BODY, idempotency_key="req-garbled")
+    assert info.adopted and info.deployed_model == code
+    assert calls == ["POST /api/v1/deployments", f"GET /api/v1/deployments/{code}"]

@@ -241,11 +241,16 @@ class ModelStudioClient:
             payload["ptu_capacity"] = to_wire(asked, self.ptu_unit)
         try:
             data = self.wire.call("POST", "/deployments", json=payload, retry=False)
+            info = self._info(data, "POST /deployments")
         except ProviderConflict as err:
             return self._adopt(code, payload, err, conflict=True)
         except (ProviderConnectionError, ServerError) as err:
             return self._adopt(code, payload, err, conflict=False)
-        info = self._info(data, "POST /deployments")
+        except ProviderError as err:
+            if err.status_code is not None and err.status_code >= 400:
+                raise  # the service's refusal: nothing was created
+            # A success whose body cannot be read is a lost answer too.
+            return self._adopt(code, payload, err, conflict=False)
         cap = info.ptu_capacity
         if isinstance(asked, dict) and cap is not None and (cap.input_tpm or cap.output_tpm):
             # Zero while the create's operation runs; any other value must be what was asked.
