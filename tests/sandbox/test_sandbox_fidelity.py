@@ -85,3 +85,20 @@ def test_generation_and_prepay_come_from_settings(tmp_path: Path) -> None:
         True,
     )
     assert SandboxConfig().api_generation == "reservations" and SandboxConfig().ktpm
+
+
+def test_a_console_purchase_is_a_prepaid_deployment_the_api_would_refuse(
+    sb: RunningSandbox,
+) -> None:
+    """The console control buys what the API does not sell (an MU monthly package), so the
+    client's import of console-created prepaid deployments can be tested."""
+    body = {**MU_BODY, "billing_method": "PRE_PAY", "pre_paid_info": {"duration": 30}}
+    refused = sb.http.post("/api/v1/deployments", json=body)
+    assert refused.status_code == 400
+    bought = sb.http.post("/_sandbox/console/deployments", json=body)
+    assert bought.status_code == 200, bought.text
+    view = bought.json()["output"]
+    assert view["charge_type"] == "pre_paid" and view["billing_method"] == "PRE_PAY"
+    assert view["pre_paid_gmt_expired"]
+    listed = ok(sb, "GET", "/deployments")["deployments"]
+    assert [d["deployed_model"] for d in listed] == [view["deployed_model"]]

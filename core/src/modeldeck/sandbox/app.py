@@ -239,6 +239,11 @@ async def _generation(request: Request) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream", headers=reply.headers)
 
 
+async def _console_create(request: Request, caller: Caller) -> Any:
+    """A deployment bought in the console (e.g. an MU monthly package): not through the API."""
+    return _sandbox(request).create(caller, await _json(request), None, "", console=True)
+
+
 async def _arrears(request: Request, caller: Caller) -> Any:
     body = await _json(request)
     overdue = body.get("overdue") if isinstance(body, dict) else None
@@ -359,6 +364,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         ),
         Route("/_sandbox/usage/{deployed_model}", _native(_usage), methods=["GET"]),
         Route("/_sandbox/arrears", _native(_arrears), methods=["PUT"]),
+        Route("/_sandbox/console/deployments", _native(_console_create), methods=["POST"]),
     ]
 
     @asynccontextmanager

@@ -272,13 +272,20 @@ class Sandbox:
     # -- deployments API --------------------------------------------------------------------
 
     def create(
-        self, caller: Caller, body: Any, idempotency_key: str | None = None, path: str = ""
+        self,
+        caller: Caller,
+        body: Any,
+        idempotency_key: str | None = None,
+        path: str = "",
+        *,
+        console: bool = False,
     ) -> dict[str, Any]:
         """`POST /deployments`.
 
         No idempotency on a first create (the real service keeps none): a request id header is
         ignored, so a repeated create is a second deployment (a generated suffix) or, with the
-        same explicit suffix, 409 `Conflict`.
+        same explicit suffix, 409 `Conflict`. `console` is a purchase in the Model Studio console
+        (the admin control): MU `PRE_PAY` monthly packages are bought there whatever the API takes.
         """
         del idempotency_key  # accepted and ignored, like the service
         self.require_full_access(caller)
@@ -286,7 +293,7 @@ class Sandbox:
             raise invalid("The request body must be a JSON object.")
         self._refuse_in_arrears()
         with self.store.lock:
-            data = self._validate_create(caller, body, path)
+            data = self._validate_create(caller, body, path, console)
             existing = self.store.find(caller.workspace, data["deployed_model"])
             if existing is not None:
                 if self.status_of(existing[1], self.clock.now()) is not None:
@@ -322,7 +329,9 @@ class Sandbox:
             if self.store.find(caller.workspace, f"{model_name}-{suffix}") is None:
                 return suffix
 
-    def _validate_create(self, caller: Caller, body: dict[str, Any], path: str) -> dict[str, Any]:
+    def _validate_create(
+        self, caller: Caller, body: dict[str, Any], path: str, console: bool = False
+    ) -> dict[str, Any]:
         model_name = body.get("model_name")
         if not isinstance(model_name, str) or not model_name.strip():
             raise invalid("Missing required parameter: model_name.")
@@ -373,14 +382,16 @@ class Sandbox:
                 "was refunded."
             )
         if plan == "mu":
-            data.update(self._mu_create(model, body))
+            data.update(self._mu_create(model, body, console))
         else:
             data.update(self._ptu_create(model, body, now))
             if self.config.ktpm:
                 self._start_reservation(data, now, path)
         return data
 
-    def _mu_create(self, model: SandboxModel, body: dict[str, Any]) -> dict[str, Any]:
+    def _mu_create(
+        self, model: SandboxModel, body: dict[str, Any], console: bool = False
+    ) -> dict[str, Any]:
         # The official SDK sends `template_id` (GET /deployments/models: it IS the deploy spec)
         # and no billing_method; Alibaba's CLI sends deploy_spec and POST_PAY.
         spec = body.get("deploy_spec") or body.get("template_id")
@@ -394,7 +405,8 @@ class Sandbox:
                 f"{', '.join(model.deploy_specs)}!"
             )
         billing = body.get("billing_method", "POST_PAY")
-        allowed = ("POST_PAY", "PRE_PAY") if self.config.mu_prepay_accepted else ("POST_PAY",)
+        prepay = console or self.config.mu_prepay_accepted
+        allowed = ("POST_PAY", "PRE_PAY") if prepay else ("POST_PAY",)
         if billing not in allowed:
             raise invalid(
                 f"Invalid billing_method ({billing}), billing_method must be "
