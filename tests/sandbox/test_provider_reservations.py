@@ -323,3 +323,41 @@ def test_an_mu_scale_that_reads_back_otherwise_is_a_mismatch() -> None:
     with client, pytest.raises(CapacityMismatch) as info:
         client.scale_deployment("mu-1", capacity=4)
     assert (info.value.expected, info.value.actual) == ({"capacity": 4}, {"capacity": 2})
+
+
+def test_capacity_instances_are_read_page_after_page() -> None:
+    """The `records` envelope (`items` = total, `page`, `itemsPerPage`, `pageCount`), kTPM
+    capacities read as TPM, and released instances left out unless asked for."""
+
+    def record(n: int, deleted: bool = False) -> dict[str, object]:
+        cap = {"input_tpm": 10 * n, "output_tpm": n}
+        return {
+            "instance_id": f"ci-{n}",
+            "charge_type": "post_paid" if n == 1 else "pre_paid",
+            "status": "RUNNING",
+            "deleted": deleted,
+            "effective_capacity": cap,
+            "gmt_expired": "2026-03-08T23:59:59",
+        }
+
+    pages = {"1": [record(1), record(2)], "2": [record(3, deleted=True)]}
+    asked: list[str] = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        page = request.url.params["page_no"]
+        asked.append(page)
+        body = {"records": pages[page], "items": 3, "page": int(page), "itemsPerPage": 2}
+        return httpx.Response(200, json={"request_id": "r", "data": {**body, "pageCount": 2}})
+
+    client = ModelStudioClient(
+        "https://dashscope.aliyuncs.com/api/v1", "k", transport=httpx.MockTransport(service)
+    )
+    with client:
+        live = client.list_capacity_instances("m-1")
+        every = client.list_capacity_instances("m-1", include_deleted=True)
+    assert [i.instance_id for i in live] == ["ci-1", "ci-2"]
+    assert [i.instance_id for i in every] == ["ci-1", "ci-2", "ci-3"]
+    assert asked == ["1", "2", "1", "2"]
+    assert live[1].prepaid and live[1].effective_capacity is not None
+    assert live[1].effective_capacity.tpm() == {"input_tpm": 20000, "output_tpm": 2000}
+    assert live[1].gmt_expired is not None and live[1].gmt_expired.utcoffset() is not None
