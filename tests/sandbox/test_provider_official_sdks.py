@@ -181,13 +181,8 @@ def test_dashscope_sdk_deployments_list_get_scale_delete(
     assert client.get_deployment(code).status in ("DELETING", "OFFLINING")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TODO(sandbox, A2): the SDK's MU create sends template_id (the deploy spec, as "
-    "GET /deployments/models lists it) and no deploy_spec/billing_method; the sandbox refuses it "
-    "with 'Missing required parameter: deploy_spec'",
-)
 def test_dashscope_sdk_create(sb: RunningSandbox, client: ModelStudioClient, native: str) -> None:
+    """The SDK's MU create sends `template_id` (the deploy spec) and no billing_method."""
     created: Any = dashscope.Deployments.call(
         model="qwen3-32b", capacity=1, suffix="sdk1", plan="mu", template_id="MU1", api_key=native
     )
