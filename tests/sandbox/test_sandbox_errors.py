@@ -153,3 +153,49 @@ def test_native_error_envelope_on_the_wire(sb: RunningSandbox) -> None:
     assert body["message"] == "Model: ghost not found!"
     unknown = httpx.get(f"{sb.url}/api/v1/nowhere")
     assert unknown.status_code == 404 and unknown.json()["code"] == "NotFound"
+
+
+BAD_BODIES: list[Any] = [
+    [],
+    "text",
+    7,
+    None,
+    {"ptu_capacity": "lots"},
+    {"ptu_capacity": {"input_tpm": True, "output_tpm": 1}},
+    {"ptu_capacity": {"input_tpm": 1.5, "output_tpm": 1}},
+    {"capacity": "two"},
+    {"billing_method": ["PRE_PAY"]},
+    {"pre_paid_info": "3 days"},
+    {"pre_paid_info": {"duration": True}},
+    {"order_type": 5, "ptu_capacity": {"input_tpm": 1, "output_tpm": 1}},
+    {"instance_id": ["x"], "ptu_capacity": "x"},
+]
+
+
+def test_bad_bodies_on_every_write_are_4xx_never_500(sb: RunningSandbox) -> None:
+    from sbhelpers import PTU_RESERVATION_BODY, call, ok
+
+    code = ok(sb, "POST", "/deployments", json=PTU_RESERVATION_BODY)["deployed_model"]
+    sb.sandbox.advance(60)
+    (inst,) = ok(sb, "GET", f"/deployments/{code}/capacity-instances")["records"]
+    one = f"/deployments/{code}/capacity-instances/{inst['instance_id']}"
+    writes = [
+        ("POST", "/deployments"),
+        ("PUT", f"/deployments/{code}/scale"),
+        ("PUT", f"/deployments/{code}/renew"),
+        ("PUT", f"/deployments/{code}/update"),
+        ("PUT", f"/deployments/{code}/update-overflowstrategy"),
+        ("POST", f"/deployments/{code}/capacity-instances"),
+        ("PUT", f"{one}/scale"),
+        ("PUT", f"{one}/renew"),
+    ]
+    for method, path in writes:
+        for body in BAD_BODIES:
+            answer = call(sb, method, path, json=body)
+            assert 400 <= answer.status_code < 500, (method, path, body, answer.text)
+            assert set(answer.json()) == {"request_id", "code", "message"}
+    raw = call(sb, "POST", "/deployments", content=b"{not json")
+    assert raw.status_code == 400
+    for query in ("?page_no=0", "?page_size=x", "?page_size=101"):
+        listed = call(sb, "GET", f"/deployments/{code}/capacity-instances{query}")
+        assert listed.status_code == 400, listed.text
