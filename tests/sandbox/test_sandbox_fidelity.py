@@ -85,6 +85,18 @@ def test_generation_and_prepay_come_from_settings(tmp_path: Path) -> None:
         True,
     )
     assert SandboxConfig().api_generation == "reservations" and SandboxConfig().ktpm
+    # Unless set for the sandbox, the embedded one follows the provider's account settings.
+    follows = Settings(
+        data_dir=tmp_path, provider={"api_generation": "legacy", "mu_prepay_via_api": True}
+    )
+    config = SandboxConfig.from_settings(follows)
+    assert (config.api_generation, config.mu_prepay_accepted) == ("legacy", True)
+    both = Settings(
+        data_dir=tmp_path,
+        provider={"api_generation": "legacy"},
+        sandbox={"api_generation": "reservations"},
+    )
+    assert SandboxConfig.from_settings(both).api_generation == "reservations"
 
 
 def test_a_console_purchase_is_a_prepaid_deployment_the_api_would_refuse(

@@ -132,15 +132,30 @@ class SandboxConfig(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> SandboxConfig:
-        """The sandbox `modeldeck up` / `modeldeck sandbox` runs: state in the data dir."""
+        """The sandbox `modeldeck up` / `modeldeck sandbox` runs: state in the data dir.
+
+        Its generation and MU prepay follow the provider settings (the embedded sandbox stands in
+        for the account the client is configured for) unless `sandbox.*` sets them.
+        """
+        chosen = settings.sandbox.model_fields_set
+        generation = (
+            settings.sandbox.api_generation
+            if "api_generation" in chosen
+            else settings.provider.api_generation
+        )
+        prepay = (
+            settings.sandbox.mu_prepay_accepted
+            if "mu_prepay_accepted" in chosen
+            else settings.provider.mu_prepay_via_api
+        )
         values: dict[str, object] = {
             "db_path": settings.data_dir / "sandbox.db",
             "deploy_delay_seconds": settings.sandbox.deploy_delay_seconds,
             "clock_speed": settings.sandbox.clock_speed,
             "api_keys": [settings.sandbox.api_key],
             "workspace_id": settings.provider.workspace or settings.workspace.id,
-            "api_generation": settings.sandbox.api_generation,
-            "mu_prepay_accepted": settings.sandbox.mu_prepay_accepted,
+            "api_generation": generation,
+            "mu_prepay_accepted": prepay,
         }
         values.update(overrides)
         return cls.model_validate(values)
