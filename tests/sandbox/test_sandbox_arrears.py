@@ -78,3 +78,11 @@ def test_the_arrears_control_wants_a_boolean(sb: RunningSandbox) -> None:
     assert sb.http.get("/_sandbox/state").json()["output"]["overdue"] is False
     arrears(sb, True)
     assert sb.http.get("/_sandbox/state").json()["output"]["overdue"] is True
+
+
+def test_the_test_harness_controls_arrears_and_the_clock(sb: RunningSandbox) -> None:
+    code = deploy(sb, MU_BODY)
+    assert sb.set_arrears(True)["deployments"] == [code]
+    sb.advance(24 * HOUR + 1)
+    assert call(sb, "GET", f"/deployments/{code}").status_code == 404
+    assert sb.set_arrears(False)["overdue"] is False

@@ -54,6 +54,14 @@ class RunningSandbox:
         if self._http is not None:
             self._http.close()
 
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward (statuses, operations, expiry, arrears follow)."""
+        self.sandbox.advance(seconds)
+
+    def set_arrears(self, overdue: bool) -> dict[str, Any]:
+        """Mark the account overdue (pay-as-you-go goes ARREARS_DOWN) or paid."""
+        return self.sandbox.set_arrears(overdue)
+
     @property
     def base_url(self) -> str:
         """Deployments API base, as `provider.base_url` would be configured."""
