@@ -1,7 +1,8 @@
 """Fixtures shared by every area of the suite: an isolated environment and a real PostgreSQL.
 
 Also a session-wide secret scan: every log record of the run (all loggers, DEBUG) is checked for
-the secrets the suite configures, and the run fails at the end if any record carried one.
+the secrets the suite configures in every form they can take (escaped, bytes, JSON, URL-encoded,
+base64), and the run fails at the end if any record carried one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from modeldeck import plugins
+from modeldeck import masking, plugins
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MODELDECK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -63,8 +64,13 @@ class SecretScanHandler(logging.Handler):
 
     @staticmethod
     def find(text: str) -> list[str]:
-        """The suite's secrets in `text`, shortened so a report never repeats one."""
-        hits = [secret for secret in SUITE_SECRETS.values() if secret in text]
+        """The suite's secrets in `text` in any form (escaped, URL-encoded, base64...: see
+        modeldeck.masking.forms), shortened so a report never repeats one."""
+        hits = [
+            secret
+            for secret in SUITE_SECRETS.values()
+            if any(form in text for form in masking.forms(secret))
+        ]
         hits += API_TOKEN_PATTERN.findall(text)
         return [f"{hit[:8]}… ({len(hit)} chars)" for hit in hits]
 

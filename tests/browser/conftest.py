@@ -19,6 +19,7 @@ import pytest
 
 from modeldeck.serving import free_port
 from modeldeck.testing import Stack
+from modeldeck.tokens import create_token
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -91,6 +92,7 @@ class Lab:
     root: Path
     log: Path
     server_url: str
+    tokens: dict[str, str]
 
     def ask_for_deploy(self, user: str, words: str) -> str:
         """A deploy request by `user`, made over the stack's REST API; its id."""
@@ -102,6 +104,7 @@ class Lab:
         resp = httpx.post(
             f"{self.server_url}/api/requests/deploy",
             json={"spec": command.spec.model_dump(mode="json"), "actor": actor, "reason": None},
+            headers={"Authorization": f"Bearer {self.tokens[user]}"},  # who acts: the token
             timeout=60,
         )
         resp.raise_for_status()
@@ -168,7 +171,11 @@ def lab(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]
     env = {**os.environ, **stack.env, **{k: str(v) for k, v in dirs.items()}}
     port = free_port()
     token = secrets.token_hex(16)
-    lab = Lab(f"http://127.0.0.1:{port}", token, root, base / "jupyterlab.log", stack.server_url)
+    assert stack.deck is not None
+    tokens = {user: create_token(stack.deck.store, user)[1] for user in ("alice",)}
+    lab = Lab(
+        f"http://127.0.0.1:{port}", token, root, base / "jupyterlab.log", stack.server_url, tokens
+    )
     with lab.log.open("wb") as log:
         proc = subprocess.Popen(
             [

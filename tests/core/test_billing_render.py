@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from modeldeck.billing import (
-    CapacityEvent,
-    DeploymentHistory,
-    accrue,
-    cost_rows,
     estimate,
-    render_cost_text,
     render_estimate_text,
-    totals_by_currency,
 )
 from modeldeck.catalog import load_catalog
 from modeldeck.domain import DeploySpec
@@ -76,21 +70,3 @@ def test_comparison_text_and_break_even() -> None:
     text = render_estimate_text(est)
     assert "Monthly wins when the deployment runs more than 15.67 hours a day" in text
     assert "monthly is cheaper by $5,200.00 per 30 days" in text
-
-
-def test_cost_report() -> None:
-    t0 = datetime(2026, 3, 1, 10, tzinfo=BEIJING)
-    history = DeploymentHistory(
-        deployment_id="max-prod", model=MAX, plan="ptu",
-        events=[CapacityEvent(at=t0, kind="created", input_tpm=20_000, output_tpm=2_000)],
-    )  # fmt: skip
-    acc = accrue(history, t0, t0 + timedelta(hours=10), CATALOG)
-    assert cost_rows([acc]) == [
-        {"deployment": "max-prod", "kind": "reserved", "amount": "31.20", "currency": "USD",
-         "start": "2026-03-01T10:00:00+08:00", "end": "2026-03-01T20:00:00+08:00"},
-    ]  # fmt: skip
-    assert totals_by_currency([acc, acc]) == {"USD": Decimal("62.40")}
-    text = render_cost_text([acc], acc.start, acc.end)
-    assert "Spend from 2026-03-01 10:00 to 2026-03-01 20:00 (Beijing time)" in text
-    assert "max-prod: $31.20" in text and "reserved time" in text and "Total: $31.20" in text
-    assert "no deployments" in render_cost_text([], acc.start, acc.end)

@@ -9,8 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from modeldeck.catalog.exact import quotient
-from modeldeck.errors import CurrencyMismatch
-from modeldeck.money import Money, format_amount, round_cents, to_decimal
+from modeldeck.money import format_amount, round_cents, to_decimal
 
 
 def test_round_cents_is_half_up() -> None:
@@ -32,22 +31,6 @@ def test_floats_are_refused() -> None:
     with pytest.raises(TypeError, match="float"):
         to_decimal(0.1)
     assert to_decimal("0.1") + to_decimal("0.2") == Decimal("0.3")
-
-
-def test_money_adds_one_currency_and_refuses_two() -> None:
-    assert Money(amount=Decimal("1.10")) + Money(amount=Decimal("2.20")) == Money(
-        amount=Decimal("3.30")
-    )
-    with pytest.raises(CurrencyMismatch) as info:
-        Money(amount=Decimal(1)) + Money(amount=Decimal(1), currency="CNY")
-    assert info.value.hint
-
-
-def test_money_serialises_as_a_string() -> None:
-    assert Money(amount=Decimal("0.0126")).model_dump(mode="json") == {
-        "amount": "0.0126",
-        "currency": "USD",
-    }
 
 
 def test_quotient_is_exact_when_it_terminates() -> None:

@@ -16,6 +16,7 @@ from slack_env import BOB, BOT_TOKEN, CHANNEL, SIGNING_SECRET, USERS, SlackUser,
 from slack_wire import SlackSender
 
 from modeldeck.testing import Stack
+from modeldeck.tokens import create_token
 from modeldeck_slack.blocks import APPROVE_ACTION
 
 
@@ -35,7 +36,9 @@ def test_notebook_request_approved_in_slack_runs_and_shows_in_the_panel() -> Non
         FakeSlack(bot_token=BOT_TOKEN, users=dict(USERS)) as fake,
         Stack(slack=slack_settings(fake, channel=CHANNEL), deploy_delay_seconds=0.5) as stack,
     ):
-        panel = Deck(server=stack.server_url, user="alice")
+        assert stack.deck is not None  # the server acts as the token's principal
+        token = create_token(stack.deck.store, "alice")[1]
+        panel = Deck(server=stack.server_url, user="alice", token=token)
         try:
             assert panel.deck is not None and type(panel.deck).__name__ == "RemoteDeck"
             panel.model.value = "qwen3-32b"

@@ -13,6 +13,7 @@ from modeldeck.errors import UserError
 from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.money import format_amount
 from modeldeck.testing import Stack
+from modeldeck.tokens import create_token
 from modeldeck_jupyter import Deck, DeckPanel
 from modeldeck_jupyter.render import esc
 
@@ -35,7 +36,9 @@ def panel_for(request: pytest.FixtureRequest, stack: Stack) -> Iterator[PanelFor
 
     def make(user: str) -> DeckPanel:
         if request.param == "remote":
-            panel = Deck(server=stack.server_url, user=user)
+            assert stack.deck is not None  # the server acts as the token's principal
+            token = create_token(stack.deck.store, user)[1]
+            panel = Deck(server=stack.server_url, user=user, token=token)
         else:
             assert stack.deck is not None
             panel = Deck(stack.deck, user=user)

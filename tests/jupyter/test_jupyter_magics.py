@@ -15,6 +15,7 @@ from modeldeck.domain import DeploySpec, RequestStatus
 from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.money import format_amount
 from modeldeck.testing import Stack
+from modeldeck.tokens import create_token
 from modeldeck_jupyter import Deck
 from modeldeck_jupyter.magics import DeckMagics, magics_of
 
@@ -44,6 +45,9 @@ def shell(
         monkeypatch.setenv(name, value)
     if request.param == "in-process":
         monkeypatch.delenv("MODELDECK_SERVER__URL")
+    else:  # the server acts as the token's principal
+        assert stack.deck is not None
+        monkeypatch.setenv("MODELDECK_SERVER__TOKEN", create_token(stack.deck.store, "bob")[1])
     monkeypatch.setenv("JUPYTERHUB_USER", "bob")
     monkeypatch.setattr("modeldeck_jupyter.panel._current", None)  # no panel of another test
     ip = InteractiveShell.instance()

@@ -12,6 +12,7 @@ from modeldeck.domain import Actor, DeploySpec
 from modeldeck.errors import ConflictError, NotFound, UserError
 from modeldeck.server.client import RemoteDeck
 from modeldeck.testing import Stack
+from modeldeck.tokens import create_token
 
 
 @pytest.fixture
@@ -43,8 +44,9 @@ def test_health_openapi_and_metrics(stack: Stack) -> None:
 
 def test_estimate_matches_in_process_deck(stack: Stack) -> None:
     remote = RemoteDeck(stack.server_url)
-    spec = DeploySpec(model="qwen3-max-2025-09-23", plan="ptu", input_tpm=20000, output_tpm=2000,
-                      hours=10)
+    spec = DeploySpec(
+        model="qwen3-max-2025-09-23", plan="ptu", input_tpm=20000, output_tpm=2000, hours=10
+    )
     assert stack.deck is not None
     assert remote.estimate(spec) == stack.deck.estimate(spec)
     assert str(remote.estimate(spec).total) in ("31.20", "31.2", "31.200")
@@ -63,34 +65,46 @@ def test_user_errors_travel_as_the_same_class(stack: Stack) -> None:
 
 
 def test_deploy_approve_run_unpublish_over_rest(stack: Stack) -> None:
-    remote = RemoteDeck(stack.server_url)
+    """Open mode: each caller is who its token names (the body's actor names nobody)."""
+    assert stack.deck is not None
+    remote = RemoteDeck(stack.server_url, token=create_token(stack.deck.store, "alice")[1])
+    as_bob = RemoteDeck(stack.server_url, token=create_token(stack.deck.store, "bob")[1])
     alice = remote.resolve_actor("jupyter", "alice")
-    bob = remote.resolve_actor("slack", "U0BOB")
+    bob = as_bob.resolve_actor("slack", "U0BOB")
+    assert (alice.principal, bob.principal) == ("alice", "bob")
     req = remote.request_deploy(DeploySpec(model="qwen3-32b", plan="mu", units=1), alice, "eval")
     assert req.status.value == "pending" and req.policy.approvers_required == 1
+    assert req.requester == "alice"
     assert [r.id for r in remote.list_requests("pending")] == [req.id]
     with pytest.raises(ConflictError, match="cannot approve"):
-        remote.approve(req.id, alice)
-    outcome = remote.approve(req.id, bob)
+        remote.approve(req.id, bob)  # alice's token, whatever the body says
+    outcome = as_bob.approve(req.id, bob)
     assert outcome.outcome == "executed", outcome.message
-    again = remote.approve(req.id, bob)
+    again = as_bob.approve(req.id, bob)
     assert again.outcome == "already_decided"
     dep_id = outcome.request.deployment_id
     assert dep_id is not None
     assert wait_for_status(remote, dep_id, "RUNNING") == "RUNNING"
     # the sandbox holds exactly one deployment
-    listing = httpx.get(f"{stack.sandbox_url}/api/v1/deployments",
-                        headers={"Authorization": "Bearer sk-sandbox"}).json()
+    listing = httpx.get(
+        f"{stack.sandbox_url}/api/v1/deployments", headers={"Authorization": "Bearer sk-sandbox"}
+    ).json()
     assert listing["output"]["total"] == 1
     result = remote.run(f"unpublish {dep_id} confirm", alice)
     assert result.ok, result.text
     assert wait_for_status(remote, dep_id, "DELETED") == "DELETED"
 
 
-def test_run_grammar_over_rest(stack: Stack) -> None:
-    remote = RemoteDeck(stack.server_url)
-    actor = Actor(principal="carol", surface="api", roles=["viewer"])
-    result = remote.run("estimate Qwen3-32B mu units=2 duration=90m30s", actor)
+def test_run_grammar_over_rest() -> None:
+    with Stack(principals=[{"name": "carol", "roles": ["viewer"]}]) as stack:
+        assert stack.deck is not None
+        remote = RemoteDeck(stack.server_url, token=create_token(stack.deck.store, "carol")[1])
+        _run_as_a_viewer(remote)
+
+
+def _run_as_a_viewer(remote: RemoteDeck) -> None:
+    forged = Actor(principal="dave", surface="api", roles=["admin"])  # ignored: the token rules
+    result = remote.run("estimate Qwen3-32B mu units=2 duration=90m30s", forged)
     assert result.data["total"].startswith("121.33")
     with pytest.raises(UserError, match="may not request"):
-        remote.run("deploy qwen3-32b mu units=1", actor)
+        remote.run("deploy qwen3-32b mu units=1", forged)

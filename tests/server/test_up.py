@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -177,3 +178,153 @@ def test_human_estimate_shows_table_and_every_detail(tmp_path: Path) -> None:
         "Note: ",
     ):
         assert needle in out.stdout, needle
+
+
+# --- binding before saying so; taken ports; open mode off loopback --------------------------
+
+
+def _up(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "modeldeck", "up", "--data-dir", str(tmp_path / "data"), *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _held_port() -> socket.socket:
+    """A loopback port something else is listening on."""
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    return held
+
+
+def _one_line_failure(proc: subprocess.Popen[str]) -> str:
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, (out, err)
+    assert "modeldeck is up" not in out  # it never said so
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_up_says_it_is_up_only_once_every_part_accepts(tmp_path: Path) -> None:
+    port, sandbox_port = free_port(), free_port()
+    proc = _up(tmp_path, "--port", str(port), env={"MODELDECK_SANDBOX__PORT": str(sandbox_port)})
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # blocks until the banner (or the end of the output)
+            if line.startswith("modeldeck is up"):
+                break
+        else:
+            raise AssertionError(f"no banner: {proc.communicate(timeout=20)}")
+        # The moment it says so, both answer (one request each, no retry).
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        sandbox = httpx.get(
+            f"http://127.0.0.1:{sandbox_port}/api/v1/deployments",
+            headers={"Authorization": "Bearer sk-sandbox"},
+        )
+        assert sandbox.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+
+
+def test_a_taken_server_port_is_one_line_naming_it_and_its_setting(tmp_path: Path) -> None:
+    with _held_port() as held:
+        port = held.getsockname()[1]
+        line = _one_line_failure(
+            _up(tmp_path, "--port", str(port), env={"MODELDECK_SANDBOX__PORT": str(free_port())})
+        )
+    assert f"127.0.0.1:{port}" in line and "already in use" in line
+    assert "--port" in line and "MODELDECK_SERVER__PORT" in line
+
+
+def test_a_taken_sandbox_port_that_was_chosen_is_one_line_naming_its_setting(
+    tmp_path: Path,
+) -> None:
+    with _held_port() as held:
+        port = held.getsockname()[1]
+        line = _one_line_failure(
+            _up(
+                tmp_path,
+                "--port",
+                str(free_port()),
+                env={"MODELDECK_SANDBOX__PORT": str(port)},
+            )
+        )
+    assert f"sandbox cannot listen on 127.0.0.1:{port}" in line
+    assert "MODELDECK_SANDBOX__PORT" in line
+
+
+def test_a_taken_default_sandbox_port_moves_to_a_free_one() -> None:
+    from modeldeck.settings import SandboxSettings, Settings
+    from modeldeck.up import _bind_sandbox
+
+    with _held_port() as held:
+        taken = held.getsockname()[1]
+        settings = Settings()
+        # As if `taken` were the default (nobody chose it): the real default is a fixed port.
+        settings.sandbox = SandboxSettings.model_construct(_fields_set=set(), port=taken)
+        assert "port" not in settings.sandbox.model_fields_set
+        sock = _bind_sandbox(settings)
+        try:
+            assert settings.sandbox.port == sock.getsockname()[1] != taken
+        finally:
+            sock.close()
+
+
+def test_open_mode_refuses_a_non_loopback_host_unless_insecure(tmp_path: Path) -> None:
+    port = free_port()
+    line = _one_line_failure(_up(tmp_path, "--host", "0.0.0.0", "--port", str(port)))
+    assert "open mode" in line and "--insecure-open-mode" in line
+
+    proc = _up(
+        tmp_path,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(port),
+        "--insecure-open-mode",
+        env={"MODELDECK_SANDBOX__PORT": str(free_port())},
+    )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert "WARNING: insecure open mode" in err and "0.0.0.0" in err
+
+
+def test_the_standalone_sandbox_on_a_taken_port_is_one_line(tmp_path: Path) -> None:
+    with _held_port() as held:
+        port = held.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "modeldeck", "sandbox", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0]
+
+
+def test_up_with_an_unreachable_store_is_one_line_and_never_says_it_is_up(
+    tmp_path: Path,
+) -> None:
+    line = _one_line_failure(
+        _up(
+            tmp_path,
+            "--port",
+            str(free_port()),
+            env={
+                "MODELDECK_SANDBOX__PORT": str(free_port()),
+                "MODELDECK_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/x",
+            },
+        )
+    )
+    assert "The store is unavailable, nothing was lost, try again" in line

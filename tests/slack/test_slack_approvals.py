@@ -17,6 +17,7 @@ from slack_wire import SlackSender
 
 from modeldeck.domain import RequestStatus
 from modeldeck.testing import Stack
+from modeldeck.tokens import create_token
 from modeldeck_slack.blocks import APPROVE_ACTION, REJECT_ACTION
 
 DEPLOY = f'deploy {MU_MODEL} mu units=1 reason="launch week"'
@@ -135,8 +136,12 @@ def test_decided_elsewhere_updates_the_card(
     """Approved over the REST API (as a notebook in team mode would): the card follows."""
     request_id, ts, _ = post_card(alice, fake_slack)
     actor = {"principal": "carol", "surface": "jupyter", "roles": ["approver"]}
+    assert stack.deck is not None  # who acts is the token's principal, not the body's
+    _, token = create_token(stack.deck.store, "carol")
     resp = httpx.post(
-        f"{stack.server_url}/api/requests/{request_id}/approve", json={"actor": actor}
+        f"{stack.server_url}/api/requests/{request_id}/approve",
+        json={"actor": actor},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert resp.status_code == 200, resp.text
     update = fake_slack.wait_for_call("chat.update", lambda c: c.args.get("ts") == ts)

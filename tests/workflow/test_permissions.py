@@ -11,6 +11,7 @@ from modeldeck.errors import NotLinked, PermissionDenied
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.server.client import RemoteDeck
 from modeldeck.serving import ServerThread
+from modeldeck.tokens import create_token
 
 MU = "qwen3-32b"
 PTU = "qwen3-max-2025-09-23"
@@ -144,7 +145,9 @@ def test_the_exact_texts_travel_over_rest(make_deck: MakeDeck) -> None:
 
     deck = make_deck(principals=[], workspace={**WORKSPACE, "full_access": ["alice"]})
     with ServerThread(create_app(deck, deck.settings)) as server:
-        remote = RemoteDeck(server.url)
+        # Who acts is the token's principal (never the body's), in open mode too.
+        remote = RemoteDeck(server.url, token=create_token(deck.store, "alice")[1])
+        as_zoe = RemoteDeck(server.url, token=create_token(deck.store, "zoe")[1])
         try:
             alice = remote.resolve_actor("jupyter", "alice")
             spec = DeploySpec(model=PTU, plan="ptu", input_tpm=20000, output_tpm=2000)
@@ -155,7 +158,8 @@ def test_the_exact_texts_travel_over_rest(make_deck: MakeDeck) -> None:
                 "qwen3-max-2025-09-23."
             )
             with pytest.raises(PermissionDenied) as access_err:
-                remote.request_deploy(ONE_UNIT, remote.resolve_actor("jupyter", "zoe"))
+                as_zoe.request_deploy(ONE_UNIT, as_zoe.resolve_actor("jupyter", "zoe"))
             assert access_err.value.message == "Missing permissions for this module"
         finally:
             remote.close()
+            as_zoe.close()

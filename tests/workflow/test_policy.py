@@ -335,10 +335,12 @@ def test_a_request_that_expires_while_the_approver_decides_is_not_approved(
     """The expiry is checked again under the request's lock, not only before it."""
     deck = make_deck()
     req = deck.request_deploy(DeploySpec(model=MU, plan="mu", units=1), actor(deck, "alice"))
-    real_expire = deck.expire_due
+    from modeldeck.workflow import decisions
 
-    def expire_just_after_the_check() -> None:
-        real_expire()
+    real_expire = decisions.expire_due
+
+    def expire_just_after_the_check(ctx: object) -> None:
+        real_expire(deck)
         with deck.store.session() as session:
             session.execute(
                 update(RequestRow)
@@ -346,7 +348,7 @@ def test_a_request_that_expires_while_the_approver_decides_is_not_approved(
                 .values(expires_at=utcnow() - timedelta(microseconds=1))
             )
 
-    monkeypatch.setattr(deck, "expire_due", expire_just_after_the_check)
+    monkeypatch.setattr(decisions, "expire_due", expire_just_after_the_check)
     outcome = deck.approve(req.id, actor(deck, "bob"))
     assert outcome.request.status == RequestStatus.EXPIRED and outcome.request.decisions == []
     assert sandbox_deployments(sandbox) == []

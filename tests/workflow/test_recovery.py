@@ -18,6 +18,7 @@ from modeldeck.serving import free_port
 from modeldeck.store import repo
 from modeldeck.store.models import DeploymentRow, OrderRow
 from modeldeck.timeutil import utcnow
+from modeldeck.workflow import execution
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
 # An order modeldeck buys through the API (monthly MU packages are bought in the console).
@@ -97,8 +98,8 @@ def test_a_rerun_deploy_records_its_upfront_order_once(
     req = deck.request_deploy(UPFRONT, deck.resolve_actor("jupyter", "alice"))
     claim(deck, req.id, deck.worker_id)
     record = deck.get_request(req.id)
-    deck._apply(record)  # the first run got this far, then its process died
-    deck._apply(record)  # the recovery runs it again with the same idempotency key
+    execution.apply(deck, record)  # the first run got this far, then its process died
+    execution.apply(deck, record)  # the recovery runs it again with the same idempotency key
     with deck.store.session() as session:
         assert session.scalar(select(func.count()).select_from(OrderRow)) == 1
         assert session.scalar(select(func.count()).select_from(DeploymentRow)) == 1

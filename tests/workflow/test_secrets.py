@@ -7,24 +7,29 @@ tests/conftest.py); these tests check the other places a secret could surface, w
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
 import subprocess
 import sys
 import textwrap
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import nbformat
 import pytest
 from fake_slack import FakeSlack
 from nbclient import NotebookClient
+from pydantic import SecretStr, ValidationError
 from slack_env import CHANNEL, SlackUser
 from slack_wire import SlackSender
 
+from modeldeck import masking
 from modeldeck.audit import read_audit
 from modeldeck.deck import Deck
 from modeldeck.domain import RequestStatus
@@ -53,8 +58,9 @@ def leaks(text: str, secrets: list[str]) -> list[str]:
 
 
 def test_the_session_scan_sees_every_record_and_finds_secrets(
-    secret_scanner: Any, suite_secrets: dict[str, str]
+    secret_scanner: Any, suite_secrets: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(masking, "_registered", set())  # records unmasked, as if never loaded
     before = secret_scanner.seen
     logging.getLogger("modeldeck.some.library").debug("an ordinary debug line")
     assert secret_scanner.seen == before + 1  # DEBUG of any logger reaches it
@@ -71,9 +77,13 @@ def test_the_session_scan_sees_every_record_and_finds_secrets(
         except RuntimeError:
             quiet.exception("failed")  # the traceback is scanned too
         quiet.debug("token mdk_" + "A" * 43)  # any full modeldeck API token
+        key = suite_secrets["dashscope_api_key"]
+        quiet.error("Illegal header value %r", f"Bearer {key}\n".encode())  # escaped form
+        quiet.error("url %s", "https://x/?k=" + quote(key + "/=", safe=""))  # URL-encoded
+        quiet.error("basic %s", base64.b64encode(f"user:{key}".encode()).decode())  # base64
     finally:
         quiet.removeHandler(private)
-    assert len(private.leaks) == 3 and private.seen == 4
+    assert len(private.leaks) == 6 and private.seen == 7
     assert not any(secret in " ".join(private.leaks) for secret in suite_secrets.values())
 
 
@@ -277,3 +287,117 @@ def run_notebook(tmp_path: Path, env: dict[str, str]) -> str:
     ]
     assert not errors, errors
     return nbformat.writes(nb)  # every output and the stored widget state
+
+
+# --- a key that ends in a newline (a mounted secret file) -----------------------------------
+
+
+def test_a_key_with_a_trailing_newline_is_stripped_when_loaded_and_never_shown(
+    suite_secrets: dict[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The finding: `key\\n` was refused by the HTTP library, whose escaped quote of the header
+    escaped the masking into the request error, the audit, REST, `audit --jsonl` and the log."""
+    key = suite_secrets["dashscope_api_key"]
+    caplog.set_level(logging.DEBUG)
+    with Stack(
+        provider={"api_key": key + "\n"},
+        sandbox_options={"api_keys": [key]},
+        policy={"auto_approve_below_usd_per_day": 100_000},
+    ) as stack:
+        assert stack.deck is not None and stack.settings is not None
+        assert stack.settings.provider.api_key is not None
+        assert stack.settings.provider.api_key.get_secret_value() == key  # stripped on load
+        result = stack.deck.run("deploy qwen3-32b mu units=1", stack.deck.resolve_actor("cli", "a"))
+        request = stack.deck.get_request(result.data["id"])
+        rest = httpx.get(f"{stack.server_url}/api/requests").text
+        audit = json.dumps(read_audit(stack.deck.store), default=str)
+        jsonl = subprocess.run(
+            [sys.executable, "-m", "modeldeck", "audit", "--jsonl"],
+            env={**os.environ, **stack.env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert request.status == RequestStatus.EXECUTED, request.error  # the key works
+    assert jsonl.returncode == 0, jsonl.stderr
+    shown = "\n".join([result.text, request.model_dump_json(), rest, audit, jsonl.stdout])
+    assert not masking.contains_secret(shown + caplog.text, [key])
+
+
+def test_a_secret_with_whitespace_inside_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-two words-in-one-key")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "provider.api_key" in str(err.value) and "whitespace" in str(err.value)
+    assert "words" not in str(err.value)
+    with pytest.raises(ValidationError) as raw:  # even the raw pydantic error hides the input
+        Settings(slack={"bot_token": "xoxb-a\tb-c"})
+    assert "xoxb" not in str(raw.value)
+
+
+def test_masking_covers_escaped_bytes_json_url_and_base64_forms() -> None:
+    key = "sk-Ab/c+d=e\"quote'ü-0123"
+    texts = {
+        "raw": f"key {key}",
+        "repr": repr(f"Bearer {key}\n"),
+        "bytes": repr(f"Bearer {key}\n".encode()),
+        "json": json.dumps({"header": f"Bearer {key}\n"}),
+        "url": "https://h/p?api_key=" + quote(key, safe=""),
+        "url_plus": "a=" + quote(key, safe="").replace("%20", "+"),
+        "base64": base64.b64encode(f"Bearer {key}".encode()).decode(),
+        "base64_shifted": base64.b64encode(f"x:{key}".encode()).decode(),
+        "urlsafe_base64": base64.urlsafe_b64encode(f"ab{key}".encode()).decode(),
+        "hex": key.encode().hex(),
+    }
+    for name, text in texts.items():
+        assert masking.contains_secret(text, [key]), name
+        assert masking.MASK in masking.mask(text, [key]), name
+    assert masking.mask("nothing secret here", [key]) == "nothing secret here"
+
+
+def test_a_client_given_a_newline_key_masks_it_in_errors_and_their_chain(
+    strict_sandbox: RunningSandbox,
+) -> None:
+    """Even a key that bypasses the settings (built in code) never shows, escaped or chained."""
+    key = "sk-built-in-code-5f0c2a71"
+    client = ModelStudioClient(strict_sandbox.base_url, SecretStr(key + "\n"), max_retries=0)
+    try:
+        with pytest.raises(ModeldeckError) as err:
+            client.list_deployments()
+    finally:
+        client.close()
+    chain = "".join(traceback.format_exception(err.value))
+    assert not masking.contains_secret(chain + repr(err.value) + str(err.value), [key])
+
+
+def test_every_log_record_masks_registered_secrets_in_messages_and_exception_chains() -> None:
+    """A secret the settings loaded is masked in any record, escaped or deep in a chain."""
+    key = "sk-loaded-by-settings-93ac1e"
+    Settings(provider={"api_key": key + "\n"})  # loading registers it
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    quiet = logging.getLogger("tests.secret.masking")
+    quiet.propagate = False
+    quiet.addHandler(keep := Keep())
+    try:
+        quiet.error("header %r", f"Bearer {key}\n".encode())
+        try:
+            try:
+                raise ValueError(f"Illegal header value {f'Bearer {key}'.encode()!r}")
+            except ValueError as inner:
+                raise RuntimeError("the call failed") from inner
+        except RuntimeError:
+            quiet.exception("wrapped")
+    finally:
+        quiet.removeHandler(keep)
+    formatter = logging.Formatter()
+    texts = [formatter.format(record) for record in seen]
+    assert len(texts) == 2 and masking.MASK in texts[0] and "the call failed" in texts[1]
+    assert "Illegal header value" in texts[1]  # the chain is kept, only the key is masked
+    assert not masking.contains_secret("\n".join(texts), [key])

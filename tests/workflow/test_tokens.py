@@ -142,10 +142,10 @@ def test_the_server_refuses_api_calls_without_a_valid_token(stack: Stack) -> Non
     with httpx.Client(base_url=stack.server_url) as http:
         for method, path in routes:
             resp = http.request(method, path, json={})
-            assert resp.status_code == 403, (method, path, resp.text)
+            assert resp.status_code == 401, (method, path, resp.text)
             assert resp.json()["error"]["message"] == "This modeldeck server needs an API token."
             wrong = http.request(method, path, json={}, headers={"Authorization": "Bearer mdk_no"})
-            assert wrong.status_code == 403, (method, path, wrong.text)
+            assert wrong.status_code == 401, (method, path, wrong.text)
             assert wrong.json()["error"]["message"] == "The API token is unknown or revoked."
         assert http.get("/healthz").status_code == 200  # health stays public
 
@@ -194,7 +194,7 @@ def test_revoked_tokens_and_tokens_of_removed_principals_are_refused(
     revoked = run_cli("token", "revoke", token_id)
     assert revoked.exit_code == 0 and f"Token {token_id} revoked." in revoked.output
     after = httpx.get(f"{stack.server_url}/api/requests", headers=headers)
-    assert after.status_code == 403
+    assert after.status_code == 401
     assert after.json()["error"]["message"] == "The API token is unknown or revoked."
     assert run_cli("token", "revoke", "tok_nonexistent").exit_code == 2
 

@@ -7,7 +7,7 @@ so a notebook or bot works the same in single-user and team mode.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modeldeck.domain import (
     Actor,
@@ -16,10 +16,14 @@ from modeldeck.domain import (
     DeploymentRecord,
     DeploySpec,
     Estimate,
+    LimitsSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
 )
+
+if TYPE_CHECKING:
+    from modeldeck.workflow.costs import CostReport
 
 
 @runtime_checkable
@@ -43,6 +47,12 @@ class DeckAPI(Protocol):
     def request_scale(
         self, spec: ScaleSpec, actor: Actor, reason: str | None = None
     ) -> RequestRecord: ...
+
+    def request_limits(
+        self, spec: LimitsSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        """Store a request to change a deployment's RPM/TPM limits."""
+        ...
 
     def request_unpublish(
         self, deployment: str, actor: Actor, reason: str | None = None
@@ -68,6 +78,10 @@ class DeckAPI(Protocol):
 
     def get_deployment(self, ref: str) -> DeploymentRecord:
         """By local id, deployed model code or display name (case-insensitive)."""
+        ...
+
+    def cost(self, target: str | None = None, period: str | None = None) -> CostReport:
+        """Spend of one deployment (or `all`) over a period (`month`, `week`, `all`, a date...)."""
         ...
 
     def refresh(self) -> list[DeploymentRecord]:

@@ -7,6 +7,7 @@ MODELDECK_DEBUG is set.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from modeldeck.errors import ModeldeckError, UserError
+from modeldeck.errors import ModeldeckError, StoreUnavailable, UserError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -35,7 +36,10 @@ def _say(label: str, message: str) -> None:
 def _fail(exc: BaseException) -> None:
     if os.environ.get("MODELDECK_DEBUG"):
         raise exc
-    if isinstance(exc, UserError):
+    from modeldeck.store import faults
+
+    exc = faults.user_facing(exc)  # an unreachable or full store: one line, exit 2
+    if isinstance(exc, UserError | StoreUnavailable):
         _say("Error:", str(exc))
         sys.exit(2)
     if isinstance(exc, ModeldeckError):
@@ -46,6 +50,15 @@ def _fail(exc: BaseException) -> None:
         highlight=False,
     )
     sys.exit(1)
+
+
+_INSECURE_OPEN_MODE = click.option(
+    "--insecure-open-mode",
+    is_flag=True,
+    default=False,
+    help="Serve open mode (no principals, no tokens) on a non-loopback --host anyway; "
+    "warns on every start.",
+)
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -198,12 +211,13 @@ def _add_grammar_commands() -> None:
     default=None,
     help="Where the SQLite store, sandbox state and config live.",
 )
+@_INSECURE_OPEN_MODE
 @_guard
-def up(host: str | None, port: int | None, data_dir: Path | None) -> None:
+def up(host: str | None, port: int | None, data_dir: Path | None, insecure_open_mode: bool) -> None:
     """Start the whole local stack: store, sandbox, server, reconciler, Slack if configured."""
     from modeldeck.up import run_up
 
-    run_up(host=host, port=port, data_dir=data_dir)
+    run_up(host=host, port=port, data_dir=data_dir, insecure_open_mode=insecure_open_mode)
 
 
 @cli.command()
@@ -224,7 +238,7 @@ def sandbox(
     host: str, port: int, deploy_delay: float | None, clock_speed: float | None, db: Path | None
 ) -> None:
     """Run the Model Studio sandbox alone."""
-    from modeldeck.sandbox import SandboxConfig, run_sandbox
+    from modeldeck.sandbox import SandboxConfig
     from modeldeck.settings import load_settings
 
     settings = load_settings()
@@ -236,19 +250,21 @@ def sandbox(
     if clock_speed is not None:
         overrides["clock_speed"] = clock_speed
     config = SandboxConfig.from_settings(settings, **overrides)
-    click.echo(f"Model Studio sandbox listening on http://{host}:{port}/api/v1")
-    run_sandbox(config, host, port)
+    from modeldeck.up import serve_sandbox_alone
+
+    serve_sandbox_alone(config, host, port)
 
 
 @cli.command()
 @click.option("--host", default=None, help="Interface (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8765).")
+@_INSECURE_OPEN_MODE
 @_guard
-def server(host: str | None, port: int | None) -> None:
+def server(host: str | None, port: int | None, insecure_open_mode: bool) -> None:
     """Run the modeldeck server alone (REST API, health, metrics, Slack if configured)."""
     from modeldeck.up import run_server_only
 
-    run_server_only(host=host, port=port)
+    run_server_only(host=host, port=port, insecure_open_mode=insecure_open_mode)
 
 
 @cli.command(name="plugins")
@@ -314,6 +330,23 @@ def token() -> None:
     """Personal API tokens for the server's REST API (stored hashed; shown once)."""
 
 
+def _remote_admin() -> Any:
+    """The configured server's RemoteDeck, or None when no server is configured (local store).
+
+    With a server configured, `token` and `audit` must read the team's store through it, never
+    the (empty) SQLite of this laptop.
+    """
+    from modeldeck.settings import load_settings
+
+    settings = load_settings()
+    if not settings.server.url:
+        return None
+    from modeldeck.server.client import RemoteDeck
+
+    token = settings.server.token.get_secret_value() if settings.server.token else None
+    return RemoteDeck(settings.server.url, token)
+
+
 @token.command(name="create")
 @click.argument("principal")
 @_guard
@@ -323,13 +356,19 @@ def token_create(principal: str) -> None:
     from modeldeck.store import Store
     from modeldeck.tokens import create_token
 
-    settings = load_settings()
-    if settings.principals and principal not in {p.name for p in settings.principals}:
-        raise UserError(
-            f"{principal!r} is not a configured principal.",
-            hint="Add it to [[principals]] in modeldeck.toml first.",
-        )
-    token_id, secret = create_token(Store(settings.effective_database_url), principal)
+    remote = _remote_admin()
+    if remote is not None:
+        with contextlib.closing(remote):
+            grant = remote.create_token(principal)
+        token_id, secret = grant.id, grant.token.get_secret_value()
+    else:
+        settings = load_settings()
+        if settings.principals and principal not in {p.name for p in settings.principals}:
+            raise UserError(
+                f"{principal!r} is not a configured principal.",
+                hint="Add it to [[principals]] in modeldeck.toml first.",
+            )
+        token_id, secret = create_token(Store(settings.effective_database_url), principal)
     click.echo(f"Token {token_id} for {principal} (shown once, keep it secret):")
     click.echo(secret)
 
@@ -342,7 +381,12 @@ def token_list() -> None:
     from modeldeck.store import Store
     from modeldeck.tokens import list_tokens
 
-    rows = list_tokens(Store(load_settings().effective_database_url))
+    remote = _remote_admin()
+    if remote is not None:
+        with contextlib.closing(remote):
+            rows = remote.list_tokens()
+    else:
+        rows = list_tokens(Store(load_settings().effective_database_url))
     table = Table()
     for col in ("id", "principal", "created_at", "revoked_at"):
         table.add_column(col)
@@ -360,7 +404,12 @@ def token_revoke(token_id: str) -> None:
     from modeldeck.store import Store
     from modeldeck.tokens import revoke_token
 
-    revoke_token(Store(load_settings().effective_database_url), token_id)
+    remote = _remote_admin()
+    if remote is not None:
+        with contextlib.closing(remote):
+            remote.revoke_token(token_id)
+    else:
+        revoke_token(Store(load_settings().effective_database_url), token_id)
     click.echo(f"Token {token_id} revoked.")
 
 
@@ -370,14 +419,19 @@ def token_revoke(token_id: str) -> None:
 @click.option("--subject", default=None, help="Only records about this request/deployment.")
 @_guard
 def audit(jsonl: bool, limit: int, subject: str | None) -> None:
-    """Show or export the append-only audit log."""
+    """Show or export the append-only audit log (the server's, when one is configured)."""
     from modeldeck.audit import read_audit
     from modeldeck.settings import load_settings
     from modeldeck.store import Store
 
-    records = read_audit(
-        Store(load_settings().effective_database_url), limit=limit, subject=subject
-    )
+    remote = _remote_admin()
+    if remote is not None:
+        with contextlib.closing(remote):
+            records = remote.audit(limit, subject)
+    else:
+        records = read_audit(
+            Store(load_settings().effective_database_url), limit=limit, subject=subject
+        )
     if jsonl:
         for record in records:
             click.echo(json.dumps(record, default=str))

@@ -6,11 +6,9 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
-
+from modeldeck import events
 from modeldeck.settings import Settings
-from modeldeck.store import Store, repo
-from modeldeck.store.models import AuditRow
+from modeldeck.store import Store, audit_log
 
 AUDITED = ("principals", "workspace", "policy", "catalog", "currency_rates", "billing")
 
@@ -24,26 +22,26 @@ def section_digests(settings: Settings) -> dict[str, str]:
     }
 
 
-def record_config_change(store: Store, settings: Settings, actor: str = "config") -> list[str]:
+def record_config_change(
+    store: Store, settings: Settings, actor: str = "config", *, deck: Any = None
+) -> list[str]:
     """Append an audit record when any audited section differs from the last one recorded.
 
     Returns the names of the sections that changed (all of them the first time).
     """
     now = section_digests(settings)
+    event = None
     with store.session() as session:
-        last = session.scalar(
-            select(AuditRow).where(AuditRow.action == "config").order_by(AuditRow.id.desc())
-        )
-        before: dict[str, Any] = dict(last.detail.get("digests", {})) if last else {}
+        before = audit_log.last_config_digests(session)
         changed = [key for key in AUDITED if before.get(key) != now[key]]
         if changed:
-            repo.audit(
-                session,
+            event = events.ConfigChanged(
                 actor=actor,
-                surface="system",
-                action="config",
-                subject=",".join(changed),
+                sections=changed,
                 digests=now,
-                sections={k: settings.model_dump(mode="json", include={k}).get(k) for k in changed},
+                values={k: settings.model_dump(mode="json", include={k}).get(k) for k in changed},
             )
+            audit_log.record_event(session, event)
+    if event is not None and deck is not None:
+        events.publish(event, deck)
     return changed

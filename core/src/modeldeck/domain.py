@@ -258,7 +258,7 @@ class DecisionOutcome(BaseModel):
     """The truthful answer to an approver: what their click did."""
 
     request: RequestRecord
-    outcome: Literal["approved", "recorded", "rejected", "already_decided", "executed", "failed"]
+    outcome: Literal["recorded", "rejected", "already_decided", "executed", "failed"]
     message: str
 
 

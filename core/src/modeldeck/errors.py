@@ -70,3 +70,18 @@ class ModeldeckRuntimeError(ModeldeckError):
 
 class StoreError(ModeldeckRuntimeError):
     """The store could not be read or written."""
+
+
+class StoreUnavailable(StoreError):
+    """The store could not be reached or written (connection dropped, disk full, read-only).
+
+    The transaction rolled back, so nothing already saved was lost; retrying later may work.
+    """
+
+
+class Unauthenticated(PermissionDenied):
+    """No API token, or one the server does not know (HTTP 401, unlike a missing role's 403)."""
+
+
+class RequestTooLarge(UserError):
+    """A request body over the server's configured limit (HTTP 413)."""

@@ -4,17 +4,29 @@ Written in the style of pytest's ``hookspec.py``: each spec says when it is call
 and what it returns. Hooks marked ``firstresult`` stop at the first non-None result; plugins
 registered later are called first, and the built-in defaults are ``trylast`` so any plugin can
 override them. ``register_*`` hooks receive a ``register`` callable; validation and duplicate
-detection happen in one place, :mod:`modeldeck.registry`.
+detection happen in one place, :mod:`modeldeck.registry`. Notification hooks (``track_event`` and
+the older ``request_created`` ... ``upfront_timeline``) are called one implementation at a time:
+one that raises is logged and never hides the event from the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
+    from modeldeck.deck import Deck
+    from modeldeck.domain import (
+        Actor,
+        DeploymentRecord,
+        Estimate,
+        PolicyDecision,
+        RequestRecord,
+        Surface,
+    )
+    from modeldeck.events import Event
     from modeldeck.settings import Settings
 
 hookspec = pluggy.HookspecMarker("modeldeck")
@@ -33,7 +45,7 @@ def register_providers(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def register_routes(register: Callable[..., None], deck: Any, settings: Settings) -> None:
+def register_routes(register: Callable[..., None], deck: Deck, settings: Settings) -> None:
     """Mount HTTP routes on the modeldeck server.
 
     Called once when the server app is built.
@@ -57,8 +69,22 @@ def register_catalogs(register: Callable[..., None]) -> None:
     """
 
 
+@hookspec
+def register_events(register: Callable[[type[Event]], None]) -> None:
+    """Declare event classes (subclasses of :class:`modeldeck.events.Event`).
+
+    The core declares its own through a default plugin; a plugin that emits events of its own
+    declares them here so ``modeldeck.events.event_types()`` knows every name.
+
+    :param register: call ``register(EventClass)``; two classes with one ``name`` is an error.
+    :return: nothing.
+    """
+
+
 @hookspec(firstresult=True)
-def evaluate_policy(request: Any, estimate: Any, settings: Settings) -> Any | None:
+def evaluate_policy(
+    request: RequestRecord, estimate: Estimate | None, settings: Settings
+) -> PolicyDecision | None:
     """Decide how a request is approved.
 
     ``firstresult``: the first plugin returning a non-None decision wins; the built-in
@@ -71,8 +97,37 @@ def evaluate_policy(request: Any, estimate: Any, settings: Settings) -> Any | No
     """
 
 
+@hookspec(firstresult=True)
+def actor_from_identity(surface: Surface, external_id: str, settings: Settings) -> Actor | None:
+    """Map a surface's user to an actor (SSO, a directory, another identity source).
+
+    ``firstresult``: the first non-None actor wins; the built-in ``[[principals]]`` lookup
+    (``trylast``) applies when no plugin answers. Raise ``modeldeck.errors.NotLinked`` to refuse.
+
+    :param surface: where the user acts (``slack``, ``jupyter``, ``cli``, ``api``).
+    :param external_id: the surface's id of the user (Slack user id, notebook user name...).
+    :param settings: the effective settings (``[[principals]]``).
+    :return: a :class:`modeldeck.domain.Actor`, or None to defer to the next plugin.
+    """
+
+
 @hookspec
-def request_created(request: Any, deck: Any) -> None:
+def track_event(event: Event, deck: Deck) -> None:
+    """Called once for every event, after the change it reports was committed.
+
+    Events are typed pydantic models (:mod:`modeldeck.events`): requests created and decided,
+    executions started, succeeded, failed and recovered, status changes, drift, imports, order
+    timelines, configuration and token changes. Audit is the first subscriber (it records the event
+    in the same transaction as the change); notification channels subscribe here.
+
+    :param event: the :class:`modeldeck.events.Event` (``event.name`` says which kind).
+    :param deck: the in-process :class:`modeldeck.deck.Deck` that emitted it.
+    :return: nothing; exceptions are logged and never stop the other plugins.
+    """
+
+
+@hookspec
+def request_created(request: RequestRecord, deck: Deck) -> None:
     """Called after a request was stored (deploy, scale, unpublish...).
 
     :param request: the stored :class:`modeldeck.domain.RequestRecord`.
@@ -82,7 +137,7 @@ def request_created(request: Any, deck: Any) -> None:
 
 
 @hookspec
-def request_decided(request: Any, deck: Any) -> None:
+def request_decided(request: RequestRecord, deck: Deck) -> None:
     """Called after a request was approved, rejected, executed, failed or expired.
 
     :param request: the :class:`modeldeck.domain.RequestRecord` in its new state.
@@ -93,7 +148,7 @@ def request_decided(request: Any, deck: Any) -> None:
 
 @hookspec
 def deployment_status_changed(
-    deployment: Any, old_status: str | None, new_status: str, deck: Any
+    deployment: DeploymentRecord, old_status: str | None, new_status: str, deck: Deck
 ) -> None:
     """Called exactly once per observed status change of a deployment.
 
@@ -106,7 +161,9 @@ def deployment_status_changed(
 
 
 @hookspec
-def upfront_timeline(deployment: Any, order: dict[str, Any], event: str, deck: Any) -> None:
+def upfront_timeline(
+    deployment: DeploymentRecord, order: dict[str, Any], event: str, deck: Deck
+) -> None:
     """Called exactly once per event in an upfront order's timeline (Beijing rules).
 
     :param deployment: the :class:`modeldeck.domain.DeploymentRecord` the order pays for.
@@ -119,7 +176,7 @@ def upfront_timeline(deployment: Any, order: dict[str, Any], event: str, deck: A
 
 
 @hookspec
-def startup(deck: Any, settings: Settings) -> list[Any] | None:
+def startup(deck: Deck, settings: Settings) -> list[Awaitable[Any]] | None:
     """Called when ``modeldeck up`` or ``modeldeck server`` starts.
 
     :param deck: the in-process deck.

@@ -5,9 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
-
-from modeldeck.errors import CurrencyMismatch
+from pydantic import PlainSerializer
 
 CENT = Decimal("0.01")
 
@@ -36,29 +34,3 @@ def format_amount(amount: Decimal, currency: str = "USD", *, exact: bool = False
     if currency == "USD":
         return f"-${text[1:]}" if text.startswith("-") else f"${text}"
     return f"{text} {currency}"
-
-
-class Money(BaseModel):
-    """An exact amount in one currency."""
-
-    model_config = ConfigDict(frozen=True)
-
-    amount: DecimalStr
-    currency: str = "USD"
-
-    def __add__(self, other: Money) -> Money:
-        if other.currency != self.currency:
-            raise CurrencyMismatch(
-                f"Cannot add {other.currency} to {self.currency} without an exchange rate.",
-                hint='Set [currency.rates] in modeldeck.toml, e.g. CNY = "0.1363" (USD per CNY).',
-            )
-        return Money(amount=self.amount + other.amount, currency=self.currency)
-
-    def __mul__(self, factor: Decimal | int) -> Money:
-        return Money(amount=self.amount * to_decimal(factor), currency=self.currency)
-
-    def rounded(self) -> Decimal:
-        return round_cents(self.amount)
-
-    def __str__(self) -> str:
-        return format_amount(self.amount, self.currency)

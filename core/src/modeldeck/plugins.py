@@ -9,6 +9,7 @@ every hook call to stderr.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 import threading
@@ -20,11 +21,15 @@ import pluggy
 from modeldeck import hookspecs
 from modeldeck.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 GROUP = "modeldeck"
 DEFAULT_PLUGINS = (
     "modeldeck.default_plugins.providers",
     "modeldeck.default_plugins.policy",
     "modeldeck.default_plugins.catalog",
+    "modeldeck.default_plugins.events",
+    "modeldeck.default_plugins.identity",
 )
 
 _lock = threading.Lock()
@@ -106,3 +111,25 @@ def _core_version() -> str:
     from modeldeck import __version__
 
     return __version__
+
+
+def call_each(name: str, **kwargs: Any) -> list[Any]:
+    """Call every implementation of a notification hook in isolation, in pluggy's order.
+
+    A failing implementation is logged with its plugin's name; the ones after it still run.
+    Returns the non-None results.
+    """
+    pm = get_plugin_manager()
+    caller = getattr(pm.hook, name)
+    results = []
+    for impl in reversed(caller.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        try:
+            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+        except Exception:
+            log.exception("plugin %s failed in hook %s", impl.plugin_name, name)
+            continue
+        if result is not None:
+            results.append(result)
+    return results

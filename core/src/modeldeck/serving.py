@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +19,38 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+class PortTaken(OSError):
+    """`host:port` is already in use (or may not be bound by this user)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"{host}:{port} {reason}")
+        self.host, self.port, self.reason = host, port, reason
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on `host:port`, bound now, so a taken port fails before anything
+    says it is up; `PortTaken` names it. Port 0 picks a free one (see `getsockname()`)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortTaken(host, port, "is already in use") from None
+        if exc.errno == errno.EACCES:
+            raise PortTaken(host, port, "may not be bound by this user") from None
+        raise PortTaken(host, port, f"cannot be bound ({exc.strerror or exc})") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def bound_port(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
 
 
 def make_server(app: Any, host: str, port: int, *, log_level: str = "warning") -> uvicorn.Server:
@@ -68,8 +101,27 @@ class ServerThread:
         self.stop()
 
 
-async def serve_together(
-    servers: Iterable[uvicorn.Server], extra: Iterable[Awaitable[Any]] = ()
+async def serve_bound(
+    bound: Iterable[tuple[uvicorn.Server, socket.socket]],
+    extra: Iterable[Awaitable[Any]] = (),
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve several uvicorn servers (and other tasks) in one event loop until interrupted."""
-    await asyncio.gather(*(s.serve() for s in servers), *extra)
+    """Serve uvicorn servers on sockets bound beforehand; `on_ready` runs once every one of
+    them has started (lifespan done, accepting), never before."""
+    pairs = list(bound)
+    tasks = [asyncio.ensure_future(server.serve(sockets=[sock])) for server, sock in pairs]
+    tasks += [asyncio.ensure_future(task) for task in extra]
+
+    async def announce() -> None:
+        while not all(server.started for server, _ in pairs):
+            if any(task.done() for task in tasks):
+                return
+            await asyncio.sleep(0.02)
+        if on_ready is not None:
+            on_ready()
+
+    watcher = asyncio.ensure_future(announce())
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        watcher.cancel()

@@ -9,11 +9,21 @@ Secrets are `SecretStr`, so they never show in a repr, a log or an error.
 from __future__ import annotations
 
 import os
+import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +31,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from modeldeck import masking
 from modeldeck.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path.home() / ".modeldeck"
@@ -30,12 +41,33 @@ REGION_BASE_URLS = {
 }
 
 
+def _normalise_secret(value: Any, info: ValidationInfo) -> Any:
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(raw, str):
+        return SecretStr(masking.normalise(raw, info.field_name or "a secret"))
+    return value
+
+
+def _register_secret(value: SecretStr) -> SecretStr:
+    masking.register(value.get_secret_value())
+    return value
+
+
+# A secret setting: surrounding whitespace (a secret file's trailing newline) is stripped, inner
+# whitespace refused, and the value registered so every log record masks it (modeldeck.masking).
+Secret = Annotated[SecretStr, BeforeValidator(_normalise_secret), AfterValidator(_register_secret)]
+# Sections holding secrets never echo an input back in a validation error.
+HIDE_INPUT = ConfigDict(hide_input_in_errors=True)
+
+
 class ProviderSettings(BaseModel):
     """Where Model Studio is. No `base_url` means the embedded sandbox."""
 
+    model_config = HIDE_INPUT
+
     kind: str = "modelstudio"
     base_url: str | None = None
-    api_key: SecretStr | None = None
+    api_key: Secret | None = None
     workspace: str | None = None
     region: Literal["beijing", "singapore", "virginia"] = "beijing"
     timeout_seconds: float = 30.0
@@ -55,11 +87,13 @@ class ProviderSettings(BaseModel):
 class SandboxSettings(BaseModel):
     """The embedded Model Studio emulator."""
 
+    model_config = HIDE_INPUT
+
     host: str = "127.0.0.1"
     port: int = 8760
     deploy_delay_seconds: float = 3.0
     clock_speed: float = 1.0
-    api_key: SecretStr = SecretStr("sk-sandbox")
+    api_key: Secret = SecretStr("sk-sandbox")
     api_generation: Literal["reservations", "legacy"] = "reservations"
     mu_prepay_accepted: bool = False
 
@@ -67,18 +101,30 @@ class SandboxSettings(BaseModel):
 class ServerSettings(BaseModel):
     """The modeldeck server; `url` is where notebooks in team mode reach it."""
 
+    model_config = HIDE_INPUT
+
     host: str = "127.0.0.1"
     port: int = 8765
     url: str | None = None
-    token: SecretStr | None = None
+    token: Secret | None = None
+    # Largest request body the server reads (bytes); more is refused with 413.
+    max_body_bytes: int = Field(default=1_000_000, ge=1)
+    # Host names the server answers to besides loopback, its bound address and url's host.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Open mode (no principals) off loopback: refused unless this is set (warned on every start).
+    insecure_open_mode: bool = False
+    # Who token-less API calls act as in open mode (default: the OS user running the server).
+    open_mode_principal: str | None = None
 
 
 class SlackSettings(BaseModel):
     """Slack bot credentials; the bot is off unless a bot token and signing secret are set."""
 
-    bot_token: SecretStr | None = None
-    signing_secret: SecretStr | None = None
-    app_token: SecretStr | None = None
+    model_config = HIDE_INPUT
+
+    bot_token: Secret | None = None
+    signing_secret: Secret | None = None
+    app_token: Secret | None = None
     api_url: str | None = None
     channel: str | None = None
 
@@ -133,12 +179,14 @@ class Settings(BaseSettings):
     """Everything modeldeck can be configured with."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MODELDECK_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="MODELDECK_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = None
-    load_plugins: str | None = None
     provider: ProviderSettings = Field(default_factory=ProviderSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -238,6 +286,11 @@ def load_settings(**overrides: Any) -> Settings:
     """Build settings, turning validation failures into a clear ConfigError (no traceback)."""
     try:
         return Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{config_path()} is not valid TOML: {exc}.",
+            hint="Fix the line it names (TOML: key = value, [section], [[list]]).",
+        ) from None
     except ValidationError as exc:
         raise config_error(
             exc, "configuration", "Fix modeldeck.toml or the MODELDECK_* variables."

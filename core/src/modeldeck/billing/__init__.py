@@ -14,7 +14,6 @@ from modeldeck.billing.accrual import (
     OverflowCall,
     PrepaidOrder,
     accrue,
-    accrue_all,
 )
 from modeldeck.billing.compare import break_even_hours, compare_methods
 from modeldeck.billing.estimate import billed_span, estimate
@@ -27,7 +26,6 @@ from modeldeck.billing.overflow import (
 )
 from modeldeck.billing.periods import parse_period
 from modeldeck.billing.render import render_estimate_text
-from modeldeck.billing.report import cost_rows, render_cost_text, totals_by_currency
 from modeldeck.billing.rules import DEFAULT_RULES, BillingRules
 from modeldeck.billing.timeline import (
     arrears_release_at,
@@ -49,7 +47,6 @@ __all__ = [
     "OverflowDay",
     "PrepaidOrder",
     "accrue",
-    "accrue_all",
     "arrears_release_at",
     "billed_days",
     "billed_span",
@@ -57,16 +54,13 @@ __all__ = [
     "check_billing_change",
     "check_context",
     "compare_methods",
-    "cost_rows",
     "estimate",
     "is_billable_overflow",
     "order_timeline",
     "parse_period",
     "price_overflow_call",
-    "render_cost_text",
     "render_estimate_text",
     "rollup_overflow",
     "settle_cancellation",
-    "totals_by_currency",
     "validate_spec",
 ]

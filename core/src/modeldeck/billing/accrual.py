@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modeldeck.billing.estimate import components
+from modeldeck.billing.components import components
 from modeldeck.billing.overflow import (
     DeploymentOverflow,
     OverflowDay,
@@ -385,17 +385,6 @@ def _order_lines(
             )
 
 
-def accrue_all(
-    histories: Iterable[DeploymentHistory],
-    start: datetime,
-    end: datetime,
-    catalog: Catalog,
-    rules: BillingRules = DEFAULT_RULES,
-) -> list[Accrual]:
-    """Accrue several deployments over the same window."""
-    return [accrue(h, start, end, catalog, rules) for h in histories]
-
-
 __all__ = [
     "DAY_SECONDS",
     "Accrual",
@@ -406,6 +395,5 @@ __all__ = [
     "OverflowCall",
     "PrepaidOrder",
     "accrue",
-    "accrue_all",
     "started_minutes",
 ]

@@ -15,7 +15,7 @@ HOURS_PLACES = Decimal("0.01")
 
 
 def _sum(spec: DeploySpec, catalog: Catalog, billing: Any, currency: str | None) -> Decimal:
-    from modeldeck.billing.estimate import components
+    from modeldeck.billing.components import components
 
     parts = components(spec, catalog, billing)
     target = currency or parts[0].currency
@@ -36,7 +36,7 @@ def compare_methods(
     rules: BillingRules = DEFAULT_RULES,
 ) -> tuple[list[dict[str, Any]], str]:
     """Rows (hourly vs prepaid) priced per day and per 30 days at `hours_per_day`, and a note."""
-    from modeldeck.billing.estimate import components
+    from modeldeck.billing.components import components
 
     hourly_m, prepaid_m = BILLING_METHODS[spec.plan]
     currencies = {p.currency for m in (hourly_m, prepaid_m) for p in components(spec, catalog, m)}

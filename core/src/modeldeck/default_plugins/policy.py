@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from modeldeck.domain import Estimate, PolicyDecision, RequestRecord
 from modeldeck.hookspecs import hookimpl
@@ -22,7 +21,9 @@ def cost_per_day(estimate: Estimate | None) -> Decimal:
 
 
 @hookimpl(trylast=True)
-def evaluate_policy(request: RequestRecord, estimate: Estimate | None, settings: Settings) -> Any:
+def evaluate_policy(
+    request: RequestRecord, estimate: Estimate | None, settings: Settings
+) -> PolicyDecision:
     policy = settings.policy
     daily = cost_per_day(estimate)
     upfront = request.deploy is not None and request.deploy.billing in ("upfront", "monthly")

@@ -23,6 +23,7 @@ import httpx
 from pydantic import SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
+from modeldeck import masking
 from modeldeck.errors import ValidationFailed
 from modeldeck.provider.errors import (
     ProviderConnectionError,
@@ -42,8 +43,12 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def as_secret(api_key: str | SecretStr | None) -> SecretStr | None:
-    """The key as a SecretStr (stripped), so no repr or log line shows it."""
-    return SecretStr(api_key.strip()) if isinstance(api_key, str) else api_key
+    """The key as a SecretStr (stripped), registered for log masking, so no repr or log line
+    shows it (httpcore quotes headers in its debug records)."""
+    secret = SecretStr(api_key.strip()) if isinstance(api_key, str) else api_key
+    if secret is not None and secret.get_secret_value():
+        masking.register(secret.get_secret_value())
+    return secret
 
 
 def auth_headers(
@@ -59,22 +64,11 @@ def auth_headers(
 
 
 def redact(text: str, api_key: SecretStr | None) -> str:
-    """`text` with the API key replaced by ``***``: as is, percent-encoded, base64 and JSON-escaped
-    (a service echoing a header may encode it)."""
+    """`text` with the API key masked in every form a service may echo it in (as is, escaped,
+    percent-encoded, base64...): see :mod:`modeldeck.masking`."""
     if api_key is None or not api_key.get_secret_value():
         return text
-    secret = api_key.get_secret_value()
-    forms = {
-        secret,
-        quote(secret, safe=""),
-        base64.b64encode(secret.encode()).decode().rstrip("="),
-        base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
-        json.dumps(secret)[1:-1],
-    }
-    for form in sorted(forms, key=len, reverse=True):
-        if form:
-            text = text.replace(form, "***")
-    return text
+    return masking.mask(text, [api_key.get_secret_value()])
 
 
 def envelope(body: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from modeldeck.sandbox.config import FaultRule, SandboxConfig
 from modeldeck.sandbox.engine import IDEMPOTENCY_HEADERS, Caller, Sandbox, SandboxError, invalid
 from modeldeck.sandbox.faults import FaultInjector
 from modeldeck.sandbox.inference import chat, generation
+from modeldeck.sandbox.prometheus import prometheus_routes
 
 WORKSPACE_HEADER = "x-dashscope-workspace"
 Handler = Callable[[Request, Caller], Awaitable[Any]]
@@ -365,6 +366,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         Route("/_sandbox/usage/{deployed_model}", _native(_usage), methods=["GET"]),
         Route("/_sandbox/arrears", _native(_arrears), methods=["PUT"]),
         Route("/_sandbox/console/deployments", _native(_console_create), methods=["POST"]),
+        *prometheus_routes(),
     ]
 
     @asynccontextmanager

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from modeldeck import identity, plugins, tokens
@@ -22,14 +22,18 @@ from modeldeck.domain import (
     DeploymentRecord,
     DeploySpec,
     Estimate,
+    LimitsSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
 )
-from modeldeck.errors import ConfigError, ModeldeckError, PermissionDenied
+from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
 from modeldeck.registry import Registry
-from modeldeck.server.errors import status_for, to_body
+from modeldeck.server import exposure
+from modeldeck.server.handlers import document_errors, install_error_handlers
+from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
 from modeldeck.settings import Settings
+from modeldeck.workflow.costs import CostReport
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,12 @@ class DeployBody(BaseModel):
 
 class ScaleBody(BaseModel):
     spec: ScaleSpec
+    actor: Actor
+    reason: str | None = None
+
+
+class LimitsBody(BaseModel):
+    spec: LimitsSpec
     actor: Actor
     reason: str | None = None
 
@@ -60,6 +70,10 @@ class DecideBody(BaseModel):
 class RefBody(BaseModel):
     key: str
     value: str
+
+
+class TokenBody(BaseModel):
+    principal: str
 
 
 class ResolveBody(BaseModel):
@@ -95,32 +109,61 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     app.state.settings = settings
 
     def authenticate(request: Request) -> Actor | None:
-        """Bearer token -> actor. Required once principals are configured (team mode)."""
+        """Bearer token -> actor; without one (open mode only) the server's own identity.
+
+        Required once principals are configured (team mode). Never taken from the body.
+        """
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
-            principal = tokens.principal_for(deck.store, header[7:].strip())
+            try:
+                principal = tokens.principal_for(deck.store, header[7:].strip())
+            except PermissionDenied as exc:  # an unknown token is not authenticated: 401
+                raise Unauthenticated(exc.message, hint=exc.hint) from None
             return identity.actor_for_principal(settings, principal, "api")
         if settings.principals:
-            raise PermissionDenied(
+            raise Unauthenticated(
                 "This modeldeck server needs an API token.",
                 hint="Create one with `modeldeck token create <you>` and pass it as "
                 "`Authorization: Bearer <token>` (RemoteDeck(url, token=...)).",
             )
-        return None
+        return exposure.open_mode_actor(settings)
 
     def as_actor(auth: Actor | None, claimed: Actor) -> Actor:
-        """The token decides who acts; the body only says from which surface."""
-        if auth is None:
-            return claimed
+        """The token (or the open-mode server identity) decides who acts; the body only says
+        from which surface."""
+        if auth is None:  # not reached: authenticate always names someone or refuses
+            raise Unauthenticated("This modeldeck server could not tell who is calling.")
         surface = claimed.surface if claimed.surface in ("jupyter", "cli", "api") else "api"
         return auth.model_copy(update={"surface": surface})
 
-    auth_dep = Depends(authenticate)
+    def reader(request: Request) -> Actor | None:
+        """A token holder whose roles grant `read` (every role but none); open mode reads."""
+        auth = authenticate(request)
+        if auth is not None:
+            identity.require(auth, "read")
+        return auth
 
-    @app.exception_handler(ModeldeckError)
-    async def _modeldeck_error(_: Request, exc: ModeldeckError) -> JSONResponse:
-        counters[f"errors_{type(exc).__name__}"] += 1
-        return JSONResponse(to_body(exc), status_code=status_for(exc))
+    def configurer(request: Request) -> Actor | None:
+        """A token holder whose roles grant `configure` (admins); open mode configures."""
+        auth = authenticate(request)
+        if auth is not None:
+            identity.require(auth, "configure")
+        return auth
+
+    auth_dep = Depends(authenticate)
+    read_dep = Depends(reader)
+    configure_dep = Depends(configurer)
+
+    install_error_handlers(app, counters)
+    document_errors(app)
+    # Outermost first: the Host check, then the body limit, before any route or plugin mount.
+    app.add_middleware(BodySizeLimit, limit=settings.server.max_body_bytes)
+    app.add_middleware(
+        HostCheck,
+        names=allowed_host_names(
+            settings.server.host, settings.server.url, settings.server.allowed_hosts
+        ),
+    )
 
     @app.middleware("http")
     async def _count(request: Request, call_next: Any) -> Any:
@@ -132,7 +175,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return {"status": "ok", "version": _version(), "store": deck.store.dialect}
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    def metrics() -> str:
+    def metrics(auth: Actor | None = auth_dep) -> str:
         lines = [f"modeldeck_{name} {value}" for name, value in sorted(counters.items())]
         pending = len(deck.list_requests(status="pending"))
         lines.append(f"modeldeck_requests_pending {pending}")
@@ -140,25 +183,25 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return "\n".join(lines) + "\n"
 
     @app.get("/api/models", tags=["catalog"])
-    def models(auth: Actor | None = auth_dep) -> list[dict[str, Any]]:
+    def models(auth: Actor | None = read_dep) -> list[dict[str, Any]]:
         return deck.models()
 
     @app.post("/api/estimate", tags=["catalog"])
-    def estimate(spec: DeploySpec, auth: Actor | None = auth_dep) -> Estimate:
+    def estimate(spec: DeploySpec, auth: Actor | None = read_dep) -> Estimate:
         return deck.estimate(spec)
 
     @app.get("/api/deployments", tags=["deployments"])
     def deployments(
-        include_deleted: bool = False, auth: Actor | None = auth_dep
+        include_deleted: bool = False, auth: Actor | None = read_dep
     ) -> list[DeploymentRecord]:
         return deck.list_deployments(include_deleted)
 
     @app.post("/api/deployments/refresh", tags=["deployments"])
-    def refresh(auth: Actor | None = auth_dep) -> list[DeploymentRecord]:
+    def refresh(auth: Actor | None = read_dep) -> list[DeploymentRecord]:
         return deck.refresh()
 
     @app.get("/api/deployments/{ref}", tags=["deployments"])
-    def deployment(ref: str, auth: Actor | None = auth_dep) -> DeploymentRecord:
+    def deployment(ref: str, auth: Actor | None = read_dep) -> DeploymentRecord:
         return deck.get_deployment(ref)
 
     @app.post("/api/requests/deploy", tags=["requests"])
@@ -169,16 +212,26 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     def request_scale(body: ScaleBody, auth: Actor | None = auth_dep) -> RequestRecord:
         return deck.request_scale(body.spec, as_actor(auth, body.actor), body.reason)
 
+    @app.post("/api/requests/limits", tags=["requests"])
+    def request_limits(body: LimitsBody, auth: Actor | None = auth_dep) -> RequestRecord:
+        return deck.request_limits(body.spec, as_actor(auth, body.actor), body.reason)
+
+    @app.get("/api/cost", tags=["costs"])
+    def cost(
+        target: str | None = None, period: str | None = None, auth: Actor | None = read_dep
+    ) -> CostReport:
+        return deck.cost(target, period)
+
     @app.post("/api/requests/unpublish", tags=["requests"])
     def request_unpublish(body: UnpublishBody, auth: Actor | None = auth_dep) -> RequestRecord:
         return deck.request_unpublish(body.deployment, as_actor(auth, body.actor), body.reason)
 
     @app.get("/api/requests", tags=["requests"])
-    def requests(status: str | None = None, auth: Actor | None = auth_dep) -> list[RequestRecord]:
+    def requests(status: str | None = None, auth: Actor | None = read_dep) -> list[RequestRecord]:
         return deck.list_requests(status)
 
     @app.get("/api/requests/{request_id}", tags=["requests"])
-    def get_request(request_id: str, auth: Actor | None = auth_dep) -> RequestRecord:
+    def get_request(request_id: str, auth: Actor | None = read_dep) -> RequestRecord:
         return deck.get_request(request_id)
 
     @app.post("/api/requests/{request_id}/approve", tags=["requests"])
@@ -194,6 +247,30 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.put("/api/requests/{request_id}/refs", tags=["requests"])
     def set_ref(request_id: str, body: RefBody, auth: Actor | None = auth_dep) -> dict[str, str]:
         deck.set_request_ref(request_id, body.key, body.value)
+        return {"status": "ok"}
+
+    @app.get("/api/audit", tags=["audit"])
+    def audit(
+        limit: int = 0, subject: str | None = None, auth: Actor | None = read_dep
+    ) -> list[dict[str, Any]]:
+        return deck.audit(limit, subject)
+
+    @app.post("/api/tokens", tags=["identity"])
+    def create_token(body: TokenBody, auth: Actor | None = configure_dep) -> dict[str, str]:
+        grant = deck.create_token(body.principal)
+        return {
+            "id": grant.id,
+            "principal": grant.principal,
+            "token": grant.token.get_secret_value(),
+        }
+
+    @app.get("/api/tokens", tags=["identity"])
+    def list_tokens(auth: Actor | None = configure_dep) -> list[dict[str, str | None]]:
+        return deck.list_tokens()
+
+    @app.delete("/api/tokens/{token_id}", tags=["identity"])
+    def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
+        deck.revoke_token(token_id)
         return {"status": "ok"}
 
     @app.post("/api/actors/resolve", tags=["identity"])

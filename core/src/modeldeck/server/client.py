@@ -14,12 +14,15 @@ from modeldeck.domain import (
     DeploymentRecord,
     DeploySpec,
     Estimate,
+    LimitsSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
 )
 from modeldeck.errors import ModeldeckRuntimeError
+from modeldeck.identity.tokens import TokenGrant
 from modeldeck.server.errors import from_body
+from modeldeck.workflow.costs import CostReport
 
 T = TypeVar("T")
 
@@ -78,6 +81,12 @@ class RemoteDeck:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
         return self._call("POST", "/api/requests/scale", RequestRecord, body)
 
+    def request_limits(
+        self, spec: LimitsSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", "/api/requests/limits", RequestRecord, body)
+
     def request_unpublish(
         self, deployment: str, actor: Actor, reason: str | None = None
     ) -> RequestRecord:
@@ -111,6 +120,22 @@ class RemoteDeck:
 
     def get_deployment(self, ref: str) -> DeploymentRecord:
         return self._call("GET", f"/api/deployments/{ref}", DeploymentRecord)
+
+    def cost(self, target: str | None = None, period: str | None = None) -> CostReport:
+        return self._call("GET", "/api/cost", CostReport, target=target, period=period)
+
+    def audit(self, limit: int = 0, subject: str | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/audit", list[dict[str, Any]], limit=limit, subject=subject)
+
+    def create_token(self, principal: str) -> TokenGrant:
+        grant = self._call("POST", "/api/tokens", dict[str, str], {"principal": principal})
+        return TokenGrant.model_validate(grant)
+
+    def list_tokens(self) -> list[dict[str, str | None]]:
+        return self._call("GET", "/api/tokens", list[dict[str, str | None]])
+
+    def revoke_token(self, token_id: str) -> None:
+        self._call("DELETE", f"/api/tokens/{token_id}", dict)
 
     def refresh(self) -> list[DeploymentRecord]:
         return self._call("POST", "/api/deployments/refresh", list[DeploymentRecord])

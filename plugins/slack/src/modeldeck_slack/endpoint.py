@@ -2,6 +2,7 @@
 
 Mounted by the server under `/slack`, so Slack's Request URL is `<server>/slack/events`. Bolt
 checks the `X-Slack-Signature` HMAC and refuses timestamps more than 5 minutes off with 401.
+A timestamp that is not a number is refused here first (Bolt would raise on it: a 500).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 MOUNT_PATH = "/slack"
@@ -22,6 +23,15 @@ def slack_asgi_app(app: AsyncApp) -> Starlette:
     handler = AsyncSlackRequestHandler(app)
 
     async def events(request: Request) -> Response:
+        timestamp = request.headers.get("x-slack-request-timestamp")
+        if timestamp is not None and not (timestamp.isascii() and timestamp.strip().isdigit()):
+            return unsigned("X-Slack-Request-Timestamp is not a number of seconds.")
         return await handler.handle(request)
 
     return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"])])
+
+
+def unsigned(why: str) -> JSONResponse:
+    """401 for a request that cannot be Slack's: the same answer Bolt gives a bad signature."""
+    body = {"error": {"type": "Unauthenticated", "message": f"Unsigned Slack request: {why}"}}
+    return JSONResponse(body, status_code=401)

@@ -1,22 +1,15 @@
-"""Principals, roles and the Model Studio permission checks, with Model Studio's exact texts."""
+"""Who acts: surface users mapped to configured principals (or to a plugin's identity source)."""
 
 from __future__ import annotations
 
 import getpass
 import os
 
+from modeldeck import plugins
 from modeldeck.domain import Actor, Surface
-from modeldeck.errors import NotLinked, PermissionDenied
+from modeldeck.errors import ConfigError, NotLinked
+from modeldeck.identity.permissions import ALL_ROLES
 from modeldeck.settings import PrincipalSettings, Settings
-
-ALL_ROLES = ["viewer", "deployer", "approver", "admin"]
-# Which roles may do what; admin may do everything.
-CAPABILITIES = {
-    "read": {"viewer", "deployer", "approver", "admin"},
-    "request": {"deployer", "admin"},
-    "decide": {"approver", "admin"},
-    "configure": {"admin"},
-}
 
 
 def local_user() -> str:
@@ -38,6 +31,23 @@ def _matches(principal: PrincipalSettings, surface: Surface, external_id: str) -
 
 
 def resolve_actor(settings: Settings, surface: Surface, external_id: str) -> Actor:
+    """The actor for a surface's user: the first ``actor_from_identity`` plugin that answers.
+
+    The built-in answer (a ``trylast`` default plugin) is :func:`principal_actor`.
+    """
+    actor = plugins.hook().actor_from_identity(
+        surface=surface, external_id=external_id, settings=settings
+    )
+    if actor is None:  # every plugin deferred, the default included (it never does)
+        return principal_actor(settings, surface, external_id)
+    if not isinstance(actor, Actor):
+        raise ConfigError(
+            f"An actor_from_identity plugin returned {type(actor).__name__}, not an Actor."
+        )
+    return actor
+
+
+def principal_actor(settings: Settings, surface: Surface, external_id: str) -> Actor:
     """Map a surface's user id to a configured principal.
 
     With no ``[[principals]]`` configured modeldeck runs open (single-user and demos): every
@@ -65,49 +75,6 @@ def resolve_actor(settings: Settings, surface: Surface, external_id: str) -> Act
         hint=f'Ask an admin to add `{where} = "{external_id}"` to your [[principals]] entry '
         "in modeldeck.toml.",
     )
-
-
-def require(actor: Actor, capability: str) -> None:
-    """Refuse unless one of the actor's roles grants `capability`."""
-    allowed = CAPABILITIES[capability]
-    if not allowed.intersection(actor.roles):
-        need = " or ".join(sorted(allowed))
-        raise PermissionDenied(
-            f"{actor.principal} may not {capability} (roles: {', '.join(actor.roles) or 'none'}).",
-            hint=f"This needs the role {need}; an admin can grant it in modeldeck.toml.",
-        )
-
-
-def require_approver_role(actor: Actor, role: str, request_id: str) -> None:
-    """The policy may name the group that decides (`approver_role`); admins always may."""
-    if role in actor.roles or "admin" in actor.roles:
-        return
-    raise PermissionDenied(
-        f"{request_id} must be decided by someone with the role {role}; {actor.principal} has "
-        f"{', '.join(actor.roles) or 'no role'}.",
-        hint=f"Ask a member of {role} (or an admin) to decide it.",
-    )
-
-
-def check_module_access(settings: Settings, actor: Actor) -> None:
-    """Model Studio's workspace permission ModelDeploy-FullAccess, with its console text."""
-    members = settings.workspace.full_access
-    if members is not None and actor.principal not in members:
-        raise PermissionDenied(
-            "Missing permissions for this module",
-            hint=f"{actor.principal} needs ModelDeploy-FullAccess in workspace "
-            f"{settings.workspace.id} (workspace.full_access in modeldeck.toml).",
-        )
-
-
-def check_model_privilege(settings: Settings, model: str) -> None:
-    """The workspace's per-model deployment privilege, with Model Studio's exact text."""
-    allowed = settings.workspace.deployable_models
-    if allowed is not None and model.lower() not in {m.lower() for m in allowed}:
-        raise PermissionDenied(
-            f"Workspace {settings.workspace.id} does not have deployment privilege for model "
-            f"{model}."
-        )
 
 
 def actor_for_principal(settings: Settings, name: str, surface: Surface) -> Actor:

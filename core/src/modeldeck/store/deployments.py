@@ -1,0 +1,174 @@
+"""Deployment rows: the one mapping from the provider's view (and a request's spec) to a row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from modeldeck.store.models import DeploymentRow
+from modeldeck.store.repo import compare_and_set, new_id
+
+if TYPE_CHECKING:
+    from modeldeck.domain import DeploySpec
+    from modeldeck.provider.models import DeploymentInfo
+
+CAPACITY_FIELDS = ("units", "input_tpm", "output_tpm")
+
+
+def capacity_of(info: DeploymentInfo) -> dict[str, int | None]:
+    """The capacity the provider reports, in the store's columns (what drift compares)."""
+    if info.plan == "ptu":
+        ptu = info.ptu_capacity
+        return {
+            "input_tpm": ptu.input_tpm if ptu else None,
+            "output_tpm": ptu.output_tpm if ptu else None,
+        }
+    return {"units": info.capacity}
+
+
+def base_model(info: DeploymentInfo) -> str:
+    """The base model a provider deployment runs (lower case, for matching requests)."""
+    return str(info.model_name or info.base_model or "").lower()
+
+
+def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str, Any]:
+    """Every column of a deployment row, from the provider's answer.
+
+    Where modeldeck made the deployment, the request's spec says what was asked (name, billing
+    method, mode, capacity and limits as approved); for an import, the provider's view is all
+    there is. Executions and imports build rows through this one function.
+    """
+    ptu = info.ptu_capacity
+    fields: dict[str, Any] = {
+        "deployed_model": info.deployed_model,
+        "name": info.name,
+        "model": str(info.model_name or info.base_model or info.deployed_model),
+        "plan": "ptu" if info.plan == "ptu" else "mu",
+        "mode": "thinking" if info.enable_thinking else "instruct",
+        "billing": "upfront" if info.charge_type == "pre_paid" else "hourly",
+        "status": str(info.status),
+        "units": info.capacity if info.plan != "ptu" else None,
+        "input_tpm": ptu.input_tpm if ptu else None,
+        "output_tpm": ptu.output_tpm if ptu else None,
+        "thinking_output_tpm": ptu.thinking_output_tpm if ptu else None,
+        "rpm_limit": info.rpm_limit,
+        "tpm_limit": info.tpm_limit,
+        "provider_data": info.model_dump(mode="json"),
+    }
+    if spec is not None:
+        fields.update(
+            name=spec.name,
+            model=spec.model,
+            plan=spec.plan,
+            mode=spec.mode,
+            billing=spec.billing,
+            units=spec.units,
+            input_tpm=spec.input_tpm,
+            output_tpm=spec.output_tpm,
+            thinking_output_tpm=spec.thinking_output_tpm,
+            rpm_limit=spec.rpm_limit,
+            tpm_limit=spec.tpm_limit,
+        )
+    return fields
+
+
+def record_executed_deploy(
+    session: Session, info: DeploymentInfo, spec: DeploySpec, request_id: str, now: datetime
+) -> str:
+    """Store a request's deployment, or adopt it when a recovery or import got there first."""
+    existing = session.scalar(
+        select(DeploymentRow).where(DeploymentRow.deployed_model == info.deployed_model)
+    )
+    if existing is not None:
+        existing.request_id = request_id
+        existing.imported = False
+        return existing.id
+    dep_id = new_id("dep")
+    session.add(
+        DeploymentRow(
+            id=dep_id,
+            request_id=request_id,
+            imported=False,
+            created_at=now,
+            updated_at=now,
+            **row_fields(info, spec),
+        )
+    )
+    return dep_id
+
+
+def insert_imported(session: Session, info: DeploymentInfo, now: datetime) -> str | None:
+    """Store a deployment made outside modeldeck; None if its Model Code is known already."""
+    dep_id = new_id("dep")
+    try:
+        with session.begin_nested():
+            session.add(
+                DeploymentRow(
+                    id=dep_id, imported=True, created_at=now, updated_at=now, **row_fields(info)
+                )
+            )
+    except IntegrityError:
+        return None  # another replica (or the executor) recorded it first
+    return dep_id
+
+
+def apply_change(
+    session: Session, dep_id: str, info: DeploymentInfo, now: datetime, **capacity: int | None
+) -> str | None:
+    """Mirror a change the provider confirmed; returns the old status (None: no such row)."""
+    row = session.get(DeploymentRow, dep_id)
+    if row is None:
+        return None
+    old = row.status
+    for key, value in capacity.items():
+        if value is not None:
+            setattr(row, key, value)
+    row.status = str(info.status)
+    row.provider_data = info.model_dump(mode="json")
+    row.updated_at = now
+    return old
+
+
+def set_status_if(
+    session: Session,
+    dep_id: str,
+    old: str,
+    new: str,
+    info: DeploymentInfo | None,
+    now: datetime,
+    *,
+    deleted: bool = False,
+) -> bool:
+    """Compare-and-set a deployment's status (True only for the one caller that moved it)."""
+    values: dict[str, Any] = {"status": new, "updated_at": now}
+    if info is not None:
+        values["provider_data"] = info.model_dump(mode="json")
+    if deleted:
+        values["deleted_at"] = now
+    return compare_and_set(
+        session, DeploymentRow, [DeploymentRow.id == dep_id, DeploymentRow.status == old], values
+    )
+
+
+def set_capacity_if_unchanged(
+    session: Session,
+    dep_id: str,
+    stored: dict[str, int | None],
+    remote: dict[str, int | None],
+    now: datetime,
+) -> bool:
+    """Take the provider's capacity if the stored one is still `stored` (one replica wins)."""
+    unchanged = [
+        getattr(DeploymentRow, k) == v if v is not None else getattr(DeploymentRow, k).is_(None)
+        for k, v in stored.items()
+    ]
+    return compare_and_set(
+        session,
+        DeploymentRow,
+        [DeploymentRow.id == dep_id, *unchanged],
+        {**remote, "updated_at": now},
+    )

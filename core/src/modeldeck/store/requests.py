@@ -1,0 +1,94 @@
+"""Request queries beyond one record: listings, expiry candidates, refs, work to recover."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from modeldeck.domain import RequestRecord, RequestStatus
+from modeldeck.errors import NotFound
+from modeldeck.store.models import RequestRow
+from modeldeck.store.repo import compare_and_set, load_request
+
+
+def list_requests(session: Session, status: str | None = None) -> list[RequestRecord]:
+    """Requests oldest first, optionally of one status."""
+    query = select(RequestRow.id).order_by(RequestRow.created_at)
+    if status:
+        query = query.where(RequestRow.status == status)
+    return [load_request(session, i) for i in list(session.scalars(query))]
+
+
+def pending_past(session: Session, now: datetime) -> list[str]:
+    """Ids of pending requests whose TTL ran out before `now`."""
+    return list(
+        session.scalars(
+            select(RequestRow.id).where(
+                RequestRow.status == RequestStatus.PENDING.value, RequestRow.expires_at < now
+            )
+        )
+    )
+
+
+def set_ref(session: Session, request_id: str, key: str, value: str) -> None:
+    """Remember where a surface shows a request (Slack channel and ts...)."""
+    row = session.get(RequestRow, request_id)
+    if row is None:
+        raise NotFound(f"No request {request_id!r}.")
+    row.refs = {**(row.refs or {}), key: value}
+
+
+def models_being_deployed(session: Session) -> set[str]:
+    """Base models (lower case) of deploy requests executing right now."""
+    payloads = session.scalars(
+        select(RequestRow.payload).where(
+            RequestRow.status == RequestStatus.EXECUTING.value, RequestRow.kind == "deploy"
+        )
+    )
+    return {str((p or {}).get("deploy", {}).get("model", "")).lower() for p in payloads}
+
+
+def unfinished(session: Session) -> list[RequestRow]:
+    """Approved or executing requests (what recovery looks at)."""
+    return list(
+        session.scalars(
+            select(RequestRow).where(
+                RequestRow.status.in_([RequestStatus.APPROVED.value, RequestStatus.EXECUTING.value])
+            )
+        )
+    )
+
+
+def take_over_claim(
+    session: Session, request_id: str, version: int, worker: str, now: datetime
+) -> bool:
+    """Re-claim a stuck execution if nobody changed it since `version` was read."""
+    return compare_and_set(
+        session,
+        RequestRow,
+        [
+            RequestRow.id == request_id,
+            RequestRow.status == RequestStatus.EXECUTING.value,
+            RequestRow.version == version,
+        ],
+        {"claimed_by": worker, "claimed_at": now, "version": RequestRow.version + 1},
+    )
+
+
+def executed_for_deployment(session: Session, deployment_id: str) -> list[RequestRow]:
+    """A deployment's executed requests in the order they ran (its capacity history)."""
+    return list(
+        session.scalars(
+            select(RequestRow)
+            .where(RequestRow.deployment_id == deployment_id, RequestRow.status == "executed")
+            .order_by(RequestRow.executed_at)
+        )
+    )
+
+
+def payload_of(session: Session, request_id: str) -> dict[str, object] | None:
+    """A request's stored payload (deploy/scale/limits specs), None if there is no such request."""
+    row = session.get(RequestRow, request_id)
+    return dict(row.payload or {}) if row is not None else None

@@ -1,0 +1,151 @@
+"""Decisions: approve or reject under the request's row lock, so racing approvers count once."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from modeldeck import identity
+from modeldeck.domain import Actor, DecisionOutcome, RequestRecord, RequestStatus
+from modeldeck.errors import ConflictError
+from modeldeck.events import RequestDecided
+from modeldeck.store import audit_log, repo
+from modeldeck.store import requests as request_rows
+from modeldeck.timeutil import utcnow
+from modeldeck.workflow import execution
+from modeldeck.workflow.context import WorkflowContext
+
+
+def approvals_of(record: RequestRecord) -> set[str]:
+    """Who approved a request, never counting its requester (the quorum's figure)."""
+    return {
+        d.principal
+        for d in record.decisions
+        if d.verdict == "approve" and d.principal != record.requester
+    }
+
+
+def decide(
+    ctx: WorkflowContext,
+    request_id: str,
+    actor: Actor,
+    verdict: Literal["approve", "reject"],
+    reason: str | None,
+) -> DecisionOutcome:
+    """Record one vote; the vote that completes the quorum moves the request and executes it."""
+    identity.require(actor, "decide")
+    identity.check_module_access(ctx.settings, actor)
+    expire_due(ctx)
+    current = ctx.get_request(request_id)
+    if current.status != RequestStatus.PENDING:
+        return already(current)
+    if verdict == "approve" and actor.principal == current.requester:
+        raise ConflictError(
+            f"You requested {current.id}, so you cannot approve it.",
+            hint="Someone else with the approver role must approve it.",
+        )
+    identity.require_approver_role(actor, current.policy.approver_role, current.id)
+    now = utcnow()
+    needed = max(1, current.policy.approvers_required)
+    approvals: set[str] = set()
+    event: RequestDecided | None = None
+    with ctx.store.session() as session:
+        # One decision at a time per request: the vote, the count and the move are atomic,
+        # so racing approvers never both move it, nor leave a quorum stuck in pending.
+        repo.lock_request(session, request_id)
+        record = repo.load_request(session, request_id)
+        if record.status != RequestStatus.PENDING:
+            state = "already"
+        elif record.expires_at is not None and record.expires_at <= now:
+            repo.transition(
+                session, request_id, RequestStatus.PENDING, RequestStatus.EXPIRED, decided_at=now
+            )
+            event = RequestDecided(request=repo.load_request(session, request_id), verdict="expire")
+            audit_log.record_event(session, event)
+            state = "expired"
+        elif not repo.add_decision(
+            session, request_id, actor.principal, actor.surface, verdict, reason, now
+        ):
+            state = "voted"
+        else:
+            record = repo.load_request(session, request_id)
+            approvals = approvals_of(record)
+            if verdict == "approve" and len(approvals) < needed:
+                state = "partial"
+            else:
+                target = RequestStatus.REJECTED if verdict == "reject" else RequestStatus.APPROVED
+                repo.transition(session, request_id, RequestStatus.PENDING, target, decided_at=now)
+                record = repo.load_request(session, request_id)
+                state = verdict
+            event = RequestDecided(
+                request=record,
+                verdict="partial" if state == "partial" else verdict,
+                reason=reason,
+                actor=actor.principal,
+                surface=actor.surface,
+            )
+            audit_log.record_event(session, event)
+    if event is not None:
+        ctx.emit(event)
+    if state == "already":
+        return already(record)
+    if state == "voted":
+        return DecisionOutcome(
+            request=record,
+            outcome="already_decided",
+            message=f"You already voted on {request_id}; nothing changed.",
+        )
+    record = ctx.get_request(request_id)
+    if state == "expired":
+        return already(record)
+    if state == "partial":
+        return DecisionOutcome(
+            request=record,
+            outcome="recorded",
+            message=f"Approval recorded for {request_id} ({len(approvals)} of {needed}).",
+        )
+    if state == "reject":
+        return DecisionOutcome(
+            request=record, outcome="rejected", message=f"{request_id} rejected."
+        )
+    record = execution.execute(ctx, request_id)
+    ok = record.status == RequestStatus.EXECUTED
+    return DecisionOutcome(
+        request=record,
+        outcome="executed" if ok else "failed",
+        message=(
+            f"{request_id} approved and executed."
+            if ok
+            else f"{request_id} approved but execution failed: {record.error}"
+        ),
+    )
+
+
+def already(record: RequestRecord) -> DecisionOutcome:
+    """The answer to a vote on a request that is no longer pending."""
+    if record.status == RequestStatus.EXPIRED:
+        message = (
+            f"{record.id} expired before enough approvals came in; nothing changed. "
+            "Ask for it again with a new request."
+        )
+    else:
+        by = ", ".join(d.principal for d in record.decisions) or "policy"
+        message = f"{record.id} was already {record.status.value} (by {by}); nothing changed."
+    return DecisionOutcome(request=record, outcome="already_decided", message=message)
+
+
+def expire_due(ctx: WorkflowContext) -> None:
+    """Move pending requests past their TTL to expired (each once, announced by an event)."""
+    now = utcnow()
+    expired: list[RequestDecided] = []
+    with ctx.store.session() as session:
+        for request_id in request_rows.pending_past(session, now):
+            if repo.transition(
+                session, request_id, RequestStatus.PENDING, RequestStatus.EXPIRED, decided_at=now
+            ):
+                event = RequestDecided(
+                    request=repo.load_request(session, request_id), verdict="expire"
+                )
+                audit_log.record_event(session, event)
+                expired.append(event)
+    for event in expired:
+        ctx.emit(event)

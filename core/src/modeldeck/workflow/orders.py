@@ -1,0 +1,89 @@
+"""Orders and timelines: the upfront orders executed deploys paid for, and each one's Beijing
+timeline (24 h and 2 h before expiry, stopped, released), every event fired once on any replica."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from modeldeck.domain import DeploySpec, Estimate
+from modeldeck.events import Order, OrderRecorded, OrderTimelineEvent, TimelineKind
+from modeldeck.store import audit_log
+from modeldeck.store import orders as order_rows
+from modeldeck.store.models import OrderRow
+from modeldeck.workflow.context import WorkflowContext
+
+TIMELINE_EVENTS: tuple[tuple[TimelineKind, str, timedelta], ...] = (
+    ("expires_in_24h", "expires_at", timedelta(hours=-24)),
+    ("expires_in_2h", "expires_at", timedelta(hours=-2)),
+    ("stopped", "stops_at", timedelta(0)),
+    ("released", "released_at", timedelta(0)),
+)
+
+
+def order_model(row: OrderRow) -> Order:
+    return Order(
+        id=row.id,
+        deployment_id=row.deployment_id,
+        kind=row.kind,
+        quantity=row.quantity,
+        amount=row.amount,
+        currency=row.currency,
+        status=row.status,
+        ordered_at=row.ordered_at,
+        expires_at=row.expires_at,
+        stops_at=row.stops_at,
+        released_at=row.released_at,
+    )
+
+
+def record_order(
+    ctx: WorkflowContext, dep_id: str, spec: DeploySpec, estimate: Estimate, now: datetime
+) -> None:
+    """Store the upfront order an executed deploy paid for, with its Beijing timeline."""
+    from modeldeck.billing import order_timeline
+
+    upfront = spec.billing == "upfront"
+    quantity = (spec.days or 1) if upfront else (spec.months or 1)
+    # decision: a month of an MU package runs 30 days on the same Beijing calendar
+    timeline = order_timeline(now, quantity if upfront else 30 * quantity)
+    with ctx.store.session() as session:
+        row = order_rows.insert_order_once(
+            session,
+            deployment_id=dep_id,
+            kind="ptu_daily" if upfront else "mu_monthly",
+            quantity=quantity,
+            amount=Decimal(estimate.total),
+            currency=estimate.currency,
+            ordered_at=now,
+            expires_at=timeline.expires_at,
+            stops_at=timeline.stops_at,
+            released_at=timeline.released_at,
+        )
+        event = OrderRecorded(order=order_model(row)) if row is not None else None
+    if event is not None:
+        ctx.emit(event)
+
+
+def drive_timelines(ctx: WorkflowContext, now: datetime) -> list[tuple[str, str]]:
+    """Fire every timeline event that is due; returns (order id, event) for those fired here."""
+    fired: list[tuple[str, str]] = []
+    with ctx.store.session() as session:
+        open_orders = [order_model(o) for o in order_rows.open_orders(session)]
+    for order in open_orders:
+        for kind, attr, offset in TIMELINE_EVENTS:
+            when = getattr(order, attr)
+            if when is None or now < when + offset:
+                continue
+            event = OrderTimelineEvent(
+                deployment=ctx.get_deployment(order.deployment_id), order=order, event=kind, at=now
+            )
+            with ctx.store.session() as session:
+                claimed = order_rows.claim_timeline_event(session, order.id, kind, now)
+                if claimed:
+                    audit_log.record_event(session, event)
+            if not claimed:
+                continue  # already fired, here or on another replica
+            fired.append((order.id, kind))
+            ctx.emit(event)
+    return fired
