@@ -10,14 +10,12 @@ The API key is a ``SecretStr``; it is redacted from every error text.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import random
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
