@@ -118,7 +118,9 @@ def test_approve_executes_and_the_request_leaves_the_queue(
 
 
 def test_two_approvers_recorded_then_executed(panel_for: PanelFor, stack: Stack) -> None:
-    request = ask(stack, "alice", f"deploy {MU_MODEL} mu units=1 billing=monthly months=1")
+    # an upfront order through the API (monthly MU packages are bought in the console)
+    upfront = "deploy qwen3-max-2025-09-23 ptu billing=upfront in=20000 out=2000 days=7"
+    request = ask(stack, "alice", upfront)
     assert request.policy.approvers_required == 2
     bob, carol = panel_for("bob"), panel_for("carol")
     bob.approvals.approve(request.id)

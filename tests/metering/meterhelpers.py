@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -32,6 +32,7 @@ class Deck:
     provider: ModelStudioClient
     store: Store
     journal_dir: Path
+    modes: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -50,15 +51,17 @@ class Deck:
         body: dict[str, Any] = {
             "model_name": model,
             "plan": "ptu",
-            "capacity": 1,
+            "charge_type": "post_paid",
             "suffix": f"m{next(_suffixes)}",
             "ptu_capacity": {"input_tpm": input_tpm, "output_tpm": output_tpm},
             "overflow_strategy": "enable" if overflow else "disable",
         }
-        if thinking is not None:
-            body["enable_thinking"] = thinking
         info = self.provider.create_deployment(body)
         assert self.provider.get_deployment(info.deployed_model).status == "RUNNING"
+        if thinking is not None:
+            # enable_thinking is an MU create option; a PTU deployment's mode is modeldeck's own
+            # record (the store's `mode`), which this stand-in lookup keeps.
+            self.modes[info.deployed_model] = "thinking" if thinking else "instruct"
         return info.deployed_model
 
     def lookup(self, deployed_model: str) -> tuple[str, str] | None:
@@ -66,7 +69,8 @@ class Deck:
         info = self.provider.get_deployment(deployed_model)
         if info.model_name is None:
             return None
-        return info.model_name, "thinking" if info.enable_thinking else "instruct"
+        mode = self.modes.get(deployed_model)
+        return info.model_name, mode or ("thinking" if info.enable_thinking else "instruct")
 
     def client(self, **kwargs: Any) -> MeteredClient:
         kwargs.setdefault("catalog", builtin_catalog())

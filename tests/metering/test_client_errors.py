@@ -57,7 +57,7 @@ def test_an_unknown_deployment_is_a_recorded_404(deck: Deck) -> None:
         404,
         Decimal(0),
     )
-    assert row.error is not None and "not found" in row.error
+    assert row.error is not None and "does not exist" in row.error
 
 
 def test_no_answer_is_recorded_with_status_0(deck: Deck, tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def test_overflow_disabled_refuses_with_429_recorded_as_an_error(deck: Deck) -> 
     assert len(rows) == 3
     refused = rows[-1]
     assert refused.status_code == 429
-    assert refused.error is not None and "Throttling" in refused.error
+    assert refused.error is not None and "insufficient_quota" in refused.error
     assert not refused.overflow
     assert refused.cost == Decimal(0)  # refused calls are not billed
     assert (refused.input_tokens, refused.output_tokens) == (0, 0)
@@ -99,7 +99,7 @@ def test_unlisted_overflow_price_is_recorded_as_null_never_zero(deck: Deck) -> N
     """qwen3-vl-plus in thinking mode has no listed PAYG output price: cost null, counted."""
     dm = deck.deploy_ptu("qwen3-vl-plus-2025-09-23", output_tpm=1_000, thinking=True)
     with deck.client() as client:
-        result = client.chat(dm, user(words(50)), max_tokens=600)
+        result = client.chat(dm, user(words(50)), max_tokens=600, enable_thinking=True)
         assert client.flush(30)
     assert result.overflow  # 600 answer + 600 reasoning tokens exceed 1,000 output TPM
     assert result.record.reasoning_tokens == 600

@@ -76,8 +76,9 @@ def test_async_client_chat_and_stream(deck: Deck) -> None:
             journal_dir=deck.journal_dir,
             catalog=builtin_catalog(),
         ) as client:
-            result = await client.chat(dm, user(words(30)), max_tokens=20)
-            stream = client.stream_chat(dm, user(words(30)), max_tokens=20)
+            # PTU thinking is a per-call option (enable_thinking is not a PTU create option).
+            result = await client.chat(dm, user(words(30)), max_tokens=20, enable_thinking=True)
+            stream = client.stream_chat(dm, user(words(30)), max_tokens=20, enable_thinking=True)
             chunks = [chunk async for chunk in stream]
             assert await client.flush(30)
             return result, stream, chunks
@@ -139,7 +140,7 @@ def test_a_refused_stream_is_recorded_and_raised(deck: Deck) -> None:
             list(stream)
     assert stream.status_code == 429
     assert stream.record is not None and stream.record.status_code == 429
-    assert stream.record.error is not None and "Throttling" in stream.record.error
+    assert stream.record.error is not None and "insufficient_quota" in stream.record.error
     assert stored(deck, stream.record.call_id).cost == Decimal(0)
 
 

@@ -11,20 +11,19 @@ import httpx
 import pytest
 from planhelpers import catalog
 
+from modeldeck.domain import DeploySpec
 from modeldeck.errors import UserError
 from modeldeck.planner import PrometheusUsage, TraceError, plan, usage_query
+from modeldeck.provider import build_create_body
 from modeldeck.sandbox.prometheus import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.timeutil import BEIJING
 
 START = datetime(2026, 3, 1, 10, 0, tzinfo=BEIJING)
 MIN = timedelta(minutes=1)
-PTU = {
-    "model_name": "qwen3-max-2025-09-23",
-    "plan": "ptu",
-    "capacity": 1,
-    "ptu_capacity": {"input_tpm": 10000, "output_tpm": 1000},
-}
+PTU = build_create_body(
+    DeploySpec(model="qwen3-max-2025-09-23", plan="ptu", input_tpm=10000, output_tpm=1000)
+)
 
 
 @pytest.fixture

@@ -39,10 +39,17 @@ def test_deployment_rows_are_built_in_one_place() -> None:
 
 
 def test_an_import_keeps_what_an_execution_keeps(tmp_path: Any) -> None:
-    """A deployment made in the console and one made by modeldeck store the same capacity."""
-    with running_sandbox() as sb:
+    """A deployment made in the console and one made by modeldeck store the same capacity.
+
+    The legacy generation is the one whose PTU capacity carries a thinking output TPM.
+    """
+    with running_sandbox(api_generation="legacy") as sb:
         deck = Deck(
-            Settings(data_dir=tmp_path, sandbox={"host": sb.server.host, "port": sb.server.port})
+            Settings(
+                data_dir=tmp_path,
+                sandbox={"host": sb.server.host, "port": sb.server.port},
+                provider={"api_generation": "legacy"},
+            )
         )
         try:
             outside = deck.provider.create_deployment(build_create_body(THINKING))

@@ -48,15 +48,17 @@ def test_mu_hourly_body() -> None:
     }
 
 
-def test_mu_monthly_body_is_prepaid_in_30_day_periods() -> None:
-    body = build_create_body(
-        spec(model="qwen3-vl-8b-instruct", plan="mu", units=1, billing="monthly", months=2)
-    )
+def test_mu_monthly_is_bought_in_the_console_unless_the_api_accepts_prepay() -> None:
+    monthly = spec(model="qwen3-vl-8b-instruct", plan="mu", units=1, billing="monthly", months=2)
+    with pytest.raises(ValidationFailed, match="bought in the Model Studio console") as info:
+        build_create_body(monthly)
+    assert "billing=hourly" in (info.value.hint or "")
+    body = build_create_body(monthly, mu_prepay_via_api=True)
     assert body["billing_method"] == "PRE_PAY" and body["charge_type"] == "pre_paid"
     assert body["pre_paid_info"] == {"duration": 60, "auto_renewal": False}
 
 
-def test_ptu_hourly_body() -> None:
+def test_ptu_hourly_body_is_post_paid_fast_tier_without_capacity() -> None:
     body = build_create_body(
         spec(
             model="qwen3-max-2025-09-23", plan="ptu", input_tpm=20000, output_tpm=2000, suffix="a1"
@@ -66,12 +68,13 @@ def test_ptu_hourly_body() -> None:
         "model_name": "qwen3-max-2025-09-23",
         "plan": "ptu",
         "suffix": "a1",
-        "capacity": 1,
+        "charge_type": "post_paid",
+        "service_tier": "ptu_fast",
         "ptu_capacity": {"input_tpm": 20000, "output_tpm": 2000},
     }
 
 
-def test_ptu_upfront_thinking_body() -> None:
+def test_ptu_upfront_body_is_pre_paid_with_its_renewal() -> None:
     body = build_create_body(
         spec(
             model="qwen-plus-2025-12-01",
@@ -80,23 +83,36 @@ def test_ptu_upfront_thinking_body() -> None:
             billing="upfront",
             input_tpm=10000,
             output_tpm=1000,
-            thinking_output_tpm=2000,
             days=7,
             auto_renewal=True,
-        )
+        ),
+        service_tier="ptu_default",
     )
-    assert body["enable_thinking"] is True
-    assert body["ptu_capacity"] == {
-        "input_tpm": 10000,
-        "output_tpm": 1000,
-        "thinking_output_tpm": 2000,
-    }
-    assert body["charge_type"] == "pre_paid"
+    assert "enable_thinking" not in body, "enable_thinking is an MU option, never sent for PTU"
+    assert "capacity" not in body
+    assert body["ptu_capacity"] == {"input_tpm": 10000, "output_tpm": 1000}
+    assert body["charge_type"] == "pre_paid" and body["service_tier"] == "ptu_default"
     assert body["pre_paid_info"] == {
         "duration": 7,
         "auto_renewal": True,
         "auto_renewal_duration": 7,
+        "auto_renewal_cycle": "Day",
     }
+
+
+def test_ptu_default_tier_is_prepaid_only() -> None:
+    hourly = spec(model="qwen3-max-2025-09-23", plan="ptu", input_tpm=10000, output_tpm=1000)
+    with pytest.raises(ValidationFailed, match="prepaid \\(upfront\\) only"):
+        build_create_body(hourly, service_tier="ptu_default")
+    with pytest.raises(ValidationFailed, match="Unknown PTU service tier"):
+        build_create_body(hourly, service_tier="gold")
+
+
+def test_mu_thinking_body_enables_thinking() -> None:
+    body = build_create_body(
+        spec(model="qwen3-vl-8b-thinking", plan="mu", mode="thinking", units=1)
+    )
+    assert body["enable_thinking"] is True and body["billing_method"] == "POST_PAY"
 
 
 @pytest.mark.parametrize(
@@ -146,7 +162,6 @@ def test_every_built_body_is_accepted_by_the_sandbox(make_sandbox: MakeSandbox) 
     sb = make_sandbox(rate_limit_models=["qwen3-32b"])
     specs = [
         spec(model="qwen3-32b", plan="mu", units=2, rpm_limit=10, tpm_limit=1000),
-        spec(model="qwen3-14b", plan="mu", units=1, billing="monthly", months=1),
         spec(model="qwen3-vl-8b-thinking", plan="mu", mode="thinking", units=1),
         spec(model="qwen3-max-2025-09-23", plan="ptu", input_tpm=20000, output_tpm=2000),
         spec(
@@ -156,7 +171,6 @@ def test_every_built_body_is_accepted_by_the_sandbox(make_sandbox: MakeSandbox) 
             billing="upfront",
             input_tpm=10000,
             output_tpm=1000,
-            thinking_output_tpm=1000,
             days=7,
         ),
         spec(
@@ -175,11 +189,13 @@ def test_every_built_body_is_accepted_by_the_sandbox(make_sandbox: MakeSandbox) 
             if item.plan == "mu":
                 assert info.capacity == item.units
             else:
-                assert info.ptu_capacity is not None
-                assert info.ptu_capacity.input_tpm == item.input_tpm
+                # Reservations: the capacity is in force once the create's operation succeeded.
+                running = sb.wait_for_status(client, info.deployed_model, "RUNNING")
+                assert running is not None and running.ptu_capacity is not None
+                assert running.ptu_capacity.input_tpm == item.input_tpm
             if item.billing != "hourly":
                 assert info.charge_type == "pre_paid" and info.pre_paid_gmt_expired is not None
-            if item.mode == "thinking":
+            if item.mode == "thinking" and item.plan == "mu":
                 assert info.enable_thinking is True
         assert client.get_deployment("deepseek-v3.2-x1").name == "team-ds"
         bad_mu = spec(model="qwen3-32b", plan="mu", units=2000)
@@ -304,3 +320,44 @@ def test_transport_errors_do_not_leak_the_key(caplog: pytest.LogCaptureFixture) 
         client.list_deployments()
     assert SECRET not in str(info.value) and SECRET not in caplog.text
     assert info.value.__cause__ is None  # the raw exception carried the key: not chained
+
+
+def test_a_region_without_a_documented_host_is_refused_not_guessed() -> None:
+    settings = Settings(provider={"region": "virginia", "api_key": SECRET})
+    with pytest.raises(ConfigError, match="no DashScope deployments host") as info:
+        make_client(settings)
+    assert "maas.aliyuncs.com" in (info.value.hint or "")
+    client = make_client(Settings(provider={"region": "beijing", "api_key": SECRET}))
+    assert client.base_url == "https://dashscope.aliyuncs.com/api/v1"
+    assert client.api_generation == "reservations" and client.ptu_unit == "ktpm"
+    client.close()
+
+
+def test_the_generation_and_its_unit_come_from_the_settings() -> None:
+    legacy = make_client(Settings(provider={"api_generation": "legacy"}))
+    assert (legacy.api_generation, legacy.ptu_unit) == ("legacy", "tpm")
+    legacy.close()
+    forced = make_client(Settings(provider={"ptu_wire_unit": "tpm"}))
+    assert (forced.api_generation, forced.ptu_unit) == ("reservations", "tpm")
+    forced.close()
+
+
+@pytest.mark.parametrize("encoding", ["plain", "percent", "base64", "basic-auth"])
+def test_an_echoed_key_is_redacted_in_any_encoding(encoding: str) -> None:
+    import base64
+    from urllib.parse import quote
+
+    secret = "sk-live/9f8e+7d6c=5b4a"
+    shown = {
+        "plain": secret,
+        "percent": quote(secret, safe=""),
+        "base64": base64.b64encode(secret.encode()).decode(),
+        "basic-auth": base64.b64encode(secret.encode()).decode().rstrip("="),
+    }[encoding]
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(400, json={"code": "InvalidParameter", "message": f"key {shown}"})
+    )
+    client = ModelStudioClient("https://x/api/v1", secret, transport=transport)
+    with client, pytest.raises(InvalidParameterError) as info:
+        client.list_deployments()
+    assert shown not in str(info.value) and "key ***" in info.value.message

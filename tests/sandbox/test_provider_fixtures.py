@@ -6,7 +6,6 @@ same fixtures are then checked against the sandbox, so the emulator and the docu
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,9 +15,9 @@ import httpx
 import pytest
 from sbhelpers import MU_BODY, PTU_BODY
 
+from modeldeck.errors import ValidationFailed
 from modeldeck.provider import (
     ArrearageError,
-    AsyncModelStudioClient,
     AuthenticationError,
     InvalidParameterError,
     ModelStudioClient,
@@ -28,6 +27,7 @@ from modeldeck.provider import (
     ProviderPermissionError,
     ServerError,
     ThrottlingError,
+    derive_suffix,
 )
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.timeutil import BEIJING
@@ -63,7 +63,9 @@ class Recorded:
         )
 
     def client(self, **kwargs: Any) -> ModelStudioClient:
+        """A client of the generation these fixtures come from (the older pages: legacy, TPM)."""
         kwargs.setdefault("backoff_base", 0.001)
+        kwargs.setdefault("api_generation", "legacy")
         return ModelStudioClient(BASE, "sk-recorded", transport=httpx.MockTransport(self), **kwargs)
 
 
@@ -74,8 +76,12 @@ def test_create_ptu_sends_the_documented_request() -> None:
     sent = recorded.requests[0]
     assert sent.headers["authorization"] == "Bearer sk-recorded"
     assert sent.headers["x-dashscope-workspace"] == "llm-a1b2c3d4e5f6"
-    assert len(sent.headers["x-acs-req-uuid"]) == 36
-    assert json.loads(sent.content) == PTU_BODY
+    assert "x-acs-req-uuid" not in sent.headers, "a first create carries no request id"
+    assert "x-dashscope-requestid" not in sent.headers
+    sent_body = json.loads(sent.content)
+    suffix = sent_body.pop("suffix")
+    assert len(suffix) == 8 and suffix.isalnum() and suffix == suffix.lower()
+    assert sent_body == PTU_BODY
     assert info.deployed_model == "qwen-plus-2025-12-01-b6d61c71"
     assert info.status == "PENDING" and info.plan == "ptu"
     assert info.ptu_capacity is not None and info.ptu_capacity.output_tpm == 1000
@@ -88,7 +94,8 @@ def test_create_mu_and_the_given_idempotency_key() -> None:
     recorded = Recorded("create_mu.json")
     with recorded.client() as client:
         info = client.create_deployment(MU_BODY, idempotency_key="req-1")
-    assert recorded.requests[0].headers["x-acs-req-uuid"] == "req-1"
+    assert "x-acs-req-uuid" not in recorded.requests[0].headers
+    assert json.loads(recorded.requests[0].content)["suffix"] == derive_suffix("req-1")
     assert "x-dashscope-workspace" not in recorded.requests[0].headers
     assert (info.model_unit_spec, info.capacity, info.enable_thinking) == ("MU1", 2, False)
 
@@ -163,7 +170,8 @@ def test_documented_errors_map_to_the_hierarchy(
     recorded = Recorded(name)
     with recorded.client(max_retries=1) as client, pytest.raises(cls) as info:
         if fixture["request"]["method"] == "POST":
-            client.create_deployment(MU_BODY)
+            # The mapping itself (a create settles a 409 or a lost answer by a look-up instead).
+            client.wire.call("POST", "/deployments", json=MU_BODY, retry=False)
         elif fixture["request"]["path"] == "/api/v1/deployments":
             client.list_deployments()
         else:
@@ -182,24 +190,6 @@ def test_a_429_then_success_is_transparent() -> None:
     with recorded.client() as client:
         page = client.list_deployments(page_no=2, page_size=2)
     assert page.page_no == 2 and len(recorded.requests) == 2
-
-
-def test_async_client_against_the_same_fixtures() -> None:
-    recorded = Recorded("list_page1.json", "list_page2.json", "error_404.json")
-
-    async def scenario() -> tuple[list[str], ProviderNotFound]:
-        async with AsyncModelStudioClient(
-            BASE, "sk-recorded", transport=httpx.MockTransport(recorded)
-        ) as client:
-            codes = [d.deployed_model async for d in client.iter_deployments(page_size=2)]
-            try:
-                await client.get_deployment("qwen3-32b-gone")
-            except ProviderNotFound as exc:
-                return codes, exc
-        raise AssertionError("expected ProviderNotFound")
-
-    codes, err = asyncio.run(scenario())
-    assert len(codes) == 3 and err.message == "Model: qwen3-32b-gone not found!"
 
 
 def test_a_non_json_answer_is_a_clear_error() -> None:
@@ -223,17 +213,19 @@ def _fields(name: str) -> set[str]:
 def test_sandbox_answers_have_the_documented_fields(
     sb: RunningSandbox, client: ModelStudioClient
 ) -> None:
-    ptu = client.create_deployment(PTU_BODY).model_dump()
-    mu = client.create_deployment(MU_BODY).model_dump()
+    ptu_body = {**PTU_BODY, "charge_type": "post_paid"}
+    ptu_body.pop("capacity", None)
+    ptu = client.create_deployment(ptu_body).model_dump()
+    mu_info = client.create_deployment(MU_BODY)
+    mu = mu_info.model_dump()
     assert _fields("create_ptu.json") <= set(ptu)
     assert _fields("create_mu.json") <= set(mu)
-    sb.wait_for_status(client, "qwen3-32b", "RUNNING")
+    code = mu_info.deployed_model
+    sb.wait_for_status(client, code, "RUNNING")
     assert _fields("scale_updating.json") <= set(
-        client.scale_deployment("qwen3-32b", capacity=3).model_dump()
+        client.scale_deployment(code, capacity=3).model_dump()
     )
-    assert _fields("delete_deleting.json") <= set(
-        client.delete_deployment("qwen3-32b").model_dump()
-    )
+    assert _fields("delete_deleting.json") <= set(client.delete_deployment(code).model_dump())
     raw = httpx.get(f"{sb.base_url}/deployments", headers={"Authorization": "Bearer sk-sandbox"})
     assert set(load("list_page1.json")["body"]["output"]) <= set(raw.json()["output"])
     models = client.list_deployable_models()
@@ -261,5 +253,45 @@ def test_a_dict_body_may_hold_typed_parts() -> None:
     recorded = Recorded("create_ptu.json")
     body = {**PTU_BODY, "ptu_capacity": PtuCapacity(input_tpm=10000, output_tpm=1000)}
     with recorded.client() as client:
-        client.create_deployment(body)
-    assert json.loads(recorded.requests[0].content) == PTU_BODY
+        client.create_deployment({**body, "suffix": "fixed1"})
+    assert json.loads(recorded.requests[0].content) == {**PTU_BODY, "suffix": "fixed1"}
+
+
+def test_newer_answer_shapes_are_read() -> None:
+    """`plan: ptu_v2`, `ptu_capacity.*_tpm_quota`, a `data` envelope, fractional-second Beijing
+    times and unknown statuses: read, not raised on (the change was applied)."""
+    answer = {
+        "request_id": "r-v2",
+        "data": {
+            "deployed_model": "qwen-plus-2025-12-01-ab12cd34",
+            "plan": "ptu_v2",
+            "status": "WAIT_PRE_PAID_BILLING_TO_SCALING",
+            "overflow_strategy": "disable",
+            "ptu_capacity": {"input_tpm_quota": 20, "output_tpm_quota": 2},
+            "gmt_modified": "2025-06-17T11:00:38.68",
+        },
+    }
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, json=answer))
+    with ModelStudioClient(BASE, "k", transport=transport) as client:
+        info = client.update_overflow_strategy("qwen-plus-2025-12-01-ab12cd34", enabled=False)
+    assert info.is_ptu and info.plan == "ptu_v2"
+    assert info.ptu_capacity is not None
+    assert info.ptu_capacity.tpm() == {"input_tpm": 20000, "output_tpm": 2000}
+    assert info.gmt_modified == datetime(2025, 6, 17, 11, 0, 38, 680000, tzinfo=BEIJING)
+    assert info.status == "WAIT_PRE_PAID_BILLING_TO_SCALING"
+    assert info.request_id == "r-v2"
+
+
+def test_a_ptu_capacity_that_is_not_whole_ktpm_is_refused_before_the_call() -> None:
+    calls: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(500))
+    client = ModelStudioClient(BASE, "k", transport=transport)
+    with client, pytest.raises(ValidationFailed, match="not a whole number of thousands"):
+        client.create_deployment(
+            {
+                "model_name": "m",
+                "plan": "ptu",
+                "ptu_capacity": {"input_tpm": 1500, "output_tpm": 1000},
+            }
+        )
+    assert calls == []

@@ -6,14 +6,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox
+from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox, ok, refused, settle
 
-from modeldeck.errors import ConflictError, NotFound, PermissionDenied, UserError
+from modeldeck.errors import NotFound, PermissionDenied, UserError
 from modeldeck.provider import (
     AuthenticationError,
     InvalidParameterError,
     ModelStudioClient,
-    ProviderConflict,
     ProviderError,
     ProviderNotFound,
     ProviderPermissionError,
@@ -40,11 +39,13 @@ def test_invalid_capacity_is_400_with_documented_text(
     assert err.request_id
 
 
-def test_scale_to_invalid_capacity_is_400(sb: RunningSandbox, client: ModelStudioClient) -> None:
-    client.create_deployment(MU_BODY)
-    sb.wait_for_status(client, "qwen3-32b", "RUNNING")
-    with pytest.raises(InvalidParameterError, match=r"Invalid capacity \(1200\)"):
-        client.scale_deployment("qwen3-32b", capacity=1200)
+def test_scale_to_invalid_capacity_is_400(sb: RunningSandbox) -> None:
+    code = ok(sb, "POST", "/deployments", json=MU_BODY)["deployed_model"]
+    settle(sb)
+    message = refused(
+        sb, "PUT", f"/deployments/{code}/scale", 400, "InvalidParameter", json={"capacity": 1200}
+    )
+    assert message == CAPACITY_TEXT.format(1200)
 
 
 def test_unknown_model_is_400(client: ModelStudioClient) -> None:
@@ -78,19 +79,12 @@ def test_missing_deployment_is_404_with_documented_text(client: ModelStudioClien
         assert isinstance(info.value, NotFound)
 
 
-def test_repeated_deploy_without_new_suffix_is_409(client: ModelStudioClient) -> None:
-    client.create_deployment(MU_BODY)
-    with pytest.raises(ProviderConflict) as info:
-        client.create_deployment(MU_BODY)
-    assert info.value.message == (
-        "Deployed model qwen3-32b already exists, please specify a suffix."
-    )
-    assert (info.value.status_code, info.value.code) == (409, "Conflict")
-    assert isinstance(info.value, ConflictError)
-    second = client.create_deployment({**MU_BODY, "suffix": "b"})
-    assert second.deployed_model == "qwen3-32b-b"
-    with pytest.raises(ProviderConflict, match="qwen3-32b-b already exists"):
-        client.create_deployment({**MU_BODY, "suffix": "b"})
+def test_repeated_suffix_is_409_with_the_documented_text(sb: RunningSandbox) -> None:
+    first = ok(sb, "POST", "/deployments", json={**MU_BODY, "suffix": "b"})
+    assert first["deployed_model"] == "qwen3-32b-b"
+    message = refused(sb, "POST", "/deployments", 409, "Conflict", json={**MU_BODY, "suffix": "b"})
+    assert message == "Deployed model qwen3-32b-b already exists, please specify a suffix."
+    assert sb.sandbox.created_count("qwen3-32b") == 1
 
 
 def test_bad_api_key_is_401(sb: RunningSandbox) -> None:
@@ -132,18 +126,20 @@ def test_workspace_without_model_privilege_gets_the_seed_text(make_sandbox: Make
     assert (info.value.status_code, info.value.code) == (403, "Workspace.AccessDenied")
 
 
-def test_scaling_a_pending_deployment_is_a_conflict(client: ModelStudioClient) -> None:
-    client.create_deployment(MU_BODY)
-    with pytest.raises(ProviderConflict, match="is PENDING; it can be scaled when it is RUNNING"):
-        client.scale_deployment("qwen3-32b", capacity=2)
+def test_scaling_a_pending_deployment_is_a_conflict(sb: RunningSandbox) -> None:
+    code = ok(sb, "POST", "/deployments", json=MU_BODY)["deployed_model"]
+    message = refused(
+        sb, "PUT", f"/deployments/{code}/scale", 409, "Conflict", json={"capacity": 2}
+    )
+    assert "is PENDING; it can be scaled when it is RUNNING" in message
 
 
 def test_workspaces_are_separate(sb: RunningSandbox) -> None:
     with sb.client(workspace="ws-a") as a, sb.client(workspace="ws-b") as b:
-        a.create_deployment(MU_BODY)
+        code = a.create_deployment(MU_BODY).deployed_model
         assert b.list_deployments().total == 0
         with pytest.raises(ProviderNotFound):
-            b.get_deployment("qwen3-32b")
+            b.get_deployment(code)
         assert b.create_deployment(MU_BODY).workspace_id == "ws-b"
 
 
@@ -157,3 +153,49 @@ def test_native_error_envelope_on_the_wire(sb: RunningSandbox) -> None:
     assert body["message"] == "Model: ghost not found!"
     unknown = httpx.get(f"{sb.url}/api/v1/nowhere")
     assert unknown.status_code == 404 and unknown.json()["code"] == "NotFound"
+
+
+BAD_BODIES: list[Any] = [
+    [],
+    "text",
+    7,
+    None,
+    {"ptu_capacity": "lots"},
+    {"ptu_capacity": {"input_tpm": True, "output_tpm": 1}},
+    {"ptu_capacity": {"input_tpm": 1.5, "output_tpm": 1}},
+    {"capacity": "two"},
+    {"billing_method": ["PRE_PAY"]},
+    {"pre_paid_info": "3 days"},
+    {"pre_paid_info": {"duration": True}},
+    {"order_type": 5, "ptu_capacity": {"input_tpm": 1, "output_tpm": 1}},
+    {"instance_id": ["x"], "ptu_capacity": "x"},
+]
+
+
+def test_bad_bodies_on_every_write_are_4xx_never_500(sb: RunningSandbox) -> None:
+    from sbhelpers import PTU_RESERVATION_BODY, call, ok
+
+    code = ok(sb, "POST", "/deployments", json=PTU_RESERVATION_BODY)["deployed_model"]
+    sb.sandbox.advance(60)
+    (inst,) = ok(sb, "GET", f"/deployments/{code}/capacity-instances")["records"]
+    one = f"/deployments/{code}/capacity-instances/{inst['instance_id']}"
+    writes = [
+        ("POST", "/deployments"),
+        ("PUT", f"/deployments/{code}/scale"),
+        ("PUT", f"/deployments/{code}/renew"),
+        ("PUT", f"/deployments/{code}/update"),
+        ("PUT", f"/deployments/{code}/update-overflowstrategy"),
+        ("POST", f"/deployments/{code}/capacity-instances"),
+        ("PUT", f"{one}/scale"),
+        ("PUT", f"{one}/renew"),
+    ]
+    for method, path in writes:
+        for body in BAD_BODIES:
+            answer = call(sb, method, path, json=body)
+            assert 400 <= answer.status_code < 500, (method, path, body, answer.text)
+            assert set(answer.json()) == {"request_id", "code", "message"}
+    raw = call(sb, "POST", "/deployments", content=b"{not json")
+    assert raw.status_code == 400
+    for query in ("?page_no=0", "?page_size=x", "?page_size=101"):
+        listed = call(sb, "GET", f"/deployments/{code}/capacity-instances{query}")
+        assert listed.status_code == 400, listed.text

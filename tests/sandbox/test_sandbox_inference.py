@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox, sse_events
+from sbhelpers import MU_BODY, PTU_RESERVATION_BODY, MakeSandbox, deploy, ok, sse_events
 
 from modeldeck.sandbox import OVERFLOW_HEADER, count_tokens, prompt_tokens
 from modeldeck.sandbox.testing import RunningSandbox
@@ -21,11 +21,7 @@ def chat(sb: RunningSandbox, model: str, text: str, **extra: Any) -> httpx.Respo
     return sb.http.post("/compatible-mode/v1/chat/completions", json=body)
 
 
-def deploy(sb: RunningSandbox, body: dict[str, Any]) -> str:
-    with sb.client() as client:
-        code = client.create_deployment(body).deployed_model
-        sb.wait_for_status(client, code, "RUNNING")
-    return code
+PTU_BODY = PTU_RESERVATION_BODY
 
 
 def test_token_count_is_the_documented_rule() -> None:
@@ -88,9 +84,8 @@ def test_streaming_puts_usage_in_a_last_chunk_without_choices(sb: RunningSandbox
 
 
 def test_thinking_counts_reasoning_tokens(sb: RunningSandbox) -> None:
-    body = {**PTU_BODY, "model_name": "qwen-plus-2025-12-01", "enable_thinking": True}
-    code = deploy(sb, body)
-    answer = chat(sb, code, "why", max_tokens=3).json()
+    code = deploy(sb, {**PTU_BODY, "model_name": "qwen-plus-2025-12-01"})
+    answer = chat(sb, code, "why", max_tokens=3, enable_thinking=True).json()
     usage = answer["usage"]
     assert usage["completion_tokens"] == 6
     assert usage["completion_tokens_details"]["reasoning_tokens"] == 3
@@ -101,7 +96,7 @@ def test_thinking_counts_reasoning_tokens(sb: RunningSandbox) -> None:
 
 def test_ptu_burst_over_purchased_tpm_overflows(make_sandbox: MakeSandbox) -> None:
     sb = make_sandbox(start_time=MINUTE_START)
-    code = deploy(sb, PTU_BODY)  # 10,000 input TPM, 1,000 output TPM
+    code = deploy(sb, PTU_BODY)  # 10 kTPM in, 1 kTPM out: 10,000 and 1,000 tokens per minute
     answers = [chat(sb, code, "hello there", max_tokens=400) for _ in range(4)]
     assert [a.status_code for a in answers] == [200] * 4
     flags = [a.headers.get(OVERFLOW_HEADER) for a in answers]
@@ -125,12 +120,14 @@ def test_ptu_with_overflow_disabled_refuses_with_429(make_sandbox: MakeSandbox) 
     refused = chat(sb, code, "hi", max_tokens=600)
     assert refused.status_code == 429
     error = refused.json()["error"]
-    assert error["code"] == "Throttling.AllocationQuota"
-    assert error["message"].startswith("Requests rate limit exceeded, please try again later")
+    assert error["code"] == "insufficient_quota"  # the compatible code of AllocationQuota
+    assert error["message"] == "Allocated quota exceeded, please increase your quota limit."
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     # Turning overflow on at the provider serves the same call as pay-as-you-go.
-    with sb.client() as client:
-        assert client.update_overflow_strategy(code, enabled=True).overflow_strategy == "enable"
+    path = f"/deployments/{code}/update-overflowstrategy"
+    assert (
+        ok(sb, "PUT", path, json={"overflow_strategy": "enable"})["overflow_strategy"] == "enable"
+    )
     assert chat(sb, code, "hi", max_tokens=600).headers[OVERFLOW_HEADER] == "true"
 
 
@@ -138,7 +135,7 @@ def test_input_over_the_models_max_input_overflows(sb: RunningSandbox) -> None:
     big = {
         **PTU_BODY,
         "model_name": "deepseek-v3.2",
-        "ptu_capacity": {"input_tpm": 1_000_000, "output_tpm": 100_000},
+        "ptu_capacity": {"input_tpm": 1_000, "output_tpm": 100},
     }
     code = deploy(sb, big)
     within = chat(sb, code, "x " * 64_000, max_tokens=1)
@@ -154,7 +151,7 @@ def test_mu_rpm_limit_gives_rate_quota_429(make_sandbox: MakeSandbox) -> None:
     codes = [chat(sb, code, "hi").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     refused = chat(sb, code, "hi")
-    assert refused.json()["error"]["code"] == "Throttling.RateQuota"
+    assert refused.json()["error"]["code"] == "limit_requests"
     assert refused.json()["error"]["message"] == (
         "Requests rate limit exceeded, please try again later."
     )
@@ -164,19 +161,20 @@ def test_mu_rpm_limit_gives_rate_quota_429(make_sandbox: MakeSandbox) -> None:
 def test_mu_tpm_limit_set_through_update(make_sandbox: MakeSandbox) -> None:
     sb = make_sandbox(start_time=MINUTE_START, rate_limit_models=["qwen3-32b"])
     code = deploy(sb, MU_BODY)
-    with sb.client() as client:
-        limited = client.update_limits(code, tpm_limit=30)
-    assert (limited.tpm_limit, limited.rpm_limit) == (30, None)
+    limited = ok(sb, "PUT", f"/deployments/{code}/update", json={"tpm_limit": 30})
+    assert (limited["tpm_limit"], limited["rpm_limit"]) == (30, None)
     assert chat(sb, code, "hi", max_tokens=20).status_code == 200  # 21 tokens
     refused = chat(sb, code, "hi", max_tokens=20)  # 42 > 30
     assert refused.status_code == 429
-    assert refused.json()["error"]["code"] == "Throttling.RateQuota"
+    assert refused.json()["error"]["code"] == "limit_requests"
 
 
 def test_chat_errors_use_the_openai_compatible_body(sb: RunningSandbox) -> None:
     missing = chat(sb, "qwen3-32b-nope", "hi")
     assert missing.status_code == 404
-    assert missing.json()["error"]["message"] == "Model: qwen3-32b-nope not found!"
+    assert missing.json()["error"]["message"] == (
+        "The model qwen3-32b-nope does not exist or you do not have access to it."
+    )
     assert missing.json()["error"]["code"] == "model_not_found"
     bad_key = httpx.post(
         f"{sb.compatible_url}/chat/completions",
@@ -197,8 +195,7 @@ def test_chat_errors_use_the_openai_compatible_body(sb: RunningSandbox) -> None:
 
 def test_a_pending_deployment_does_not_serve(make_sandbox: MakeSandbox) -> None:
     sb = make_sandbox(deploy_delay_seconds=600)
-    with sb.client() as client:
-        code = client.create_deployment(MU_BODY).deployed_model
+    code = ok(sb, "POST", "/deployments", json=MU_BODY)["deployed_model"]
     answer = chat(sb, code, "hi")
     assert answer.status_code == 503
     assert answer.json()["error"]["code"] == "ModelServingError"

@@ -7,7 +7,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox
+from sbhelpers import (
+    MU_BODY,
+    PTU_BODY,
+    PTU_RESERVATION_BODY,
+    MakeSandbox,
+    ok,
+    wait_status,
+)
 
 from modeldeck.provider import ModelStudioClient, ProviderNotFound
 from modeldeck.sandbox import SandboxConfig, prepaid_expiry
@@ -24,14 +31,12 @@ UPFRONT = {
 
 def test_a_restarted_sandbox_keeps_its_deployments(tmp_path: Path) -> None:
     db = tmp_path / "sandbox.db"
-    with running_sandbox(db_path=db, deploy_delay_seconds=0.2) as first, first.client() as c:
-        created = c.create_deployment(MU_BODY, idempotency_key="keep-1")
-        first.wait_for_status(c, created.deployed_model, "RUNNING")
-    with running_sandbox(db_path=db, deploy_delay_seconds=0.2) as second, second.client() as c:
-        again = c.get_deployment("qwen3-32b")
-        assert again.status == "RUNNING" and again.gmt_create == created.gmt_create
-        # The idempotency record survived too: a late retry does not deploy twice.
-        assert c.create_deployment(MU_BODY, idempotency_key="keep-1").deployed_model == "qwen3-32b"
+    with running_sandbox(db_path=db, deploy_delay_seconds=0.2) as first:
+        created = ok(first, "POST", "/deployments", json=MU_BODY)
+        wait_status(first, created["deployed_model"], "RUNNING")
+    with running_sandbox(db_path=db, deploy_delay_seconds=0.2) as second:
+        again = ok(second, "GET", f"/deployments/{created['deployed_model']}")
+        assert again["status"] == "RUNNING" and again["gmt_create"] == created["gmt_create"]
         assert second.sandbox.created_count() == 1
 
 
@@ -40,7 +45,7 @@ def test_clock_speed_turns_a_realistic_delay_into_a_short_one(make_sandbox: Make
     with sb.client() as client:
         created = client.create_deployment(MU_BODY)
         assert created.status == "PENDING"
-        running = sb.wait_for_status(client, "qwen3-32b", "RUNNING", timeout=10)
+        running = sb.wait_for_status(client, created.deployed_model, "RUNNING", timeout=10)
     assert running is not None and running.gmt_modified is not None
     assert created.gmt_create is not None
     assert (running.gmt_modified - created.gmt_create).total_seconds() >= 600
@@ -48,11 +53,10 @@ def test_clock_speed_turns_a_realistic_delay_into_a_short_one(make_sandbox: Make
 
 def test_a_fresh_deployment_stays_pending_until_the_clock_moves(make_sandbox: MakeSandbox) -> None:
     sb = make_sandbox(deploy_delay_seconds=600)
-    with sb.client() as client:
-        client.create_deployment(MU_BODY)
-        assert client.get_deployment("qwen3-32b").status == "PENDING"
-        sb.sandbox.advance(601)
-        assert client.get_deployment("qwen3-32b").status == "RUNNING"
+    code = ok(sb, "POST", "/deployments", json=MU_BODY)["deployed_model"]
+    assert ok(sb, "GET", f"/deployments/{code}")["status"] == "PENDING"
+    sb.sandbox.advance(601)
+    assert ok(sb, "GET", f"/deployments/{code}")["status"] == "RUNNING"
 
 
 @pytest.mark.parametrize(
@@ -67,7 +71,7 @@ def test_upfront_timeline_follows_the_billing_calendar(
     make_sandbox: MakeSandbox, ordered: str, expires: str, stops: str, released: str
 ) -> None:
     start = datetime.fromisoformat(ordered).replace(tzinfo=BEIJING)
-    sb = make_sandbox(start_time=start)
+    sb = make_sandbox(start_time=start, api_generation="legacy")
     with sb.client() as client:
         info = client.create_deployment(UPFRONT)
         code = info.deployed_model
@@ -92,7 +96,7 @@ def test_upfront_timeline_follows_the_billing_calendar(
 
 def test_auto_renewal_pushes_the_expiry(make_sandbox: MakeSandbox) -> None:
     start = datetime(2026, 3, 1, 10, 0, tzinfo=BEIJING)
-    sb = make_sandbox(start_time=start)
+    sb = make_sandbox(start_time=start, api_generation="legacy")
     body = {**UPFRONT, "pre_paid_info": {"duration": 2, "auto_renewal": True}}
     with sb.client() as client:
         code = client.create_deployment(body).deployed_model
@@ -113,34 +117,34 @@ def test_prepaid_expiry_rule() -> None:
 
 
 def test_forced_and_unknown_statuses(sb: RunningSandbox, client: ModelStudioClient) -> None:
-    client.create_deployment(MU_BODY)
-    sb.sandbox.set_status("qwen3-32b", "ARREARS_DOWN")
-    assert client.get_deployment("qwen3-32b").status == "ARREARS_DOWN"
-    answer = sb.http.put("/_sandbox/deployments/qwen3-32b/status", json={"status": "HIBERNATING"})
+    code = client.create_deployment(MU_BODY).deployed_model
+    sb.sandbox.set_status(code, "ARREARS_DOWN")
+    assert client.get_deployment(code).status == "ARREARS_DOWN"
+    answer = sb.http.put(f"/_sandbox/deployments/{code}/status", json={"status": "HIBERNATING"})
     assert answer.status_code == 200
-    info = client.get_deployment("qwen3-32b")
+    info = client.get_deployment(code)
     assert info.status == "HIBERNATING" and info.known_status is None
-    sb.http.put("/_sandbox/deployments/qwen3-32b/status", json={"status": None})
-    assert sb.wait_for_status(client, "qwen3-32b", "RUNNING") is not None
+    sb.http.put(f"/_sandbox/deployments/{code}/status", json={"status": None})
+    assert sb.wait_for_status(client, code, "RUNNING") is not None
 
 
 def test_a_model_configured_to_fail_ends_failed(make_sandbox: MakeSandbox) -> None:
     sb = make_sandbox(failing_models=["qwen3-32b"])
-    with sb.client() as client:
-        client.create_deployment(MU_BODY)
-        failed = sb.wait_for_status(client, "qwen3-32b", "FAILED")
-        assert failed is not None and failed.fail_reason and "refunded" in failed.fail_reason
-        assert client.delete_deployment("qwen3-32b").status == "DELETING"
+    code = ok(sb, "POST", "/deployments", json=MU_BODY)["deployed_model"]
+    failed = wait_status(sb, code, "FAILED")
+    assert "refunded" in failed["fail_reason"]
+    assert ok(sb, "DELETE", f"/deployments/{code}")["status"] == "DELETING"
 
 
-def test_a_deleted_code_can_be_deployed_again(
-    sb: RunningSandbox, client: ModelStudioClient
-) -> None:
-    client.create_deployment(MU_BODY)
-    client.delete_deployment("qwen3-32b")
-    assert client.delete_deployment("qwen3-32b").status == "DELETING"  # idempotent while deleting
-    sb.wait_for_status(client, "qwen3-32b", None)
-    assert client.create_deployment(MU_BODY).status == "PENDING"
+def test_a_deleted_code_can_be_deployed_again(sb: RunningSandbox) -> None:
+    body = {**MU_BODY, "suffix": "again"}
+    ok(sb, "POST", "/deployments", json=body)
+    ok(sb, "DELETE", "/deployments/qwen3-32b-again")
+    # Idempotent while deleting.
+    assert ok(sb, "DELETE", "/deployments/qwen3-32b-again")["status"] == "DELETING"
+    sb.sandbox.advance(60)
+    assert sb.http.get("/api/v1/deployments/qwen3-32b-again").status_code == 404
+    assert ok(sb, "POST", "/deployments", json=body)["status"] == "PENDING"
     assert sb.sandbox.created_count("qwen3-32b") == 2
 
 
@@ -194,3 +198,56 @@ def test_config_from_settings(tmp_path: Path) -> None:
     assert (config.deploy_delay_seconds, config.clock_speed) == (5, 2)
     assert config.member_for("sk-sandbox") == "sandbox" and config.member_for("nope") is None
     assert "sk-sandbox" not in repr(config)
+
+
+def test_reservation_prepaid_expiry_suspends_then_releases_the_instance(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Reservations: an expired prepaid instance is SUSPENDED 2 h after expiry (renewable, not
+    scalable) and released 14 h later; the ModelCode is then STOPPED, waiting to be deleted."""
+    sb = make_sandbox(start_time=datetime(2026, 3, 1, 10, 0, tzinfo=BEIJING))
+    body = {
+        **PTU_RESERVATION_BODY,
+        "charge_type": "pre_paid",
+        "pre_paid_info": {"duration": 1, "auto_renewal": False},
+    }
+    created = ok(sb, "POST", "/deployments", json=body)
+    code = created["deployed_model"]
+    assert created["pre_paid_gmt_expired"] == "2026-03-01T23:59:59"
+    expiry = datetime(2026, 3, 1, 23, 59, 59, tzinfo=BEIJING).timestamp()
+
+    def jump_to(moment: float) -> dict[str, object]:
+        sb.sandbox.advance(moment - sb.sandbox.clock.now())
+        return dict(ok(sb, "GET", f"/deployments/{code}"))
+
+    assert jump_to(expiry + 2 * HOUR - 5)["status"] == "RUNNING"
+    assert jump_to(expiry + 2 * HOUR + 1)["status"] == "SUSPENDED"
+    (inst,) = ok(sb, "GET", f"/deployments/{code}/capacity-instances")["records"]
+    assert (inst["status"], inst["can_scale"], inst["can_renew"]) == ("SUSPENDED", False, True)
+    assert jump_to(expiry + 16 * HOUR + 1)["status"] == "STOPPED"
+    listed = ok(sb, "GET", f"/deployments/{code}/capacity-instances?include_deleted=true")
+    assert [i["deleted"] for i in listed["records"]] == [True]
+    assert ok(sb, "DELETE", f"/deployments/{code}")["status"] == "DELETING"
+
+
+def test_a_restarted_sandbox_keeps_reservations_and_operations(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    with running_sandbox(db_path=db, operation_delay_seconds=3600.0) as first:
+        created = ok(first, "POST", "/deployments", json=PTU_RESERVATION_BODY)
+        code = created["deployed_model"]
+        first.sandbox.advance(60)
+        (inst,) = ok(first, "GET", f"/deployments/{code}/capacity-instances")["records"]
+        target = {"ptu_capacity": {"input_tpm": 20, "output_tpm": 2}}
+        path = f"/deployments/{code}/capacity-instances/{inst['instance_id']}/scale"
+        op = ok(first, "PUT", path, json=target, headers={"x-acs-req-uuid": "restart-1"})
+    with running_sandbox(db_path=db, operation_delay_seconds=3600.0) as second:
+        again = ok(second, "GET", f"/deployments/{code}/capacity-operations/{op['operation_id']}")
+        assert again["operation_status"] == "PROCESSING"
+        # The request id survived too: the same write answers the same operation.
+        same = ok(second, "PUT", path, json=target, headers={"x-acs-req-uuid": "restart-1"})
+        assert same["operation_id"] == op["operation_id"]
+        second.sandbox.advance(3601)
+        done = ok(second, "GET", f"/deployments/{code}/capacity-operations/{op['operation_id']}")
+        assert done["operation_status"] == "SUCCEEDED"
+        # New ids continue the sequence.
+        assert int(created["operation_id"]) < int(op["operation_id"])

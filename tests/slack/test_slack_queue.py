@@ -19,7 +19,8 @@ from modeldeck.testing import Stack
 from modeldeck_slack.blocks import ACTIONS_BLOCK_ID, APPROVE_ACTION, REJECT_ACTION
 
 HOURLY = f"deploy {MU_MODEL} mu units=1 suffix=hr"
-MONTHLY = f"deploy {MU_MODEL} mu units=1 billing=monthly months=1 suffix=mo"
+# An order bought through the API (monthly MU packages are bought in the console).
+MONTHLY = "deploy qwen3-max-2025-09-23 ptu billing=upfront in=20000 out=2000 days=7 suffix=mo"
 
 
 def ack_of(user: SlackUser, text: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from modeldeck.audit import read_audit
 from modeldeck.config_audit import record_config_change
 from modeldeck.deck import Deck
 from modeldeck.domain import Actor, DeploySpec
+from modeldeck.sandbox import FaultRule
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.settings import Settings
 from modeldeck.store import Store
@@ -53,6 +54,9 @@ def test_requests_and_decisions_export_as_json_lines(tmp_path: Path) -> None:
     assert request_line["at"].endswith("+00:00") and request_line["at_beijing"].endswith("+08:00")
 
 
+CREATE = {"method": "POST", "path": "/api/v1/deployments"}
+
+
 def test_every_step_is_audited_with_who_where_and_what(
     make_deck: MakeDeck, sandbox: RunningSandbox
 ) -> None:
@@ -62,7 +66,9 @@ def test_every_step_is_audited_with_who_where_and_what(
     ok = deck.request_deploy(DeploySpec(model="qwen3-32b", plan="mu", units=1), alice, "eval")
     deck.approve(ok.id, deck.resolve_actor("slack", "U0BOB"))
     deck.approve(ok.id, deck.resolve_actor("jupyter", "pat"))
-    # the second deploy of the same Model Code is refused by Model Studio: a failure
+    # Model Studio refuses the second create (a 400): a failure
+    refuse = FaultRule(kind="error", status=400, code="InvalidParameter", **CREATE)
+    sandbox.sandbox.set_faults([refuse])
     bad = deck.request_deploy(DeploySpec(model="qwen3-32b", plan="mu", units=1), alice)
     deck.approve(bad.id, deck.resolve_actor("slack", "U0BOB"))
     deck.approve(bad.id, deck.resolve_actor("jupyter", "pat"))

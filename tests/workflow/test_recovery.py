@@ -21,7 +21,15 @@ from modeldeck.timeutil import utcnow
 from modeldeck.workflow import execution
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
-MONTHLY = DeploySpec(model="qwen3-32b", plan="mu", units=1, billing="monthly", months=1)
+# An order modeldeck buys through the API (monthly MU packages are bought in the console).
+UPFRONT = DeploySpec(
+    model="qwen3-max-2025-09-23",
+    plan="ptu",
+    input_tpm=10000,
+    output_tpm=1000,
+    billing="upfront",
+    days=7,
+)
 
 
 def claim(deck: Deck, request_id: str, by: str) -> None:
@@ -87,7 +95,7 @@ def test_a_rerun_deploy_records_its_upfront_order_once(
 ) -> None:
     """A crash after the order was written but before the outcome: the re-run adds none."""
     deck = make_deck(policy={"two_approvers_for_upfront": False})
-    req = deck.request_deploy(MONTHLY, deck.resolve_actor("jupyter", "alice"))
+    req = deck.request_deploy(UPFRONT, deck.resolve_actor("jupyter", "alice"))
     claim(deck, req.id, deck.worker_id)
     record = deck.get_request(req.id)
     execution.apply(deck, record)  # the first run got this far, then its process died

@@ -40,7 +40,6 @@ DEFAULT_DATA_DIR = Path.home() / ".modeldeck"
 REGION_BASE_URLS = {
     "beijing": "https://dashscope.aliyuncs.com/api/v1",
     "singapore": "https://dashscope-intl.aliyuncs.com/api/v1",
-    "virginia": "https://dashscope-us.aliyuncs.com/api/v1",
 }
 
 
@@ -75,6 +74,16 @@ class ProviderSettings(BaseModel):
     region: Literal["beijing", "singapore", "virginia"] = "beijing"
     timeout_seconds: float = 30.0
     max_retries: int = 3
+    # Which API generation the account speaks: PTU reservations (capacity instances and
+    # operations, kTPM) or the legacy one (one capacity per deployment, TPM).
+    api_generation: Literal["reservations", "legacy"] = "reservations"
+    # The PTU wire unit; None follows the generation (ktpm for reservations, tpm for legacy).
+    ptu_wire_unit: Literal["ktpm", "tpm"] | None = None
+    # Whether this account's deployments API accepts MU `billing_method: PRE_PAY` (documented:
+    # POST_PAY only; monthly MU packages are bought in the console).
+    mu_prepay_via_api: bool = False
+    # How long to wait for a capacity operation to reach SUCCEEDED or FAILED.
+    operation_timeout_seconds: float = Field(default=600.0, gt=0)
 
 
 class SandboxSettings(BaseModel):
@@ -87,6 +96,8 @@ class SandboxSettings(BaseModel):
     deploy_delay_seconds: float = 3.0
     clock_speed: float = 1.0
     api_key: Secret = SecretStr("sk-sandbox")
+    api_generation: Literal["reservations", "legacy"] = "reservations"
+    mu_prepay_accepted: bool = False
 
 
 class ServerSettings(BaseModel):

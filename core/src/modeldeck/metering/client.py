@@ -25,7 +25,6 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from modeldeck import masking
 from modeldeck.catalog import Catalog
 from modeldeck.errors import ValidationFailed
 from modeldeck.metering.lookup import CachedLookup, Lookup, ModelMode, StoreDeployments
@@ -40,18 +39,22 @@ from modeldeck.metering.records import (
     usage_list,
 )
 from modeldeck.metering.writer import Recorder
-from modeldeck.provider.client import compatible_mode_url, parse_retry_after
+from modeldeck.provider.client import compatible_mode_url
 from modeldeck.provider.errors import (
-    ProviderConnectionError,
     ProviderError,
-    ProviderTimeout,
     make_error,
+)
+from modeldeck.provider.wire import (
+    as_secret,
+    auth_headers,
+    error_from_answer,
+    redact,
+    transport_error,
 )
 from modeldeck.store import Store
 
 COMPATIBLE_SUFFIX = "/compatible-mode/v1"
 CALL_ID, REQUEST_ID, OVERFLOW = 1, 7, 9  # positions in a journal entry
-WORKSPACE_HEADER = "X-DashScope-WorkSpace"
 ERROR_TEXT_LIMIT = 500
 
 
@@ -214,11 +217,7 @@ class _Core:
         root = base_url.rstrip("/")
         self.base_url = root if root.endswith(COMPATIBLE_SUFFIX) else compatible_mode_url(root)
         self.chat_url = f"{self.base_url}/chat/completions"
-        if isinstance(api_key, str):
-            api_key = SecretStr(api_key.strip())
-        self._api_key: SecretStr | None = api_key
-        if api_key is not None:  # its log records are masked too (httpcore quotes headers)
-            masking.register(api_key.get_secret_value())
+        self._api_key: SecretStr | None = as_secret(api_key)
         self.workspace = workspace or None
         self.timeout = timeout
         self.limits = httpx.Limits(
@@ -242,18 +241,10 @@ class _Core:
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={key})"
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": "modeldeck-metering"}
-        if self._api_key is not None:
-            headers["Authorization"] = f"Bearer {self._api_key.get_secret_value()}"
-        if self.workspace:
-            headers[WORKSPACE_HEADER] = self.workspace
-        return headers
+        return auth_headers(self._api_key, self.workspace, user_agent="modeldeck-metering")
 
     def _redact(self, text: str) -> str:
-        """Mask the key in every form (escaped, URL-encoded, base64...), see modeldeck.masking."""
-        if self._api_key is not None and self._api_key.get_secret_value():
-            text = masking.mask(text, [self._api_key.get_secret_value()])
-        return text
+        return redact(text, self._api_key)
 
     @staticmethod
     def _payload(
@@ -282,37 +273,11 @@ class _Core:
     # -- errors -------------------------------------------------------------------------------
 
     def _http_error(self, status: int, headers: httpx.Headers, raw: bytes) -> ProviderError:
-        code: str | None = None
-        message = ""
-        request_id = headers.get("x-request-id")
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        if isinstance(body, dict):
-            inner = body.get("error")
-            source = inner if isinstance(inner, dict) else body
-            code = _text(source.get("code")) or _text(source.get("type"))
-            message = str(source.get("message") or "")
-            request_id = _text(body.get("request_id")) or request_id
-        if not message:
-            message = raw[:200].decode("utf-8", "replace").strip() or f"HTTP {status}"
-        return make_error(
-            status,
-            code,
-            self._redact(message),
-            request_id,
-            retry_after=parse_retry_after(headers),
-        )
+        """The wire layer's typed error for an error answer (native or compatible-mode body)."""
+        return error_from_answer(status, headers, raw, self._api_key)
 
     def _transport_error(self, exc: httpx.HTTPError) -> ProviderError:
-        where = f"POST {self.chat_url}"
-        if isinstance(exc, httpx.TimeoutException):
-            return ProviderTimeout(
-                f"{where} got no answer within {self.timeout} s ({type(exc).__name__})."
-            )
-        detail = self._redact(str(exc)) or type(exc).__name__
-        return ProviderConnectionError(f"{where} failed: {detail}.")
+        return transport_error(f"POST {self.chat_url}", exc, self.timeout, self._api_key)
 
     @staticmethod
     def _error_text(err: ProviderError) -> str:

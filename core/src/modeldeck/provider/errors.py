@@ -110,6 +110,138 @@ class ProviderTimeout(ProviderConnectionError):
     """No answer within the client's timeout."""
 
 
+# -- creates: what a lost answer turned out to mean ------------------------------------------
+
+
+class CreateNotApplied(ProviderError):
+    """A create whose answer was lost, and a look-up proved Model Studio has no such deployment.
+
+    Nothing was bought: the request may be marked failed (and retried as a new create).
+    `deployed_model` is the code that was looked for; `__cause__` is the lost answer's error.
+    """
+
+    def __init__(self, message: str, *, deployed_model: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.deployed_model = deployed_model
+
+
+class CreateOutcomeUnknown(ProviderError):
+    """A create whose answer was lost, and the look-up could not be done either.
+
+    A deployment may exist and bill: keep the request (never mark it failed, never send the create
+    again with another suffix) and reconcile later by looking `deployed_model` up.
+    """
+
+    def __init__(self, message: str, *, deployed_model: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.deployed_model = deployed_model
+
+
+# -- PTU reservations: capacity instances and operations -----------------------------------
+
+
+class CapacityMismatch(ProviderError):
+    """The capacity read back after a create or scale is not what was asked for: an alarm."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        deployed_model: str = "",
+        expected: dict[str, int] | None = None,
+        actual: dict[str, int] | None = None,
+        deployment: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.deployed_model = deployed_model
+        self.expected = expected or {}
+        self.actual = actual or {}
+        # After a create: the DeploymentInfo of the deployment that exists (and bills).
+        self.deployment = deployment
+
+
+class OperationFailed(ProviderError):
+    """A capacity operation ended FAILED (possibly inside an HTTP 200): nothing changed."""
+
+    def __init__(self, message: str, *, operation_id: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.operation_id = operation_id
+
+
+class OperationPending(ProviderError):
+    """A capacity operation was still running when the client stopped waiting: poll it later."""
+
+    def __init__(self, message: str, *, operation_id: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.operation_id = operation_id
+
+
+class CapacityInstanceRequired(ProviderError, ValidationFailed):
+    """`CAPACITY_INSTANCE_REQUIRED`: the code has several instances; name the one to change."""
+
+
+class OperationUnsupported(ProviderError, ValidationFailed):
+    """`CAPACITY_INSTANCE_OPERATION_UNSUPPORTED`: e.g. renewing a post-paid instance."""
+
+
+class PrepaidUnsubscribeRequired(ProviderError, UserError):
+    """`PREPAID_UNSUBSCRIBE_REQUIRED`: a live prepaid instance is ended in the console only."""
+
+
+class PostpaidInstanceExists(ProviderError, ConflictError):
+    """`POSTPAID_INSTANCE_ALREADY_EXISTS`: at most one undeleted post-paid instance per code."""
+
+
+class CapacityLimitExceeded(ProviderError, UserError):
+    """`CAPACITY_SLOT_LIMIT_EXCEEDED` / `TOTAL_CAPACITY_INSTANCE_LIMIT_EXCEEDED`."""
+
+
+class ModelCodeDeleted(ProviderError, NotFound):
+    """`MODEL_CODE_DELETED`: the deployment was deleted; it cannot be changed any more."""
+
+
+class CapacityInstanceNotFound(ProviderError, NotFound):
+    """`CAPACITY_INSTANCE_NOT_FOUND`."""
+
+
+class CapacityOperationNotFound(ProviderError, NotFound):
+    """`CAPACITY_OPERATION_NOT_FOUND`."""
+
+
+class OperationConflict(ProviderError, ConflictError):
+    """`CAPACITY_INSTANCE_OPERATION_CONFLICT`: another change on this code is running; wait."""
+
+
+class IdempotencyKeyConflict(ProviderError, ConflictError):
+    """`IDEMPOTENCY_KEY_CONFLICT`: the request id was used before with other parameters."""
+
+
+class BillingAccountNotReady(ProviderError, UserError):
+    """`BILLING_ACCOUNT_NOT_READY`: the account cannot buy yet (payment method, real name)."""
+
+
+class BillingServiceUnavailable(ServerError):
+    """`BILLING_SERVICE_UNAVAILABLE`: billing is down; retrying later may help."""
+
+
+_BY_CODE: dict[str, type[ProviderError]] = {
+    "CAPACITY_INSTANCE_REQUIRED": CapacityInstanceRequired,
+    "CAPACITY_INSTANCE_OPERATION_UNSUPPORTED": OperationUnsupported,
+    "PREPAID_UNSUBSCRIBE_REQUIRED": PrepaidUnsubscribeRequired,
+    "POSTPAID_INSTANCE_ALREADY_EXISTS": PostpaidInstanceExists,
+    "CAPACITY_SLOT_LIMIT_EXCEEDED": CapacityLimitExceeded,
+    "TOTAL_CAPACITY_INSTANCE_LIMIT_EXCEEDED": CapacityLimitExceeded,
+    "MODEL_CODE_DELETED": ModelCodeDeleted,
+    "MODEL_CODE_NOT_FOUND": ProviderNotFound,
+    "CAPACITY_INSTANCE_NOT_FOUND": CapacityInstanceNotFound,
+    "CAPACITY_OPERATION_NOT_FOUND": CapacityOperationNotFound,
+    "CAPACITY_INSTANCE_OPERATION_CONFLICT": OperationConflict,
+    "IDEMPOTENCY_KEY_CONFLICT": IdempotencyKeyConflict,
+    "BILLING_ACCOUNT_NOT_READY": BillingAccountNotReady,
+    "BILLING_SERVICE_UNAVAILABLE": BillingServiceUnavailable,
+}
+
 _BY_STATUS: dict[int, type[ProviderError]] = {
     400: InvalidParameterError,
     401: AuthenticationError,
@@ -122,11 +254,21 @@ _BY_STATUS: dict[int, type[ProviderError]] = {
 _HINTS: dict[type[ProviderError], str] = {
     AuthenticationError: "Check DASHSCOPE_API_KEY (or [provider] api_key in modeldeck.toml).",
     ArrearageError: "Settle the overdue payment in the Alibaba Cloud console, then retry.",
+    PrepaidUnsubscribeRequired: (
+        "A prepaid (upfront) instance cannot be released through the API: unsubscribe it in "
+        "the Alibaba Cloud console (Expenses > Unsubscribe), where the refund is settled, then "
+        "unpublish."
+    ),
+    CapacityInstanceRequired: "Name the capacity instance to change (instance_id=...).",
+    OperationConflict: "Another capacity change on this deployment is running; try again later.",
+    BillingAccountNotReady: "Finish the account's billing setup in the Alibaba Cloud console.",
 }
 
 
 def error_class(status_code: int, code: str | None) -> type[ProviderError]:
     """The exception class for an HTTP status and a Model Studio error code."""
+    if code and code.upper() in _BY_CODE:
+        return _BY_CODE[code.upper()]
     lowered = (code or "").lower()
     if lowered in {"invalidapikey", "invalid_api_key"}:
         return AuthenticationError

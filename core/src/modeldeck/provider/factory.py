@@ -40,11 +40,22 @@ def make_client(settings: Settings, **kwargs: Any) -> ModelStudioClient:
             )
     kwargs.setdefault("timeout", provider.timeout_seconds)
     kwargs.setdefault("max_retries", provider.max_retries)
+    kwargs.setdefault("api_generation", provider.api_generation)
+    kwargs.setdefault("ptu_wire_unit", provider.ptu_wire_unit)
+    kwargs.setdefault("operation_timeout", provider.operation_timeout_seconds)
     return ModelStudioClient(base_url, api_key, workspace=provider.workspace, **kwargs)
 
 
 def region_base_url(region: str) -> str:
-    """The documented deployments base URL of a region (beijing, singapore, virginia)."""
+    """The documented deployments base URL of a region (beijing, singapore); a region without a
+    documented DashScope host (virginia) is refused, never guessed."""
+    if region == "virginia":
+        raise ConfigError(
+            "Model Studio documents no DashScope deployments host for the virginia region: its "
+            "PTU reservations are served on the workspace host.",
+            hint="Set provider.base_url to https://<workspaceId>.us-east-1.maas.aliyuncs.com "
+            "(your workspace id), or choose region beijing or singapore.",
+        )
     try:
         return REGION_BASE_URLS[region]
     except KeyError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from modeldeck.domain import DeploymentStatus
 from modeldeck.timeutil import BEIJING
@@ -34,11 +34,34 @@ def _beijing_aware(value: Any) -> Any:
 
 
 class PtuCapacity(_Open):
-    """Purchased provisioned throughput, in tokens per minute."""
+    """Purchased provisioned throughput, in tokens per minute (the client converts the wire unit).
 
-    input_tpm: int
-    output_tpm: int
+    Also read from the `input_tpm_quota` / `output_tpm_quota` shape some answers use.
+    """
+
+    input_tpm: int = 0
+    output_tpm: int = 0
     thinking_output_tpm: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quota_shape(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            value = dict(value)
+            for alias, key in (
+                ("input_tpm_quota", "input_tpm"),
+                ("output_tpm_quota", "output_tpm"),
+            ):
+                if alias in value and value.get(key) is None:
+                    value[key] = value.pop(alias)
+        return value
+
+    def tpm(self) -> dict[str, int]:
+        """`{"input_tpm", "output_tpm"}` (and thinking when set), for comparisons and messages."""
+        out = {"input_tpm": self.input_tpm, "output_tpm": self.output_tpm}
+        if self.thinking_output_tpm is not None:
+            out["thinking_output_tpm"] = self.thinking_output_tpm
+        return out
 
 
 class PrePaidInfo(_Open):
@@ -47,6 +70,7 @@ class PrePaidInfo(_Open):
     duration: int | None = None
     auto_renewal: bool | None = None
     auto_renewal_duration: int | None = None
+    auto_renewal_cycle: str | None = None
 
 
 class CreateDeploymentRequest(_Open):
@@ -56,7 +80,7 @@ class CreateDeploymentRequest(_Open):
     plan: str
     name: str | None = None
     suffix: str | None = None
-    capacity: int
+    capacity: int | None = None
     deploy_spec: str | None = None
     billing_method: str | None = None
     enable_thinking: bool | None = None
@@ -101,11 +125,24 @@ class DeploymentInfo(_Open):
     pre_paid_info: PrePaidInfo | None = None
     pre_paid_gmt_expired: datetime | None = None
     fail_reason: str | None = None
+    service_tier: str | None = None
+    operation_id: str | None = None
+    instance_id: str | None = None
     request_id: str | None = Field(default=None, description="The envelope's request_id.")
+    adopted: bool = Field(
+        default=False,
+        exclude=True,
+        description="True when a create's answer was lost and this deployment was found instead.",
+    )
 
     _aware = field_validator("gmt_create", "gmt_modified", "pre_paid_gmt_expired", mode="before")(
         _beijing_aware
     )
+
+    @property
+    def is_ptu(self) -> bool:
+        """PTU in any spelling (`ptu`, `ptu_v2`, ...)."""
+        return (self.plan or "").lower().startswith("ptu")
 
     @property
     def known_status(self) -> DeploymentStatus | None:
@@ -184,3 +221,78 @@ class DeployableModelPage(_Open):
     total: int = 0
     models: list[DeployableModel] = Field(default_factory=list)
     request_id: str | None = None
+
+
+class CapacityInstance(_Open):
+    """One PTU purchase under a ModelCode (`/deployments/{code}/capacity-instances`)."""
+
+    instance_id: str
+    model_service_id: str | None = None
+    charge_type: str | None = None
+    status: str = "UNKNOWN"
+    deleted: bool = False
+    effective_capacity: PtuCapacity | None = None
+    configured_capacity: PtuCapacity | None = None
+    target_capacity: PtuCapacity | None = None
+    pre_paid_info: PrePaidInfo | None = None
+    gmt_expired: datetime | None = None
+    can_scale: bool | None = None
+    can_renew: bool | None = None
+    can_delete: bool | None = None
+    fail_reason: str | None = None
+    gmt_created: datetime | None = None
+    gmt_modified: datetime | None = None
+    gmt_deleted: datetime | None = None
+
+    _aware = field_validator(
+        "gmt_expired", "gmt_created", "gmt_modified", "gmt_deleted", mode="before"
+    )(_beijing_aware)
+
+    @property
+    def prepaid(self) -> bool:
+        return (self.charge_type or "").lower() in {"pre_paid", "prepaid", "pre_pay"}
+
+
+class CapacityInstancePage(_Open):
+    """One page of instances: `records`, `items` (the total), `page`, `itemsPerPage`."""
+
+    records: list[CapacityInstance] = Field(default_factory=list)
+    items: int = 0
+    page: int = 1
+    items_per_page: int = Field(default=0, alias="itemsPerPage")
+    page_count: int = Field(default=0, alias="pageCount")
+    request_id: str | None = None
+
+
+FINAL_OPERATION_STATUSES = frozenset({"SUCCEEDED", "FAILED"})
+
+
+class CapacityOperation(_Open):
+    """An asynchronous capacity change; only `SUCCEEDED` means it happened."""
+
+    operation_id: str
+    operation_type: str | None = None
+    operation_status: str = "PROCESSING"
+    instance_id: str | None = None
+    from_status: str | None = None
+    current_status: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    gmt_created: datetime | None = None
+    gmt_finished: datetime | None = None
+    request_id: str | None = None
+
+    _aware = field_validator("gmt_created", "gmt_finished", mode="before")(_beijing_aware)
+
+    @field_validator("operation_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @property
+    def final(self) -> bool:
+        return self.operation_status.upper() in FINAL_OPERATION_STATUSES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.operation_status.upper() == "SUCCEEDED"

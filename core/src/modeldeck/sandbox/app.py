@@ -25,7 +25,7 @@ from starlette.routing import Route
 from modeldeck.sandbox.config import FaultRule, SandboxConfig
 from modeldeck.sandbox.engine import IDEMPOTENCY_HEADERS, Caller, Sandbox, SandboxError, invalid
 from modeldeck.sandbox.faults import FaultInjector
-from modeldeck.sandbox.inference import chat
+from modeldeck.sandbox.inference import chat, generation
 from modeldeck.sandbox.prometheus import prometheus_routes
 
 WORKSPACE_HEADER = "x-dashscope-workspace"
@@ -68,14 +68,23 @@ def _native(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+def _request_id(request: Request) -> str | None:
+    """The caller's request id (`x-acs-req-uuid`, `X-DashScope-RequestId` or `X-Request-Id`)."""
+    return next((request.headers[h] for h in IDEMPOTENCY_HEADERS if request.headers.get(h)), None)
+
+
 async def _create(request: Request, caller: Caller) -> Any:
-    key = next((request.headers[h] for h in IDEMPOTENCY_HEADERS if request.headers.get(h)), None)
-    return _sandbox(request).create(caller, await _json(request), key)
+    # The request id is passed and ignored: a first create has no idempotency on the service.
+    return _sandbox(request).create(
+        caller, await _json(request), _request_id(request), request.url.path
+    )
 
 
 async def _list(request: Request, caller: Caller) -> Any:
     q = request.query_params
-    return _sandbox(request).list_deployments(caller, q.get("page_no"), q.get("page_size"))
+    return _sandbox(request).list_deployments(
+        caller, q.get("page_no"), q.get("page_size"), q.get("plan")
+    )
 
 
 async def _models(request: Request, caller: Caller) -> Any:
@@ -95,7 +104,50 @@ async def _delete(request: Request, caller: Caller) -> Any:
 
 async def _scale(request: Request, caller: Caller) -> Any:
     dm = request.path_params["deployed_model"]
-    return _sandbox(request).scale(caller, dm, await _json(request))
+    return _sandbox(request).scale(
+        caller, dm, await _json(request), _request_id(request), request.url.path
+    )
+
+
+async def _renew(request: Request, caller: Caller) -> Any:
+    dm = request.path_params["deployed_model"]
+    return _sandbox(request).renew(
+        caller, dm, await _json(request), _request_id(request), request.url.path
+    )
+
+
+def _instance_write(action: str) -> Handler:
+    async def handler(request: Request, caller: Caller) -> Any:
+        body = {} if request.method == "DELETE" else await _json(request)
+        if request.method == "DELETE" and request.query_params.get("reason"):
+            body = {"reason": request.query_params["reason"]}
+        return _sandbox(request).instance_write(
+            caller,
+            request.path_params["deployed_model"],
+            action,
+            request.path_params.get("instance_id"),
+            body,
+            _request_id(request),
+            request.url.path,
+            request.method,
+        )
+
+    return handler
+
+
+async def _list_instances(request: Request, caller: Caller) -> Any:
+    dm = request.path_params["deployed_model"]
+    return _sandbox(request).list_instances(caller, dm, request.query_params)
+
+
+async def _get_instance(request: Request, caller: Caller) -> Any:
+    p = request.path_params
+    return _sandbox(request).get_instance(caller, p["deployed_model"], p["instance_id"])
+
+
+async def _get_operation(request: Request, caller: Caller) -> Any:
+    p = request.path_params
+    return _sandbox(request).get_operation(caller, p["deployed_model"], p["operation_id"])
 
 
 async def _update(request: Request, caller: Caller) -> Any:
@@ -108,7 +160,16 @@ async def _overflow(request: Request, caller: Caller) -> Any:
     return _sandbox(request).update_overflow(caller, dm, await _json(request))
 
 
-_COMPAT_CODES = {"InvalidApiKey": "invalid_api_key"}
+# Native code -> compatible-mode code (the error-code page's pairs).
+_COMPAT_CODES = {
+    "InvalidParameter": "invalid_request_error",
+    "InvalidApiKey": "invalid_api_key",
+    "NotFound": "model_not_found",
+    "ModelNotFound": "model_not_found",
+    "Throttling.RateQuota": "limit_requests",
+    "Throttling.AllocationQuota": "insufficient_quota",
+    "Arrearage": "Arrearage",
+}
 
 
 def _compat_error(err: SandboxError, request_id: str) -> JSONResponse:
@@ -136,12 +197,7 @@ async def _chat(request: Request) -> Response:
         caller = sandbox.authenticate(
             request.headers.get("authorization"), request.headers.get(WORKSPACE_HEADER)
         )
-        try:
-            body = await _json(request)
-        except SandboxError as err:
-            err.code = "invalid_parameter_error"
-            raise
-        reply = chat(sandbox, caller, body)
+        reply = chat(sandbox, caller, await _json(request))
     except SandboxError as err:
         return _compat_error(err, str(uuid.uuid4()))
     if reply.chunks is None:
@@ -156,6 +212,47 @@ async def _chat(request: Request) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream", headers=reply.headers)
 
 
+async def _generation(request: Request) -> Response:
+    """Native DashScope text generation, plain or SSE (`X-DashScope-SSE: enable`)."""
+    sandbox = _sandbox(request)
+    stream = request.headers.get("x-dashscope-sse", "").lower() == "enable" or (
+        "text/event-stream" in request.headers.get("accept", "")
+    )
+    try:
+        caller = sandbox.authenticate(
+            request.headers.get("authorization"), request.headers.get(WORKSPACE_HEADER)
+        )
+        reply = generation(sandbox, caller, await _json(request), stream=stream)
+    except SandboxError as err:
+        request_id = str(uuid.uuid4())
+        body = {"request_id": request_id, "code": err.code, "message": err.message}
+        headers = {**err.headers, "x-request-id": request_id}
+        return JSONResponse(body, status_code=err.status, headers=headers)
+    if reply.chunks is None:
+        return JSONResponse(reply.body, headers=reply.headers)
+    chunks = reply.chunks
+
+    async def events() -> AsyncIterator[bytes]:
+        for index, chunk in enumerate(chunks, start=1):
+            payload = json.dumps(chunk, ensure_ascii=False)
+            yield f"id:{index}\nevent:result\n:HTTP_STATUS/200\ndata:{payload}\n\n".encode()
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=reply.headers)
+
+
+async def _console_create(request: Request, caller: Caller) -> Any:
+    """A deployment bought in the console (e.g. an MU monthly package): not through the API."""
+    return _sandbox(request).create(caller, await _json(request), None, "", console=True)
+
+
+async def _arrears(request: Request, caller: Caller) -> Any:
+    body = await _json(request)
+    overdue = body.get("overdue") if isinstance(body, dict) else None
+    if not isinstance(overdue, bool):
+        raise invalid('Send {"overdue": true} to mark the account overdue, false when paid.')
+    return _sandbox(request).set_arrears(overdue)
+
+
 # -- admin ------------------------------------------------------------------------------------
 
 
@@ -167,6 +264,8 @@ async def _state(request: Request, caller: Caller) -> Any:
         "faults": [rule.model_dump() for rule in sandbox.faults],
         "workspace_id": caller.workspace,
         "member": caller.member,
+        "api_generation": sandbox.config.api_generation,
+        "overdue": sandbox.arrears_since() is not None,
     }
 
 
@@ -224,6 +323,27 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     """The sandbox as an ASGI app; its :class:`Sandbox` is ``app.state.sandbox``."""
     sandbox = Sandbox(config or SandboxConfig())
     deployment = "/api/v1/deployments/{deployed_model}"
+    instances = f"{deployment}/capacity-instances"
+    reservation_routes = [
+        Route(f"{deployment}/renew", _native(_renew), methods=["PUT"]),
+        Route(instances, _native(_instance_write("add")), methods=["POST"]),
+        Route(instances, _native(_list_instances), methods=["GET"]),
+        Route(f"{instances}/{{instance_id}}", _native(_get_instance), methods=["GET"]),
+        Route(
+            f"{instances}/{{instance_id}}", _native(_instance_write("release")), methods=["DELETE"]
+        ),
+        Route(
+            f"{instances}/{{instance_id}}/scale", _native(_instance_write("scale")), methods=["PUT"]
+        ),
+        Route(
+            f"{instances}/{{instance_id}}/renew", _native(_instance_write("renew")), methods=["PUT"]
+        ),
+        Route(
+            f"{deployment}/capacity-operations/{{operation_id}}",
+            _native(_get_operation),
+            methods=["GET"],
+        ),
+    ]
     routes = [
         Route("/api/v1/deployments", _native(_create), methods=["POST"]),
         Route("/api/v1/deployments", _native(_list), methods=["GET"]),
@@ -233,7 +353,9 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         Route(f"{deployment}/scale", _native(_scale), methods=["PUT"]),
         Route(f"{deployment}/update", _native(_update), methods=["PUT"]),
         Route(f"{deployment}/update-overflowstrategy", _native(_overflow), methods=["PUT"]),
+        *(reservation_routes if sandbox.config.ktpm else []),
         Route("/compatible-mode/v1/chat/completions", _chat, methods=["POST"]),
+        Route("/api/v1/services/aigc/text-generation/generation", _generation, methods=["POST"]),
         Route("/_sandbox/health", _health, methods=["GET"]),
         Route("/_sandbox/state", _native(_state), methods=["GET"]),
         Route("/_sandbox/clock/advance", _native(_advance), methods=["POST"]),
@@ -242,6 +364,8 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             "/_sandbox/deployments/{deployed_model}/status", _native(_set_status), methods=["PUT"]
         ),
         Route("/_sandbox/usage/{deployed_model}", _native(_usage), methods=["GET"]),
+        Route("/_sandbox/arrears", _native(_arrears), methods=["PUT"]),
+        Route("/_sandbox/console/deployments", _native(_console_create), methods=["POST"]),
         *prometheus_routes(),
     ]
 

@@ -33,15 +33,16 @@ class SandboxModel:
     def instruct(self) -> bool:
         return "instruct" in self.modes
 
-    def as_deployable(self) -> dict[str, Any]:
-        """The `GET /deployments/models` item for this model."""
+    def as_deployable(self, ptu_plan: str = "ptu") -> dict[str, Any]:
+        """The `GET /deployments/models` item: `plans[]`, mu `templates[]` whose `template_id` is
+        the deploy spec (`MU1`); PTU listed as `ptu_plan` (`ptu`, or `ptu_v2` as some do)."""
         plans: list[dict[str, Any]] = []
         for plan in self.plans:
-            item: dict[str, Any] = {"plan": plan}
+            item: dict[str, Any] = {"plan": ptu_plan if plan == "ptu" else plan}
             if plan == "mu":
                 item["templates"] = [
                     {
-                        "template_id": f"{spec.lower()}-unified",
+                        "template_id": spec,
                         "deploy_spec": spec,
                         "roles": {
                             "unified": {

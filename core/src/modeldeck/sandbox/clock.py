@@ -45,5 +45,10 @@ class SandboxClock:
 
 
 def gmt(value: float) -> str:
-    """Model Studio's `gmt_*` format: Beijing local time, seconds, no zone."""
-    return datetime.fromtimestamp(value, BEIJING).strftime("%Y-%m-%dT%H:%M:%S")
+    """Model Studio's `gmt_*` format: Beijing local time, no zone, and like the service's answers
+    fractional seconds (at most two digits, trailing zeros dropped) when the instant has any:
+    ``2025-06-17T11:00:38.68``, ``2025-06-17T11:00:38``."""
+    at = datetime.fromtimestamp(value, BEIJING)
+    text = at.strftime("%Y-%m-%dT%H:%M:%S")
+    centis = at.microsecond // 10_000
+    return f"{text}.{centis:02d}".rstrip("0") if centis else text

@@ -4,73 +4,65 @@ Statuses are computed from the virtual clock when read: ``PENDING`` until the de
 passed, then ``RUNNING`` (or ``FAILED`` for a model configured to fail); ``UPDATING`` for the scale
 delay after a scale; ``DELETING`` for the delete delay after an unpublish, then gone (404). An
 upfront (pre-paid) order stops 2 hours after it expires (``STOPPED``), is released 14 hours later.
+In the reservations generation a PTU ModelCode holds capacity instances changed by asynchronous
+operations (:mod:`modeldeck.sandbox.reservations`). Like the real service, a first create has no
+idempotency: a repeated create is a new one (a new generated suffix, or 409 on a repeated suffix).
 Errors are :class:`SandboxError` with the documented HTTP status, code and message.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import random
 import re
+import string
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import time as dtime
-from typing import Any, TypeGuard
+from typing import Any
 
+from modeldeck.sandbox import reservations as rsv
+from modeldeck.sandbox.capacity import CapacityMixin
 from modeldeck.sandbox.catalog import SandboxModel, model_table
 from modeldeck.sandbox.clock import SandboxClock, gmt
+from modeldeck.sandbox.common import (
+    Caller,
+    SandboxError,
+    invalid,
+    is_int,
+    not_found,
+    page_param,
+    pay_as_you_go,
+    prepaid_expiry,
+    reservation_error,
+    valid_capacity,
+    valid_ptu_capacity,
+)
 from modeldeck.sandbox.config import FaultRule, SandboxConfig
 from modeldeck.sandbox.store import SandboxStore
-from modeldeck.timeutil import BEIJING
+
+__all__ = [
+    "ARREARAGE",
+    "IDEMPOTENCY_HEADERS",
+    "Caller",
+    "Sandbox",
+    "SandboxError",
+    "invalid",
+    "not_found",
+    "prepaid_expiry",
+    "reservation_error",
+]
 
 HOUR = 3600.0
 STOP_AFTER_EXPIRY = 2 * HOUR
 RELEASE_AFTER_STOP = 14 * HOUR
-MAX_CAPACITY = 1000
 SUFFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,7}$")
 PLANS = ("mu", "ptu", "lora", "cu")
 MISSING_PERMISSION = "Missing permissions for this module"
 IDEMPOTENCY_HEADERS = ("x-acs-req-uuid", "x-dashscope-requestid", "x-request-id")
+ARREARAGE = "Access denied, please make sure your account is in good standing."
+SERVICE_TIERS = ("ptu_fast", "ptu_default")
 
 
-class SandboxError(Exception):
-    """An error answer: HTTP status, Model Studio code and message (and optional headers)."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        headers: dict[str, str] | None = None,
-        param: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}
-        self.param = param
-
-
-def invalid(message: str) -> SandboxError:
-    return SandboxError(400, "InvalidParameter", message)
-
-
-def not_found(deployed_model: str) -> SandboxError:
-    return SandboxError(404, "NotFound", f"Model: {deployed_model} not found!")
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: the member behind the API key and the workspace addressed."""
-
-    member: str
-    workspace: str
-
-
-class Sandbox:
+class Sandbox(CapacityMixin):
     """One emulated Model Studio account: its deployments, clock, faults and usage meters."""
 
     def __init__(self, config: SandboxConfig) -> None:
@@ -83,6 +75,7 @@ class Sandbox:
         self.faults: list[FaultRule] = list(config.faults)
         self.fault_hits: dict[int, int] = {}
         self.meter = Meter()
+        self.rng = random.Random(config.seed)
 
     def close(self) -> None:
         self.store.close()
@@ -150,8 +143,18 @@ class Sandbox:
         expires = self._expiry(data, now)
         if expires is not None and now >= expires + STOP_AFTER_EXPIRY + RELEASE_AFTER_STOP:
             return None
+        arrears = data.get("_arrears_since")
+        if arrears is not None and now >= arrears + self.config.arrears_release_hours * HOUR:
+            return None
         if data.get("_status_override"):
             return str(data["_status_override"])
+        if arrears is not None:
+            return "ARREARS_DOWN"
+        recovering = data.get("_arrears_recover_until")
+        if recovering is not None and now < recovering:
+            return "ARREARS_RECOVERING"
+        if rsv.is_reservation(data):
+            return rsv.code_status(data, now)
         if expires is not None and now >= expires + STOP_AFTER_EXPIRY:
             return "STOPPED"
         if now < data["_ready"]:
@@ -191,6 +194,16 @@ class Sandbox:
         for key in ("_ready", "_update_until"):
             if data.get(key) is not None and data[key] <= now:
                 marks.append(data[key])
+        if rsv.is_reservation(data):
+            out["ptu_capacity"] = rsv.effective_total(data)
+            live = rsv.undeleted(data)
+            out["capacity_instance_count"] = len(live)
+            expiries = [e for e in (rsv.expiry(i, now) for i in live) if e is not None]
+            if expiries:  # the earliest a prepaid instance of this code expires
+                out["pre_paid_gmt_expired"] = gmt(min(expiries))
+                first = next(i for i in live if i.get("pre_paid_info"))
+                out["pre_paid_info"] = first["pre_paid_info"]
+            marks += [i["_modified"] for i in data["_instances"]]
         out["gmt_modified"] = gmt(max(marks))
         expires = self._expiry(data, now)
         if expires is not None:
@@ -205,34 +218,61 @@ class Sandbox:
         if found is None:
             raise not_found(deployed_model)
         row_id, data = found
-        status = self.status_of(data, self.clock.now())
+        now = self.clock.now()
+        self._settle(row_id, data, now)
+        status = self.status_of(data, now)
         if status is None:
             self.store.purge(row_id)
             raise not_found(deployed_model)
         return row_id, data, status
 
+    def _settle(self, row_id: int, data: dict[str, Any], now: float) -> None:
+        """Apply finished capacity operations (reservations) and persist the result."""
+        if rsv.is_reservation(data) and rsv.settle(data, now):
+            self.store.update(row_id, data)
+
     def lookup(self, workspace: str, deployed_model: str) -> tuple[dict[str, Any], str] | None:
         """Data and status of a live deployment (for inference), or None."""
-        found = self.store.find(workspace, deployed_model)
-        if found is None:
-            return None
-        status = self.status_of(found[1], self.clock.now())
+        with self.store.lock:
+            found = self.store.find(workspace, deployed_model)
+            if found is None:
+                return None
+            now = self.clock.now()
+            self._settle(found[0], found[1], now)
+            status = self.status_of(found[1], now)
         return None if status is None else (found[1], status)
+
+    def ptu_tpm(self, data: dict[str, Any]) -> dict[str, int]:
+        """A PTU deployment's capacity in force, in tokens per minute (whatever the wire unit)."""
+        wire = rsv.effective_total(data) if rsv.is_reservation(data) else data["ptu_capacity"]
+        factor = 1000 if data.get("_ktpm") else 1
+        return {k: int(v) * factor for k, v in wire.items()}
 
     # -- deployments API --------------------------------------------------------------------
 
-    def create(self, caller: Caller, body: Any, idempotency_key: str | None) -> dict[str, Any]:
-        """`POST /deployments`."""
+    def create(
+        self,
+        caller: Caller,
+        body: Any,
+        idempotency_key: str | None = None,
+        path: str = "",
+        *,
+        console: bool = False,
+    ) -> dict[str, Any]:
+        """`POST /deployments`.
+
+        No idempotency on a first create (the real service keeps none): a request id header is
+        ignored, so a repeated create is a second deployment (a generated suffix) or, with the
+        same explicit suffix, 409 `Conflict`. `console` is a purchase in the Model Studio console
+        (the admin control): MU `PRE_PAY` monthly packages are bought there whatever the API takes.
+        """
+        del idempotency_key  # accepted and ignored, like the service
         self.require_full_access(caller)
         if not isinstance(body, dict):
             raise invalid("The request body must be a JSON object.")
+        self._refuse_in_arrears()
         with self.store.lock:
-            body_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-            if idempotency_key:
-                seen = self.store.idempotent(caller.workspace, idempotency_key)
-                if seen is not None:
-                    return self._replay(idempotency_key, body_hash, *seen)
-            data = self._validate_create(caller, body)
+            data = self._validate_create(caller, body, path, console)
             existing = self.store.find(caller.workspace, data["deployed_model"])
             if existing is not None:
                 if self.status_of(existing[1], self.clock.now()) is not None:
@@ -244,29 +284,33 @@ class Sandbox:
                     )
                 self.store.purge(existing[0])
             row_id = self.store.insert(caller.workspace, data["deployed_model"], data)
-            if idempotency_key:
-                self.store.remember(caller.workspace, idempotency_key, body_hash, row_id)
+            if rsv.is_reservation(data):
+                data["_service_id"] = str(row_id)
+                rsv.settle(data, self.clock.now())
+                self.store.update(row_id, data)
             view = self.view(data)
         assert view is not None
+        if rsv.is_reservation(data):
+            op = data["_ops"][0]
+            view["operation_id"] = op["operation_id"]
+            if data["charge_type"] != "pre_paid":  # a prepaid order's instance id comes later
+                view["instance_id"] = op["instance_id"]
         return view
 
-    def _replay(self, key: str, body_hash: str, stored_hash: str, row_id: int) -> dict[str, Any]:
-        if stored_hash != body_hash:
-            raise SandboxError(
-                409,
-                "Conflict",
-                f"The request id {key} was already used for a different deployment request.",
-            )
-        data = self.store.by_id(row_id)
-        if data is None:  # pragma: no cover - rows are never removed
-            raise SandboxError(500, "InternalError", "Idempotency record points nowhere.")
-        view = self.view(data)
-        if view is None:
-            view = {k: v for k, v in data.items() if not k.startswith("_")}
-            view["status"] = "DELETED"
-        return view
+    def _refuse_in_arrears(self) -> None:
+        if self.arrears_since() is not None:
+            raise SandboxError(400, "Arrearage", ARREARAGE)
 
-    def _validate_create(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    def _generated_suffix(self, caller: Caller, model_name: str) -> str:
+        alphabet = string.ascii_lowercase + string.digits
+        while True:
+            suffix = "".join(self.rng.choices(alphabet, k=self.config.auto_suffix_length))
+            if self.store.find(caller.workspace, f"{model_name}-{suffix}") is None:
+                return suffix
+
+    def _validate_create(
+        self, caller: Caller, body: dict[str, Any], path: str, console: bool = False
+    ) -> dict[str, Any]:
         model_name = body.get("model_name")
         if not isinstance(model_name, str) or not model_name.strip():
             raise invalid("Missing required parameter: model_name.")
@@ -277,7 +321,10 @@ class Sandbox:
         if model is None or plan not in model.plans:
             raise invalid(f"The model {model_name} does not exist or is not deployable")
         self._require_privilege(caller, model_name)
-        capacity = _capacity(body.get("capacity"), model.base_capacity, required=True)
+        if plan == "ptu":  # PTU creates carry no capacity (older tables mark it; ignored)
+            capacity = 1
+        else:
+            capacity = valid_capacity(body.get("capacity"), model.base_capacity, required=True)
         suffix = body.get("suffix")
         if suffix is not None and (not isinstance(suffix, str) or not SUFFIX_RE.match(suffix)):
             raise invalid(
@@ -287,7 +334,9 @@ class Sandbox:
         name = body.get("name")
         if name is not None and (not isinstance(name, str) or len(name) > 50):
             raise invalid("Invalid name, name must be a string of at most 50 characters!")
-        code = f"{model_name}-{suffix}" if suffix else model_name
+        if not suffix:
+            suffix = self._generated_suffix(caller, model_name)
+        code = f"{model_name}-{suffix}"
         now = self.clock.now()
         data: dict[str, Any] = {
             "deployed_model": code,
@@ -312,31 +361,42 @@ class Sandbox:
                 "was refunded."
             )
         if plan == "mu":
-            data.update(self._mu_create(model, body))
+            data.update(self._mu_create(model, body, console))
         else:
             data.update(self._ptu_create(model, body, now))
+            if self.config.ktpm:
+                self._start_reservation(data, now, path)
         return data
 
-    def _mu_create(self, model: SandboxModel, body: dict[str, Any]) -> dict[str, Any]:
-        spec = body.get("deploy_spec")
+    def _mu_create(
+        self, model: SandboxModel, body: dict[str, Any], console: bool = False
+    ) -> dict[str, Any]:
+        # The official SDK sends `template_id` (GET /deployments/models: it IS the deploy spec)
+        # and no billing_method; Alibaba's CLI sends deploy_spec and POST_PAY.
+        spec = body.get("deploy_spec") or body.get("template_id")
         if spec is None:
-            raise invalid("Missing required parameter: deploy_spec (required for plan mu).")
+            raise invalid(
+                "Missing required parameter: deploy_spec or template_id (required for plan mu)."
+            )
         if spec not in model.deploy_specs:
             raise invalid(
                 f"Invalid deploy_spec ({spec}), deploy_spec must be one of "
                 f"{', '.join(model.deploy_specs)}!"
             )
-        billing = body.get("billing_method")
-        if billing is None:
-            raise invalid("Missing required parameter: billing_method (required for plan mu).")
-        if billing not in ("POST_PAY", "PRE_PAY"):
-            raise invalid(f"Invalid billing_method ({billing}), billing_method must be POST_PAY!")
+        billing = body.get("billing_method", "POST_PAY")
+        prepay = console or self.config.mu_prepay_accepted
+        allowed = ("POST_PAY", "PRE_PAY") if prepay else ("POST_PAY",)
+        if billing not in allowed:
+            raise invalid(
+                f"Invalid billing_method ({billing}), billing_method must be "
+                f"{' or '.join(allowed)}!"
+            )
         thinking = body.get("enable_thinking")
         if thinking is True and not model.thinking:
             raise invalid(f"The model {model.name} does not support enable_thinking.")
         max_context = body.get("max_context_length")
         if max_context is not None and (
-            not _is_int(max_context) or not 0 < max_context <= model.max_context_tokens
+            not is_int(max_context) or not 0 < max_context <= model.max_context_tokens
         ):
             raise invalid(
                 f"Invalid max_context_length ({max_context}), max_context_length must be between "
@@ -361,9 +421,8 @@ class Sandbox:
         capacity = body.get("ptu_capacity")
         if capacity is None:
             raise invalid("Miss ptu capacity info")
-        thinking = body.get("enable_thinking")
-        if thinking is True and not model.thinking:
-            raise invalid(f"The model {model.name} does not support enable_thinking.")
+        if body.get("enable_thinking") is not None:
+            raise invalid("enable_thinking is only supported for plan mu.")
         overflow = body.get("overflow_strategy")
         if overflow is not None and overflow not in ("enable", "disable"):
             raise invalid(
@@ -371,34 +430,58 @@ class Sandbox:
                 "disable!"
             )
         out: dict[str, Any] = {
-            "ptu_capacity": _ptu_capacity(capacity),
-            "enable_thinking": bool(thinking) if model.instruct else True,
+            "ptu_capacity": valid_ptu_capacity(capacity, thinking=not self.config.ktpm),
             "overflow_strategy": overflow or ("enable" if self.config.ptu_overflow else "disable"),
+            "_ktpm": self.config.ktpm,
         }
-        charge = body.get("charge_type", "post_paid")
+        charge = body.get("charge_type")
+        if charge is None and self.config.ktpm:
+            raise invalid("Missing required parameter: charge_type (post_paid or pre_paid).")
+        charge = charge or "post_paid"
         if charge not in ("post_paid", "pre_paid"):
             raise invalid(
                 f"Invalid charge_type ({charge}), charge_type must be pre_paid or post_paid!"
             )
         if charge == "pre_paid":
             out.update(self._prepaid(body, now))
-        if body.get("service_tier") is not None:
-            out["service_tier"] = body["service_tier"]
+        elif body.get("pre_paid_info") is not None:
+            raise invalid("pre_paid_info is only supported for charge_type pre_paid.")
+        tier = body.get("service_tier")
+        if tier is not None:
+            if tier not in SERVICE_TIERS:
+                raise invalid(
+                    f"Invalid service_tier ({tier}), service_tier must be ptu_fast or ptu_default!"
+                )
+            if tier == "ptu_default" and charge != "pre_paid":
+                raise invalid(
+                    "service_tier ptu_default is only supported for charge_type pre_paid."
+                )
+        out["service_tier"] = tier or "ptu_fast"
         return out
 
     def _prepaid(self, body: dict[str, Any], now: float) -> dict[str, Any]:
+        """The prepaid fields of a create (reservations: the documented `pre_paid_info` rules;
+        legacy: auto-renewal defaults to the order's duration)."""
         info = body.get("pre_paid_info")
+        if self.config.ktpm and body.get("plan") == "ptu":
+            documented = self._prepaid_info(info)
+            return {
+                "charge_type": "pre_paid",
+                "pre_paid_info": documented,
+                "_expires": prepaid_expiry(now, documented["duration"]),
+                "_renew_days": documented.get("auto_renewal_duration"),
+            }
         if not isinstance(info, dict):
             raise invalid("Miss pre paid info")
         days = info.get("duration")
-        if not _is_int(days) or days < 1:
+        if not is_int(days) or days < 1:
             raise invalid(
                 f"Invalid pre_paid_info.duration ({days}), duration must be a whole number of "
                 "days, 1 or more!"
             )
         auto = bool(info.get("auto_renewal", False))
         renew = info.get("auto_renewal_duration", days) if auto else None
-        if auto and (not _is_int(renew) or renew < 1):
+        if auto and (not is_int(renew) or renew < 1):
             raise invalid(f"Invalid pre_paid_info.auto_renewal_duration ({renew})!")
         clean: dict[str, Any] = {"duration": days, "auto_renewal": auto}
         if auto:
@@ -424,7 +507,7 @@ class Sandbox:
         for key, value in (("rpm_limit", rpm), ("tpm_limit", tpm)):
             if value is None:
                 continue
-            if not _is_int(value) or value < 1:
+            if not is_int(value) or value < 1:
                 raise invalid(f"Invalid {key} ({value}), {key} must be a positive integer!")
             out[key] = value
         return out
@@ -438,19 +521,26 @@ class Sandbox:
             raise not_found(deployed_model)
         return view
 
-    def list_deployments(self, caller: Caller, page_no: Any, page_size: Any) -> dict[str, Any]:
-        """`GET /deployments?page_no=&page_size=`."""
+    def list_deployments(
+        self, caller: Caller, page_no: Any, page_size: Any, plan: str | None = None
+    ) -> dict[str, Any]:
+        """`GET /deployments?page_no=&page_size=&plan=` (`plan=ptu` also lists `ptu_v2`)."""
         self.require_full_access(caller)
-        page_no = _page_param("page_no", page_no, 1, None)
-        page_size = _page_param("page_size", page_size, 50, 200)
+        page_no = page_param("page_no", page_no, 1, None)
+        page_size = page_param("page_size", page_size, 50, 200)
+        wanted = (plan or "").strip().lower() or None
+        if wanted == "ptu_v2":
+            wanted = "ptu"
         now = self.clock.now()
         views = []
-        for row_id, data in self.store.active(caller.workspace):
-            view = self.view(data, now)
-            if view is None:
-                self.store.purge(row_id)
-            else:
-                views.append(view)
+        with self.store.lock:
+            for row_id, data in self.store.active(caller.workspace):
+                self._settle(row_id, data, now)
+                view = self.view(data, now)
+                if view is None:
+                    self.store.purge(row_id)
+                elif wanted is None or view["plan"] == wanted:
+                    views.append(view)
         start = (page_no - 1) * page_size
         return {
             "page_no": page_no,
@@ -459,26 +549,43 @@ class Sandbox:
             "deployments": views[start : start + page_size],
         }
 
-    def scale(self, caller: Caller, deployed_model: str, body: Any) -> dict[str, Any]:
-        """`PUT /deployments/{deployed_model}/scale` (absolute MU capacity or PTU TPM)."""
+    def scale(
+        self,
+        caller: Caller,
+        deployed_model: str,
+        body: Any,
+        request_id: str | None = None,
+        path: str = "",
+    ) -> dict[str, Any]:
+        """`PUT /deployments/{deployed_model}/scale` (absolute MU capacity or PTU TPM).
+
+        A reservations PTU scales one capacity instance: `instance_id` is required when the code
+        has more than one undeleted instance; the answer names the operation started.
+        """
         self.require_full_access(caller)
         if not isinstance(body, dict):
             raise invalid("The request body must be a JSON object.")
         with self.store.lock:
             row_id, data, status = self._live(caller, deployed_model)
+            if rsv.is_reservation(data):
+                return self._code_level(
+                    caller, data, body, "scale", request_id, path, status=status
+                )
             self._require_running(deployed_model, status, "scaled")
             now = self.clock.now()
             if data["plan"] == "mu":
                 if body.get("ptu_capacity") is not None:
                     raise invalid("ptu_capacity is only supported for plan ptu.")
-                capacity = _capacity(body.get("capacity"), data["base_capacity"], required=True)
+                capacity = valid_capacity(
+                    body.get("capacity"), data["base_capacity"], required=True
+                )
                 changed = capacity != data["capacity"]
                 data["_prev_capacity"] = data["capacity"]
                 data["capacity"] = capacity
             else:
                 if body.get("ptu_capacity") is None:
                     raise invalid("Miss ptu capacity info")
-                target = _ptu_capacity(body["ptu_capacity"])
+                target = valid_ptu_capacity(body["ptu_capacity"])
                 changed = target != data["ptu_capacity"]
                 data["_prev_capacity"] = data["capacity"]
                 data["ptu_capacity"] = target
@@ -528,13 +635,26 @@ class Sandbox:
             self.store.update(row_id, data)
             view = self.view(data)
         assert view is not None
+        if self.config.ptu_v2_answers:  # the shape some overflow answers have: accept both
+            view["plan"] = "ptu_v2"
+            cap = view.get("ptu_capacity") or {}
+            view["ptu_capacity"] = {
+                "input_tpm_quota": cap.get("input_tpm"),
+                "output_tpm_quota": cap.get("output_tpm"),
+            }
         return view
 
     def delete(self, caller: Caller, deployed_model: str) -> dict[str, Any]:
-        """`DELETE /deployments/{deployed_model}`: `DELETING` now, 404 after the delete delay."""
+        """`DELETE /deployments/{deployed_model}`: `DELETING` now, 404 after the delete delay.
+
+        A reservations PTU code is deleted only when every capacity instance is released, the
+        code is STOPPED and no operation runs.
+        """
         self.require_full_access(caller)
         with self.store.lock:
             row_id, data, _status = self._live(caller, deployed_model)
+            if rsv.is_reservation(data) and data.get("_deleted") is None:
+                self._check_code_deletable(data)
             if data.get("_deleted") is None:
                 now = self.clock.now()
                 data["_deleted"] = now
@@ -552,13 +672,14 @@ class Sandbox:
     ) -> dict[str, Any]:
         """`GET /deployments/models?page_no&page_size&model_source=base|custom`."""
         self.require_full_access(caller)
-        page_no = _page_param("page_no", page_no, 1, None)
-        page_size = _page_param("page_size", page_size, 50, 200)
+        page_no = page_param("page_no", page_no, 1, None)
+        page_size = page_param("page_size", page_size, 50, 200)
         if model_source not in (None, "", "base", "custom"):
             raise invalid(
                 f"Invalid model_source ({model_source}), model_source must be base or custom!"
             )
-        items = [m.as_deployable() for m in self.models.values()]
+        ptu_plan = "ptu_v2" if self.config.ptu_v2_answers else "ptu"
+        items = [m.as_deployable(ptu_plan) for m in self.models.values()]
         if model_source == "custom":
             items = []
         start = (page_no - 1) * page_size
@@ -567,6 +688,50 @@ class Sandbox:
             "page_size": page_size,
             "total": len(items),
             "models": items[start : start + page_size],
+        }
+
+    # -- arrears ----------------------------------------------------------------------------
+
+    def arrears_since(self) -> float | None:
+        """When the account became overdue (sandbox clock), or None when it is in good standing."""
+        stored = self.store.get_meta("arrears_since")
+        return None if not stored else float(stored)
+
+    def set_arrears(self, overdue: bool) -> dict[str, Any]:
+        """Mark the account overdue or paid.
+
+        Overdue: every pay-as-you-go deployment goes `ARREARS_DOWN`, is kept (and billed) for
+        `arrears_release_hours`, then released. Paid: those still kept go `ARREARS_RECOVERING`
+        for the deploy delay, then back to their status.
+        """
+        now = self.clock.now()
+        with self.store.lock:
+            since = self.arrears_since()
+            if overdue and since is None:
+                self.store.set_meta("arrears_since", repr(now))
+            if not overdue:
+                self.store.set_meta("arrears_since", "")
+            touched = []
+            for row_id, data in self.store.active():
+                self._settle(row_id, data, now)
+                if self.status_of(data, now) is None or not pay_as_you_go(data):
+                    continue
+                if overdue and data.get("_arrears_since") is None:
+                    data["_arrears_since"] = now
+                elif not overdue and data.get("_arrears_since") is not None:
+                    data.pop("_arrears_since")
+                    data["_arrears_recover_until"] = now + self.config.deploy_delay_seconds
+                else:
+                    continue
+                data["_modified"] = now
+                self.store.update(row_id, data)
+                touched.append(data["deployed_model"])
+        current = self.arrears_since()
+        return {
+            "overdue": current is not None,
+            "since": gmt(current) if current is not None else None,
+            "release_after_hours": self.config.arrears_release_hours,
+            "deployments": touched,
         }
 
     @staticmethod
@@ -602,60 +767,3 @@ class Sandbox:
     def created_count(self, model_name: str | None = None) -> int:
         """How many deployments were ever created (deleted ones included)."""
         return self.store.count(model_name)
-
-
-def prepaid_expiry(ordered: float, days: int) -> float:
-    """Expiry of an upfront order: 23:59:59 Beijing on day N (day 1 = order day; +1 from 22:00)."""
-    at = datetime.fromtimestamp(ordered, BEIJING)
-    extra = 1 if at.hour >= 22 else 0
-    last_day = at.date() + timedelta(days=days - 1 + extra)
-    return datetime.combine(last_day, dtime(23, 59, 59), BEIJING).timestamp()
-
-
-def _is_int(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _capacity(value: Any, base: int, *, required: bool) -> int:
-    """A valid MU capacity (the documented rule and text), or 400 InvalidParameter."""
-    if value is None and not required:
-        return 0
-    if not _is_int(value) or value < 0 or value % base != 0 or value >= MAX_CAPACITY:
-        raise invalid(
-            f"Invalid capacity ({value}), capacity must be larger than or equal to 0 and "
-            f"multiples of {base} and less than {MAX_CAPACITY}!"
-        )
-    return int(value)
-
-
-def _ptu_capacity(value: Any) -> dict[str, int]:
-    if not isinstance(value, dict):
-        raise invalid("Miss ptu capacity info")
-    out: dict[str, int] = {}
-    for key in ("input_tpm", "output_tpm"):
-        item = value.get(key)
-        if not _is_int(item) or item < 1:
-            raise invalid(f"Invalid ptu_capacity.{key} ({item}), {key} must be a positive integer!")
-        out[key] = item
-    thinking = value.get("thinking_output_tpm")
-    if thinking is not None:
-        if not _is_int(thinking) or thinking < 0:
-            raise invalid(
-                f"Invalid ptu_capacity.thinking_output_tpm ({thinking}), it must be a "
-                "non-negative integer!"
-            )
-        out["thinking_output_tpm"] = thinking
-    return out
-
-
-def _page_param(name: str, raw: Any, default: int, maximum: int | None) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = 0
-    if value < 1 or (maximum is not None and value > maximum):
-        allowed = f"between 1 and {maximum}" if maximum else "1 or more"
-        raise invalid(f"Invalid {name} ({raw}), {name} must be {allowed}!")
-    return value

@@ -39,11 +39,12 @@ class FaultInjector:
         self.rng = random.Random(sandbox.config.seed)
 
     def pick(self, method: str, path: str) -> list[FaultRule]:
-        """The rules that fire for this request (counting their hits)."""
+        """The HTTP rules that fire for this request (counting their hits); `operation_failed`
+        rules are the engine's."""
         fired = []
         with self.sandbox.store.lock:
             for index, rule in enumerate(self.sandbox.faults):
-                if not rule.matches(method, path):
+                if rule.kind == "operation_failed" or not rule.matches(method, path):
                     continue
                 hits = self.sandbox.fault_hits.get(index, 0)
                 if rule.times is not None and hits >= rule.times:

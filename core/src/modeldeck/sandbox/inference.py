@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import cycle, islice
 from typing import TYPE_CHECKING, Any
 
-from modeldeck.sandbox.engine import Caller, SandboxError
+from modeldeck.sandbox.engine import ARREARAGE, Caller, SandboxError
 
 if TYPE_CHECKING:
     from modeldeck.sandbox.engine import Sandbox
@@ -132,27 +132,61 @@ class ChatReply:
 
 
 def compat_invalid(message: str, param: str | None = None) -> SandboxError:
-    return SandboxError(400, "invalid_parameter_error", message, param=param)
+    """400 `InvalidParameter` (the compatible endpoint maps it to `invalid_request_error`)."""
+    return SandboxError(400, "InvalidParameter", message, param=param)
 
 
-def chat(sandbox: Sandbox, caller: Caller, body: Any) -> ChatReply:
-    """`POST /compatible-mode/v1/chat/completions` for a deployed Model Code."""
-    if not isinstance(body, dict):
-        raise compat_invalid("The request body must be a JSON object.")
-    code = body.get("model")
-    if not isinstance(code, str) or not code:
-        raise compat_invalid("model is required: the deployed Model Code.", "model")
-    messages = body.get("messages")
-    if (
-        not isinstance(messages, list)
-        or not messages
-        or not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)
-    ):
-        raise compat_invalid("messages must be a non-empty list of {role, content}.", "messages")
+@dataclass
+class Served:
+    """One admitted call: the tokens of its answer and reasoning, and how it was served."""
+
+    code: str
+    prompt: int
+    answer: list[str]
+    reasoning: list[str]
+    finish: str
+    overflow: bool
+    provisioned: bool
+    now: float
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def completion(self) -> int:
+        return len(self.answer) + len(self.reasoning)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        headers = {"x-request-id": self.request_id}
+        if self.overflow:
+            headers[OVERFLOW_HEADER] = "true"
+        return headers
+
+
+_OVER_CAPACITY_TEXT = {
+    "Throttling.AllocationQuota": "Allocated quota exceeded, please increase your quota limit.",
+    "Throttling.RateQuota": "Requests rate limit exceeded, please try again later",
+}
+
+
+def serve(
+    sandbox: Sandbox,
+    caller: Caller,
+    code: str,
+    messages: list[dict[str, Any]],
+    max_tokens: Any,
+    enable_thinking: Any,
+) -> Served:
+    """Admit and meter one call to a deployed Model Code (native error codes on refusal)."""
     found = sandbox.lookup(caller.workspace, code)
     if found is None or found[1] == "DELETING":
-        raise SandboxError(404, "model_not_found", f"Model: {code} not found!")
+        raise SandboxError(
+            404,
+            "ModelNotFound",
+            f"The model {code} does not exist or you do not have access to it.",
+        )
     data, status = found
+    if status == "ARREARS_DOWN":
+        raise SandboxError(400, "Arrearage", ARREARAGE)
     if status not in SERVING:
         raise SandboxError(
             503,
@@ -165,7 +199,6 @@ def chat(sandbox: Sandbox, caller: Caller, body: Any) -> ChatReply:
         raise compat_invalid(
             f"Range of input length should be [1, {model.max_input_tokens}]", "messages"
         )
-    max_tokens = body.get("max_tokens")
     if max_tokens is not None and (
         not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1
     ):
@@ -173,7 +206,7 @@ def chat(sandbox: Sandbox, caller: Caller, body: Any) -> ChatReply:
             f"Invalid max_tokens ({max_tokens}), it must be 1 or more.", "max_tokens"
         )
     answer_len = max_tokens or sandbox.config.default_completion_tokens
-    thinking = _thinking(model.instruct, model.thinking, data, body.get("enable_thinking"))
+    thinking = _thinking(model.instruct, model.thinking, data, enable_thinking)
     reasoning_len = answer_len if thinking else 0
     completion = answer_len + reasoning_len
 
@@ -186,7 +219,7 @@ def chat(sandbox: Sandbox, caller: Caller, body: Any) -> ChatReply:
         usage = sandbox.meter.row(key, minute)
         window = sandbox.meter.window(key, minute)
         if data["plan"] == "ptu":
-            cap = data["ptu_capacity"]
+            cap = sandbox.ptu_tpm(data)
             out_cap = cap["output_tpm"]
             if thinking and cap.get("thinking_output_tpm"):
                 out_cap = cap["thinking_output_tpm"]
@@ -197,11 +230,11 @@ def chat(sandbox: Sandbox, caller: Caller, body: Any) -> ChatReply:
             )
             if overflow and data.get("overflow_strategy") != "enable":
                 usage.throttled_requests += 1
+                over = sandbox.config.ptu_over_capacity_code
                 raise SandboxError(
                     429,
-                    "Throttling.AllocationQuota",
-                    f"Requests rate limit exceeded, please try again later (the provisioned "
-                    f"throughput of {code} is used up for this minute and overflow is disabled).",
+                    over,
+                    _OVER_CAPACITY_TEXT[over],
                     headers={"Retry-After": _seconds(retry_after)},
                 )
         else:
@@ -235,40 +268,66 @@ def chat(sandbox: Sandbox, caller: Caller, body: Any) -> ChatReply:
             usage.overflow_input_tokens += prompt
             usage.overflow_output_tokens += completion
 
-    provisioned = data["plan"] == "ptu" and not overflow
     words = _last_user_tokens(messages)
-    answer = list(islice(cycle(words), answer_len))
-    reasoning = list(islice(cycle(["thinking", "about", *words]), reasoning_len))
+    return Served(
+        code=code,
+        prompt=prompt,
+        answer=list(islice(cycle(words), answer_len)),
+        reasoning=list(islice(cycle(["thinking", "about", *words]), reasoning_len)),
+        finish="length" if max_tokens else "stop",
+        overflow=overflow,
+        provisioned=data["plan"] == "ptu" and not overflow,
+        now=now,
+    )
+
+
+def _messages(value: Any) -> list[dict[str, Any]]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in value)
+    ):
+        raise compat_invalid("messages must be a non-empty list of {role, content}.", "messages")
+    return value
+
+
+def chat(sandbox: Sandbox, caller: Caller, body: Any) -> ChatReply:
+    """`POST /compatible-mode/v1/chat/completions` for a deployed Model Code."""
+    if not isinstance(body, dict):
+        raise compat_invalid("The request body must be a JSON object.")
+    code = body.get("model")
+    if not isinstance(code, str) or not code:
+        raise compat_invalid("model is required: the deployed Model Code.", "model")
+    messages = _messages(body.get("messages"))
+    max_tokens = body.get("max_tokens")
+    served = serve(sandbox, caller, code, messages, max_tokens, body.get("enable_thinking"))
+    reasoning_len = len(served.reasoning)
     usage_body: dict[str, Any] = {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
+        "prompt_tokens": served.prompt,
+        "completion_tokens": served.completion,
+        "total_tokens": served.prompt + served.completion,
         "prompt_tokens_details": {"cached_tokens": 0},
         "completion_tokens_details": {"reasoning_tokens": reasoning_len},
     }
-    if provisioned:
-        usage_body["prompt_tokens_details"]["provisioned_tokens"] = prompt
-        usage_body["completion_tokens_details"]["provisioned_tokens"] = completion
-    request_id = str(uuid.uuid4())
-    headers = {"x-request-id": request_id}
-    if overflow:
-        headers[OVERFLOW_HEADER] = "true"
+    if served.provisioned:
+        usage_body["prompt_tokens_details"]["provisioned_tokens"] = served.prompt
+        usage_body["completion_tokens_details"]["provisioned_tokens"] = served.completion
     base = {
-        "id": f"chatcmpl-{request_id}",
-        "created": int(now),
+        "id": f"chatcmpl-{served.request_id}",
+        "created": int(served.now),
         "model": code,
         "system_fingerprint": None,
     }
-    if provisioned:
+    if served.provisioned:
         base["service_tier"] = "ptu-standard"
-    finish = "length" if max_tokens else "stop"
+    answer, reasoning, finish = served.answer, served.reasoning, served.finish
     if body.get("stream"):
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         chunks = _chunks(base, answer, reasoning, finish, usage_body if include_usage else None)
-        return ChatReply(headers=headers, chunks=chunks)
+        return ChatReply(headers=served.headers, chunks=chunks)
     message: dict[str, Any] = {"role": "assistant", "content": " ".join(answer)}
-    if thinking:
+    if reasoning:
         message["reasoning_content"] = " ".join(reasoning)
     reply = {
         **base,
@@ -276,7 +335,83 @@ def chat(sandbox: Sandbox, caller: Caller, body: Any) -> ChatReply:
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
         "usage": usage_body,
     }
-    return ChatReply(headers=headers, body=reply)
+    return ChatReply(headers=served.headers, body=reply)
+
+
+def generation(sandbox: Sandbox, caller: Caller, body: Any, *, stream: bool) -> ChatReply:
+    """Native `POST /api/v1/services/aigc/text-generation/generation` (`dashscope.Generation`).
+
+    Body ``{model, input: {messages | prompt}, parameters: {result_format, enable_thinking,
+    max_tokens, incremental_output}}``; the answer ``{request_id, output, usage}`` with
+    ``output.choices`` (``result_format: message``) or ``output.text`` (``text``, the default).
+    Streamed events carry the whole text so far unless ``incremental_output`` is true.
+    """
+    if not isinstance(body, dict):
+        raise compat_invalid("The request body must be a JSON object.")
+    code = body.get("model")
+    if not isinstance(code, str) or not code:
+        raise compat_invalid("Model not specified: send model, the deployed Model Code.", "model")
+    given = body.get("input")
+    if not isinstance(given, dict):
+        raise compat_invalid("input is required: {messages: [...]} or {prompt: ...}.", "input")
+    if given.get("messages") is not None:
+        messages = _messages(given["messages"])
+    elif isinstance(given.get("prompt"), str):
+        messages = [{"role": "user", "content": given["prompt"]}]
+    else:
+        raise compat_invalid("input must carry messages or prompt.", "input")
+    params = body.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise compat_invalid("parameters must be an object.", "parameters")
+    result_format = params.get("result_format", "text")
+    if result_format not in ("text", "message"):
+        raise compat_invalid(
+            f"Invalid result_format ({result_format}), it must be text or message.",
+            "result_format",
+        )
+    served = serve(
+        sandbox, caller, code, messages, params.get("max_tokens"), params.get("enable_thinking")
+    )
+    usage: dict[str, Any] = {
+        "input_tokens": served.prompt,
+        "output_tokens": served.completion,
+        "total_tokens": served.prompt + served.completion,
+    }
+    if served.reasoning:
+        usage["output_tokens_details"] = {"reasoning_tokens": len(served.reasoning)}
+
+    def output(text: str, reasoning: str, finish: str) -> dict[str, Any]:
+        if result_format == "text":
+            return {"text": text, "finish_reason": finish}
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if served.reasoning:
+            message["reasoning_content"] = reasoning
+        return {"choices": [{"finish_reason": finish, "message": message}]}
+
+    full_text, full_reasoning = " ".join(served.answer), " ".join(served.reasoning)
+    if not stream:
+        reply = {
+            "request_id": served.request_id,
+            "output": output(full_text, full_reasoning, served.finish),
+            "usage": usage,
+        }
+        return ChatReply(headers=served.headers, body=reply)
+    incremental = bool(params.get("incremental_output"))
+    r, a = served.reasoning, served.answer
+    steps = [(" ".join(r[:i]), "") for i in range(4, len(r), 4)]
+    steps += [(full_reasoning, " ".join(a[:i])) for i in range(4, len(a), 4)]
+    steps.append((full_reasoning, full_text))
+    events = []
+    shown_r = shown_a = ""
+    for index, (reasoning, text) in enumerate(steps):
+        finish = served.finish if index == len(steps) - 1 else "null"
+        if incremental:
+            out = output(text[len(shown_a) :], reasoning[len(shown_r) :], finish)
+            shown_r, shown_a = reasoning, text
+        else:
+            out = output(text, reasoning, finish)
+        events.append({"request_id": served.request_id, "output": out, "usage": usage})
+    return ChatReply(headers=served.headers, chunks=events)
 
 
 def _thinking(instruct: bool, thinking: bool, data: dict[str, Any], asked: Any) -> bool:

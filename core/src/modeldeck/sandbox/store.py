@@ -1,4 +1,5 @@
-"""The sandbox's own SQLite state: deployments, idempotency keys and the clock anchor.
+"""The sandbox's own SQLite state: deployments (with their capacity instances and operations),
+and a key-value table for the clock anchor, id sequences, request ids and the arrears mark.
 
 One connection guarded by a lock (the sandbox serves from one event loop; tests may poke it from
 another thread). A file path keeps deployments across restarts; None keeps them in memory.
@@ -22,13 +23,6 @@ CREATE TABLE IF NOT EXISTS deployments (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deployments_code ON deployments (workspace_id, deployed_model, purged);
-CREATE TABLE IF NOT EXISTS idempotency (
-    workspace_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    body_hash TEXT NOT NULL,
-    deployment_id INTEGER NOT NULL,
-    PRIMARY KEY (workspace_id, key)
-);
 """
 
 
@@ -118,20 +112,3 @@ class SandboxStore:
             rows = self._conn.execute("SELECT data FROM deployments").fetchall()
         items = [json.loads(r["data"]) for r in rows]
         return sum(1 for d in items if model_name is None or d.get("model_name") == model_name)
-
-    def idempotent(self, workspace_id: str, key: str) -> tuple[str, int] | None:
-        with self.lock:
-            row = self._conn.execute(
-                "SELECT body_hash, deployment_id FROM idempotency "
-                "WHERE workspace_id = ? AND key = ?",
-                (workspace_id, key),
-            ).fetchone()
-        return None if row is None else (str(row["body_hash"]), int(row["deployment_id"]))
-
-    def remember(self, workspace_id: str, key: str, body_hash: str, deployment_id: int) -> None:
-        with self.lock, self._conn:
-            self._conn.execute(
-                "INSERT INTO idempotency (workspace_id, key, body_hash, deployment_id) "
-                "VALUES (?, ?, ?, ?)",
-                (workspace_id, key, body_hash, deployment_id),
-            )

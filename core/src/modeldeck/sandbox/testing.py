@@ -24,7 +24,12 @@ from modeldeck.sandbox.config import DEFAULT_API_KEY, SandboxConfig
 from modeldeck.sandbox.engine import Sandbox
 from modeldeck.serving import ServerThread
 
-FAST = {"deploy_delay_seconds": 0.2, "scale_delay_seconds": 0.2, "delete_delay_seconds": 0.2}
+FAST = {
+    "deploy_delay_seconds": 0.2,
+    "scale_delay_seconds": 0.2,
+    "delete_delay_seconds": 0.2,
+    "billing_delay_seconds": 0.2,
+}
 
 
 @dataclass
@@ -48,6 +53,14 @@ class RunningSandbox:
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward (statuses, operations, expiry, arrears follow)."""
+        self.sandbox.advance(seconds)
+
+    def set_arrears(self, overdue: bool) -> dict[str, Any]:
+        """Mark the account overdue (pay-as-you-go goes ARREARS_DOWN) or paid."""
+        return self.sandbox.set_arrears(overdue)
 
     @property
     def base_url(self) -> str:

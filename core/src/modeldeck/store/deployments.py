@@ -47,8 +47,13 @@ def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str
         "deployed_model": info.deployed_model,
         "name": info.name,
         "model": str(info.model_name or info.base_model or info.deployed_model),
-        "plan": "ptu" if info.plan == "ptu" else "mu",
-        "mode": "thinking" if info.enable_thinking else "instruct",
+        "plan": "ptu" if info.is_ptu else "mu",
+        # PTU creates carry no enable_thinking: a thinking output quota says thinking mode
+        "mode": (
+            "thinking"
+            if info.enable_thinking or (ptu is not None and ptu.thinking_output_tpm)
+            else "instruct"
+        ),
         "billing": "upfront" if info.charge_type == "pre_paid" else "hourly",
         "status": str(info.status),
         "units": info.capacity if info.plan != "ptu" else None,
