@@ -420,6 +420,7 @@ def test_every_verb_has_usage_description_and_parsing_examples() -> None:
         "approvals",
         "approve",
         "reject",
+        "plan",
     }
     for name, info in VERBS.items():
         assert info.name == name

@@ -23,6 +23,8 @@ from modeldeck.domain import (
 
 if TYPE_CHECKING:
     from modeldeck.grammar import CommandModel
+    from modeldeck.planner import PlanResult
+    from modeldeck.planner.spec import PlanSpec
     from modeldeck.results import Result
     from modeldeck.workflow.costs import CostReport
 
@@ -83,6 +85,10 @@ class DeckAPI(Protocol):
 
     def cost(self, target: str | None = None, period: str | None = None) -> CostReport:
         """Spend of one deployment (or `all`) over a period (`month`, `week`, `all`, a date...)."""
+        ...
+
+    def plan(self, spec: PlanSpec) -> PlanResult:
+        """Price a usage trace under every way of buying capacity (docs/planner.md)."""
         ...
 
     def refresh(self) -> list[DeploymentRecord]:

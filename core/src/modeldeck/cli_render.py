@@ -50,3 +50,37 @@ def estimate_printables(result: Any, **_: Any) -> list[Printable]:
     out: list[Printable] = [table]
     out.extend(render_estimate_details(est))
     return out
+
+
+def plan_table(plan: Any) -> Table:
+    """A planner answer's options, ranked: capacity, reserved, overflow, total, $/M, coverage."""
+    from modeldeck.planner.render import _capacity
+
+    cover = f", coverage {plan.coverage}" if plan.coverage is not None else ""
+    table = Table(title=f"plan {plan.model} ({plan.mode}{cover})")
+    for col in ("#", "option", "capacity", "reserved", "overflow", "total", "per M tokens",
+                "coverage"):  # fmt: skip
+        table.add_column(
+            col, justify="right" if col in ("reserved", "overflow", "total") else "left"
+        )
+    for opt in plan.options:
+        mark = "*" if opt.option == plan.recommended else ""
+        if not opt.available:
+            table.add_row(str(opt.rank or "-"), opt.option, "not priced", "", "", "unknown", "", "")
+            continue
+
+        def money(value: Any, currency: str = opt.currency) -> str:
+            return "unknown" if value is None else format_amount(value, currency)
+
+        meets = "" if opt.meets_coverage is None else ("meets" if opt.meets_coverage else "no")
+        table.add_row(
+            f"{opt.rank or '-'}{mark}",
+            opt.option,
+            _capacity(opt),
+            money(opt.reserved),
+            money(opt.overflow),
+            money(opt.total),
+            money(opt.effective_per_million),
+            meets,
+        )
+    return table

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from modeldeck import grammar as g
+from modeldeck import identity
 from modeldeck import results as r
 from modeldeck.domain import Actor
 from modeldeck.errors import GrammarError, UserError
@@ -64,6 +65,8 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
         return r.DecisionResult(outcome=deck.reject(command.request_id, actor, command.reason))
     if isinstance(command, g.CostCommand):
         return r.CostResult(report=_cost_report(deck, command.target, command.period))
+    if isinstance(command, g.PlanCommand):
+        return _plan(deck, command, actor)
     info = g.all_verbs().get(command.verb)
     if info is not None and info.handler is not None:
         result: Any = info.handler(deck, command, actor)
@@ -81,6 +84,8 @@ def run_without_store(
     None: the command needs a deck."""
     if isinstance(command, g.HelpCommand):
         return r.HelpResult(topic=command.topic)
+    if isinstance(command, g.PlanCommand):
+        return None if remote else _plan_without_store(command, settings)
     if remote or not isinstance(command, g.ModelsCommand | g.EstimateCommand):
         return None
     from modeldeck.billing import estimate
@@ -102,6 +107,43 @@ def run_without_store(
     return (
         r.ComparisonResult(estimate=est) if command.spec.compare else r.EstimateResult(estimate=est)
     )
+
+
+def _plan(deck: Deck, command: g.PlanCommand, actor: Actor) -> r.CapacityPlanResult:
+    from modeldeck.workflow import planning
+
+    identity.require(actor, "read")
+    spec = command.spec
+    dep = deck.get_deployment(spec.deployment) if spec.deployment else None
+    result = deck.plan(spec)
+    request = None
+    if command.apply:
+        request = planning.apply_option(
+            deck, result, actor, option=command.option, deployment=dep, reason=command.reason
+        )
+    return r.CapacityPlanResult(
+        plan=result, deployment=dep.deployed_model or dep.id if dep else None, request=request
+    )
+
+
+def _plan_without_store(command: g.PlanCommand, settings: Settings) -> r.Result | None:
+    """A CSV (or Prometheus) plan that applies nothing needs only the catalog and the rules."""
+    if command.apply or command.spec.deployment is not None:
+        return None
+    from modeldeck.billing.rules import BillingRules
+    from modeldeck.catalog import load_catalog
+    from modeldeck.workflow import planning
+
+    try:
+        rules = BillingRules.model_validate(settings.billing)
+    except ValidationError as exc:
+        raise config_error(
+            exc,
+            "[billing] rules in the configuration",
+            "See docs/billing.md for each rule and its allowed values.",
+        ) from None
+    result = planning.make_plan(command.spec, settings, load_catalog(settings), rules)
+    return r.CapacityPlanResult(plan=result)
 
 
 def _cost_report(deck: Deck, target: str | None, period: str) -> r.CostReport:

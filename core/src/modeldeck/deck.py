@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from modeldeck.billing.rules import BillingRules
     from modeldeck.catalog import Catalog
     from modeldeck.grammar import CommandModel
+    from modeldeck.planner import PlanResult
+    from modeldeck.planner.spec import PlanSpec
     from modeldeck.provider.base import Provider
     from modeldeck.results import Result
 
@@ -185,6 +187,17 @@ class Deck:
     ) -> costs.CostReport:
         """Spend of one deployment (or `all`) over a period (`month` when not given)."""
         return costs.cost_report(self, target, period, now)
+
+    # --- the capacity planner
+    def plan(self, spec: PlanSpec, *, now: datetime | None = None) -> PlanResult:
+        """Plan the spec's trace (a CSV, this deployment's metering or Prometheus)."""
+        from modeldeck.workflow import planning
+
+        dep = self.get_deployment(spec.deployment) if spec.deployment else None
+        return planning.make_plan(
+            spec, self.settings, self.catalog, self.rules, store=self.store, deployment=dep,
+            now=now,
+        )  # fmt: skip
 
     # --- audit and tokens (the server checks the caller's `read` / `configure` capability)
     def audit(self, limit: int = 0, subject: str | None = None) -> list[dict[str, Any]]:

@@ -24,10 +24,12 @@ from modeldeck.domain import (
 )
 from modeldeck.errors import ModeldeckError
 from modeldeck.money import DecimalStr, to_decimal
+from modeldeck.planner.result import PlanResult
 from modeldeck.workflow.costs import CostReport, DeploymentCost
 
 __all__ = [
     "ApprovalsResult",
+    "CapacityPlanResult",
     "CatalogRow",
     "ComparisonResult",
     "CostReport",
@@ -198,6 +200,19 @@ class CostResult(Result):
     def scope(self) -> str:
         """`all deployments`, or the deployment asked about."""
         return cost_scope(self.report)
+
+
+class CapacityPlanResult(Result):
+    """`plan <model> …`: every option priced and ranked; with `apply`, the request it made."""
+
+    kind: Literal["plan"] = "plan"
+    plan: PlanResult
+    deployment: str | None = None
+    request: RequestRecord | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.request is None or self.request.status != RequestStatus.FAILED
 
 
 def cost_scope(report: CostReport) -> str:

@@ -177,6 +177,29 @@ class PolicySettings(BaseModel):
     unpublish_needs_approval: bool = False
 
 
+class PlannerMuUnit(BaseModel):
+    """TPM one model unit serves for a model (not a catalog fact: enables the planner's `mu`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_tpm: int = Field(gt=0)
+    output_tpm: int = Field(gt=0)
+
+
+class PlannerSettings(BaseModel):
+    """`[planner]`: defaults of the `plan` verb and where Model Studio's monitoring is."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    coverage: Decimal | None = Field(default=None, ge=0, le=1)
+    period: str = "30d"
+    mu_unit_tpm: dict[str, PlannerMuUnit] = Field(default_factory=dict)
+    prometheus_url: str | None = None
+    access_key_id: str | None = None
+    access_key_secret: Secret | None = None
+    workspace_id: str | None = None
+
+
 class Settings(BaseSettings):
     """Everything modeldeck can be configured with."""
 
@@ -202,6 +225,7 @@ class Settings(BaseSettings):
     billing: dict[str, Any] = Field(default_factory=dict)
     budgets: Budgets = Field(default_factory=list)  # [[budgets]], see docs/budgets.md
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    planner: PlannerSettings = Field(default_factory=PlannerSettings)  # docs/planner.md
 
     @property
     def effective_database_url(self) -> str:

@@ -55,6 +55,7 @@ def register_text_renderers(register: Register) -> None:
     )
     register(r.ApprovalsResult, "text", lambda result, **_: render.requests_text(result.requests))
     register(r.CostResult, "text", lambda result, **_: render.cost_text(result.report))
+    register(r.CapacityPlanResult, "text", plan_text)
 
 
 def register_cli_renderers(register: Register) -> None:
@@ -91,6 +92,7 @@ def register_cli_renderers(register: Register) -> None:
         lambda result, **_: listing(render.model_rows(result.rows), result.text),
     )
     register(r.CostResult, "cli", cost)
+    register(r.CapacityPlanResult, "cli", plan_printables)
 
 
 def register_json_renderers(register: Register) -> None:
@@ -118,3 +120,32 @@ def register_json_renderers(register: Register) -> None:
     register(r.DeploymentStatusResult, "json", status)
     register(r.ApprovalsResult, "json", lambda result, **_: [dump(q) for q in result.requests])
     register(r.CostResult, "json", cost)
+    register(r.CapacityPlanResult, "json", plan_json)
+
+
+def plan_text(result: r.CapacityPlanResult, **_: Any) -> str:
+    """The plan as text, then the request `apply` made (if any)."""
+    from modeldeck.planner import render_plan_text
+
+    text = render_plan_text(result.plan)
+    if result.request is not None:
+        text += "\n\n" + render.request_text(result.request)
+    return text
+
+
+def plan_printables(result: r.CapacityPlanResult, **_: Any) -> list[Printable]:
+    """The ranked options as a table, then the plan's full text (reasoning, notes, request)."""
+    from modeldeck.cli_render import plan_table
+
+    return [plan_table(result.plan), plan_text(result)]
+
+
+def plan_json(result: r.CapacityPlanResult, **_: Any) -> dict[str, Any]:
+    """`--json`: the planner's answer (options with billing, input_tpm, output_tpm, reserved,
+    overflow, total as decimal strings, and the reasoning), plus the request `apply` made."""
+    data: dict[str, Any] = result.plan.model_dump(mode="json")
+    if result.deployment is not None:
+        data["deployment"] = result.deployment
+    if result.request is not None:
+        data["request"] = result.request.model_dump(mode="json")
+    return data

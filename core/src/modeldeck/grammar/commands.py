@@ -13,6 +13,8 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from modeldeck.domain import DeploySpec, LimitsSpec, ScaleSpec
+from modeldeck.planner.result import OptionName
+from modeldeck.planner.spec import PlanSpec
 
 __all__ = [
     "ApprovalsCommand",
@@ -26,6 +28,7 @@ __all__ = [
     "LimitsCommand",
     "ListCommand",
     "ModelsCommand",
+    "PlanCommand",
     "RejectCommand",
     "ScaleCommand",
     "StatusCommand",
@@ -191,6 +194,26 @@ class RejectCommand(CommandModel):
     keys: ClassVar[tuple[str, ...]] = ("reason",)
 
 
+class PlanCommand(CommandModel):
+    """`plan <model> [trace=…|deployment=…|prometheus] … [apply [option=…]]`: what to buy."""
+
+    verb: Literal["plan"] = "plan"
+    spec: PlanSpec
+    apply: bool = False
+    option: OptionName | None = None
+    reason: str | None = None
+    keys: ClassVar[tuple[str, ...]] = (
+        "trace",
+        "deployment",
+        "period",
+        "mode",
+        "coverage",
+        "options",
+        "option",
+        "reason",
+    )
+
+
 Command = Annotated[
     HelpCommand
     | ModelsCommand
@@ -204,7 +227,8 @@ Command = Annotated[
     | CostCommand
     | ApprovalsCommand
     | ApproveCommand
-    | RejectCommand,
+    | RejectCommand
+    | PlanCommand,
     Field(discriminator="verb"),
 ]
 """Any built-in command (plugins' verbs are `CommandModel` subclasses looked up by verb)."""

@@ -56,6 +56,15 @@ KEYS: dict[str, KeyInfo] = {
         KeyInfo("period",
                 "today|week|month|last-month|year|all|YYYY-MM|YYYY-MM-DD|<duration>|<from>..<to>",
                 "which spend to show (default month; a duration means the last 7d, 24h…)"),
+        KeyInfo("trace", "<file.csv>", "a usage trace to plan from (minute,input_tokens,"
+                "output_tokens[,thinking_output_tokens])"),
+        KeyInfo("deployment", "<deployment>", "plan from this deployment's metered usage (and "
+                "compare with what it runs today)"),
+        KeyInfo("coverage", "<fraction>|<n>%", "smallest share of the tokens the reservation "
+                "must serve, each direction"),
+        KeyInfo("options", "payg,hourly,upfront,schedule,mu", "which options to price"),
+        KeyInfo("option", "payg|hourly|upfront|schedule|mu", "the option `apply` requests "
+                "(default: the recommended one)"),
     )
 }  # fmt: skip
 

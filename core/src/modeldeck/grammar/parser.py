@@ -28,6 +28,7 @@ from modeldeck.grammar.commands import (
     LimitsCommand,
     ListCommand,
     ModelsCommand,
+    PlanCommand,
     RejectCommand,
     ScaleCommand,
     StatusCommand,
@@ -36,6 +37,7 @@ from modeldeck.grammar.commands import (
 from modeldeck.grammar.help import help_topic
 from modeldeck.grammar.keys import KEYS, canonical_key
 from modeldeck.grammar.messages import did_you_mean, shown
+from modeldeck.grammar.plan_parser import parse_plan
 from modeldeck.grammar.tokens import Token, join_argv, tokenize
 from modeldeck.grammar.values import VALUE_PARSERS
 from modeldeck.grammar.verbs import MODEL_EXAMPLE, VerbInfo, all_verbs, key_places, usage
@@ -374,6 +376,11 @@ def _reject(raw: str, args: _Args) -> RejectCommand:
     return RejectCommand(raw=raw, request_id=request_id, reason=values.get("reason"))
 
 
+def _plan(raw: str, args: _Args) -> PlanCommand:
+    values = _options(args, PlanCommand.keys, "'plan'")
+    return parse_plan(raw, args.words, values, usage("plan"))
+
+
 _HANDLERS: dict[str, Callable[[str, _Args], Any]] = {
     "help": _help,
     "models": _models,
@@ -389,6 +396,7 @@ _HANDLERS: dict[str, Callable[[str, _Args], Any]] = {
     "approvals": _approvals,
     "approve": _approve,
     "reject": _reject,
+    "plan": _plan,
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from modeldeck.durations import format_duration, parse_duration
 from modeldeck.errors import GrammarError
 from modeldeck.grammar.messages import did_you_mean, shown
+from modeldeck.grammar.plan_values import parse_coverage, parse_option, parse_options
 from modeldeck.timeutil import ensure_aware
 
 __all__ = [
@@ -246,6 +247,9 @@ VALUE_PARSERS: dict[str, _Parser] = {
     "name": _text,
     "reason": _text,
     "period": _period,
+    "coverage": parse_coverage,
+    "options": parse_options,
+    "option": parse_option,
 }
 
 

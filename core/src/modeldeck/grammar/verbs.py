@@ -25,6 +25,7 @@ from modeldeck.grammar.commands import (
     LimitsCommand,
     ListCommand,
     ModelsCommand,
+    PlanCommand,
     RejectCommand,
     ScaleCommand,
     StatusCommand,
@@ -163,6 +164,20 @@ VERBS: dict[str, VerbInfo] = {
             "Reject a pending request, saying why.",
             ('reject r-12 reason="too expensive"',),
             RejectCommand,
+        ),
+        VerbInfo(
+            "plan",
+            "plan <model> [trace=<file>|deployment=<ref>|prometheus] [period=…] [mode=…] "
+            "[coverage=<fraction>] [options=…] [apply [option=…]]",
+            "Price a usage trace under every way of buying capacity and recommend the cheapest; "
+            "'apply' requests the chosen option.",
+            (
+                f"plan {MODEL_EXAMPLE} trace=usage.csv coverage=0.95",
+                f"plan {MODEL_EXAMPLE} deployment=my-deployment period=7d",
+                f"plan {MODEL_EXAMPLE} prometheus period=30d options=hourly,upfront",
+                f"plan {MODEL_EXAMPLE} deployment=my-deployment coverage=0.9 apply option=hourly",
+            ),
+            PlanCommand,
         ),
     )
 }  # fmt: skip

@@ -27,7 +27,10 @@ from modeldeck.domain import (
     Surface,
 )
 from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
-from modeldeck.grammar import validate_command
+from modeldeck.grammar import PlanCommand, validate_command
+from modeldeck.planner import PlanResult
+from modeldeck.planner.spec import PlanSpec
+from modeldeck.planner.transport import require_trace_text
 from modeldeck.registry import Registry
 from modeldeck.server import exposure
 from modeldeck.server.handlers import document_errors, install_error_handlers
@@ -192,6 +195,11 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     def estimate(spec: DeploySpec, auth: Actor | None = read_dep) -> Estimate:
         return deck.estimate(spec)
 
+    @app.post("/api/plan", tags=["catalog"])
+    def plan(spec: PlanSpec, auth: Actor | None = read_dep) -> PlanResult:
+        require_trace_text(spec)
+        return deck.plan(spec)
+
     @app.get("/api/deployments", tags=["deployments"])
     def deployments(
         include_deleted: bool = False, auth: Actor | None = read_dep
@@ -284,6 +292,8 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.post("/api/run", tags=["commands"])
     def run(body: RunBody, auth: Actor | None = auth_dep) -> dict[str, Any]:
         command = validate_command(body.command)  # the same models the parser produces
+        if isinstance(command, PlanCommand):
+            require_trace_text(command.spec)
         result = deck.run(command, as_actor(auth, body.actor))
         return result.model_dump(mode="json")
 

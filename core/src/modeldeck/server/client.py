@@ -21,6 +21,8 @@ from modeldeck.domain import (
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.grammar import CommandModel
 from modeldeck.identity.tokens import TokenGrant
+from modeldeck.planner import PlanResult
+from modeldeck.planner.spec import PlanSpec
 from modeldeck.results import Result, result_from_json
 from modeldeck.server.errors import from_body
 from modeldeck.workflow.costs import CostReport
@@ -145,7 +147,18 @@ class RemoteDeck:
         body = {"surface": surface, "external_id": external_id}
         return self._call("POST", "/api/actors/resolve", Actor, body)
 
+    def plan(self, spec: PlanSpec) -> PlanResult:
+        """Plan on the server; a trace file is read here and sent as its text."""
+        from modeldeck.planner.transport import with_trace_text
+
+        return self._call("POST", "/api/plan", PlanResult, with_trace_text(spec))
+
     def run(self, command: CommandModel, actor: Actor) -> Result:
         """Send the parsed command as JSON; the server validates it with the same models."""
+        from modeldeck.grammar import PlanCommand
+        from modeldeck.planner.transport import with_trace_text
+
+        if isinstance(command, PlanCommand):  # the server never reads a client's file names
+            command = command.model_copy(update={"spec": with_trace_text(command.spec)})
         body = {"command": command.model_dump(mode="json"), "actor": actor.model_dump()}
         return result_from_json(self._call("POST", "/api/run", dict[str, Any], body))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from modeldeck import identity
@@ -53,8 +54,15 @@ def check_redeploy(ctx: WorkflowContext, spec: DeploySpec) -> None:
 
 
 def request_scale(
-    ctx: WorkflowContext, spec: ScaleSpec, actor: Actor, reason: str | None
+    ctx: WorkflowContext,
+    spec: ScaleSpec,
+    actor: Actor,
+    reason: str | None,
+    *,
+    hours: Decimal | None = None,
+    days: int | None = None,
 ) -> RequestRecord:
+    """Store a scale request; `hours`/`days` price it over that long (`plan … apply`)."""
     identity.require(actor, "request")
     identity.check_module_access(ctx.settings, actor)
     dep = ctx.get_deployment(spec.deployment)
@@ -78,6 +86,8 @@ def request_scale(
         output_tpm=(spec.output_tpm if spec.output_tpm is not None else dep.output_tpm)
         if dep.plan == "ptu"
         else None,
+        hours=hours,
+        days=days,
     )
     est = ctx.estimate(target)
     spec = spec.model_copy(update={"deployment": dep.id})
