@@ -297,3 +297,13 @@ def test_slack_and_the_notebook_render_the_plan_through_the_registry(trace_file:
     card = render(result, "slack")
     assert "hourly" in json.dumps(card.block_dicts()) and card.text
     assert "hourly" in result.text and "Traceback" not in result.text
+
+
+def test_the_notebook_answer_of_a_plan_is_its_text(trace_file: Path) -> None:
+    from modeldeck.commands import run_without_store
+    from modeldeck_jupyter.magics import result_answer
+
+    result = run_without_store(plan_command(f"plan {MODEL} trace={trace_file}"), load_settings())
+    assert isinstance(result, CapacityPlanResult)
+    answer = result_answer(result)
+    assert answer.ok and answer.text == result.text and "upfront" in answer.text
