@@ -307,3 +307,40 @@ def test_the_notebook_answer_of_a_plan_is_its_text(trace_file: Path) -> None:
     assert isinstance(result, CapacityPlanResult)
     answer = result_answer(result)
     assert answer.ok and answer.text == result.text and "upfront" in answer.text
+
+
+def test_mu_unit_tpm_enables_mu_and_apply_scales_the_units(tmp_path: Path) -> None:
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'mu.db'}",
+        planner={"mu_unit_tpm": {"qwen3-32b": {"input_tpm": 20_000, "output_tpm": 2_000}}},
+    )
+    deck = Deck(settings)
+    try:
+        with deck.store.session() as session:
+            session.add(
+                DeploymentRow(
+                    id="dep-mu", deployed_model="qwen3-32b-mu-b2", name="mu", model="qwen3-32b",
+                    plan="mu", status="RUNNING", units=1, created_at=T0, updated_at=T0,
+                )
+            )  # fmt: skip
+            for i in range(60):
+                session.add(
+                    UsageMinuteRow(
+                        deployed_model="qwen3-32b-mu-b2", minute=T0 + i * MIN, calls=1,
+                        input_tokens=50_000, output_tokens=3_000,
+                    )
+                )  # fmt: skip
+            session.commit()
+        cmd = plan_command(
+            "plan qwen3-32b deployment=mu period=2026-03-01T10:00+08:00..2026-03-01T11:00+08:00 "
+            "coverage=1 apply option=mu"
+        )
+        result = deck.run(cmd, ALICE)
+    finally:
+        deck.close()
+    assert isinstance(result, CapacityPlanResult) and result.request is not None
+    mu = result.plan.option("mu")
+    assert mu.units == 3  # 50k input TPM at 20k a unit, all of it served
+    assert result.plan.current is not None and result.plan.current.units == 1
+    assert result.request.kind == "scale" and result.request.scale is not None
+    assert result.request.scale.units == 3 and result.request.status == "pending"

@@ -7,7 +7,6 @@ against `PlanCommand.keys`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from modeldeck.errors import GrammarError
@@ -18,8 +17,6 @@ from modeldeck.planner.spec import PlanSpec
 __all__ = ["parse_plan"]
 
 _WORDS = ("prometheus", "apply")
-
-Options = Callable[[Any, Sequence[str], str], dict[str, Any]]
 
 
 def parse_plan(raw: str, words: list[str], values: dict[str, Any], usage: str) -> PlanCommand:

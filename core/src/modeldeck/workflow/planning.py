@@ -130,12 +130,13 @@ def make_plan(
         )
     coverage = spec.coverage if spec.coverage is not None else settings.planner.coverage
     mu_unit = {
-        name: MuUnitTpm(input_tpm=unit.input_tpm, output_tpm=unit.output_tpm)
+        catalog.resolve_model(name): MuUnitTpm(input_tpm=unit.input_tpm, output_tpm=unit.output_tpm)
         for name, unit in settings.planner.mu_unit_tpm.items()
     }
     current = current_capacity(deployment) if deployment is not None else None
-    if current is not None and current.billing == "mu" and not mu_unit:
-        current = None  # an MU deployment can be priced only with its unit's throughput
+    unknown_unit = catalog.resolve_model(spec.model) not in mu_unit
+    if current is not None and current.billing == "mu" and unknown_unit:
+        current = None  # an MU deployment is priced only with its unit's throughput
     return plan(
         trace,
         spec.model,
@@ -145,7 +146,7 @@ def make_plan(
         coverage=coverage,
         options=spec.options,
         current=current,
-        mu_unit_tpm={catalog.resolve_model(k): v for k, v in mu_unit.items()},
+        mu_unit_tpm=mu_unit,
     )
 
 
