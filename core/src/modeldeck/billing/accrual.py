@@ -22,6 +22,7 @@ from modeldeck.billing.components import components
 from modeldeck.billing.overflow import (
     DeploymentOverflow,
     OverflowDay,
+    OverflowTotal,
     is_billable_overflow,
     rollup_overflow,
 )
@@ -238,13 +239,21 @@ def accrue(
     end: datetime,
     catalog: Catalog,
     rules: BillingRules = DEFAULT_RULES,
+    *,
+    overflow: OverflowTotal | None = None,
 ) -> Accrual:
-    """What the deployment cost in [start, end), by line item (exact; rounded only to show)."""
+    """What the deployment cost in [start, end), by line item (exact; rounded only to show).
+
+    `overflow`: the window's billable calls already priced from grouped sums (`price_groups`),
+    for a history loaded without calls; its accrual then has no `overflow_days`.
+    """
     start, end = ensure_aware(start), ensure_aware(end)
     if end < start:
         raise ValidationFailed("The accrual window ends before it starts.")
+    if overflow is not None and history.calls:
+        raise ValidationFailed("Give the overflow calls either in the history or summed.")
     with localcontext(money_context()):
-        return _accrue(history, start, end, catalog, rules)
+        return _accrue(history, start, end, catalog, rules, overflow)
 
 
 def _accrue(
@@ -253,6 +262,7 @@ def _accrue(
     end: datetime,
     catalog: Catalog,
     rules: BillingRules,
+    summed: OverflowTotal | None = None,
 ) -> Accrual:
     model = catalog.resolve_model(history.model)
     history = history.model_copy(update={"model": model})
@@ -280,17 +290,24 @@ def _accrue(
             reasoning_tokens=[c.reasoning_tokens for c in calls],
         )
         days = rollup_overflow([batch], catalog)
-        currency = days[0].currency
+        summed = OverflowTotal(
+            calls=len(calls),
+            input_tokens=sum(c.input_tokens for c in calls),
+            output_tokens=sum(c.output_tokens for c in calls),
+            amount=sum((d.amount for d in days), Decimal(0)),
+            currency=days[0].currency,
+        )
+    if summed is not None:
         lines.append(
             AccrualLine(
                 kind="overflow",
-                description=f"Overflow calls at pay-as-you-go prices ({len(calls):,} calls, "
-                f"{sum(c.input_tokens for c in calls):,} input / "
-                f"{sum(c.output_tokens for c in calls):,} output tokens)",
-                amount=sum((d.amount for d in days), Decimal(0)),
-                quantity=Decimal(len(calls)),
+                description=f"Overflow calls at pay-as-you-go prices ({summed.calls:,} calls, "
+                f"{summed.input_tokens:,} input / "
+                f"{summed.output_tokens:,} output tokens)",
+                amount=summed.amount,
+                quantity=Decimal(summed.calls),
                 unit="call",
-                currency=currency,
+                currency=summed.currency,
             )
         )
     currencies = {line.currency for line in lines}

@@ -380,3 +380,93 @@ def _rollup_days(
         )
         start = end
     return days
+
+
+# --------------------------------------------------------------------------- grouped sums
+
+
+@dataclass(frozen=True)
+class CallGroup:
+    """Answered calls of one deployment summed in SQL: all of one input-length bucket (no tier
+    boundary and no max input falls inside a bucket), one overflow flag, reasoned or not."""
+
+    overflow: bool
+    reasoned: bool
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    max_input_tokens: int
+
+
+@dataclass(frozen=True)
+class OverflowTotal:
+    """What a deployment's billable overflow calls in a window cost, and their counts."""
+
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    amount: Decimal
+    currency: str
+
+
+def bucket_bounds(catalog: Catalog, models_modes: set[tuple[str, str]]) -> list[int]:
+    """Every finite tier bound and max input of these (model, mode)s, thinking included, sorted:
+    grouping calls by the bucket between two bounds keeps each group in one tier."""
+    bounds: set[int] = set()
+    for model, mode in models_modes:
+        try:
+            canonical = catalog.resolve_model(model)
+            info = catalog.model_info(canonical)
+        except CatalogError:
+            continue
+        if info.max_input is not None:
+            bounds.add(info.max_input)
+        for m in {mode, "thinking"}:
+            bounds.update(t.high for t in catalog.tiers(canonical, m) if t.high is not None)
+    return sorted(bounds)
+
+
+def price_groups(
+    groups: Sequence[CallGroup],
+    model: str,
+    mode: str,
+    max_input: int | None,
+    catalog: Catalog,
+) -> OverflowTotal | None:
+    """The exact PAYG price of a deployment's billable calls from grouped sums (identical to
+    `rollup_overflow` over the same calls); None when none is billable."""
+    billable = [
+        g
+        for g in groups
+        if g.calls and is_billable_overflow(g.overflow, g.max_input_tokens, max_input)
+    ]
+    if not billable:
+        return None
+    canonical = catalog.resolve_model(model)
+    with localcontext(money_context()):
+        base = tier_rates(catalog, canonical, mode)
+        scaled: dict[str, int] = {"base": 0, "think": 0}
+        think: TierRates | None = None
+        for g in billable:
+            table = base
+            key = "base"
+            if g.reasoned and mode != "thinking":
+                think = think or tier_rates(catalog, canonical, "thinking")
+                table, key = think, "think"
+            index = table.tier_index(g.max_input_tokens)
+            scaled[key] += (
+                g.input_tokens * table.input_scaled[index]
+                + g.output_tokens * table.output_scaled[index]
+            )
+        amount = Decimal(scaled["base"]).scaleb(-(base.scale + 6))
+        if think is not None:
+            amount += catalog.convert(
+                Decimal(scaled["think"]).scaleb(-(think.scale + 6)), think.currency, base.currency
+            )
+    return OverflowTotal(
+        calls=sum(g.calls for g in billable),
+        input_tokens=sum(g.input_tokens for g in billable),
+        output_tokens=sum(g.output_tokens for g in billable),
+        amount=amount,
+        currency=base.currency,
+    )

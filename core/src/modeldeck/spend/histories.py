@@ -8,6 +8,7 @@ forecasts alike; the reads are `store.spend_queries` (grouped, calls as columns)
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modeldeck.billing.accrual import CapacityEvent, DeploymentHistory, OverflowCall, PrepaidOrder
@@ -45,12 +46,15 @@ def load_histories(
     deployment_ids: set[str] | None = None,
     *,
     columns: Catalog | None = None,
+    with_calls: bool = True,
+    calls_since: datetime | None = None,
 ) -> list[StoredHistory]:
     """Every deployment's history, unpublished ones included (or only `deployment_ids`).
 
     With `columns` (the catalog, for each model's max input), only billable calls are read and
     they come as `CallColumns` beside a history without calls: the fast path for forecasts.
-    Without it, histories carry every successful call.
+    Without it, histories carry every successful call. `with_calls=False` reads no calls (the
+    cost query sums them in SQL); `calls_since` reads only calls at or after that instant.
     """
     rows = history_rows(session, deployment_ids)
     deps = rows.deployments
@@ -64,9 +68,9 @@ def load_histories(
         known = [m for m in limits.values() if m is not None]
         if known:  # read only calls that can be billable (no max input: only flagged ones)
             longer_than = min(known)
-    if by_model:
+    if by_model and with_calls:
         for model, at, tokens_in, tokens_out, reasoning, overflow in answered_calls(
-            session, longer_than=longer_than
+            session, longer_than=longer_than, since=calls_since
         ):
             dep_id = by_model.get(model)
             if dep_id is None:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from modeldeck.store.models import (
@@ -167,3 +167,68 @@ def minute_overflow(session: Session, since: datetime, until: datetime) -> list[
 def orders_oldest_first(session: Session) -> list[OrderRow]:
     """Every prepaid order by order time."""
     return list(session.scalars(select(OrderRow).order_by(OrderRow.ordered_at)))
+
+
+class GroupedCalls(NamedTuple):
+    """Answered calls of one deployed model summed per input bucket, overflow flag, reasoning."""
+
+    deployed_model: str
+    bucket: int
+    overflow: bool
+    reasoned: bool
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    max_input_tokens: int
+
+
+def grouped_calls(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    bounds: list[int],
+    *,
+    longer_than: int | None = None,
+) -> list[GroupedCalls]:
+    """Answered calls with since <= at < until summed in SQL per (deployed model, bucket,
+    overflow flag, reasoned): bucket k holds input lengths in (bounds[k-1], bounds[k]].
+
+    `longer_than`: only calls flagged overflow or with more input tokens than that.
+    """
+    tokens = UsageCallRow.input_tokens
+    bucket = (
+        case(*((tokens <= b, k) for k, b in enumerate(bounds)), else_=len(bounds))
+        if bounds
+        else None
+    )
+    reasoned = UsageCallRow.reasoning_tokens > 0
+    keys = [UsageCallRow.deployed_model, UsageCallRow.overflow, reasoned]
+    if bucket is not None:
+        keys.insert(1, bucket)
+    query = (
+        select(
+            *keys,
+            func.count(),
+            func.sum(UsageCallRow.input_tokens),
+            func.sum(UsageCallRow.output_tokens),
+            func.max(UsageCallRow.input_tokens),
+        )
+        .where(UsageCallRow.status_code < 400, UsageCallRow.at >= since, UsageCallRow.at < until)
+        .group_by(*keys)
+    )
+    if longer_than is not None:
+        query = query.where(
+            or_(UsageCallRow.overflow.is_(True), UsageCallRow.input_tokens > longer_than)
+        )
+    out = []
+    for row in session.execute(query):
+        values: list[Any] = list(row)
+        if bucket is None:
+            values.insert(1, 0)
+        model, k, flag, why, n, t_in, t_out, top = values
+        out.append(
+            GroupedCalls(
+                model, int(k), bool(flag), bool(why), int(n), int(t_in), int(t_out), int(top)
+            )
+        )
+    return out

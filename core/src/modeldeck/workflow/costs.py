@@ -2,7 +2,8 @@
 
 Builds each deployment's history (creation, executed scales, status changes, unpublish, upfront
 orders, metered overflow calls) with `spend.histories.load_histories` (the one builder, grouped
-queries) and hands it to the billing engine's accrual.
+queries) and hands it to the billing engine's accrual, with the period's overflow calls summed
+in SQL per tier (`spend.period_overflow`): only the period is read, never a call per row.
 **Decision**: reserved time is billed from the moment the deployment is created at the provider
 (not from RUNNING): modeldeck errs on the side of showing more spend, never less.
 """
