@@ -62,7 +62,11 @@ def spend_overview(
     now = ensure_aware(now)
     bounds = period_bounds(period, now)
     window = timedelta(hours=settings.overflow_projection_hours)
-    stored = load_histories(session, columns=catalog)
+    # A forecast's windows start at its period's start or the projection window before its
+    # split (now, clamped to the period): older calls cannot count, so they are not read.
+    periods = [bounds, *(b.bounds(now) for b in budgets)]
+    earliest = min(min(lo, min(max(now, lo), hi) - window) for lo, hi in periods)
+    stored = load_histories(session, columns=catalog, calls_since=earliest)
     pairs = [
         (
             BudgetTarget(

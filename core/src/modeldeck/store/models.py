@@ -6,7 +6,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from modeldeck.store.types import DecimalText, UTCDateTime
@@ -52,14 +61,14 @@ class RequestRow(Base):
     surface: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    deployment_id: Mapped[str | None] = mapped_column(String(40))
+    deployment_id: Mapped[str | None] = mapped_column(String(40), index=True)
     estimate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     policy: Mapped[dict[str, Any]] = mapped_column(JSON)
     refs: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -90,7 +99,7 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(120))
     surface: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(40))
-    subject: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(200), index=True)
     cost_estimate: Mapped[Decimal | None] = mapped_column(DecimalText())
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -129,6 +138,8 @@ class UsageCallRow(Base):
     """One metered call to a deployed model (written by `modeldeck.metering`)."""
 
     __tablename__ = "usage_calls"
+    # a deployment's calls in a time range (charts, planner, models called)
+    __table_args__ = (Index("ix_usage_calls_deployed_model_at", "deployed_model", "at"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     call_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -154,7 +165,7 @@ class UsageMinuteRow(Base):
     __tablename__ = "usage_minutes"
 
     deployed_model: Mapped[str] = mapped_column(String(200), primary_key=True)
-    minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True, index=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
