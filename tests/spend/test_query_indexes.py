@@ -15,8 +15,8 @@ from modeldeck.store.models import Base
 FILTERED = {
     ("audit_log", "subject"),
     ("requests", "deployment_id"),
-    ("requests", "expires_at"),
-    ("usage_calls", "deployed_model"),
+    ("requests", "status", "expires_at"),
+    ("usage_calls", "deployed_model", "at"),
     ("usage_minutes", "minute"),
 }
 
@@ -27,7 +27,7 @@ def check(store: Store) -> None:
     index_diffs = [d for d in diffs if isinstance(d, tuple) and "index" in d[0]]
     assert index_diffs == []
     declared = {
-        (table.name, index.columns.keys()[0])
+        (table.name, *index.columns.keys())
         for table in Base.metadata.tables.values()
         for index in table.indexes
     }

@@ -52,6 +52,8 @@ class DeploymentRow(Base):
 
 class RequestRow(Base):
     __tablename__ = "requests"
+    # pending requests past their TTL, looked up on every decision and listing (expire_due)
+    __table_args__ = (Index("ix_requests_status_expires_at", "status", "expires_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -68,7 +70,7 @@ class RequestRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,16 +10,26 @@ from sqlalchemy.orm import Session
 
 from modeldeck.domain import RequestRecord, RequestStatus
 from modeldeck.errors import NotFound
-from modeldeck.store.models import RequestRow
-from modeldeck.store.repo import compare_and_set, load_request
+from modeldeck.store.models import DecisionRow, RequestRow
+from modeldeck.store.repo import compare_and_set, request_to_record
 
 
 def list_requests(session: Session, status: str | None = None) -> list[RequestRecord]:
-    """Requests oldest first, optionally of one status."""
-    query = select(RequestRow.id).order_by(RequestRow.created_at)
+    """Requests oldest first, optionally of one status: two queries whatever their number."""
+    query = select(RequestRow).order_by(RequestRow.created_at, RequestRow.id)
     if status:
         query = query.where(RequestRow.status == status)
-    return [load_request(session, i) for i in list(session.scalars(query))]
+    rows = list(session.scalars(query))
+    votes: dict[str, list[DecisionRow]] = defaultdict(list)
+    if rows:
+        wanted = select(RequestRow.id).order_by(None)
+        if status:
+            wanted = wanted.where(RequestRow.status == status)
+        for vote in session.scalars(
+            select(DecisionRow).where(DecisionRow.request_id.in_(wanted)).order_by(DecisionRow.id)
+        ):
+            votes[vote.request_id].append(vote)
+    return [request_to_record(row, votes[row.id]) for row in rows]
 
 
 def pending_past(session: Session, now: datetime) -> list[str]:

@@ -21,7 +21,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_log_subject'), ['subject'], unique=False)
     with op.batch_alter_table('requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_requests_deployment_id'), ['deployment_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_requests_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index('ix_requests_status_expires_at', ['status', 'expires_at'], unique=False)
     with op.batch_alter_table('usage_calls', schema=None) as batch_op:
         batch_op.create_index('ix_usage_calls_deployed_model_at', ['deployed_model', 'at'], unique=False)
     with op.batch_alter_table('usage_minutes', schema=None) as batch_op:
@@ -34,7 +34,7 @@ def downgrade() -> None:
     with op.batch_alter_table('usage_calls', schema=None) as batch_op:
         batch_op.drop_index('ix_usage_calls_deployed_model_at')
     with op.batch_alter_table('requests', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_requests_expires_at'))
+        batch_op.drop_index('ix_requests_status_expires_at')
         batch_op.drop_index(batch_op.f('ix_requests_deployment_id'))
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_subject'))
