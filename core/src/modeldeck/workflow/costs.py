@@ -21,6 +21,7 @@ from modeldeck.billing.periods import parse_period
 from modeldeck.domain import BillingMethod, DeploymentRecord, Plan
 from modeldeck.money import ExactDecimal
 from modeldeck.spend.histories import load_histories
+from modeldeck.spend.period_overflow import period_overflow
 from modeldeck.timeutil import iso
 from modeldeck.workflow.context import WorkflowContext
 
@@ -97,8 +98,23 @@ def deployment_accruals(
         else ctx.list_deployments(include_deleted=True)
     )
     with ctx.store.session() as session:
-        histories = {s.row.id: s.history for s in load_histories(session, {d.id for d in deps})}
-    return [(dep, accrue(histories[dep.id], start, end, ctx.catalog, ctx.rules)) for dep in deps]
+        stored = load_histories(session, {d.id for d in deps}, with_calls=False)
+        overflow = period_overflow(session, deps, start, end, ctx.catalog)
+    histories = {s.row.id: s.history for s in stored}
+    return [
+        (
+            dep,
+            accrue(
+                histories[dep.id],
+                start,
+                end,
+                ctx.catalog,
+                ctx.rules,
+                overflow=overflow.get(dep.id),
+            ),
+        )
+        for dep in deps
+    ]
 
 
 def cost_report(
