@@ -141,7 +141,12 @@ class UsageCallRow(Base):
 
     __tablename__ = "usage_calls"
     # a deployment's calls in a time range (charts, planner, models called)
-    __table_args__ = (Index("ix_usage_calls_deployed_model_at", "deployed_model", "at"),)
+    # the calls that can bill: flagged ones in a period, unflagged ones longer than the max input
+    __table_args__ = (
+        Index("ix_usage_calls_deployed_model_at", "deployed_model", "at"),
+        Index("ix_usage_calls_overflow_at", "overflow", "at"),
+        Index("ix_usage_calls_input_tokens", "input_tokens"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     call_id: Mapped[str] = mapped_column(String(64), unique=True)

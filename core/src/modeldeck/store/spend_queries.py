@@ -3,6 +3,7 @@ deployment, and calls as plain columns (no ORM object per call)."""
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from modeldeck.store.models import (
@@ -77,6 +78,18 @@ def history_rows(session: Session, deployment_ids: set[str] | None = None) -> Hi
     return out
 
 
+def _billable_parts(longer_than: int | None) -> list[list[Any]]:
+    """Conditions that select the calls that can bill, as parts each served by an index:
+    flagged ones (`overflow, at`) and unflagged ones longer than `longer_than` (`input_tokens`).
+    One OR would make both databases scan the period's calls; the parts are disjoint."""
+    if longer_than is None:
+        return [[]]
+    return [
+        [UsageCallRow.overflow == True],  # noqa: E712 (SQL, served by the index)
+        [UsageCallRow.overflow == False, UsageCallRow.input_tokens > longer_than],  # noqa: E712
+    ]
+
+
 def answered_calls(
     session: Session,
     *,
@@ -89,28 +102,32 @@ def answered_calls(
     `longer_than`: only calls flagged overflow or with more input tokens than that (the only
     ones that can bill); `since`/`until`: only calls with since <= at < until.
     """
-    query = (
-        select(
-            UsageCallRow.deployed_model,
-            UsageCallRow.at,
-            UsageCallRow.input_tokens,
-            UsageCallRow.output_tokens,
-            UsageCallRow.reasoning_tokens,
-            UsageCallRow.overflow,
-        )
-        .where(UsageCallRow.status_code < 400)
-        .order_by(UsageCallRow.deployed_model, UsageCallRow.at, UsageCallRow.id)
+    columns = (
+        UsageCallRow.deployed_model,
+        UsageCallRow.at,
+        UsageCallRow.id,
+        UsageCallRow.input_tokens,
+        UsageCallRow.output_tokens,
+        UsageCallRow.reasoning_tokens,
+        UsageCallRow.overflow,
     )
-    if longer_than is not None:
-        query = query.where(
-            or_(UsageCallRow.overflow.is_(True), UsageCallRow.input_tokens > longer_than)
-        )
+    window = [UsageCallRow.status_code < 400]
     if since is not None:
-        query = query.where(UsageCallRow.at >= since)
+        window.append(UsageCallRow.at >= since)
     if until is not None:
-        query = query.where(UsageCallRow.at < until)
-    for row in session.execute(query):
-        yield CallTuple(*row)
+        window.append(UsageCallRow.at < until)
+    streams = [
+        session.execute(
+            select(*columns)
+            .where(*window, *part)
+            .order_by(UsageCallRow.deployed_model, UsageCallRow.at, UsageCallRow.id)
+        )
+        for part in _billable_parts(longer_than)
+    ]
+    for model, at, _id, tokens_in, tokens_out, reasoning, overflow in heapq.merge(
+        *streams, key=lambda r: (r[0], r[1], r[2])
+    ):
+        yield CallTuple(model, at, tokens_in, tokens_out, reasoning, overflow)
 
 
 def last_minute_by_model(session: Session) -> dict[str, datetime]:
@@ -205,25 +222,33 @@ def grouped_calls(
     keys = [UsageCallRow.deployed_model, UsageCallRow.overflow, reasoned]
     if bucket is not None:
         keys.insert(1, bucket)
-    query = (
-        select(
-            *keys,
-            func.count(),
-            func.sum(UsageCallRow.input_tokens),
-            func.sum(UsageCallRow.output_tokens),
-            func.max(UsageCallRow.input_tokens),
+    out = []
+    for part in _billable_parts(longer_than):
+        query = (
+            select(
+                *keys,
+                func.count(),
+                func.sum(UsageCallRow.input_tokens),
+                func.sum(UsageCallRow.output_tokens),
+                func.max(UsageCallRow.input_tokens),
+            )
+            .where(
+                UsageCallRow.status_code < 400,
+                UsageCallRow.at >= since,
+                UsageCallRow.at < until,
+                *part,
+            )
+            .group_by(*keys)
         )
-        .where(UsageCallRow.status_code < 400, UsageCallRow.at >= since, UsageCallRow.at < until)
-        .group_by(*keys)
-    )
-    if longer_than is not None:
-        query = query.where(
-            or_(UsageCallRow.overflow.is_(True), UsageCallRow.input_tokens > longer_than)
-        )
+        out.extend(_grouped(session, query, bucket is not None))
+    return out
+
+
+def _grouped(session: Session, query: Any, bucketed: bool) -> list[GroupedCalls]:
     out = []
     for row in session.execute(query):
         values: list[Any] = list(row)
-        if bucket is None:
+        if not bucketed:
             values.insert(1, 0)
         model, k, flag, why, n, t_in, t_out, top = values
         out.append(

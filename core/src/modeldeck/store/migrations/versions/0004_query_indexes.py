@@ -24,6 +24,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_requests_status_expires_at', ['status', 'expires_at'], unique=False)
     with op.batch_alter_table('usage_calls', schema=None) as batch_op:
         batch_op.create_index('ix_usage_calls_deployed_model_at', ['deployed_model', 'at'], unique=False)
+        batch_op.create_index('ix_usage_calls_overflow_at', ['overflow', 'at'], unique=False)
+        batch_op.create_index('ix_usage_calls_input_tokens', ['input_tokens'], unique=False)
     with op.batch_alter_table('usage_minutes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_usage_minutes_minute'), ['minute'], unique=False)
 
@@ -32,6 +34,8 @@ def downgrade() -> None:
     with op.batch_alter_table('usage_minutes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_usage_minutes_minute'))
     with op.batch_alter_table('usage_calls', schema=None) as batch_op:
+        batch_op.drop_index('ix_usage_calls_input_tokens')
+        batch_op.drop_index('ix_usage_calls_overflow_at')
         batch_op.drop_index('ix_usage_calls_deployed_model_at')
     with op.batch_alter_table('requests', schema=None) as batch_op:
         batch_op.drop_index('ix_requests_status_expires_at')
