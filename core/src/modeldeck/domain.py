@@ -208,6 +208,8 @@ class RequestStatus(StrEnum):
     EXECUTED = "executed"
     FAILED = "failed"
     EXPIRED = "expired"
+    STALE = "stale"  # its target changed or vanished before it was approved (`error` says why)
+    WITHDRAWN = "withdrawn"  # its requester took it back while it was pending
 
 
 class PolicyDecision(BaseModel):
@@ -251,6 +253,11 @@ class RequestRecord(BaseModel):
     executed_at: datetime | None = None
     error: str | None = None
     refs: dict[str, str] = Field(default_factory=dict)
+    # The complete state a scale/limits request is approved for, filled at request time from the
+    # deployment: `target` is the absolute capacity and billing that will run, `basis` the
+    # deployment's capacity when it was asked (a different one later makes the request stale).
+    target: DeploySpec | None = None
+    basis: dict[str, Any] | None = None
 
     @property
     def summary(self) -> str:

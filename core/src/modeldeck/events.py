@@ -127,6 +127,11 @@ class RequestWithdrawn(Event):
     name: ClassVar[str] = "request_withdrawn"
     request: RequestRecord
 
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor, surface=self.surface, action="withdraw", subject=self.request.id
+        )
+
 
 class RequestStale(Event):
     """A pending request's target changed or vanished (declared for the trust workflow)."""
@@ -134,6 +139,15 @@ class RequestStale(Event):
     name: ClassVar[str] = "request_stale"
     request: RequestRecord
     why: str
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="stale",
+            subject=self.request.id,
+            detail={"why": self.why},
+        )
 
 
 # --- execution ---------------------------------------------------------------------------

@@ -117,6 +117,8 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
         executed_at=row.executed_at,
         error=row.error,
         refs=dict(row.refs or {}),
+        target=DeploySpec.model_validate(payload["target"]) if payload.get("target") else None,
+        basis=dict(payload["basis"]) if payload.get("basis") else None,
     )
 
 
@@ -132,10 +134,12 @@ def load_request(session: Session, request_id: str) -> RequestRecord:
 
 def insert_request(session: Session, record: RequestRecord) -> None:
     payload: dict[str, Any] = {}
-    for key in ("deploy", "scale", "limits"):
+    for key in ("deploy", "scale", "limits", "target"):
         spec = getattr(record, key)
         if spec is not None:
-            payload[key] = spec.model_dump(mode="json")
+            payload[key] = spec.model_dump(mode="json", exclude_none=key == "target")
+    if record.basis is not None:
+        payload["basis"] = dict(record.basis)
     session.add(
         RequestRow(
             id=record.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from modeldeck.domain import RequestRecord, RequestStatus
-from modeldeck.errors import ModeldeckError
+from modeldeck.errors import ConflictError, ModeldeckError
 from modeldeck.events import (
     CapacityMismatch,
     DeploymentStatusChanged,
@@ -20,7 +20,7 @@ from modeldeck.events import (
 from modeldeck.store import audit_log, repo
 from modeldeck.store import deployments as deployment_rows
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import orders
+from modeldeck.workflow import orders, targets
 from modeldeck.workflow.context import WorkflowContext
 
 
@@ -103,22 +103,32 @@ def apply(ctx: WorkflowContext, record: RequestRecord) -> dict[str, Any]:
         )
         return {"deployment_id": dep_id}
     dep = ctx.get_deployment(record.deployment_id or "")
+    why = targets.refusal(record, dep)
+    if why is not None:
+        raise ConflictError(
+            f"{record.id} was not carried out: {why}.",
+            hint="Nothing changed at Model Studio; ask again for the capacity you want now.",
+        )
     code = dep.deployed_model or dep.id
     if record.scale is not None:
-        s = record.scale
+        # The target was filled completely at request time: run exactly it, never a mix with
+        # whatever the deployment holds now (older requests without one fall back to that).
+        s = record.target or record.scale
         if dep.plan == "mu":
             info = ctx.provider.scale_deployment(code, capacity=s.units)
             asked: dict[str, int | None] = {"units": s.units}
+            mirrored = dict(asked)
         else:
             cap = {
-                "input_tpm": s.input_tpm or dep.input_tpm,
+                "input_tpm": s.input_tpm if s.input_tpm is not None else dep.input_tpm,
                 "output_tpm": s.output_tpm if s.output_tpm is not None else dep.output_tpm,
             }
             asked = dict(cap)
+            mirrored = dict(cap)
             if s.thinking_output_tpm is not None:
                 cap["thinking_output_tpm"] = s.thinking_output_tpm
             info = ctx.provider.scale_deployment(code, ptu_capacity=cap)
-        _mirror(ctx, dep.id, info, units=s.units, input_tpm=s.input_tpm, output_tpm=s.output_tpm)
+        _mirror(ctx, dep.id, info, **mirrored)
         answered = deployment_rows.capacity_of(info)
         settled = str(info.status) == "RUNNING"
         if settled and any(v is not None for v in answered.values()) and answered != asked:

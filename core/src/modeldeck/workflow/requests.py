@@ -23,7 +23,7 @@ from modeldeck.errors import ConflictError, UserError
 from modeldeck.events import RequestCreated, RequestDecided
 from modeldeck.store import audit_log, repo
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import execution, policy
+from modeldeck.workflow import execution, policy, targets
 from modeldeck.workflow.context import WorkflowContext
 
 FINAL_STATUSES = {"DELETED"}
@@ -76,22 +76,21 @@ def request_scale(
             f"{dep.id} is a Provisioned Throughput deployment: scale it with in=<TPM> out=<TPM>.",
             hint="Example: scale " + (dep.deployed_model or dep.id) + " in=20000 out=2000",
         )
-    target = DeploySpec(
-        model=dep.model,
-        plan=dep.plan,
-        mode=dep.mode,
-        billing=dep.billing,
-        units=spec.units if dep.plan == "mu" else None,
-        input_tpm=(spec.input_tpm or dep.input_tpm) if dep.plan == "ptu" else None,
-        output_tpm=(spec.output_tpm if spec.output_tpm is not None else dep.output_tpm)
-        if dep.plan == "ptu"
-        else None,
-        hours=hours,
-        days=days,
-    )
+    spec, target = targets.scale_target(dep, spec)
+    if hours is not None or days is not None:  # priced over that long (`plan ... apply`)
+        target = target.model_copy(update={"hours": hours, "days": days})
     est = ctx.estimate(target)
-    spec = spec.model_copy(update={"deployment": dep.id})
-    return create(ctx, "scale", actor, reason, scale=spec, deployment_id=dep.id, estimate=est)
+    return create(
+        ctx,
+        "scale",
+        actor,
+        reason,
+        scale=spec,
+        deployment_id=dep.id,
+        estimate=est,
+        target=target,
+        basis=targets.basis_of(dep),
+    )
 
 
 def request_limits(
@@ -101,7 +100,9 @@ def request_limits(
     identity.check_module_access(ctx.settings, actor)
     dep = ctx.get_deployment(spec.deployment)
     spec = spec.model_copy(update={"deployment": dep.id})
-    return create(ctx, "limits", actor, reason, limits=spec, deployment_id=dep.id)
+    return create(
+        ctx, "limits", actor, reason, limits=spec, deployment_id=dep.id, basis=targets.basis_of(dep)
+    )
 
 
 def request_unpublish(
@@ -112,7 +113,9 @@ def request_unpublish(
     dep = ctx.get_deployment(deployment)
     if dep.status in FINAL_STATUSES:
         raise ConflictError(f"{dep.id} is already unpublished.")
-    return create(ctx, "unpublish", actor, reason, deployment_id=dep.id)
+    return create(
+        ctx, "unpublish", actor, reason, deployment_id=dep.id, basis=targets.basis_of(dep)
+    )
 
 
 def create(
