@@ -19,7 +19,9 @@ PTU = "qwen3-max-2025-09-23"
 
 
 def who(deck: Deck, name: str) -> Actor:
-    surface, user = {"bob": ("slack", "U0BOB")}.get(name, ("jupyter", name))
+    surface, user = {"bob": ("slack", "U0BOB"), "carol": ("slack", "U0CAROL")}.get(
+        name, ("jupyter", name)
+    )
     return deck.resolve_actor(surface, user)  # type: ignore[arg-type]
 
 

@@ -129,6 +129,8 @@ def apply(ctx: WorkflowContext, record: RequestRecord) -> dict[str, Any]:
                 cap["thinking_output_tpm"] = s.thinking_output_tpm
             info = ctx.provider.scale_deployment(code, ptu_capacity=cap)
         _mirror(ctx, dep.id, info, **mirrored)
+        if dep.billing in orders.PREPAID and record.estimate is not None:
+            orders.reprice_order(ctx, dep.id, record.estimate, record.id)
         answered = deployment_rows.capacity_of(info)
         settled = str(info.status) == "RUNNING"
         if settled and any(v is not None for v in answered.values()) and answered != asked:

@@ -23,7 +23,7 @@ from modeldeck.errors import ConflictError, UserError
 from modeldeck.events import RequestCreated, RequestDecided
 from modeldeck.store import audit_log, repo
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import execution, policy, targets
+from modeldeck.workflow import execution, orders, policy, targets
 from modeldeck.workflow.context import WorkflowContext
 
 FINAL_STATUSES = {"DELETED"}
@@ -79,6 +79,9 @@ def request_scale(
     spec, target = targets.scale_target(dep, spec)
     if hours is not None or days is not None:  # priced over that long (`plan ... apply`)
         target = target.model_copy(update={"hours": hours, "days": days})
+    # A prepaid deployment's scale is priced as its order at the new capacity over the order's
+    # term: the figure the prepaid policy weighs and the order's amount once it runs.
+    target = orders.priced_over_order(ctx, dep.id, target)
     est = ctx.estimate(target)
     return create(
         ctx,
