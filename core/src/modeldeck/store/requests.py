@@ -32,6 +32,14 @@ def pending_past(session: Session, now: datetime) -> list[str]:
     )
 
 
+def created_since(session: Session, since: datetime) -> list[RequestRecord]:
+    """Requests created at or after `since`, oldest first (the policy's budget window)."""
+    ids = session.scalars(
+        select(RequestRow.id).where(RequestRow.created_at >= since).order_by(RequestRow.created_at)
+    )
+    return [load_request(session, i) for i in list(ids)]
+
+
 def pending_on_deployments(session: Session) -> list[RequestRecord]:
     """Pending requests on an existing deployment (whose target may have changed since)."""
     ids = session.scalars(

@@ -22,6 +22,7 @@ from modeldeck.durations import parse_duration
 from modeldeck.errors import ConflictError, UserError
 from modeldeck.events import RequestCreated, RequestDecided
 from modeldeck.store import audit_log, repo
+from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
 from modeldeck.workflow import execution, orders, policy, targets
 from modeldeck.workflow.context import WorkflowContext
@@ -145,7 +146,9 @@ def create(
         expires_at=now + timedelta(seconds=parse_duration(ctx.settings.policy.request_ttl)),
         **fields,
     )
-    decision = policy.evaluate(draft, estimate, ctx.settings)
+    with ctx.store.session() as session:
+        recent = request_rows.created_since(session, policy.window_start(ctx.settings, now))
+    decision = policy.evaluate(draft, estimate, ctx.settings, recent)
     record = draft.model_copy(update={"policy": decision})
     created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
     with ctx.store.session() as session:
