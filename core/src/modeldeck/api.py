@@ -19,6 +19,7 @@ from modeldeck.domain import (
     RequestRecord,
     ScaleSpec,
     Surface,
+    WithdrawOutcome,
 )
 
 if TYPE_CHECKING:
@@ -68,6 +69,10 @@ class DeckAPI(Protocol):
     def reject(
         self, request_id: str, actor: Actor, reason: str | None = None
     ) -> DecisionOutcome: ...
+
+    def withdraw(self, request_id: str, actor: Actor) -> WithdrawOutcome:
+        """The requester takes back their own pending request (PermissionDenied for others)."""
+        ...
 
     def get_request(self, request_id: str) -> RequestRecord: ...
 

@@ -26,6 +26,7 @@ from modeldeck.domain import (
     RequestRecord,
     ScaleSpec,
     Surface,
+    WithdrawOutcome,
 )
 from modeldeck.errors import UserError
 from modeldeck.identity import tokens
@@ -143,6 +144,9 @@ class Deck:
 
     def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome:
         return decisions.decide(self, request_id, actor, "reject", reason)
+
+    def withdraw(self, request_id: str, actor: Actor) -> WithdrawOutcome:
+        return decisions.withdraw(self, request_id, actor)
 
     def expire_due(self) -> None:
         """Move pending requests past their TTL to expired (each once, announced by an event)."""

@@ -317,6 +317,14 @@ class DecisionOutcome(BaseModel):
     message: str
 
 
+class WithdrawOutcome(BaseModel):
+    """The truthful answer to a requester taking a request back: what their withdraw did."""
+
+    request: RequestRecord
+    outcome: Literal["withdrawn", "already_decided"]
+    message: str
+
+
 class Usage(BaseModel):
     """Spend and capacity figures for a deployment over a period (filled by billing)."""
 

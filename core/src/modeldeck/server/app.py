@@ -25,6 +25,7 @@ from modeldeck.domain import (
     RequestRecord,
     ScaleSpec,
     Surface,
+    WithdrawOutcome,
 )
 from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
 from modeldeck.grammar import PlanCommand, validate_command
@@ -253,6 +254,12 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.post("/api/requests/{request_id}/reject", tags=["requests"])
     def reject(request_id: str, body: DecideBody, auth: Actor | None = auth_dep) -> DecisionOutcome:
         return deck.reject(request_id, as_actor(auth, body.actor), body.reason)
+
+    @app.post("/api/requests/{request_id}/withdraw", tags=["requests"])
+    def withdraw(
+        request_id: str, body: DecideBody, auth: Actor | None = auth_dep
+    ) -> WithdrawOutcome:
+        return deck.withdraw(request_id, as_actor(auth, body.actor))
 
     @app.put("/api/requests/{request_id}/refs", tags=["requests"])
     def set_ref(request_id: str, body: RefBody, auth: Actor | None = auth_dep) -> dict[str, str]:

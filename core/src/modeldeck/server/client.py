@@ -17,6 +17,7 @@ from modeldeck.domain import (
     RequestRecord,
     ScaleSpec,
     Surface,
+    WithdrawOutcome,
 )
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.grammar import CommandModel
@@ -103,6 +104,10 @@ class RemoteDeck:
     def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome:
         body = {"actor": actor.model_dump(), "reason": reason}
         return self._call("POST", f"/api/requests/{request_id}/reject", DecisionOutcome, body)
+
+    def withdraw(self, request_id: str, actor: Actor) -> WithdrawOutcome:
+        body = {"actor": actor.model_dump()}
+        return self._call("POST", f"/api/requests/{request_id}/withdraw", WithdrawOutcome, body)
 
     def get_request(self, request_id: str) -> RequestRecord:
         return self._call("GET", f"/api/requests/{request_id}", RequestRecord)

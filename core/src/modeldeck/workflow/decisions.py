@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Literal
 
 from modeldeck import identity
-from modeldeck.domain import Actor, DecisionOutcome, RequestRecord, RequestStatus
-from modeldeck.errors import ConflictError
-from modeldeck.events import RequestDecided, RequestStale
+from modeldeck.domain import (
+    Actor,
+    DecisionOutcome,
+    RequestRecord,
+    RequestStatus,
+    WithdrawOutcome,
+)
+from modeldeck.errors import ConflictError, PermissionDenied
+from modeldeck.events import RequestDecided, RequestStale, RequestWithdrawn
 from modeldeck.store import audit_log, repo
 from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
@@ -136,6 +142,41 @@ def decide(
             if ok
             else f"{request_id} approved but execution failed: {record.error}"
         ),
+    )
+
+
+def withdraw(ctx: WorkflowContext, request_id: str, actor: Actor) -> WithdrawOutcome:
+    """The requester takes back their own pending request (nobody else may)."""
+    identity.check_module_access(ctx.settings, actor)
+    current = ctx.get_request(request_id)
+    if actor.principal != current.requester:
+        raise PermissionDenied(
+            f"Only {current.requester}, who requested {current.id}, can withdraw it.",
+            hint="An approver can reject it instead.",
+        )
+    event: RequestWithdrawn | None = None
+    with ctx.store.session() as session:
+        if repo.transition(
+            session,
+            request_id,
+            RequestStatus.PENDING,
+            RequestStatus.WITHDRAWN,
+            decided_at=utcnow(),
+        ):
+            event = RequestWithdrawn(
+                request=repo.load_request(session, request_id),
+                actor=actor.principal,
+                surface=actor.surface,
+            )
+            audit_log.record_event(session, event)
+    record = ctx.get_request(request_id)
+    if event is None:
+        return WithdrawOutcome(
+            request=record, outcome="already_decided", message=already(record).message
+        )
+    ctx.emit(event)
+    return WithdrawOutcome(
+        request=record, outcome="withdrawn", message=f"{request_id} withdrawn; nothing will run."
     )
 
 
