@@ -313,6 +313,27 @@ def reconcile(watch: bool, interval: float, as_json: bool) -> None:
 
 
 @cli.group()
+def requests() -> None:
+    """Requests that need an admin's hand (e.g. one stuck executing)."""
+
+
+@requests.command(name="resolve")
+@click.argument("request_id")
+@click.option("--reason", default=None, help="Why (kept in the audit log and on the request).")
+@_guard
+def requests_resolve(request_id: str, reason: str | None) -> None:
+    """End a stuck (approved or executing) request as failed (admins only)."""
+    from modeldeck.identity import local_user
+
+    deck = _open_deck()
+    try:
+        record = deck.resolve_request(request_id, deck.resolve_actor("cli", local_user()), reason)
+    finally:
+        deck.close()
+    click.echo(f"{record.id} is now {record.status.value}: {record.error}")
+
+
+@cli.group()
 def token() -> None:
     """Personal API tokens for the server's REST API (stored hashed; shown once)."""
 

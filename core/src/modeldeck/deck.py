@@ -148,6 +148,11 @@ class Deck:
     def withdraw(self, request_id: str, actor: Actor) -> WithdrawOutcome:
         return decisions.withdraw(self, request_id, actor)
 
+    def resolve_request(
+        self, request_id: str, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        return decisions.resolve_request(self, request_id, actor, reason)
+
     def expire_due(self) -> None:
         """Move pending requests past their TTL to expired (each once, announced by an event)."""
         decisions.expire_due(self)

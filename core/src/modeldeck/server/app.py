@@ -261,6 +261,12 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     ) -> WithdrawOutcome:
         return deck.withdraw(request_id, as_actor(auth, body.actor))
 
+    @app.post("/api/requests/{request_id}/resolve", tags=["requests"])
+    def resolve_request(
+        request_id: str, body: DecideBody, auth: Actor | None = auth_dep
+    ) -> RequestRecord:
+        return deck.resolve_request(request_id, as_actor(auth, body.actor), body.reason)
+
     @app.put("/api/requests/{request_id}/refs", tags=["requests"])
     def set_ref(request_id: str, body: RefBody, auth: Actor | None = auth_dep) -> dict[str, str]:
         deck.set_request_ref(request_id, body.key, body.value)

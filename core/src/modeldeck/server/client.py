@@ -109,6 +109,12 @@ class RemoteDeck:
         body = {"actor": actor.model_dump()}
         return self._call("POST", f"/api/requests/{request_id}/withdraw", WithdrawOutcome, body)
 
+    def resolve_request(
+        self, request_id: str, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        body = {"actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", f"/api/requests/{request_id}/resolve", RequestRecord, body)
+
     def get_request(self, request_id: str) -> RequestRecord:
         return self._call("GET", f"/api/requests/{request_id}", RequestRecord)
 

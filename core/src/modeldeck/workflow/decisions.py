@@ -13,7 +13,7 @@ from modeldeck.domain import (
     WithdrawOutcome,
 )
 from modeldeck.errors import ConflictError, PermissionDenied
-from modeldeck.events import RequestDecided, RequestStale, RequestWithdrawn
+from modeldeck.events import ExecutionFailed, RequestDecided, RequestStale, RequestWithdrawn
 from modeldeck.store import audit_log, repo
 from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
@@ -178,6 +178,45 @@ def withdraw(ctx: WorkflowContext, request_id: str, actor: Actor) -> WithdrawOut
     return WithdrawOutcome(
         request=record, outcome="withdrawn", message=f"{request_id} withdrawn; nothing will run."
     )
+
+
+STUCK = (RequestStatus.APPROVED, RequestStatus.EXECUTING)
+
+
+def resolve_request(
+    ctx: WorkflowContext, request_id: str, actor: Actor, reason: str | None = None
+) -> RequestRecord:
+    """An admin ends a stuck (approved or executing) request as failed, whatever its executor
+    is doing, so nothing waits on it; the reconciler imports what the provider made anyway."""
+    identity.require(actor, "configure")
+    current = ctx.get_request(request_id)
+    if current.status not in STUCK:
+        raise ConflictError(
+            f"{request_id} is {current.status.value}, not stuck; nothing to resolve.",
+            hint="Only approved or executing requests can be resolved "
+            "(reject or withdraw a pending one).",
+        )
+    error = (
+        f"Resolved by {actor.principal}"
+        + (f": {reason}" if reason else "")
+        + (f" (it was {current.status.value}; check `list` for what Model Studio holds).")
+    )
+    event: ExecutionFailed | None = None
+    with ctx.store.session() as session:
+        if repo.transition(
+            session, request_id, STUCK, RequestStatus.FAILED, error=error, executed_at=utcnow()
+        ):
+            event = ExecutionFailed(
+                request=repo.load_request(session, request_id),
+                error=error,
+                actor=actor.principal,
+                surface=actor.surface,
+            )
+            audit_log.record_event(session, event)
+    if event is None:
+        raise ConflictError(f"{request_id} finished while it was being resolved; nothing changed.")
+    ctx.emit(event)
+    return ctx.get_request(request_id)
 
 
 def already(record: RequestRecord) -> DecisionOutcome:

@@ -6,6 +6,7 @@ deduplicates creates by the request id, and only the worker that records the out
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from modeldeck.domain import RequestRecord, RequestStatus
@@ -22,6 +23,8 @@ from modeldeck.store import deployments as deployment_rows
 from modeldeck.timeutil import utcnow
 from modeldeck.workflow import orders, targets
 from modeldeck.workflow.context import WorkflowContext
+
+log = logging.getLogger(__name__)
 
 
 def execute(ctx: WorkflowContext, request_id: str) -> RequestRecord:
@@ -47,19 +50,31 @@ def run_claimed(ctx: WorkflowContext, request_id: str) -> RequestRecord:
     event: ExecutionSucceeded | ExecutionFailed | None = None
     try:
         detail = apply(ctx, record)
-    except ModeldeckError as exc:
+    except Exception as exc:
+        # Any failure ends the request failed with a clear error, so no request stays stuck
+        # executing and blocks the reconciler; an unexpected one is logged in full, but only
+        # its kind is stored (its text may carry anything).
+        if isinstance(exc, ModeldeckError):
+            error = str(exc)
+        else:
+            log.exception("unexpected error carrying out %s", request_id)
+            error = (
+                f"Unexpected error ({type(exc).__name__}) while carrying out {request_id}; "
+                "nothing more was recorded. Check the deployment with `list`, and the server "
+                "log for details."
+            )
         with ctx.store.session() as session:
             if repo.transition(
                 session,
                 request_id,
                 RequestStatus.EXECUTING,
                 RequestStatus.FAILED,
-                error=str(exc),
+                error=error,
                 executed_at=utcnow(),
             ):
                 event = ExecutionFailed(
                     request=repo.load_request(session, request_id),
-                    error=str(exc),
+                    error=error,
                     actor=ctx.worker_id,
                 )
                 audit_log.record_event(session, event)

@@ -19,7 +19,7 @@ from modeldeck.domain import (
     ScaleSpec,
 )
 from modeldeck.durations import parse_duration
-from modeldeck.errors import ConflictError, UserError
+from modeldeck.errors import ConflictError, UserError, ValidationFailed
 from modeldeck.events import RequestCreated, RequestDecided
 from modeldeck.store import audit_log, repo
 from modeldeck.store import requests as request_rows
@@ -102,6 +102,15 @@ def request_limits(
 ) -> RequestRecord:
     identity.require(actor, "request")
     identity.check_module_access(ctx.settings, actor)
+    from modeldeck.billing.validate import check_bounds
+
+    check_bounds(spec, ctx.rules)
+    given = [v for v in (spec.rpm_limit, spec.tpm_limit) if v is not None]
+    if not given or min(given) <= 0:
+        raise ValidationFailed(
+            "A limits request needs rpm_limit and/or tpm_limit, each a positive whole number.",
+            hint="Example: limits <deployment> rpm=60 tpm=100000",
+        )
     dep = ctx.get_deployment(spec.deployment)
     spec = spec.model_copy(update={"deployment": dep.id})
     return create(
