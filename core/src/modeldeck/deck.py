@@ -119,24 +119,44 @@ class Deck:
 
     # --- requests
     def request_deploy(
-        self, spec: DeploySpec, actor: Actor, reason: str | None = None
+        self,
+        spec: DeploySpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
-        return requests.request_deploy(self, spec, actor, reason)
+        return requests.request_deploy(self, spec, actor, reason, idempotency_key)
 
     def request_scale(
-        self, spec: ScaleSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: ScaleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
-        return requests.request_scale(self, spec, actor, reason)
+        return requests.request_scale(self, spec, actor, reason, idempotency_key)
 
     def request_limits(
-        self, spec: LimitsSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: LimitsSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
-        return requests.request_limits(self, spec, actor, reason)
+        return requests.request_limits(self, spec, actor, reason, idempotency_key)
 
     def request_unpublish(
-        self, deployment: str, actor: Actor, reason: str | None = None
+        self,
+        deployment: str,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
-        return requests.request_unpublish(self, deployment, actor, reason)
+        return requests.request_unpublish(self, deployment, actor, reason, idempotency_key)
 
     # --- decisions
     def approve(self, request_id: str, actor: Actor) -> DecisionOutcome:

@@ -258,6 +258,7 @@ class RequestRecord(BaseModel):
     # deployment's capacity when it was asked (a different one later makes the request stale).
     target: DeploySpec | None = None
     basis: dict[str, Any] | None = None
+    idempotency_key: str | None = None
 
     @property
     def summary(self) -> str:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
@@ -64,6 +64,14 @@ class UnpublishBody(BaseModel):
     deployment: str
     actor: Actor
     reason: str | None = None
+
+
+# A submission's id: a replay with the same key answers with the first request, never a second.
+idempotency_header = Header(
+    default=None,
+    alias="Idempotency-Key",
+    description="One id per submission (e.g. a UUID); a replay answers with the first request.",
+)
 
 
 class DecideBody(BaseModel):
@@ -216,16 +224,28 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.get_deployment(ref)
 
     @app.post("/api/requests/deploy", tags=["requests"])
-    def request_deploy(body: DeployBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_deploy(body.spec, as_actor(auth, body.actor), body.reason)
+    def request_deploy(
+        body: DeployBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_deploy(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.post("/api/requests/scale", tags=["requests"])
-    def request_scale(body: ScaleBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_scale(body.spec, as_actor(auth, body.actor), body.reason)
+    def request_scale(
+        body: ScaleBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_scale(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.post("/api/requests/limits", tags=["requests"])
-    def request_limits(body: LimitsBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_limits(body.spec, as_actor(auth, body.actor), body.reason)
+    def request_limits(
+        body: LimitsBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_limits(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.get("/api/cost", tags=["costs"])
     def cost(
@@ -234,8 +254,12 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.cost(target, period)
 
     @app.post("/api/requests/unpublish", tags=["requests"])
-    def request_unpublish(body: UnpublishBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_unpublish(body.deployment, as_actor(auth, body.actor), body.reason)
+    def request_unpublish(
+        body: UnpublishBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_unpublish(
+            body.deployment, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.get("/api/requests", tags=["requests"])
     def requests(status: str | None = None, auth: Actor | None = read_dep) -> list[RequestRecord]:

@@ -43,6 +43,9 @@ class DeploymentRow(Base):
 
 class RequestRow(Base):
     __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("requester", "idempotency_key", name="uq_request_idempotency_key"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -58,6 +61,9 @@ class RequestRow(Base):
     refs: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
+    # A surface's submission id (REST Idempotency-Key, Slack trigger_id, notebook click id):
+    # one request per requester and key, so a replayed submission answers with the first.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

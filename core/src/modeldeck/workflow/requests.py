@@ -31,8 +31,14 @@ FINAL_STATUSES = {"DELETED"}
 
 
 def request_deploy(
-    ctx: WorkflowContext, spec: DeploySpec, actor: Actor, reason: str | None
+    ctx: WorkflowContext,
+    spec: DeploySpec,
+    actor: Actor,
+    reason: str | None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
+    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+        return first
     from modeldeck.billing import validate_spec
 
     identity.require(actor, "request")
@@ -40,7 +46,15 @@ def request_deploy(
     spec = validate_spec(spec, ctx.catalog, ctx.rules)
     identity.check_model_privilege(ctx.settings, spec.model)
     check_redeploy(ctx, spec)
-    return create(ctx, "deploy", actor, reason, deploy=spec, estimate=ctx.estimate(spec))
+    return create(
+        ctx,
+        "deploy",
+        actor,
+        reason,
+        deploy=spec,
+        estimate=ctx.estimate(spec),
+        idempotency_key=idempotency_key,
+    )
 
 
 def check_redeploy(ctx: WorkflowContext, spec: DeploySpec) -> None:
@@ -59,11 +73,14 @@ def request_scale(
     spec: ScaleSpec,
     actor: Actor,
     reason: str | None,
+    idempotency_key: str | None = None,
     *,
     hours: Decimal | None = None,
     days: int | None = None,
 ) -> RequestRecord:
     """Store a scale request; `hours`/`days` price it over that long (`plan … apply`)."""
+    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+        return first
     identity.require(actor, "request")
     identity.check_module_access(ctx.settings, actor)
     dep = ctx.get_deployment(spec.deployment)
@@ -94,12 +111,19 @@ def request_scale(
         estimate=est,
         target=target,
         basis=targets.basis_of(dep),
+        idempotency_key=idempotency_key,
     )
 
 
 def request_limits(
-    ctx: WorkflowContext, spec: LimitsSpec, actor: Actor, reason: str | None
+    ctx: WorkflowContext,
+    spec: LimitsSpec,
+    actor: Actor,
+    reason: str | None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
+    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+        return first
     identity.require(actor, "request")
     identity.check_module_access(ctx.settings, actor)
     from modeldeck.billing.validate import check_bounds
@@ -114,21 +138,56 @@ def request_limits(
     dep = ctx.get_deployment(spec.deployment)
     spec = spec.model_copy(update={"deployment": dep.id})
     return create(
-        ctx, "limits", actor, reason, limits=spec, deployment_id=dep.id, basis=targets.basis_of(dep)
+        ctx,
+        "limits",
+        actor,
+        reason,
+        limits=spec,
+        deployment_id=dep.id,
+        basis=targets.basis_of(dep),
+        idempotency_key=idempotency_key,
     )
 
 
 def request_unpublish(
-    ctx: WorkflowContext, deployment: str, actor: Actor, reason: str | None
+    ctx: WorkflowContext,
+    deployment: str,
+    actor: Actor,
+    reason: str | None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
+    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+        return first
     identity.require(actor, "request")
     identity.check_module_access(ctx.settings, actor)
     dep = ctx.get_deployment(deployment)
     if dep.status in FINAL_STATUSES:
         raise ConflictError(f"{dep.id} is already unpublished.")
     return create(
-        ctx, "unpublish", actor, reason, deployment_id=dep.id, basis=targets.basis_of(dep)
+        ctx,
+        "unpublish",
+        actor,
+        reason,
+        deployment_id=dep.id,
+        basis=targets.basis_of(dep),
+        idempotency_key=idempotency_key,
     )
+
+
+MAX_KEY = 200
+
+
+def replayed(ctx: WorkflowContext, actor: Actor, key: str | None) -> RequestRecord | None:
+    """The request this requester already submitted with `key` (a replay answers with it)."""
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_KEY or not key.isprintable():
+        raise ValidationFailed(
+            f"The idempotency key must be 1 to {MAX_KEY} printable characters.",
+            hint="Send one id per submission, e.g. a UUID, in the Idempotency-Key header.",
+        )
+    with ctx.store.session() as session:
+        return repo.by_idempotency_key(session, actor.principal, key)
 
 
 def create(
@@ -160,9 +219,16 @@ def create(
     decision = policy.evaluate(draft, estimate, ctx.settings, recent)
     record = draft.model_copy(update={"policy": decision})
     created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
+    first: RequestRecord | None = None
     with ctx.store.session() as session:
-        repo.insert_request(session, record)
-        audit_log.record_event(session, created)
+        if repo.insert_request_once(session, record):
+            audit_log.record_event(session, created)
+        else:  # a replay of the same submission won the race: answer with its request
+            first = repo.by_idempotency_key(session, actor.principal, record.idempotency_key or "")
+            if first is None:
+                raise ConflictError(f"{record.id} could not be stored; nothing was requested.")
+    if first is not None:
+        return first
     ctx.emit(created)
     if decision.auto_approve:
         with ctx.store.session() as session:
