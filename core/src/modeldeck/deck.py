@@ -196,9 +196,22 @@ class Deck:
         with self.store.session() as session:
             return request_rows.list_requests(session, status)
 
-    def set_request_ref(self, request_id: str, key: str, value: str) -> None:
+    def set_request_ref(
+        self, request_id: str, key: str, value: str, *, by: Actor | None = None
+    ) -> None:
+        """Record where a surface shows a request, audited (`by`: the service over REST;
+        in-process callers are the surface's own code, audited as the system)."""
         with self.store.session() as session:
             request_rows.set_ref(session, request_id, key, value)
+            repo.audit(
+                session,
+                actor=by.principal if by else "system",
+                surface=by.surface if by else "system",
+                action="set_ref",
+                subject=request_id,
+                key=key,
+                value=value,
+            )
 
     def list_deployments(self, include_deleted: bool = False) -> list[DeploymentRecord]:
         with self.store.session() as session:
@@ -235,22 +248,22 @@ class Deck:
 
         return read_audit(self.store, limit=limit, subject=subject)
 
-    def create_token(self, principal: str) -> TokenGrant:
+    def create_token(self, principal: str, *, by: str | None = None) -> TokenGrant:
         """A new API token for a configured principal (the token is in the answer, once)."""
         if self.settings.principals and principal not in {p.name for p in self.settings.principals}:
             raise UserError(
                 f"{principal!r} is not a configured principal.",
                 hint="Add it to [[principals]] in modeldeck.toml first.",
             )
-        token_id, secret = tokens.create_token(self.store, principal, deck=self)
+        token_id, secret = tokens.create_token(self.store, principal, deck=self, by=by)
         return TokenGrant(id=token_id, principal=principal, token=secret)
 
     def list_tokens(self) -> list[dict[str, str | None]]:
         """Token ids, owners and dates (never the tokens)."""
         return tokens.list_tokens(self.store)
 
-    def revoke_token(self, token_id: str) -> None:
-        tokens.revoke_token(self.store, token_id, deck=self)
+    def revoke_token(self, token_id: str, *, by: str | None = None) -> None:
+        tokens.revoke_token(self.store, token_id, deck=self, by=by)
 
     # --- sync with the provider
     def refresh(self) -> list[DeploymentRecord]:

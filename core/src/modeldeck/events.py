@@ -395,7 +395,11 @@ class TokenCreated(Event):
 
     def audit_entry(self) -> AuditEntry:
         return AuditEntry(
-            actor=self.principal, surface="cli", action="token_create", subject=self.token_id
+            actor=self.actor,
+            surface="cli",
+            action="token_create",
+            subject=self.token_id,
+            detail={"principal": self.principal},
         )
 
 
@@ -408,7 +412,11 @@ class TokenRevoked(Event):
 
     def audit_entry(self) -> AuditEntry:
         return AuditEntry(
-            actor=self.principal, surface="cli", action="token_revoke", subject=self.token_id
+            actor=self.actor,
+            surface="cli",
+            action="token_revoke",
+            subject=self.token_id,
+            detail={"principal": self.principal},
         )
 
 

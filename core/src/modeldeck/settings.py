@@ -159,7 +159,9 @@ class PrincipalSettings(BaseModel):
     name: str
     slack_user: str | None = None
     jupyter_user: str | None = None
-    roles: list[Literal["viewer", "deployer", "approver", "admin"]] = Field(default_factory=list)
+    roles: list[Literal["viewer", "deployer", "approver", "admin", "service"]] = Field(
+        default_factory=list
+    )
 
 
 class WorkspaceSettings(BaseModel):

@@ -293,7 +293,11 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.put("/api/requests/{request_id}/refs", tags=["requests"])
     def set_ref(request_id: str, body: RefBody, auth: Actor | None = auth_dep) -> dict[str, str]:
-        deck.set_request_ref(request_id, body.key, body.value)
+        # Only a surface's own service identity says where a request is shown (a viewer
+        # rewriting a card's refs could hide its buttons).
+        if auth is not None:
+            identity.require(auth, "refs")
+        deck.set_request_ref(request_id, body.key, body.value, by=auth)
         return {"status": "ok"}
 
     @app.get("/api/audit", tags=["audit"])
@@ -304,7 +308,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.post("/api/tokens", tags=["identity"])
     def create_token(body: TokenBody, auth: Actor | None = configure_dep) -> dict[str, str]:
-        grant = deck.create_token(body.principal)
+        grant = deck.create_token(body.principal, by=auth.principal if auth else None)
         return {
             "id": grant.id,
             "principal": grant.principal,
@@ -317,7 +321,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.delete("/api/tokens/{token_id}", tags=["identity"])
     def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
-        deck.revoke_token(token_id)
+        deck.revoke_token(token_id, by=auth.principal if auth else None)
         return {"status": "ok"}
 
     @app.post("/api/actors/resolve", tags=["identity"])
