@@ -20,6 +20,7 @@ from modeldeck.errors import ConflictError, PermissionDenied, ValidationFailed
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.serving import ServerThread
 from modeldeck.store import repo
+from modeldeck.tokens import create_token
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
 PTU_BODY: dict[str, Any] = {"model": PTU, "plan": "ptu", "input_tpm": 10000, "output_tpm": 1000}
@@ -142,11 +143,13 @@ def test_requests_resolve_on_the_command_line(
     monkeypatch.setenv("MODELDECK_CONFIG", str(config))
     monkeypatch.setenv("MODELDECK_DATA_DIR", str(deck.settings.data_dir))
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.setenv("MODELDECK_TOKEN_FILE", str(tmp_path / "no-token-file"))
+    monkeypatch.setenv("MODELDECK_USER", "dave")  # team mode: the token decides, not this
     runner = CliRunner()
-    monkeypatch.setenv("MODELDECK_USER", "victor")
+    monkeypatch.setenv("MODELDECK_TOKEN", create_token(deck.store, "victor")[1])
     refused = runner.invoke(cli, ["requests", "resolve", request_id])
-    assert refused.exit_code == 2 and "may not configure" in refused.output
-    monkeypatch.setenv("MODELDECK_USER", "dave")
+    assert refused.exit_code == 2 and "victor may not configure" in refused.output
+    monkeypatch.setenv("MODELDECK_TOKEN", create_token(deck.store, "dave")[1])
     done = runner.invoke(cli, ["requests", "resolve", request_id, "--reason", "stuck"])
     assert done.exit_code == 0, done.output
     assert f"{request_id} is now failed: Resolved by dave: stuck" in done.output

@@ -199,19 +199,20 @@ class Deck:
     def set_request_ref(
         self, request_id: str, key: str, value: str, *, by: Actor | None = None
     ) -> None:
-        """Record where a surface shows a request, audited (`by`: the service over REST;
-        in-process callers are the surface's own code, audited as the system)."""
+        """Record where a surface shows a request. `by` is the service identity calling over
+        REST, audited as `set_ref`; in-process callers are the surface's own code."""
         with self.store.session() as session:
             request_rows.set_ref(session, request_id, key, value)
-            repo.audit(
-                session,
-                actor=by.principal if by else "system",
-                surface=by.surface if by else "system",
-                action="set_ref",
-                subject=request_id,
-                key=key,
-                value=value,
-            )
+            if by is not None:
+                repo.audit(
+                    session,
+                    actor=by.principal,
+                    surface=by.surface,
+                    action="set_ref",
+                    subject=request_id,
+                    key=key,
+                    value=value,
+                )
 
     def list_deployments(self, include_deleted: bool = False) -> list[DeploymentRecord]:
         with self.store.session() as session:

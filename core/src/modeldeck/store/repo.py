@@ -136,6 +136,9 @@ def load_request(session: Session, request_id: str) -> RequestRecord:
 def insert_request_once(session: Session, record: RequestRecord) -> bool:
     """Insert a request; False when its requester already used its idempotency key (a racing
     replay won), leaving the caller's transaction usable."""
+    if record.idempotency_key is None:  # nothing to collide with: no savepoint needed
+        insert_request(session, record)
+        return True
     try:
         with session.begin_nested():
             insert_request(session, record)
