@@ -13,6 +13,7 @@ from modeldeck.deck import Deck
 from modeldeck.domain import Actor, DeploymentRecord, DeploySpec, RequestStatus, ScaleSpec
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.store import repo
+from modeldeck.store.deployments import capacity_of
 from modeldeck.store.models import DeploymentRow
 
 PTU = "qwen3-max-2025-09-23"
@@ -39,8 +40,11 @@ def ptu_deployment(deck: Deck, sandbox: RunningSandbox) -> DeploymentRecord:
 
 
 def capacity_at_provider(sandbox: RunningSandbox) -> dict[str, Any]:
+    """The PTU capacity Model Studio (the sandbox) holds, in TPM, asked through its API."""
     (only,) = sandbox_deployments(sandbox)
-    return dict(only["ptu_capacity"])
+    with sandbox.client() as client:
+        info = client.get_deployment(only["deployed_model"])
+    return capacity_of(info)
 
 
 def test_a_one_sided_scale_stores_the_other_direction_at_request_time(

@@ -47,13 +47,18 @@ def insert_order_once(
     return row
 
 
-def set_amount(session: Session, deployment_id: str, amount: Decimal, request_id: str) -> None:
-    """The deployment's newest order costs `amount` now (a prepaid scale ran), audited."""
-    row = session.scalars(
+def newest_for(session: Session, deployment_id: str) -> OrderRow | None:
+    """A deployment's newest order (the one a prepaid scale changes), None if it has none."""
+    return session.scalars(
         select(OrderRow)
         .where(OrderRow.deployment_id == deployment_id)
         .order_by(OrderRow.ordered_at.desc())
     ).first()
+
+
+def set_amount(session: Session, deployment_id: str, amount: Decimal, request_id: str) -> None:
+    """The deployment's newest order costs `amount` now (a prepaid scale ran), audited."""
+    row = newest_for(session, deployment_id)
     if row is None or row.amount == amount:
         return
     audit(

@@ -73,8 +73,8 @@ def priced_over_order(ctx: WorkflowContext, dep_id: str, target: DeploySpec) -> 
     if target.billing not in PREPAID:
         return target
     with ctx.store.session() as session:
-        rows = order_rows.for_deployment(session, dep_id)
-        quantity = rows[-1].quantity if rows else 1
+        newest = order_rows.newest_for(session, dep_id)
+        quantity = newest.quantity if newest is not None else 1
     if target.billing == "upfront":
         return target.model_copy(update={"days": quantity})
     return target.model_copy(update={"months": quantity})

@@ -1,7 +1,7 @@
 """request idempotency key
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003_alerts
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0004'
+down_revision: str | None = '0003_alerts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
