@@ -11,6 +11,7 @@ from modeldeck.audit import read_audit
 from modeldeck.domain import Actor, RequestStatus
 from modeldeck.errors import PermissionDenied
 from modeldeck.events import Event
+from modeldeck.grammar import parse
 from modeldeck.hookspecs import hookimpl
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.server.client import RemoteDeck
@@ -71,3 +72,14 @@ def test_withdraw_over_rest(make_deck: MakeDeck) -> None:
             alice.close()
             bob.close()
     assert out.outcome == "withdrawn" and out.request.status == RequestStatus.WITHDRAWN
+
+
+def test_the_withdraw_verb(make_deck: MakeDeck) -> None:
+    deck = make_deck()
+    alice = deck.resolve_actor("jupyter", "alice")
+    req = deck.request_deploy(ONE_UNIT, alice)
+    with pytest.raises(PermissionDenied, match="Only alice"):
+        deck.run(parse(f"withdraw {req.id}"), deck.resolve_actor("slack", "U0BOB"))
+    result = deck.run(parse(f"withdraw {req.id}"), alice)
+    assert result.ok and "status: withdrawn" in result.text
+    assert deck.get_request(req.id).status == RequestStatus.WITHDRAWN
