@@ -421,6 +421,7 @@ def test_every_verb_has_usage_description_and_parsing_examples() -> None:
         "approve",
         "reject",
         "plan",
+        "withdraw",
     }
     for name, info in VERBS.items():
         assert info.name == name

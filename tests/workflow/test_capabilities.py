@@ -100,6 +100,7 @@ def test_each_capability_is_refused_to_a_role_without_it(
             "/api/requests/req_x/approve", json={"actor": {"principal": "x", "surface": "api"}}
         ),
         "configure": lambda c: c.get("/api/tokens"),
+        "refs": lambda c: c.put("/api/requests/req_x/refs", json={"key": "k", "value": "v"}),
     }
     assert set(refusals) == set(CAPABILITIES)
     for capability, call in refusals.items():

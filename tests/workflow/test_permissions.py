@@ -63,7 +63,7 @@ def test_open_mode_without_principals_gives_everyone_every_role(make_deck: MakeD
     deck = make_deck(principals=[])
     someone = deck.resolve_actor("slack", "U0ANY")
     assert someone.principal == "slack:U0ANY"
-    assert set(someone.roles) == {"viewer", "deployer", "approver", "admin"}
+    assert set(someone.roles) == {"viewer", "deployer", "approver", "admin", "service"}
 
 
 def test_viewers_only_read(make_deck: MakeDeck, sandbox: RunningSandbox) -> None:

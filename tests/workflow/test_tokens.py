@@ -32,6 +32,10 @@ from modeldeck.tokens import create_token
 TOKEN = re.compile(r"mdk_[A-Za-z0-9_-]{43}")
 CONFIG = """
 [[principals]]
+name = "adam"
+roles = ["admin"]
+
+[[principals]]
 name = "alice"
 jupyter_user = "alice"
 roles = ["deployer"]
@@ -56,6 +60,8 @@ def team_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "data"
     monkeypatch.setenv("MODELDECK_CONFIG", str(config))
     monkeypatch.setenv("MODELDECK_DATA_DIR", str(data))
+    monkeypatch.setenv("MODELDECK_TOKEN_FILE", str(tmp_path / "no-token-file"))
+    monkeypatch.delenv("MODELDECK_TOKEN", raising=False)
     return data
 
 
@@ -70,12 +76,13 @@ def run_cli(*args: str) -> Any:
     return result
 
 
-def cli_process(*args: str) -> subprocess.CompletedProcess[str]:
+def cli_process(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ["MODELDECK_DATA_DIR"],
         "MODELDECK_DATA_DIR": os.environ["MODELDECK_DATA_DIR"],
         "MODELDECK_CONFIG": os.environ["MODELDECK_CONFIG"],
+        **({"MODELDECK_TOKEN": token} if token else {}),
     }
     return subprocess.run(
         [sys.executable, "-m", "modeldeck", *args],
@@ -91,8 +98,13 @@ def store_bytes(data_dir: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(data_dir.glob("modeldeck.db*")))
 
 
-def test_token_create_prints_it_once_and_stores_only_its_hash(team_dir: Path) -> None:
-    done = cli_process("token", "create", "alice")
+def test_token_create_prints_it_once_and_stores_only_its_hash(
+    team_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = cli_process("token", "create", "adam", "--bootstrap")
+    assert first.returncode == 0, first.stderr
+    (admin,) = TOKEN.findall(first.stdout)
+    done = cli_process("token", "create", "alice", token=admin)
     assert done.returncode == 0, done.stderr
     found = TOKEN.findall(done.stdout + done.stderr)
     assert len(found) == 1, "the token is printed exactly once"
@@ -103,11 +115,15 @@ def test_token_create_prints_it_once_and_stores_only_its_hash(team_dir: Path) ->
     assert token.encode() not in on_disk
     assert hashlib.sha256(token.encode()).hexdigest().encode() in on_disk
 
+    monkeypatch.setenv("MODELDECK_TOKEN", admin)
     listing = run_cli("token", "list")
     assert listing.exit_code == 0 and "alice" in listing.output
     assert not TOKEN.search(listing.output)
     audit = [r for r in read_audit_at(team_dir) if r["action"] == "token_create"]
-    assert len(audit) == 1 and audit[0]["actor"] == "alice"
+    assert [(r["actor"], r["detail"]["principal"]) for r in audit] == [
+        ("adam", "adam"),
+        ("adam", "alice"),
+    ]
     assert token not in json.dumps(audit)
 
     unknown = run_cli("token", "create", "mallory")
@@ -183,7 +199,7 @@ def test_the_token_decides_who_acts_whatever_the_body_claims(stack: Stack) -> No
 
 
 def test_revoked_tokens_and_tokens_of_removed_principals_are_refused(
-    stack: Stack, team_dir: Path
+    stack: Stack, team_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert stack.deck is not None
     token_id, token = create_token(stack.deck.store, "victor")
@@ -191,6 +207,8 @@ def test_revoked_tokens_and_tokens_of_removed_principals_are_refused(
     headers = {"Authorization": f"Bearer {token}"}
     assert httpx.get(f"{stack.server_url}/api/requests", headers=headers).status_code == 200
 
+    _, admin = create_token(stack.deck.store, "adam")
+    monkeypatch.setenv("MODELDECK_TOKEN", admin)
     revoked = run_cli("token", "revoke", token_id)
     assert revoked.exit_code == 0 and f"Token {token_id} revoked." in revoked.output
     after = httpx.get(f"{stack.server_url}/api/requests", headers=headers)

@@ -19,6 +19,7 @@ from modeldeck.domain import (
     RequestRecord,
     ScaleSpec,
     Surface,
+    WithdrawOutcome,
 )
 
 if TYPE_CHECKING:
@@ -42,23 +43,47 @@ class DeckAPI(Protocol):
         ...
 
     def request_deploy(
-        self, spec: DeploySpec, actor: Actor, reason: str | None = None
+        self,
+        spec: DeploySpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
-        """Store a deploy request (auto-approved and executed if the policy says so)."""
+        """Store a deploy request (auto-approved and executed if the policy says so).
+
+        `idempotency_key` identifies the submission (REST Idempotency-Key, Slack trigger_id,
+        notebook click id): a replay by the same requester answers with the first request.
+        """
         ...
 
     def request_scale(
-        self, spec: ScaleSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: ScaleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord: ...
 
     def request_limits(
-        self, spec: LimitsSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: LimitsSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         """Store a request to change a deployment's RPM/TPM limits."""
         ...
 
     def request_unpublish(
-        self, deployment: str, actor: Actor, reason: str | None = None
+        self,
+        deployment: str,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord: ...
 
     def approve(self, request_id: str, actor: Actor) -> DecisionOutcome:
@@ -68,6 +93,16 @@ class DeckAPI(Protocol):
     def reject(
         self, request_id: str, actor: Actor, reason: str | None = None
     ) -> DecisionOutcome: ...
+
+    def withdraw(self, request_id: str, actor: Actor) -> WithdrawOutcome:
+        """The requester takes back their own pending request (PermissionDenied for others)."""
+        ...
+
+    def resolve_request(
+        self, request_id: str, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        """An admin ends a stuck (approved or executing) request as failed, with who and why."""
+        ...
 
     def get_request(self, request_id: str) -> RequestRecord: ...
 

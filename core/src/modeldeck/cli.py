@@ -81,10 +81,10 @@ def _open_deck(settings: Any = None) -> Any:
 
     settings = settings or load_settings()
     if settings.server.url:
+        from modeldeck.identity.credentials import presented_token
         from modeldeck.server.client import RemoteDeck
 
-        token = settings.server.token.get_secret_value() if settings.server.token else None
-        return RemoteDeck(settings.server.url, token)
+        return RemoteDeck(settings.server.url, presented_token(settings))
     from modeldeck.deck import Deck
 
     return Deck(settings)
@@ -101,7 +101,7 @@ def _execute(command: Any) -> Any:
     """Run a parsed command: help, models and estimates from the catalog alone (no store is
     opened or migrated for them), everything else through the deck (local or the server)."""
     from modeldeck.commands import run_without_store
-    from modeldeck.identity import local_user
+    from modeldeck.identity.credentials import cli_actor
     from modeldeck.settings import load_settings
 
     settings = load_settings()
@@ -110,7 +110,7 @@ def _execute(command: Any) -> Any:
         return result
     deck = _open_deck(settings)
     try:
-        actor = deck.resolve_actor("cli", local_user())
+        actor = cli_actor(deck, settings)
         return deck.run(command, actor)
     finally:
         deck.close()
@@ -313,6 +313,28 @@ def reconcile(watch: bool, interval: float, as_json: bool) -> None:
 
 
 @cli.group()
+def requests() -> None:
+    """Requests that need an admin's hand (e.g. one stuck executing)."""
+
+
+@requests.command(name="resolve")
+@click.argument("request_id")
+@click.option("--reason", default=None, help="Why (kept in the audit log and on the request).")
+@_guard
+def requests_resolve(request_id: str, reason: str | None) -> None:
+    """End a stuck (approved or executing) request as failed (admins only)."""
+    from modeldeck.identity.credentials import cli_actor
+    from modeldeck.settings import load_settings
+
+    deck = _open_deck()
+    try:
+        record = deck.resolve_request(request_id, cli_actor(deck, load_settings()), reason)
+    finally:
+        deck.close()
+    click.echo(f"{record.id} is now {record.status.value}: {record.error}")
+
+
+@cli.group()
 def token() -> None:
     """Personal API tokens for the server's REST API (stored hashed; shown once)."""
 
@@ -328,17 +350,24 @@ def _remote_admin() -> Any:
     settings = load_settings()
     if not settings.server.url:
         return None
+    from modeldeck.identity.credentials import presented_token
     from modeldeck.server.client import RemoteDeck
 
-    token = settings.server.token.get_secret_value() if settings.server.token else None
-    return RemoteDeck(settings.server.url, token)
+    return RemoteDeck(settings.server.url, presented_token(settings))
 
 
 @token.command(name="create")
 @click.argument("principal")
+@click.option(
+    "--bootstrap",
+    is_flag=True,
+    help="Create the first admin's token with local access to the store (only while no admin "
+    "holds one).",
+)
 @_guard
-def token_create(principal: str) -> None:
-    """Create a token for PRINCIPAL and print it once."""
+def token_create(principal: str, bootstrap: bool) -> None:
+    """Create a token for PRINCIPAL and print it once (needs an admin's token, or --bootstrap)."""
+    from modeldeck.identity.credentials import token_creator
     from modeldeck.settings import load_settings
     from modeldeck.store import Store
     from modeldeck.tokens import create_token
@@ -355,7 +384,9 @@ def token_create(principal: str) -> None:
                 f"{principal!r} is not a configured principal.",
                 hint="Add it to [[principals]] in modeldeck.toml first.",
             )
-        token_id, secret = create_token(Store(settings.effective_database_url), principal)
+        store = Store(settings.effective_database_url)
+        by = token_creator(store, settings, principal, bootstrap)
+        token_id, secret = create_token(store, principal, by=by)
     click.echo(f"Token {token_id} for {principal} (shown once, keep it secret):")
     click.echo(secret)
 
@@ -373,7 +404,12 @@ def token_list() -> None:
         with contextlib.closing(remote):
             rows = remote.list_tokens()
     else:
-        rows = list_tokens(Store(load_settings().effective_database_url))
+        from modeldeck.identity.credentials import local_admin
+
+        settings = load_settings()
+        store = Store(settings.effective_database_url)
+        local_admin(store, settings)
+        rows = list_tokens(store)
     table = Table()
     for col in ("id", "principal", "created_at", "revoked_at"):
         table.add_column(col)
@@ -396,7 +432,11 @@ def token_revoke(token_id: str) -> None:
         with contextlib.closing(remote):
             remote.revoke_token(token_id)
     else:
-        revoke_token(Store(load_settings().effective_database_url), token_id)
+        from modeldeck.identity.credentials import local_admin
+
+        settings = load_settings()
+        store = Store(settings.effective_database_url)
+        revoke_token(store, token_id, by=local_admin(store, settings))
     click.echo(f"Token {token_id} revoked.")
 
 

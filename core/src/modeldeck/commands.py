@@ -63,6 +63,9 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
         return r.DecisionResult(outcome=deck.approve(command.request_id, actor))
     if isinstance(command, g.RejectCommand):
         return r.DecisionResult(outcome=deck.reject(command.request_id, actor, command.reason))
+    if isinstance(command, g.WithdrawCommand):
+        withdrawn = deck.withdraw(command.request_id, actor)
+        return r.RequestResult(verb="withdraw", request=withdrawn.request)
     if isinstance(command, g.CostCommand):
         return r.CostResult(report=_cost_report(deck, command.target, command.period))
     if isinstance(command, g.PlanCommand):

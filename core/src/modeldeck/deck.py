@@ -26,6 +26,7 @@ from modeldeck.domain import (
     RequestRecord,
     ScaleSpec,
     Surface,
+    WithdrawOutcome,
 )
 from modeldeck.errors import UserError
 from modeldeck.identity import tokens
@@ -118,24 +119,44 @@ class Deck:
 
     # --- requests
     def request_deploy(
-        self, spec: DeploySpec, actor: Actor, reason: str | None = None
+        self,
+        spec: DeploySpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
-        return requests.request_deploy(self, spec, actor, reason)
+        return requests.request_deploy(self, spec, actor, reason, idempotency_key)
 
     def request_scale(
-        self, spec: ScaleSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: ScaleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
-        return requests.request_scale(self, spec, actor, reason)
+        return requests.request_scale(self, spec, actor, reason, idempotency_key)
 
     def request_limits(
-        self, spec: LimitsSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: LimitsSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
-        return requests.request_limits(self, spec, actor, reason)
+        return requests.request_limits(self, spec, actor, reason, idempotency_key)
 
     def request_unpublish(
-        self, deployment: str, actor: Actor, reason: str | None = None
+        self,
+        deployment: str,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
-        return requests.request_unpublish(self, deployment, actor, reason)
+        return requests.request_unpublish(self, deployment, actor, reason, idempotency_key)
 
     # --- decisions
     def approve(self, request_id: str, actor: Actor) -> DecisionOutcome:
@@ -143,6 +164,14 @@ class Deck:
 
     def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome:
         return decisions.decide(self, request_id, actor, "reject", reason)
+
+    def withdraw(self, request_id: str, actor: Actor) -> WithdrawOutcome:
+        return decisions.withdraw(self, request_id, actor)
+
+    def resolve_request(
+        self, request_id: str, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        return decisions.resolve_request(self, request_id, actor, reason)
 
     def expire_due(self) -> None:
         """Move pending requests past their TTL to expired (each once, announced by an event)."""
@@ -167,9 +196,23 @@ class Deck:
         with self.store.session() as session:
             return request_rows.list_requests(session, status)
 
-    def set_request_ref(self, request_id: str, key: str, value: str) -> None:
+    def set_request_ref(
+        self, request_id: str, key: str, value: str, *, by: Actor | None = None
+    ) -> None:
+        """Record where a surface shows a request. `by` is the service identity calling over
+        REST, audited as `set_ref`; in-process callers are the surface's own code."""
         with self.store.session() as session:
             request_rows.set_ref(session, request_id, key, value)
+            if by is not None:
+                repo.audit(
+                    session,
+                    actor=by.principal,
+                    surface=by.surface,
+                    action="set_ref",
+                    subject=request_id,
+                    key=key,
+                    value=value,
+                )
 
     def list_deployments(self, include_deleted: bool = False) -> list[DeploymentRecord]:
         with self.store.session() as session:
@@ -206,22 +249,22 @@ class Deck:
 
         return read_audit(self.store, limit=limit, subject=subject)
 
-    def create_token(self, principal: str) -> TokenGrant:
+    def create_token(self, principal: str, *, by: str | None = None) -> TokenGrant:
         """A new API token for a configured principal (the token is in the answer, once)."""
         if self.settings.principals and principal not in {p.name for p in self.settings.principals}:
             raise UserError(
                 f"{principal!r} is not a configured principal.",
                 hint="Add it to [[principals]] in modeldeck.toml first.",
             )
-        token_id, secret = tokens.create_token(self.store, principal, deck=self)
+        token_id, secret = tokens.create_token(self.store, principal, deck=self, by=by)
         return TokenGrant(id=token_id, principal=principal, token=secret)
 
     def list_tokens(self) -> list[dict[str, str | None]]:
         """Token ids, owners and dates (never the tokens)."""
         return tokens.list_tokens(self.store)
 
-    def revoke_token(self, token_id: str) -> None:
-        tokens.revoke_token(self.store, token_id, deck=self)
+    def revoke_token(self, token_id: str, *, by: str | None = None) -> None:
+        tokens.revoke_token(self.store, token_id, deck=self, by=by)
 
     # --- sync with the provider
     def refresh(self) -> list[DeploymentRecord]:

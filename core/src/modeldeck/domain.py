@@ -208,6 +208,8 @@ class RequestStatus(StrEnum):
     EXECUTED = "executed"
     FAILED = "failed"
     EXPIRED = "expired"
+    STALE = "stale"  # its target changed or vanished before it was approved (`error` says why)
+    WITHDRAWN = "withdrawn"  # its requester took it back while it was pending
 
 
 class PolicyDecision(BaseModel):
@@ -251,6 +253,12 @@ class RequestRecord(BaseModel):
     executed_at: datetime | None = None
     error: str | None = None
     refs: dict[str, str] = Field(default_factory=dict)
+    # The complete state a scale/limits request is approved for, filled at request time from the
+    # deployment: `target` is the absolute capacity and billing that will run, `basis` the
+    # deployment's capacity when it was asked (a different one later makes the request stale).
+    target: DeploySpec | None = None
+    basis: dict[str, Any] | None = None
+    idempotency_key: str | None = None
 
     @property
     def summary(self) -> str:
@@ -307,6 +315,14 @@ class DecisionOutcome(BaseModel):
 
     request: RequestRecord
     outcome: Literal["recorded", "rejected", "already_decided", "executed", "failed"]
+    message: str
+
+
+class WithdrawOutcome(BaseModel):
+    """The truthful answer to a requester taking a request back: what their withdraw did."""
+
+    request: RequestRecord
+    outcome: Literal["withdrawn", "already_decided"]
     message: str
 
 

@@ -127,6 +127,11 @@ class RequestWithdrawn(Event):
     name: ClassVar[str] = "request_withdrawn"
     request: RequestRecord
 
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor, surface=self.surface, action="withdraw", subject=self.request.id
+        )
+
 
 class RequestStale(Event):
     """A pending request's target changed or vanished (declared for the trust workflow)."""
@@ -134,6 +139,15 @@ class RequestStale(Event):
     name: ClassVar[str] = "request_stale"
     request: RequestRecord
     why: str
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="stale",
+            subject=self.request.id,
+            detail={"why": self.why},
+        )
 
 
 # --- execution ---------------------------------------------------------------------------
@@ -381,7 +395,11 @@ class TokenCreated(Event):
 
     def audit_entry(self) -> AuditEntry:
         return AuditEntry(
-            actor=self.principal, surface="cli", action="token_create", subject=self.token_id
+            actor=self.actor,
+            surface="cli",
+            action="token_create",
+            subject=self.token_id,
+            detail={"principal": self.principal},
         )
 
 
@@ -394,7 +412,11 @@ class TokenRevoked(Event):
 
     def audit_entry(self) -> AuditEntry:
         return AuditEntry(
-            actor=self.principal, surface="cli", action="token_revoke", subject=self.token_id
+            actor=self.actor,
+            surface="cli",
+            action="token_revoke",
+            subject=self.token_id,
+            detail={"principal": self.principal},
         )
 
 

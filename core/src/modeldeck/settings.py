@@ -159,7 +159,9 @@ class PrincipalSettings(BaseModel):
     name: str
     slack_user: str | None = None
     jupyter_user: str | None = None
-    roles: list[Literal["viewer", "deployer", "approver", "admin"]] = Field(default_factory=list)
+    roles: list[Literal["viewer", "deployer", "approver", "admin", "service"]] = Field(
+        default_factory=list
+    )
 
 
 class WorkspaceSettings(BaseModel):
@@ -175,6 +177,11 @@ class PolicySettings(BaseModel):
     two_approvers_for_upfront: bool = True
     request_ttl: str = "24h"
     unpublish_needs_approval: bool = False
+    # Spend auto-approved over a sliding window (cost per day of each auto-approved request in
+    # it): past a budget a request needs an approver, so splitting an order does not escape it.
+    auto_approve_budget_usd_per_day: Decimal | None = None  # per requester
+    workspace_auto_approve_budget_usd_per_day: Decimal | None = None  # everyone together
+    auto_approve_window: str = "24h"
 
 
 class PlannerMuUnit(BaseModel):

@@ -61,8 +61,28 @@ def _bound(text: str, whole: str, *, end: bool) -> datetime:
 def parse_period(text: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
     """The half-open interval [start, end) a period names, aware, in Beijing time.
 
-    Periods ending in the future end at `now`. No period (None or empty) means `month`.
+    Periods ending in the future end at `now`. No period (None or empty) means `month`; none
+    starts before 1970-01-01 Beijing time (the calendar modeldeck bills on), so nothing a user
+    types reaches a date overflow.
     """
+    try:
+        start, end = _parse_period(text, now)
+    except OverflowError:
+        raise _out_of_calendar(text) from None
+    if start < _EPOCH:
+        raise _out_of_calendar(text)
+    return start, end
+
+
+def _out_of_calendar(text: str | None) -> ValidationFailed:
+    return ValidationFailed(
+        f"period={text!r} is outside the billing calendar: periods run from "
+        f"{_EPOCH:%Y-%m-%d} (Beijing time) up to now.",
+        hint="Give a later date, or period=all for everything.",
+    )
+
+
+def _parse_period(text: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
     current = ensure_aware(now).astimezone(BEIJING) if now else utcnow().astimezone(BEIJING)
     raw = (text or "month").strip()
     body = raw.lower()

@@ -34,6 +34,15 @@ class BillingRules(BaseModel):
     allow_zero_output_tpm: bool = True
     # Model Studio: capacity < 1000 units.
     max_units: int = 999
+    # Decision (upper bounds so nothing a user types overflows; see docs/trust-workflow.md):
+    # the largest PTU capacity per direction, rate limit, context, duration and order term,
+    # and how far ahead a prepaid order's start may be.
+    max_ptu_tpm: int = 100_000_000
+    max_rate_limit: int = 1_000_000_000
+    max_context_tokens: int = 100_000_000
+    max_duration_days: int = 3660
+    max_months: int = 120
+    max_start_ahead_days: int = 366
     # Decision: the daily price of a monthly package is monthly / 30; a month is 30 days.
     days_per_month: int = 30
     # Cancellation within the first month: used days at 1.2x the daily price.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ from modeldeck.billing.rules import BILLING_METHODS, DEFAULT_RULES, BillingRules
 from modeldeck.catalog import Catalog, ModelInfo
 from modeldeck.domain import DeploySpec
 from modeldeck.errors import ConflictError, ValidationFailed
+from modeldeck.timeutil import BEIJING, ensure_aware, utcnow
 
 _DURATIONS = ("hours", "days", "months", "duration_seconds")
 
@@ -87,6 +89,58 @@ def _check_mu_capacity(spec: DeploySpec, info: ModelInfo, rules: BillingRules) -
     for field in limits:
         if getattr(spec, field) <= 0:
             raise ValidationFailed(f"{field} must be a positive whole number.")
+
+
+EARLIEST_START = datetime(2020, 1, 1, tzinfo=BEIJING)
+
+
+def _limits(rules: BillingRules) -> dict[str, tuple[Decimal, str]]:
+    """Each number a spec may carry: its largest value and the unit it is counted in."""
+    days = rules.max_duration_days
+    return {
+        "input_tpm": (Decimal(rules.max_ptu_tpm), "TPM"),
+        "output_tpm": (Decimal(rules.max_ptu_tpm), "TPM"),
+        "thinking_output_tpm": (Decimal(rules.max_ptu_tpm), "TPM"),
+        "rpm_limit": (Decimal(rules.max_rate_limit), "requests per minute"),
+        "tpm_limit": (Decimal(rules.max_rate_limit), "tokens per minute"),
+        "max_context_length": (Decimal(rules.max_context_tokens), "tokens"),
+        "max_input_tokens": (Decimal(rules.max_context_tokens), "tokens"),
+        "hours": (Decimal(days * 24), "hours"),
+        "days": (Decimal(days), "days"),
+        "months": (Decimal(rules.max_months), "months"),
+        "duration_seconds": (Decimal(days * 86_400), "seconds"),
+        "cancel_after_seconds": (Decimal(days * 86_400), "seconds"),
+    }
+
+
+def check_bounds(spec: Any, rules: BillingRules = DEFAULT_RULES) -> None:
+    """Refuse any number beyond its range (the limit in the text) before anything computes
+    with it, and a prepaid start outside the calendar window, so nothing overflows."""
+    for field, (most, unit) in _limits(rules).items():
+        value = getattr(spec, field, None)
+        if value is None:
+            continue
+        number = Decimal(value)
+        if not number.is_finite() or number > most:
+            shown = "duration" if field == "duration_seconds" else field
+            raise ValidationFailed(
+                f"{shown}={value} is out of range: it can be at most {most:,} {unit}.",
+                hint=f"Give {shown} of at most {most:,} {unit}.",
+            )
+    start = getattr(spec, "start", None)
+    if start is not None:
+        latest = utcnow() + timedelta(days=rules.max_start_ahead_days)
+        try:
+            inside = EARLIEST_START <= ensure_aware(start) <= latest
+        except OverflowError:  # a time at the calendar's very edge, in another zone
+            inside = False
+        if not inside:
+            raise ValidationFailed(
+                f"start={start.isoformat()} is outside the order calendar: give a start from "
+                f"{EARLIEST_START:%Y-%m-%d} to {latest.astimezone(BEIJING):%Y-%m-%d} "
+                f"(at most {rules.max_start_ahead_days} days ahead), Beijing time.",
+                hint="Drop start= to order now.",
+            )
 
 
 def _check_durations(spec: DeploySpec, rules: BillingRules) -> None:
@@ -169,6 +223,7 @@ def validate_spec(
     spec: DeploySpec, catalog: Catalog, rules: BillingRules = DEFAULT_RULES
 ) -> DeploySpec:
     """Check a spec and return it normalised (canonical model name, the model's only mode)."""
+    check_bounds(spec, rules)
     model = catalog.resolve_model(spec.model)
     info = catalog.model_info(model)
     if spec.plan not in info.plans:

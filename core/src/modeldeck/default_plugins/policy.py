@@ -26,7 +26,9 @@ def evaluate_policy(
 ) -> PolicyDecision:
     policy = settings.policy
     daily = cost_per_day(estimate)
-    upfront = request.deploy is not None and request.deploy.billing in ("upfront", "monthly")
+    # A prepaid order is the deploy's billing, or the deployment's for a scale (its target).
+    spec = request.deploy or request.target
+    upfront = spec is not None and spec.billing in ("upfront", "monthly")
     if request.kind == "unpublish":
         if policy.unpublish_needs_approval:
             return PolicyDecision(

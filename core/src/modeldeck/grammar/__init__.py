@@ -30,6 +30,7 @@ from modeldeck.grammar.commands import (
     ScaleCommand,
     StatusCommand,
     UnpublishCommand,
+    WithdrawCommand,
     command_adapter,
 )
 from modeldeck.grammar.help import help_text
@@ -68,6 +69,7 @@ __all__ = [
     "Token",
     "UnpublishCommand",
     "VerbInfo",
+    "WithdrawCommand",
     "all_verbs",
     "command_adapter",
     "help_text",

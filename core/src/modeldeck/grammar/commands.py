@@ -33,6 +33,7 @@ __all__ = [
     "ScaleCommand",
     "StatusCommand",
     "UnpublishCommand",
+    "WithdrawCommand",
     "command_adapter",
 ]
 
@@ -214,6 +215,13 @@ class PlanCommand(CommandModel):
     )
 
 
+class WithdrawCommand(CommandModel):
+    """`withdraw <id>`: the requester takes back their own pending request."""
+
+    verb: Literal["withdraw"] = "withdraw"
+    request_id: str
+
+
 Command = Annotated[
     HelpCommand
     | ModelsCommand
@@ -228,7 +236,8 @@ Command = Annotated[
     | ApprovalsCommand
     | ApproveCommand
     | RejectCommand
-    | PlanCommand,
+    | PlanCommand
+    | WithdrawCommand,
     Field(discriminator="verb"),
 ]
 """Any built-in command (plugins' verbs are `CommandModel` subclasses looked up by verb)."""

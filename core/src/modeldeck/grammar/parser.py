@@ -33,6 +33,7 @@ from modeldeck.grammar.commands import (
     ScaleCommand,
     StatusCommand,
     UnpublishCommand,
+    WithdrawCommand,
 )
 from modeldeck.grammar.help import help_topic
 from modeldeck.grammar.keys import KEYS, canonical_key
@@ -381,6 +382,13 @@ def _plan(raw: str, args: _Args) -> PlanCommand:
     return parse_plan(raw, args.words, values, usage("plan"))
 
 
+def _withdraw(raw: str, args: _Args) -> WithdrawCommand:
+    request_id = _one_word(args, "a request id")
+    _no_more_words(args, 1, "the request id")
+    _options(args, (), "'withdraw'")
+    return WithdrawCommand(raw=raw, request_id=request_id)
+
+
 _HANDLERS: dict[str, Callable[[str, _Args], Any]] = {
     "help": _help,
     "models": _models,
@@ -397,6 +405,7 @@ _HANDLERS: dict[str, Callable[[str, _Args], Any]] = {
     "approve": _approve,
     "reject": _reject,
     "plan": _plan,
+    "withdraw": _withdraw,
 }
 
 

@@ -30,6 +30,7 @@ from modeldeck.grammar.commands import (
     ScaleCommand,
     StatusCommand,
     UnpublishCommand,
+    WithdrawCommand,
     _SpecCommand,
 )
 from modeldeck.grammar.keys import KEYS, KeyInfo
@@ -178,6 +179,10 @@ VERBS: dict[str, VerbInfo] = {
                 f"plan {MODEL_EXAMPLE} deployment=my-deployment coverage=0.9 apply option=hourly",
             ),
             PlanCommand,
+        ),
+        VerbInfo(
+            "withdraw", "withdraw <id>", "Take back your own pending request.", ("withdraw r-12",),
+            WithdrawCommand,
         ),
     )
 }  # fmt: skip

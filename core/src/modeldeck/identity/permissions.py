@@ -8,15 +8,17 @@ from modeldeck.domain import Actor
 from modeldeck.errors import PermissionDenied
 from modeldeck.settings import Settings
 
-Capability = Literal["read", "request", "decide", "configure"]
+Capability = Literal["read", "request", "decide", "configure", "refs"]
 
-ALL_ROLES = ["viewer", "deployer", "approver", "admin"]
-# Which roles may do what; admin may do everything.
+ALL_ROLES = ["viewer", "deployer", "approver", "admin", "service"]
+# Which roles may do what; admin may do everything a person may. `service` is a surface's own
+# identity (the Slack bot's principal): it reads, and alone records where a request is shown.
 CAPABILITIES: dict[Capability, set[str]] = {
-    "read": {"viewer", "deployer", "approver", "admin"},
+    "read": {"viewer", "deployer", "approver", "admin", "service"},
     "request": {"deployer", "admin"},
     "decide": {"approver", "admin"},
     "configure": {"admin"},
+    "refs": {"service"},
 }
 
 

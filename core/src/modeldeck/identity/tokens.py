@@ -30,14 +30,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(store: Store, principal: str, *, deck: Any = None) -> tuple[str, str]:
+def create_token(
+    store: Store, principal: str, *, deck: Any = None, by: str | None = None
+) -> tuple[str, str]:
     """A new token for `principal`: returns (token id, the token itself, to show once).
 
     With `deck` given, the :class:`~modeldeck.events.TokenCreated` event also reaches plugins.
     """
     token = PREFIX + secrets.token_urlsafe(32)
     token_id = repo.new_id("tok")
-    event = events.TokenCreated(token_id=token_id, principal=principal, actor=principal)
+    event = events.TokenCreated(token_id=token_id, principal=principal, actor=by or principal)
     with store.session() as session:
         token_rows.insert(session, token_id, principal, _digest(token), utcnow())
         audit_log.record_event(session, event)
@@ -73,13 +75,15 @@ def list_tokens(store: Store) -> list[dict[str, str | None]]:
         ]
 
 
-def revoke_token(store: Store, token_id: str, *, deck: Any = None) -> None:
+def revoke_token(store: Store, token_id: str, *, deck: Any = None, by: str | None = None) -> None:
     with store.session() as session:
         row = token_rows.get(session, token_id)
         if row is None:
             raise NotFound(f"No token {token_id!r}.", hint="`modeldeck token list` shows them.")
         row.revoked_at = row.revoked_at or utcnow()
-        event = events.TokenRevoked(token_id=token_id, principal=row.principal, actor=row.principal)
+        event = events.TokenRevoked(
+            token_id=token_id, principal=row.principal, actor=by or row.principal
+        )
         audit_log.record_event(session, event)
     if deck is not None:
         events.publish(event, deck)

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
@@ -25,6 +25,7 @@ from modeldeck.domain import (
     RequestRecord,
     ScaleSpec,
     Surface,
+    WithdrawOutcome,
 )
 from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
 from modeldeck.grammar import PlanCommand, validate_command
@@ -63,6 +64,14 @@ class UnpublishBody(BaseModel):
     deployment: str
     actor: Actor
     reason: str | None = None
+
+
+# A submission's id: a replay with the same key answers with the first request, never a second.
+idempotency_header = Header(
+    default=None,
+    alias="Idempotency-Key",
+    description="One id per submission (e.g. a UUID); a replay answers with the first request.",
+)
 
 
 class DecideBody(BaseModel):
@@ -215,16 +224,28 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.get_deployment(ref)
 
     @app.post("/api/requests/deploy", tags=["requests"])
-    def request_deploy(body: DeployBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_deploy(body.spec, as_actor(auth, body.actor), body.reason)
+    def request_deploy(
+        body: DeployBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_deploy(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.post("/api/requests/scale", tags=["requests"])
-    def request_scale(body: ScaleBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_scale(body.spec, as_actor(auth, body.actor), body.reason)
+    def request_scale(
+        body: ScaleBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_scale(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.post("/api/requests/limits", tags=["requests"])
-    def request_limits(body: LimitsBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_limits(body.spec, as_actor(auth, body.actor), body.reason)
+    def request_limits(
+        body: LimitsBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_limits(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.get("/api/cost", tags=["costs"])
     def cost(
@@ -233,8 +254,12 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.cost(target, period)
 
     @app.post("/api/requests/unpublish", tags=["requests"])
-    def request_unpublish(body: UnpublishBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_unpublish(body.deployment, as_actor(auth, body.actor), body.reason)
+    def request_unpublish(
+        body: UnpublishBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_unpublish(
+            body.deployment, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.get("/api/requests", tags=["requests"])
     def requests(status: str | None = None, auth: Actor | None = read_dep) -> list[RequestRecord]:
@@ -254,9 +279,25 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     def reject(request_id: str, body: DecideBody, auth: Actor | None = auth_dep) -> DecisionOutcome:
         return deck.reject(request_id, as_actor(auth, body.actor), body.reason)
 
+    @app.post("/api/requests/{request_id}/withdraw", tags=["requests"])
+    def withdraw(
+        request_id: str, body: DecideBody, auth: Actor | None = auth_dep
+    ) -> WithdrawOutcome:
+        return deck.withdraw(request_id, as_actor(auth, body.actor))
+
+    @app.post("/api/requests/{request_id}/resolve", tags=["requests"])
+    def resolve_request(
+        request_id: str, body: DecideBody, auth: Actor | None = auth_dep
+    ) -> RequestRecord:
+        return deck.resolve_request(request_id, as_actor(auth, body.actor), body.reason)
+
     @app.put("/api/requests/{request_id}/refs", tags=["requests"])
     def set_ref(request_id: str, body: RefBody, auth: Actor | None = auth_dep) -> dict[str, str]:
-        deck.set_request_ref(request_id, body.key, body.value)
+        # Only a surface's own service identity says where a request is shown (a viewer
+        # rewriting a card's refs could hide its buttons).
+        if auth is not None:
+            identity.require(auth, "refs")
+        deck.set_request_ref(request_id, body.key, body.value, by=auth)
         return {"status": "ok"}
 
     @app.get("/api/audit", tags=["audit"])
@@ -267,7 +308,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.post("/api/tokens", tags=["identity"])
     def create_token(body: TokenBody, auth: Actor | None = configure_dep) -> dict[str, str]:
-        grant = deck.create_token(body.principal)
+        grant = deck.create_token(body.principal, by=auth.principal if auth else None)
         return {
             "id": grant.id,
             "principal": grant.principal,
@@ -280,7 +321,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.delete("/api/tokens/{token_id}", tags=["identity"])
     def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
-        deck.revoke_token(token_id)
+        deck.revoke_token(token_id, by=auth.principal if auth else None)
         return {"status": "ok"}
 
     @app.post("/api/actors/resolve", tags=["identity"])

@@ -17,6 +17,7 @@ from modeldeck.domain import (
     RequestRecord,
     ScaleSpec,
     Surface,
+    WithdrawOutcome,
 )
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.grammar import CommandModel
@@ -44,13 +45,22 @@ class RemoteDeck:
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, method: str, path: str, out: Any, body: Any = None, **params: Any) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        out: Any,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **params: Any,
+    ) -> Any:
         payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
         try:
             resp = self._http.request(
                 method,
                 path,
                 json=payload,
+                headers=headers,
                 params={k: v for k, v in params.items() if v is not None},
             )
         except httpx.HTTPError as exc:
@@ -73,28 +83,52 @@ class RemoteDeck:
         return self._call("POST", "/api/estimate", Estimate, spec)
 
     def request_deploy(
-        self, spec: DeploySpec, actor: Actor, reason: str | None = None
+        self,
+        spec: DeploySpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
-        return self._call("POST", "/api/requests/deploy", RequestRecord, body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/api/requests/deploy", RequestRecord, body, headers)
 
     def request_scale(
-        self, spec: ScaleSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: ScaleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
-        return self._call("POST", "/api/requests/scale", RequestRecord, body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/api/requests/scale", RequestRecord, body, headers)
 
     def request_limits(
-        self, spec: LimitsSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: LimitsSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
-        return self._call("POST", "/api/requests/limits", RequestRecord, body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/api/requests/limits", RequestRecord, body, headers)
 
     def request_unpublish(
-        self, deployment: str, actor: Actor, reason: str | None = None
+        self,
+        deployment: str,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         body = {"deployment": deployment, "actor": actor.model_dump(), "reason": reason}
-        return self._call("POST", "/api/requests/unpublish", RequestRecord, body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/api/requests/unpublish", RequestRecord, body, headers)
 
     def approve(self, request_id: str, actor: Actor) -> DecisionOutcome:
         body = {"actor": actor.model_dump()}
@@ -103,6 +137,16 @@ class RemoteDeck:
     def reject(self, request_id: str, actor: Actor, reason: str | None = None) -> DecisionOutcome:
         body = {"actor": actor.model_dump(), "reason": reason}
         return self._call("POST", f"/api/requests/{request_id}/reject", DecisionOutcome, body)
+
+    def withdraw(self, request_id: str, actor: Actor) -> WithdrawOutcome:
+        body = {"actor": actor.model_dump()}
+        return self._call("POST", f"/api/requests/{request_id}/withdraw", WithdrawOutcome, body)
+
+    def resolve_request(
+        self, request_id: str, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        body = {"actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", f"/api/requests/{request_id}/resolve", RequestRecord, body)
 
     def get_request(self, request_id: str) -> RequestRecord:
         return self._call("GET", f"/api/requests/{request_id}", RequestRecord)

@@ -52,8 +52,11 @@ class DeploymentRow(Base):
 
 class RequestRow(Base):
     __tablename__ = "requests"
-    # pending requests past their TTL, looked up on every decision and listing (expire_due)
-    __table_args__ = (Index("ix_requests_status_expires_at", "status", "expires_at"),)
+    __table_args__ = (
+        # pending requests past their TTL, looked up on every decision and listing (expire_due)
+        Index("ix_requests_status_expires_at", "status", "expires_at"),
+        UniqueConstraint("requester", "idempotency_key", name="uq_request_idempotency_key"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -69,6 +72,9 @@ class RequestRow(Base):
     refs: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
+    # A surface's submission id (REST Idempotency-Key, Slack trigger_id, notebook click id):
+    # one request per requester and key, so a replayed submission answers with the first.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modeldeck.store.models import OrderRow, TimelineEventRow
-from modeldeck.store.repo import new_id
+from modeldeck.store.repo import audit, new_id
 
 
 def insert_order_once(
@@ -45,6 +45,34 @@ def insert_order_once(
     session.add(row)
     session.flush()
     return row
+
+
+def newest_for(session: Session, deployment_id: str) -> OrderRow | None:
+    """A deployment's newest order (the one a prepaid scale changes), None if it has none."""
+    return session.scalars(
+        select(OrderRow)
+        .where(OrderRow.deployment_id == deployment_id)
+        .order_by(OrderRow.ordered_at.desc())
+    ).first()
+
+
+def set_amount(session: Session, deployment_id: str, amount: Decimal, request_id: str) -> None:
+    """The deployment's newest order costs `amount` now (a prepaid scale ran), audited."""
+    row = newest_for(session, deployment_id)
+    if row is None or row.amount == amount:
+        return
+    audit(
+        session,
+        actor="system",
+        surface="system",
+        action="order_repriced",
+        subject=row.id,
+        cost_estimate=amount,
+        old=str(row.amount),
+        new=str(amount),
+        request=request_id,
+    )
+    row.amount = amount
 
 
 def open_orders(session: Session) -> list[OrderRow]:

@@ -117,6 +117,9 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
         executed_at=row.executed_at,
         error=row.error,
         refs=dict(row.refs or {}),
+        target=DeploySpec.model_validate(payload["target"]) if payload.get("target") else None,
+        basis=dict(payload["basis"]) if payload.get("basis") else None,
+        idempotency_key=row.idempotency_key,
     )
 
 
@@ -130,12 +133,39 @@ def load_request(session: Session, request_id: str) -> RequestRecord:
     return request_to_record(row, decisions)
 
 
+def insert_request_once(session: Session, record: RequestRecord) -> bool:
+    """Insert a request; False when its requester already used its idempotency key (a racing
+    replay won), leaving the caller's transaction usable."""
+    if record.idempotency_key is None:  # nothing to collide with: no savepoint needed
+        insert_request(session, record)
+        return True
+    try:
+        with session.begin_nested():
+            insert_request(session, record)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def by_idempotency_key(session: Session, requester: str, key: str) -> RequestRecord | None:
+    """The request `requester` submitted with `key`, if any."""
+    found = session.scalar(
+        select(RequestRow.id).where(
+            RequestRow.requester == requester, RequestRow.idempotency_key == key
+        )
+    )
+    return load_request(session, found) if found is not None else None
+
+
 def insert_request(session: Session, record: RequestRecord) -> None:
     payload: dict[str, Any] = {}
-    for key in ("deploy", "scale", "limits"):
+    for key in ("deploy", "scale", "limits", "target"):
         spec = getattr(record, key)
         if spec is not None:
-            payload[key] = spec.model_dump(mode="json")
+            payload[key] = spec.model_dump(mode="json", exclude_none=key == "target")
+    if record.basis is not None:
+        payload["basis"] = dict(record.basis)
     session.add(
         RequestRow(
             id=record.id,
@@ -150,6 +180,7 @@ def insert_request(session: Session, record: RequestRecord) -> None:
             estimate=record.estimate.model_dump(mode="json") if record.estimate else None,
             policy=record.policy.model_dump(mode="json"),
             refs=dict(record.refs),
+            idempotency_key=record.idempotency_key,
             created_at=record.created_at,
             expires_at=record.expires_at,
         )

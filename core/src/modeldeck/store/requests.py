@@ -8,10 +8,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from modeldeck.domain import RequestRecord, RequestStatus
+from modeldeck.domain import DeploymentRecord, RequestRecord, RequestStatus
 from modeldeck.errors import NotFound
-from modeldeck.store.models import DecisionRow, RequestRow
-from modeldeck.store.repo import compare_and_set, request_to_record
+from modeldeck.store.models import DecisionRow, DeploymentRow, RequestRow
+from modeldeck.store.repo import (
+    compare_and_set,
+    deployment_to_record,
+    load_request,
+    request_to_record,
+)
 
 
 def list_requests(session: Session, status: str | None = None) -> list[RequestRecord]:
@@ -41,6 +46,32 @@ def pending_past(session: Session, now: datetime) -> list[str]:
             )
         )
     )
+
+
+def created_since(session: Session, since: datetime) -> list[RequestRecord]:
+    """Requests created at or after `since`, oldest first (the policy's budget window)."""
+    ids = session.scalars(
+        select(RequestRow.id).where(RequestRow.created_at >= since).order_by(RequestRow.created_at)
+    )
+    return [load_request(session, i) for i in list(ids)]
+
+
+def pending_on_deployments(session: Session) -> list[RequestRecord]:
+    """Pending requests on an existing deployment (whose target may have changed since)."""
+    ids = session.scalars(
+        select(RequestRow.id).where(
+            RequestRow.status == RequestStatus.PENDING.value, RequestRow.deployment_id.is_not(None)
+        )
+    )
+    return [load_request(session, i) for i in list(ids)]
+
+
+def deployment_of(session: Session, record: RequestRecord) -> DeploymentRecord | None:
+    """The deployment a request is about, as stored now (None if it is not there any more)."""
+    if record.deployment_id is None:
+        return None
+    row = session.get(DeploymentRow, record.deployment_id)
+    return deployment_to_record(row) if row is not None else None
 
 
 def set_ref(session: Session, request_id: str, key: str, value: str) -> None:

@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Literal
 
 from modeldeck import identity
-from modeldeck.domain import Actor, DecisionOutcome, RequestRecord, RequestStatus
-from modeldeck.errors import ConflictError
-from modeldeck.events import RequestDecided
+from modeldeck.domain import (
+    Actor,
+    DecisionOutcome,
+    RequestRecord,
+    RequestStatus,
+    WithdrawOutcome,
+)
+from modeldeck.errors import ConflictError, PermissionDenied
+from modeldeck.events import ExecutionFailed, RequestDecided, RequestStale, RequestWithdrawn
 from modeldeck.store import audit_log, repo
 from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import execution
+from modeldeck.workflow import execution, targets
 from modeldeck.workflow.context import WorkflowContext
 
 
@@ -47,7 +53,7 @@ def decide(
     now = utcnow()
     needed = max(1, current.policy.approvers_required)
     approvals: set[str] = set()
-    event: RequestDecided | None = None
+    event: RequestDecided | RequestStale | None = None
     with ctx.store.session() as session:
         # One decision at a time per request: the vote, the count and the move are atomic,
         # so racing approvers never both move it, nor leave a quorum stuck in pending.
@@ -62,6 +68,25 @@ def decide(
             event = RequestDecided(request=repo.load_request(session, request_id), verdict="expire")
             audit_log.record_event(session, event)
             state = "expired"
+        elif (
+            why := targets.stale_reason(record, request_rows.deployment_of(session, record))
+        ) is not None:
+            repo.transition(
+                session,
+                request_id,
+                RequestStatus.PENDING,
+                RequestStatus.STALE,
+                decided_at=now,
+                error=why,
+            )
+            event = RequestStale(
+                request=repo.load_request(session, request_id),
+                why=why,
+                actor=actor.principal,
+                surface=actor.surface,
+            )
+            audit_log.record_event(session, event)
+            state = "stale"
         elif not repo.add_decision(
             session, request_id, actor.principal, actor.surface, verdict, reason, now
         ):
@@ -95,7 +120,7 @@ def decide(
             message=f"You already voted on {request_id}; nothing changed.",
         )
     record = ctx.get_request(request_id)
-    if state == "expired":
+    if state in ("expired", "stale"):
         return already(record)
     if state == "partial":
         return DecisionOutcome(
@@ -120,6 +145,80 @@ def decide(
     )
 
 
+def withdraw(ctx: WorkflowContext, request_id: str, actor: Actor) -> WithdrawOutcome:
+    """The requester takes back their own pending request (nobody else may)."""
+    identity.check_module_access(ctx.settings, actor)
+    current = ctx.get_request(request_id)
+    if actor.principal != current.requester:
+        raise PermissionDenied(
+            f"Only {current.requester}, who requested {current.id}, can withdraw it.",
+            hint="An approver can reject it instead.",
+        )
+    event: RequestWithdrawn | None = None
+    with ctx.store.session() as session:
+        if repo.transition(
+            session,
+            request_id,
+            RequestStatus.PENDING,
+            RequestStatus.WITHDRAWN,
+            decided_at=utcnow(),
+        ):
+            event = RequestWithdrawn(
+                request=repo.load_request(session, request_id),
+                actor=actor.principal,
+                surface=actor.surface,
+            )
+            audit_log.record_event(session, event)
+    record = ctx.get_request(request_id)
+    if event is None:
+        return WithdrawOutcome(
+            request=record, outcome="already_decided", message=already(record).message
+        )
+    ctx.emit(event)
+    return WithdrawOutcome(
+        request=record, outcome="withdrawn", message=f"{request_id} withdrawn; nothing will run."
+    )
+
+
+STUCK = (RequestStatus.APPROVED, RequestStatus.EXECUTING)
+
+
+def resolve_request(
+    ctx: WorkflowContext, request_id: str, actor: Actor, reason: str | None = None
+) -> RequestRecord:
+    """An admin ends a stuck (approved or executing) request as failed, whatever its executor
+    is doing, so nothing waits on it; the reconciler imports what the provider made anyway."""
+    identity.require(actor, "configure")
+    current = ctx.get_request(request_id)
+    if current.status not in STUCK:
+        raise ConflictError(
+            f"{request_id} is {current.status.value}, not stuck; nothing to resolve.",
+            hint="Only approved or executing requests can be resolved "
+            "(reject or withdraw a pending one).",
+        )
+    error = (
+        f"Resolved by {actor.principal}"
+        + (f": {reason}" if reason else "")
+        + (f" (it was {current.status.value}; check `list` for what Model Studio holds).")
+    )
+    event: ExecutionFailed | None = None
+    with ctx.store.session() as session:
+        if repo.transition(
+            session, request_id, STUCK, RequestStatus.FAILED, error=error, executed_at=utcnow()
+        ):
+            event = ExecutionFailed(
+                request=repo.load_request(session, request_id),
+                error=error,
+                actor=actor.principal,
+                surface=actor.surface,
+            )
+            audit_log.record_event(session, event)
+    if event is None:
+        raise ConflictError(f"{request_id} finished while it was being resolved; nothing changed.")
+    ctx.emit(event)
+    return ctx.get_request(request_id)
+
+
 def already(record: RequestRecord) -> DecisionOutcome:
     """The answer to a vote on a request that is no longer pending."""
     if record.status == RequestStatus.EXPIRED:
@@ -127,6 +226,13 @@ def already(record: RequestRecord) -> DecisionOutcome:
             f"{record.id} expired before enough approvals came in; nothing changed. "
             "Ask for it again with a new request."
         )
+    elif record.status == RequestStatus.STALE:
+        message = (
+            f"{record.id} can no longer be approved: {record.error}. Nothing changed; "
+            "ask again for the capacity you want now."
+        )
+    elif record.status == RequestStatus.WITHDRAWN:
+        message = f"{record.id} was withdrawn by {record.requester}; nothing changed."
     else:
         by = ", ".join(d.principal for d in record.decisions) or "policy"
         message = f"{record.id} was already {record.status.value} (by {by}); nothing changed."
@@ -134,18 +240,32 @@ def already(record: RequestRecord) -> DecisionOutcome:
 
 
 def expire_due(ctx: WorkflowContext) -> None:
-    """Move pending requests past their TTL to expired (each once, announced by an event)."""
+    """Move pending requests past their TTL to expired, and those whose target changed or
+    vanished to stale (each once, announced by an event)."""
     now = utcnow()
-    expired: list[RequestDecided] = []
+    expired: list[RequestDecided | RequestStale] = []
     with ctx.store.session() as session:
+        for record in request_rows.pending_on_deployments(session):
+            why = targets.stale_reason(record, request_rows.deployment_of(session, record))
+            if why is not None and repo.transition(
+                session,
+                record.id,
+                RequestStatus.PENDING,
+                RequestStatus.STALE,
+                decided_at=now,
+                error=why,
+            ):
+                stale = RequestStale(request=repo.load_request(session, record.id), why=why)
+                audit_log.record_event(session, stale)
+                expired.append(stale)
         for request_id in request_rows.pending_past(session, now):
             if repo.transition(
                 session, request_id, RequestStatus.PENDING, RequestStatus.EXPIRED, decided_at=now
             ):
-                event = RequestDecided(
+                gone = RequestDecided(
                     request=repo.load_request(session, request_id), verdict="expire"
                 )
-                audit_log.record_event(session, event)
-                expired.append(event)
+                audit_log.record_event(session, gone)
+                expired.append(gone)
     for event in expired:
         ctx.emit(event)

@@ -6,10 +6,11 @@ deduplicates creates by the request id, and only the worker that records the out
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from modeldeck.domain import RequestRecord, RequestStatus
-from modeldeck.errors import ModeldeckError
+from modeldeck.errors import ConflictError, ModeldeckError
 from modeldeck.events import (
     CapacityMismatch,
     DeploymentStatusChanged,
@@ -20,8 +21,10 @@ from modeldeck.events import (
 from modeldeck.store import audit_log, repo
 from modeldeck.store import deployments as deployment_rows
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import orders
+from modeldeck.workflow import orders, targets
 from modeldeck.workflow.context import WorkflowContext
+
+log = logging.getLogger(__name__)
 
 
 def execute(ctx: WorkflowContext, request_id: str) -> RequestRecord:
@@ -47,19 +50,31 @@ def run_claimed(ctx: WorkflowContext, request_id: str) -> RequestRecord:
     event: ExecutionSucceeded | ExecutionFailed | None = None
     try:
         detail = apply(ctx, record)
-    except ModeldeckError as exc:
+    except Exception as exc:
+        # Any failure ends the request failed with a clear error, so no request stays stuck
+        # executing and blocks the reconciler; an unexpected one is logged in full, but only
+        # its kind is stored (its text may carry anything).
+        if isinstance(exc, ModeldeckError):
+            error = str(exc)
+        else:
+            log.exception("unexpected error carrying out %s", request_id)
+            error = (
+                f"Unexpected error ({type(exc).__name__}) while carrying out {request_id}; "
+                "nothing more was recorded. Check the deployment with `list`, and the server "
+                "log for details."
+            )
         with ctx.store.session() as session:
             if repo.transition(
                 session,
                 request_id,
                 RequestStatus.EXECUTING,
                 RequestStatus.FAILED,
-                error=str(exc),
+                error=error,
                 executed_at=utcnow(),
             ):
                 event = ExecutionFailed(
                     request=repo.load_request(session, request_id),
-                    error=str(exc),
+                    error=error,
                     actor=ctx.worker_id,
                 )
                 audit_log.record_event(session, event)
@@ -103,22 +118,34 @@ def apply(ctx: WorkflowContext, record: RequestRecord) -> dict[str, Any]:
         )
         return {"deployment_id": dep_id}
     dep = ctx.get_deployment(record.deployment_id or "")
+    why = targets.refusal(record, dep)
+    if why is not None:
+        raise ConflictError(
+            f"{record.id} was not carried out: {why}.",
+            hint="Nothing changed at Model Studio; ask again for the capacity you want now.",
+        )
     code = dep.deployed_model or dep.id
     if record.scale is not None:
-        s = record.scale
+        # The target was filled completely at request time: run exactly it, never a mix with
+        # whatever the deployment holds now (older requests without one fall back to that).
+        s = record.target or record.scale
         if dep.plan == "mu":
             info = ctx.provider.scale_deployment(code, capacity=s.units)
             asked: dict[str, int | None] = {"units": s.units}
+            mirrored = dict(asked)
         else:
             cap = {
-                "input_tpm": s.input_tpm or dep.input_tpm,
+                "input_tpm": s.input_tpm if s.input_tpm is not None else dep.input_tpm,
                 "output_tpm": s.output_tpm if s.output_tpm is not None else dep.output_tpm,
             }
             asked = dict(cap)
+            mirrored = dict(cap)
             if s.thinking_output_tpm is not None:
                 cap["thinking_output_tpm"] = s.thinking_output_tpm
             info = ctx.provider.scale_deployment(code, ptu_capacity=cap)
-        _mirror(ctx, dep.id, info, units=s.units, input_tpm=s.input_tpm, output_tpm=s.output_tpm)
+        _mirror(ctx, dep.id, info, **mirrored)
+        if dep.billing in orders.PREPAID and record.estimate is not None:
+            orders.reprice_order(ctx, dep.id, record.estimate, record.id)
         answered = deployment_rows.capacity_of(info)
         settled = str(info.status) == "RUNNING"
         if settled and any(v is not None for v in answered.values()) and answered != asked:

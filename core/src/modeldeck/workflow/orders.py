@@ -65,6 +65,28 @@ def record_order(
         ctx.emit(event)
 
 
+PREPAID = ("upfront", "monthly")
+
+
+def priced_over_order(ctx: WorkflowContext, dep_id: str, target: DeploySpec) -> DeploySpec:
+    """A prepaid target with its order's term (days or months), so its estimate is the order's."""
+    if target.billing not in PREPAID:
+        return target
+    with ctx.store.session() as session:
+        newest = order_rows.newest_for(session, dep_id)
+        quantity = newest.quantity if newest is not None else 1
+    if target.billing == "upfront":
+        return target.model_copy(update={"days": quantity})
+    return target.model_copy(update={"months": quantity})
+
+
+def reprice_order(ctx: WorkflowContext, dep_id: str, estimate: Estimate, request_id: str) -> None:
+    """After a prepaid scale ran: the deployment's order now costs the approved estimate."""
+    amount = Decimal(estimate.total)
+    with ctx.store.session() as session:
+        order_rows.set_amount(session, dep_id, amount, request_id)
+
+
 def drive_timelines(ctx: WorkflowContext, now: datetime) -> list[tuple[str, str]]:
     """Fire every timeline event that is due; returns (order id, event) for those fired here."""
     fired: list[tuple[str, str]] = []

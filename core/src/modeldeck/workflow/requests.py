@@ -19,19 +19,26 @@ from modeldeck.domain import (
     ScaleSpec,
 )
 from modeldeck.durations import parse_duration
-from modeldeck.errors import ConflictError, UserError
+from modeldeck.errors import ConflictError, UserError, ValidationFailed
 from modeldeck.events import RequestCreated, RequestDecided
 from modeldeck.store import audit_log, repo
+from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import execution, policy
+from modeldeck.workflow import execution, orders, policy, targets
 from modeldeck.workflow.context import WorkflowContext
 
 FINAL_STATUSES = {"DELETED"}
 
 
 def request_deploy(
-    ctx: WorkflowContext, spec: DeploySpec, actor: Actor, reason: str | None
+    ctx: WorkflowContext,
+    spec: DeploySpec,
+    actor: Actor,
+    reason: str | None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
+    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+        return first
     from modeldeck.billing import validate_spec
 
     identity.require(actor, "request")
@@ -39,7 +46,15 @@ def request_deploy(
     spec = validate_spec(spec, ctx.catalog, ctx.rules)
     identity.check_model_privilege(ctx.settings, spec.model)
     check_redeploy(ctx, spec)
-    return create(ctx, "deploy", actor, reason, deploy=spec, estimate=ctx.estimate(spec))
+    return create(
+        ctx,
+        "deploy",
+        actor,
+        reason,
+        deploy=spec,
+        estimate=ctx.estimate(spec),
+        idempotency_key=idempotency_key,
+    )
 
 
 def check_redeploy(ctx: WorkflowContext, spec: DeploySpec) -> None:
@@ -58,11 +73,14 @@ def request_scale(
     spec: ScaleSpec,
     actor: Actor,
     reason: str | None,
+    idempotency_key: str | None = None,
     *,
     hours: Decimal | None = None,
     days: int | None = None,
 ) -> RequestRecord:
     """Store a scale request; `hours`/`days` price it over that long (`plan … apply`)."""
+    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+        return first
     identity.require(actor, "request")
     identity.check_module_access(ctx.settings, actor)
     dep = ctx.get_deployment(spec.deployment)
@@ -76,43 +94,100 @@ def request_scale(
             f"{dep.id} is a Provisioned Throughput deployment: scale it with in=<TPM> out=<TPM>.",
             hint="Example: scale " + (dep.deployed_model or dep.id) + " in=20000 out=2000",
         )
-    target = DeploySpec(
-        model=dep.model,
-        plan=dep.plan,
-        mode=dep.mode,
-        billing=dep.billing,
-        units=spec.units if dep.plan == "mu" else None,
-        input_tpm=(spec.input_tpm or dep.input_tpm) if dep.plan == "ptu" else None,
-        output_tpm=(spec.output_tpm if spec.output_tpm is not None else dep.output_tpm)
-        if dep.plan == "ptu"
-        else None,
-        hours=hours,
-        days=days,
-    )
+    spec, target = targets.scale_target(dep, spec)
+    if hours is not None or days is not None:  # priced over that long (`plan ... apply`)
+        target = target.model_copy(update={"hours": hours, "days": days})
+    # A prepaid deployment's scale is priced as its order at the new capacity over the order's
+    # term: the figure the prepaid policy weighs and the order's amount once it runs.
+    target = orders.priced_over_order(ctx, dep.id, target)
     est = ctx.estimate(target)
-    spec = spec.model_copy(update={"deployment": dep.id})
-    return create(ctx, "scale", actor, reason, scale=spec, deployment_id=dep.id, estimate=est)
+    return create(
+        ctx,
+        "scale",
+        actor,
+        reason,
+        scale=spec,
+        deployment_id=dep.id,
+        estimate=est,
+        target=target,
+        basis=targets.basis_of(dep),
+        idempotency_key=idempotency_key,
+    )
 
 
 def request_limits(
-    ctx: WorkflowContext, spec: LimitsSpec, actor: Actor, reason: str | None
+    ctx: WorkflowContext,
+    spec: LimitsSpec,
+    actor: Actor,
+    reason: str | None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
+    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+        return first
     identity.require(actor, "request")
     identity.check_module_access(ctx.settings, actor)
+    from modeldeck.billing.validate import check_bounds
+
+    check_bounds(spec, ctx.rules)
+    given = [v for v in (spec.rpm_limit, spec.tpm_limit) if v is not None]
+    if not given or min(given) <= 0:
+        raise ValidationFailed(
+            "A limits request needs rpm_limit and/or tpm_limit, each a positive whole number.",
+            hint="Example: limits <deployment> rpm=60 tpm=100000",
+        )
     dep = ctx.get_deployment(spec.deployment)
     spec = spec.model_copy(update={"deployment": dep.id})
-    return create(ctx, "limits", actor, reason, limits=spec, deployment_id=dep.id)
+    return create(
+        ctx,
+        "limits",
+        actor,
+        reason,
+        limits=spec,
+        deployment_id=dep.id,
+        basis=targets.basis_of(dep),
+        idempotency_key=idempotency_key,
+    )
 
 
 def request_unpublish(
-    ctx: WorkflowContext, deployment: str, actor: Actor, reason: str | None
+    ctx: WorkflowContext,
+    deployment: str,
+    actor: Actor,
+    reason: str | None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
+    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+        return first
     identity.require(actor, "request")
     identity.check_module_access(ctx.settings, actor)
     dep = ctx.get_deployment(deployment)
     if dep.status in FINAL_STATUSES:
         raise ConflictError(f"{dep.id} is already unpublished.")
-    return create(ctx, "unpublish", actor, reason, deployment_id=dep.id)
+    return create(
+        ctx,
+        "unpublish",
+        actor,
+        reason,
+        deployment_id=dep.id,
+        basis=targets.basis_of(dep),
+        idempotency_key=idempotency_key,
+    )
+
+
+MAX_KEY = 200
+
+
+def replayed(ctx: WorkflowContext, actor: Actor, key: str | None) -> RequestRecord | None:
+    """The request this requester already submitted with `key` (a replay answers with it)."""
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_KEY or not key.isprintable():
+        raise ValidationFailed(
+            f"The idempotency key must be 1 to {MAX_KEY} printable characters.",
+            hint="Send one id per submission, e.g. a UUID, in the Idempotency-Key header.",
+        )
+    with ctx.store.session() as session:
+        return repo.by_idempotency_key(session, actor.principal, key)
 
 
 def create(
@@ -139,12 +214,21 @@ def create(
         expires_at=now + timedelta(seconds=parse_duration(ctx.settings.policy.request_ttl)),
         **fields,
     )
-    decision = policy.evaluate(draft, estimate, ctx.settings)
+    with ctx.store.session() as session:
+        recent = request_rows.created_since(session, policy.window_start(ctx.settings, now))
+    decision = policy.evaluate(draft, estimate, ctx.settings, recent)
     record = draft.model_copy(update={"policy": decision})
     created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
+    first: RequestRecord | None = None
     with ctx.store.session() as session:
-        repo.insert_request(session, record)
-        audit_log.record_event(session, created)
+        if repo.insert_request_once(session, record):
+            audit_log.record_event(session, created)
+        else:  # a replay of the same submission won the race: answer with its request
+            first = repo.by_idempotency_key(session, actor.principal, record.idempotency_key or "")
+            if first is None:
+                raise ConflictError(f"{record.id} could not be stored; nothing was requested.")
+    if first is not None:
+        return first
     ctx.emit(created)
     if decision.auto_approve:
         with ctx.store.session() as session:
