@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from modeldeck.domain import DeploymentRecord, RequestRecord, RequestStatus
@@ -21,15 +22,20 @@ from modeldeck.store.repo import (
 
 def list_requests(session: Session, status: str | None = None) -> list[RequestRecord]:
     """Requests oldest first, optionally of one status: two queries whatever their number."""
+    return _load_where(session, RequestRow.status == status if status else None)
+
+
+def _load_where(session: Session, condition: ColumnElement[bool] | None) -> list[RequestRecord]:
+    """Requests matching `condition`, oldest first, with their votes: two queries in all."""
     query = select(RequestRow).order_by(RequestRow.created_at, RequestRow.id)
-    if status:
-        query = query.where(RequestRow.status == status)
+    if condition is not None:
+        query = query.where(condition)
     rows = list(session.scalars(query))
     votes: dict[str, list[DecisionRow]] = defaultdict(list)
     if rows:
         wanted = select(RequestRow.id).order_by(None)
-        if status:
-            wanted = wanted.where(RequestRow.status == status)
+        if condition is not None:
+            wanted = wanted.where(condition)
         for vote in session.scalars(
             select(DecisionRow).where(DecisionRow.request_id.in_(wanted)).order_by(DecisionRow.id)
         ):
@@ -48,12 +54,15 @@ def pending_past(session: Session, now: datetime) -> list[str]:
     )
 
 
-def created_since(session: Session, since: datetime) -> list[RequestRecord]:
-    """Requests created at or after `since`, oldest first (the policy's budget window)."""
-    ids = session.scalars(
-        select(RequestRow.id).where(RequestRow.created_at >= since).order_by(RequestRow.created_at)
-    )
-    return [load_request(session, i) for i in list(ids)]
+def created_since(
+    session: Session, since: datetime, statuses: Collection[str] | None = None
+) -> list[RequestRecord]:
+    """Requests created at or after `since` (of `statuses` if given), oldest first: the policy's
+    budget window. Two queries whatever their number, so pending requests cost nothing."""
+    condition = RequestRow.created_at >= since
+    if statuses is not None:
+        condition = and_(condition, RequestRow.status.in_(list(statuses)))
+    return _load_where(session, condition)
 
 
 def pending_on_deployments(session: Session) -> list[RequestRecord]:

@@ -215,7 +215,9 @@ def create(
         **fields,
     )
     with ctx.store.session() as session:
-        recent = request_rows.created_since(session, policy.window_start(ctx.settings, now))
+        recent = request_rows.created_since(
+            session, policy.window_start(ctx.settings, now), policy.SPENDING
+        )
     decision = policy.evaluate(draft, estimate, ctx.settings, recent)
     record = draft.model_copy(update={"policy": decision})
     created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
