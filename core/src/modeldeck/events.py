@@ -212,6 +212,15 @@ class CapacityMismatch(Event):
     asked: dict[str, int | None]
     provider: dict[str, int | None]
 
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor or "system",
+            surface="system",
+            action="capacity_mismatch",
+            subject=self.deployment_id,
+            detail={"request": self.request_id, "asked": self.asked, "provider": self.provider},
+        )
+
 
 # --- deployments -------------------------------------------------------------------------
 
