@@ -23,7 +23,7 @@ from modeldeck.errors import ConflictError, UserError
 from modeldeck.events import RequestCreated, RequestDecided
 from modeldeck.store import audit_log, repo
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import execution, policy
+from modeldeck.workflow import execution, policy, prepaid
 from modeldeck.workflow.context import WorkflowContext
 
 FINAL_STATUSES = {"DELETED"}
@@ -112,6 +112,7 @@ def request_unpublish(
     dep = ctx.get_deployment(deployment)
     if dep.status in FINAL_STATUSES:
         raise ConflictError(f"{dep.id} is already unpublished.")
+    prepaid.refuse_unpublish_of_live_prepaid(ctx, dep)
     return create(ctx, "unpublish", actor, reason, deployment_id=dep.id)
 
 
