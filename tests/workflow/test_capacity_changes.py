@@ -75,21 +75,21 @@ def test_a_failed_operation_fails_the_scale_and_changes_nothing(
 def test_a_pending_operation_stays_executing_until_the_reconciler_sees_it_succeed(
     tmp_path: Path,
 ) -> None:
-    with running_sandbox(deploy_delay_seconds=0.05, operation_delay_seconds=60) as sb:
-        with closing(deck_for(sb, tmp_path, operation_timeout_seconds=0.3)) as deck:
-            dep_id = deployed(deck, sb, HOURLY)
-            alice = deck.resolve_actor("jupyter", "alice")
-            req = deck.request_scale(ScaleSpec(deployment=dep_id, input_tpm=20000), alice)
-            waiting = through(deck, req)
-            assert waiting.status == RequestStatus.EXECUTING
-            assert waiting.refs.get("outcome") == "pending" and waiting.refs.get("operation")
-            assert deck.get_deployment(dep_id).input_tpm == 10000  # not billed before SUCCEEDED
-            Reconciler(deck).run_once()
-            assert deck.get_request(req.id).status == RequestStatus.EXECUTING
-            sb.advance(120)
-            Reconciler(deck).run_once()
-            assert deck.get_request(req.id).status == RequestStatus.EXECUTED
-            assert deck.get_deployment(dep_id).input_tpm == 20000
+    slow = running_sandbox(deploy_delay_seconds=0.05, operation_delay_seconds=60)
+    with slow as sb, closing(deck_for(sb, tmp_path, operation_timeout_seconds=0.3)) as deck:
+        dep_id = deployed(deck, sb, HOURLY)
+        alice = deck.resolve_actor("jupyter", "alice")
+        req = deck.request_scale(ScaleSpec(deployment=dep_id, input_tpm=20000), alice)
+        waiting = through(deck, req)
+        assert waiting.status == RequestStatus.EXECUTING
+        assert waiting.refs.get("outcome") == "pending" and waiting.refs.get("operation")
+        assert deck.get_deployment(dep_id).input_tpm == 10000  # not billed before SUCCEEDED
+        Reconciler(deck).run_once()
+        assert deck.get_request(req.id).status == RequestStatus.EXECUTING
+        sb.advance(120)
+        Reconciler(deck).run_once()
+        assert deck.get_request(req.id).status == RequestStatus.EXECUTED
+        assert deck.get_deployment(dep_id).input_tpm == 20000
 
 
 def test_unpublishing_a_live_prepaid_ptu_is_refused_at_request_time(
