@@ -164,6 +164,43 @@ class DeploymentStatus(StrEnum):
     ARREARS_DOWN = "ARREARS_DOWN"
     ARREARS_RECOVERING = "ARREARS_RECOVERING"
     OFFLINING = "OFFLINING"
+    # PTU reservations (capacity instances and their deployments)
+    WAIT_PRE_PAID_BILLING_TO_DEPLOYING = "WAIT_PRE_PAID_BILLING_TO_DEPLOYING"
+    WAIT_TO_DEPLOY = "WAIT_TO_DEPLOY"
+    WAIT_PRE_PAID_BILLING_TO_SCALING = "WAIT_PRE_PAID_BILLING_TO_SCALING"
+    SCALING = "SCALING"
+    STOPPING = "STOPPING"
+    SUSPENDING = "SUSPENDING"
+    SUSPENDED = "SUSPENDED"
+    STARTING = "STARTING"
+    RECOVERING = "RECOVERING"
+
+
+# Every waiting or changing status: a change is under way, so a capacity that differs is not drift.
+IN_FLIGHT_STATUSES = frozenset(
+    {
+        DeploymentStatus.PENDING,
+        DeploymentStatus.DEPLOYING,
+        DeploymentStatus.UPDATING,
+        DeploymentStatus.DELETING,
+        DeploymentStatus.OFFLINING,
+        DeploymentStatus.ARREARS_RECOVERING,
+        DeploymentStatus.WAIT_PRE_PAID_BILLING_TO_DEPLOYING,
+        DeploymentStatus.WAIT_TO_DEPLOY,
+        DeploymentStatus.WAIT_PRE_PAID_BILLING_TO_SCALING,
+        DeploymentStatus.SCALING,
+        DeploymentStatus.STOPPING,
+        DeploymentStatus.SUSPENDING,
+        DeploymentStatus.STARTING,
+        DeploymentStatus.RECOVERING,
+    }
+)
+
+
+def in_flight(status: str) -> bool:
+    """True for every waiting or changing status (any `WAIT_*` one too, known or not)."""
+    text = str(status).upper()
+    return text in IN_FLIGHT_STATUSES or text.startswith("WAIT_")
 
 
 class DeploymentRecord(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modeldeck.domain import DeploymentRecord, RequestRecord, RequestStatus
+from modeldeck.domain import DeploymentRecord, DeploySpec, RequestRecord, RequestStatus
 from modeldeck.errors import ModeldeckError
 from modeldeck.events import (
     CapacityMismatch,
@@ -149,6 +149,14 @@ def expected_code(record: RequestRecord) -> str:
     assert record.deploy is not None
     spec = record.deploy
     return f"{spec.model}-{spec.suffix or derive_suffix(record.id)}"
+
+
+def check_create(ctx: WorkflowContext, spec: DeploySpec) -> None:
+    """Refuse at request time what Model Studio's create would refuse (e.g. a monthly MU package,
+    bought in the console unless `[provider] mu_prepay_via_api`), before anyone approves it."""
+    from modeldeck.provider import build_create_body
+
+    build_create_body(spec, mu_prepay_via_api=ctx.settings.provider.mu_prepay_via_api)
 
 
 def outcome_message(record: RequestRecord) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from modeldeck.domain import RequestStatus
+from modeldeck.domain import RequestStatus, in_flight
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.events import (
     DeploymentImported,
@@ -173,7 +173,7 @@ class Reconciler:
         stored = {key: getattr(row, key) for key in remote}
         if all(v is None for v in remote.values()) or remote == stored:
             return
-        if str(info.status) in ("UPDATING", "PENDING", "DEPLOYING"):
+        if in_flight(str(info.status)):
             return  # a scale in flight is not drift
         event = None
         with self.deck.store.session() as session:

@@ -39,6 +39,7 @@ def request_deploy(
     spec = validate_spec(spec, ctx.catalog, ctx.rules)
     identity.check_model_privilege(ctx.settings, spec.model)
     check_redeploy(ctx, spec)
+    execution.check_create(ctx, spec)
     return create(ctx, "deploy", actor, reason, deploy=spec, estimate=ctx.estimate(spec))
 
 
