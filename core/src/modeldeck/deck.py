@@ -23,6 +23,7 @@ from modeldeck.domain import (
     DeploySpec,
     Estimate,
     LimitsSpec,
+    RenewSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
@@ -131,6 +132,13 @@ class Deck:
         self, spec: LimitsSpec, actor: Actor, reason: str | None = None
     ) -> RequestRecord:
         return requests.request_limits(self, spec, actor, reason)
+
+    def request_renew(
+        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        from modeldeck.workflow import renewals
+
+        return renewals.request_renew(self, spec, actor, reason)
 
     def request_unpublish(
         self, deployment: str, actor: Actor, reason: str | None = None

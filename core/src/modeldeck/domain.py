@@ -97,6 +97,16 @@ class LimitsSpec(BaseModel):
     tpm_limit: int | None = None
 
 
+class RenewSpec(BaseModel):
+    """Extend a prepaid (upfront) PTU order by `days`; `auto_renew` None keeps the setting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deployment: str
+    days: int = Field(ge=1)
+    auto_renew: bool | None = None
+
+
 class EstimateLine(BaseModel):
     """One priced line: what, how much of it, at what rate, for how long."""
 
@@ -234,7 +244,7 @@ class DeploymentRecord(BaseModel):
         )
 
 
-RequestKind = Literal["deploy", "scale", "unpublish", "limits"]
+RequestKind = Literal["deploy", "scale", "unpublish", "limits", "renew"]
 
 
 class RequestStatus(StrEnum):
@@ -278,6 +288,7 @@ class RequestRecord(BaseModel):
     deploy: DeploySpec | None = None
     scale: ScaleSpec | None = None
     limits: LimitsSpec | None = None
+    renew: RenewSpec | None = None
     deployment_id: str | None = None
     estimate: Estimate | None = None
     policy: PolicyDecision
@@ -301,6 +312,8 @@ class RequestRecord(BaseModel):
             return f"scale {s.deployment} to {cap}"
         if self.limits is not None:
             return f"set limits on {self.limits.deployment}"
+        if self.renew is not None:
+            return f"renew {self.renew.deployment} for {self.renew.days} day(s)"
         return f"{self.kind} {self.deployment_id or ''}".strip()
 
     @property

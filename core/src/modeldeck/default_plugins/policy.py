@@ -26,7 +26,9 @@ def evaluate_policy(
 ) -> PolicyDecision:
     policy = settings.policy
     daily = cost_per_day(estimate)
-    upfront = request.deploy is not None and request.deploy.billing in ("upfront", "monthly")
+    upfront = request.kind == "renew" or (
+        request.deploy is not None and request.deploy.billing in ("upfront", "monthly")
+    )
     if request.kind == "unpublish":
         if policy.unpublish_needs_approval:
             return PolicyDecision(

@@ -22,6 +22,7 @@ from modeldeck.domain import (
     DeploySpec,
     Estimate,
     LimitsSpec,
+    RenewSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
@@ -49,6 +50,12 @@ class DeployBody(BaseModel):
 
 class ScaleBody(BaseModel):
     spec: ScaleSpec
+    actor: Actor
+    reason: str | None = None
+
+
+class RenewBody(BaseModel):
+    spec: RenewSpec
     actor: Actor
     reason: str | None = None
 
@@ -221,6 +228,10 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.post("/api/requests/scale", tags=["requests"])
     def request_scale(body: ScaleBody, auth: Actor | None = auth_dep) -> RequestRecord:
         return deck.request_scale(body.spec, as_actor(auth, body.actor), body.reason)
+
+    @app.post("/api/requests/renew", tags=["requests"])
+    def request_renew(body: RenewBody, auth: Actor | None = auth_dep) -> RequestRecord:
+        return deck.request_renew(body.spec, as_actor(auth, body.actor), body.reason)
 
     @app.post("/api/requests/limits", tags=["requests"])
     def request_limits(body: LimitsBody, auth: Actor | None = auth_dep) -> RequestRecord:

@@ -14,6 +14,7 @@ from modeldeck.domain import (
     DeploySpec,
     Estimate,
     LimitsSpec,
+    RenewSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
@@ -89,6 +90,12 @@ class RemoteDeck:
     ) -> RequestRecord:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
         return self._call("POST", "/api/requests/limits", RequestRecord, body)
+
+    def request_renew(
+        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", "/api/requests/renew", RequestRecord, body)
 
     def request_unpublish(
         self, deployment: str, actor: Actor, reason: str | None = None

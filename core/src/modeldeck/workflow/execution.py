@@ -188,6 +188,8 @@ def apply(ctx: WorkflowContext, record: RequestRecord) -> dict[str, Any]:
         _mirror(
             ctx, dep.id, info, rpm_limit=record.limits.rpm_limit, tpm_limit=record.limits.tpm_limit
         )
+    elif record.renew is not None:
+        _renew(ctx, record, dep, code)
     elif record.kind == "unpublish":
         info = ctx.provider.delete_deployment(code, idempotency_key=record.id)
         _mirror(ctx, dep.id, info)
@@ -300,6 +302,24 @@ def _scale(
         raise Refused(_mismatch(ctx, record, dep.id, asked, answered))
     _mirror(ctx, dep.id, info, units=s.units, input_tpm=s.input_tpm, output_tpm=s.output_tpm)
     return {}
+
+
+def _renew(ctx: WorkflowContext, record: RequestRecord, dep: DeploymentRecord, code: str) -> None:
+    """Renew the prepaid instance at Model Studio (the request id is the idempotency key), wait
+    for the operation to succeed, then store the order it bought."""
+    from decimal import Decimal
+
+    renew = record.renew
+    assert renew is not None
+    current = orders.current_order(ctx, dep.id)
+    auto = renew.auto_renew if renew.auto_renew is not None else False
+    operation = ctx.provider.renew(code, renew.days, auto, idempotency_key=record.id)
+    if not operation.succeeded:
+        ctx.provider.wait_for_operation(code, operation.operation_id)
+    assert record.estimate is not None  # every renewal is priced when it is requested
+    amount = Decimal(record.estimate.total)
+    if current is not None:
+        orders.record_renewal(ctx, record.id, dep.id, renew.days, amount, utcnow())
 
 
 def _differs(asked: dict[str, int | None], answered: dict[str, int | None]) -> bool:

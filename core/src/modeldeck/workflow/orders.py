@@ -65,6 +65,37 @@ def record_order(
         ctx.emit(event)
 
 
+def current_order(ctx: WorkflowContext, dep_id: str) -> Order | None:
+    """The deployment's prepaid order still in force (the latest-expiring open one), if any."""
+    with ctx.store.session() as session:
+        rows = [o for o in order_rows.open_orders(session) if o.deployment_id == dep_id]
+        rows.sort(key=lambda o: o.expires_at or o.ordered_at)
+        return order_model(rows[-1]) if rows else None
+
+
+def record_renewal(
+    ctx: WorkflowContext, request_id: str, dep_id: str, days: int, amount: Decimal, now: datetime
+) -> None:
+    """Store what a renewal bought: a new order whose Beijing timeline runs `days` past the
+    previous order's (exactly once per request; the previous order no longer stops or releases)."""
+    with ctx.store.session() as session:
+        rows = [o for o in order_rows.open_orders(session) if o.deployment_id == dep_id]
+        if not rows:
+            return
+        previous = max(rows, key=lambda o: o.expires_at or o.ordered_at)
+        row = order_rows.insert_renewal(
+            session,
+            order_id=f"ord-{request_id}"[:40],
+            previous=previous,
+            days=days,
+            amount=amount,
+            ordered_at=now,
+        )
+        event = OrderRecorded(order=order_model(row)) if row is not None else None
+    if event is not None:
+        ctx.emit(event)
+
+
 def drive_timelines(ctx: WorkflowContext, now: datetime) -> list[tuple[str, str]]:
     """Fire every timeline event that is due; returns (order id, event) for those fired here."""
     fired: list[tuple[str, str]] = []
