@@ -33,9 +33,14 @@ UPFRONT = DeploySpec(
 
 
 @pytest.fixture
-def deck() -> Iterator[Deck]:
-    with running_sandbox(deploy_delay_seconds=0.05, operation_delay_seconds=0.05) as sb:
-        yield from _deck(sb)
+def sb() -> Iterator[RunningSandbox]:
+    with running_sandbox(deploy_delay_seconds=0.05, operation_delay_seconds=0.05) as running:
+        yield running
+
+
+@pytest.fixture
+def deck(sb: RunningSandbox) -> Iterator[Deck]:
+    yield from _deck(sb)
 
 
 def _deck(sb: RunningSandbox) -> Iterator[Deck]:
@@ -69,10 +74,13 @@ def test_renew_parses_into_its_command() -> None:
         parse("renew my-ptu")
 
 
-def test_a_renewal_needs_two_approvers_and_extends_the_order(deck: Deck) -> None:
+def test_a_renewal_needs_two_approvers_and_extends_the_order(
+    deck: Deck, sb: RunningSandbox
+) -> None:
     alice = deck.resolve_actor("jupyter", "alice")
     req = deck.request_deploy(UPFRONT, alice)
     approve_all(deck, req.id)
+    sb.advance(5)  # the create's operation ends (changes on one code run in order)
     dep_id = deck.get_request(req.id).deployment_id or ""
     with deck.store.session() as session:
         before = session.query(OrderRow).filter_by(deployment_id=dep_id).one()
@@ -88,7 +96,7 @@ def test_a_renewal_needs_two_approvers_and_extends_the_order(deck: Deck) -> None
     assert Decimal(renewal.estimate.total) == old_amount / 7 * 3
     approve_all(deck, renewal.id)
     done = deck.get_request(renewal.id)
-    assert done.status == RequestStatus.EXECUTED, done.error
+    assert done.status == RequestStatus.EXECUTED, f"renewal failed: {done.error}"
     with deck.store.session() as session:
         rows = session.query(OrderRow).filter_by(deployment_id=dep_id).all()
         latest = max(r.expires_at for r in rows if r.expires_at is not None)
