@@ -9,6 +9,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from wfhelpers import PRINCIPALS
 
@@ -30,15 +31,22 @@ def fast() -> Iterator[RunningSandbox]:
         yield running
 
 
-def deck_for(sb: RunningSandbox, tmp_path: Path, **provider: Any) -> Deck:
-    return Deck(
-        Settings(
-            data_dir=tmp_path / "deck",
-            principals=PRINCIPALS,
-            sandbox={"host": sb.server.host, "port": sb.server.port},
-            provider=provider,
-        )
+def deck_for(
+    sb: RunningSandbox,
+    tmp_path: Path,
+    transport: httpx.BaseTransport | None = None,
+    **provider: Any,
+) -> Deck:
+    from modeldeck.provider.factory import make_client
+
+    settings = Settings(
+        data_dir=tmp_path / "deck",
+        principals=PRINCIPALS,
+        sandbox={"host": sb.server.host, "port": sb.server.port},
+        provider=provider,
     )
+    client = make_client(settings, transport=transport) if transport is not None else None
+    return Deck(settings, provider=client)
 
 
 def through(deck: Deck, req: RequestRecord) -> RequestRecord:
@@ -103,3 +111,43 @@ def test_unpublishing_a_live_prepaid_ptu_is_refused_at_request_time(
         text = str(info.value)
         assert "Expenses > Unsubscribe" in text and "1.2x" in text and "refunds $" in text
         assert deck.list_requests() and all(r.kind != "unpublish" for r in deck.list_requests())
+
+
+class ReportsOtherCapacity(httpx.HTTPTransport):
+    """The sandbox over HTTP, except that once armed, a scale's answer and a deployment read back
+    show `units` model units whatever was applied (a service that changed something else)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.units: int | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        path = request.url.path
+        read_back = request.method == "GET" and path.count("/") == 4  # GET …/deployments/{code}
+        if self.units is None or not (read_back or path.endswith("/scale")):
+            return response
+        response.read()
+        body = response.json()
+        if isinstance(body.get("output"), dict):
+            body["output"]["capacity"] = self.units
+        return httpx.Response(response.status_code, json=body, headers={"x-request-id": "r"})
+
+
+def test_a_capacity_mismatch_is_an_alarm_not_a_success(
+    fast: RunningSandbox, tmp_path: Path
+) -> None:
+    from modeldeck.audit import read_audit
+
+    transport = ReportsOtherCapacity()
+    with closing(deck_for(fast, tmp_path, transport)) as deck:
+        mu = DeploySpec(model="qwen3-32b", plan="mu", units=1)
+        dep_id = deployed(deck, fast, mu)
+        transport.units = 3
+        alice = deck.resolve_actor("jupyter", "alice")
+        req = deck.request_scale(ScaleSpec(deployment=dep_id, units=2), alice)
+        final = through(deck, req)
+        assert final.status == RequestStatus.FAILED
+        assert final.error == "capacity mismatch: asked units=2, Model Studio reports units=3"
+        assert deck.get_deployment(dep_id).units == 3  # billed as what runs
+        assert "capacity_mismatch" in [r["action"] for r in read_audit(deck.store)]

@@ -250,6 +250,9 @@ def _mismatch(
     actual: dict[str, Any],
 ) -> str:
     """Record the real capacity (it is what bills), raise the alarm, and say what happened."""
+    # The client names MU capacity `capacity`; the store and the user call it `units`.
+    asked = {("units" if k == "capacity" else k): v for k, v in asked.items()}
+    actual = {("units" if k == "capacity" else k): v for k, v in actual.items()}
     real = {k: v for k, v in actual.items() if k in ("units", "input_tpm", "output_tpm")}
     event = CapacityMismatch(
         deployment_id=dep_id, request_id=record.id, asked=dict(asked), provider=dict(actual)
