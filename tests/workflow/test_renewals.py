@@ -111,3 +111,41 @@ def test_renewing_a_deployment_without_a_prepaid_order_is_refused(deck: Deck) ->
     dep_id = deck.get_request(req.id).deployment_id or ""
     with pytest.raises(UserError, match="prepaid"):
         deck.run(parse(f"renew {dep_id} days=3"), alice)
+
+
+def test_the_reconciler_auto_renews_an_order_once_before_it_expires(
+    deck: Deck, sb: RunningSandbox
+) -> None:
+    from modeldeck.workflow import orders
+
+    alice = deck.resolve_actor("jupyter", "alice")
+    req = deck.request_deploy(UPFRONT.model_copy(update={"auto_renewal": True}), alice)
+    approve_all(deck, req.id)
+    sb.advance(5)
+    dep_id = deck.get_request(req.id).deployment_id or ""
+    first = orders.current_order(deck, dep_id)
+    assert first is not None and first.expires_at is not None
+    early = first.expires_at - timedelta(hours=30)
+    assert "auto_renewed" not in [e for _, e in orders.drive_timelines(deck, early)]
+    due = first.expires_at - timedelta(hours=20)
+    fired = orders.drive_timelines(deck, due)
+    assert (first.id, "auto_renewed") in fired
+    assert orders.drive_timelines(deck, due) == []  # once, even when the pass runs again
+    renewed = orders.current_order(deck, dep_id)
+    assert renewed is not None and renewed.id != first.id
+    assert renewed.expires_at == first.expires_at + timedelta(days=7)
+    assert renewed.amount == first.amount
+
+
+def test_an_order_without_auto_renewal_is_left_to_expire(deck: Deck, sb: RunningSandbox) -> None:
+    from modeldeck.workflow import orders
+
+    alice = deck.resolve_actor("jupyter", "alice")
+    req = deck.request_deploy(UPFRONT, alice)
+    approve_all(deck, req.id)
+    sb.advance(5)
+    dep_id = deck.get_request(req.id).deployment_id or ""
+    first = orders.current_order(deck, dep_id)
+    assert first is not None and first.expires_at is not None
+    fired = orders.drive_timelines(deck, first.expires_at - timedelta(hours=20))
+    assert [e for _, e in fired] == ["expires_in_24h"]

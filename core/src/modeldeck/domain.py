@@ -98,7 +98,7 @@ class LimitsSpec(BaseModel):
 
 
 class RenewSpec(BaseModel):
-    """Extend a prepaid (upfront) PTU order by `days`; `auto_renew` None keeps the setting."""
+    """Extend a prepaid (upfront) PTU order by `days`; `auto_renew` omitted means off."""
 
     model_config = ConfigDict(extra="forbid")
 

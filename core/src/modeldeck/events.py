@@ -333,7 +333,7 @@ class OrderRecorded(Event):
     order: Order
 
 
-TimelineKind = Literal["expires_in_24h", "expires_in_2h", "stopped", "released"]
+TimelineKind = Literal["expires_in_24h", "expires_in_2h", "stopped", "released", "auto_renewed"]
 
 
 class OrderTimelineEvent(Event):
