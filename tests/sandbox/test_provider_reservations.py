@@ -214,15 +214,9 @@ def test_a_read_back_that_differs_is_a_capacity_mismatch() -> None:
         return httpx.Response(200, json={"request_id": "r", "output": body})
 
     transport = httpx.MockTransport(service)
-    with (
-        ModelStudioClient(
-            "https://dashscope.aliyuncs.com/api/v1",
-            "k",
-            transport=transport,
-            api_generation="legacy",
-        ) as client,
-        pytest.raises(CapacityMismatch) as info,
-    ):
+    with ModelStudioClient(
+        "https://dashscope.aliyuncs.com/api/v1", "k", transport=transport, api_generation="legacy"
+    ) as client, pytest.raises(CapacityMismatch) as info:
         client.scale_deployment("m-1", ptu_capacity={"input_tpm": 20000, "output_tpm": 2000})
     assert info.value.expected == {"input_tpm": 20000, "output_tpm": 2000}
     assert info.value.actual == {"input_tpm": 20_000_000, "output_tpm": 2_000_000}
@@ -243,12 +237,9 @@ def test_a_final_failed_answer_is_raised_without_polling() -> None:
         seen.append(request.url.path)
         return httpx.Response(200, json={"request_id": "r", "data": answers})
 
-    with (
-        ModelStudioClient(
-            "https://dashscope.aliyuncs.com/api/v1", "k", transport=httpx.MockTransport(service)
-        ) as client,
-        pytest.raises(OperationFailed, match="not ready") as info,
-    ):
+    with ModelStudioClient(
+        "https://dashscope.aliyuncs.com/api/v1", "k", transport=httpx.MockTransport(service)
+    ) as client, pytest.raises(OperationFailed, match="not ready") as info:
         client.scale_capacity_instance("m-1", "ci-1", {"input_tpm": 1000, "output_tpm": 1000})
     assert info.value.operation_id == "77" and len(seen) == 1
 
