@@ -414,6 +414,7 @@ def test_every_verb_has_usage_description_and_parsing_examples() -> None:
         "list",
         "status",
         "scale",
+        "renew",
         "limits",
         "unpublish",
         "cost",

@@ -16,6 +16,7 @@ from modeldeck.domain import (
     DeploySpec,
     Estimate,
     LimitsSpec,
+    RenewSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
@@ -75,6 +76,12 @@ class DeckAPI(Protocol):
         idempotency_key: str | None = None,
     ) -> RequestRecord:
         """Store a request to change a deployment's RPM/TPM limits."""
+        ...
+
+    def request_renew(
+        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        """Store a request to extend a deployment's upfront PTU order by `spec.days`."""
         ...
 
     def request_unpublish(

@@ -36,6 +36,8 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
         return _request("deploy", deck.request_deploy(command.spec, actor, command.reason))
     if isinstance(command, g.ScaleCommand):
         return _request("scale", deck.request_scale(command.spec, actor, command.reason))
+    if isinstance(command, g.RenewCommand):
+        return _request("renew", deck.request_renew(command.spec, actor, command.reason))
     if isinstance(command, g.LimitsCommand):
         return _request("limits", deck.request_limits(command.spec, actor, command.reason))
     if isinstance(command, g.UnpublishCommand):

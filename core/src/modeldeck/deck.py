@@ -23,6 +23,7 @@ from modeldeck.domain import (
     DeploySpec,
     Estimate,
     LimitsSpec,
+    RenewSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
@@ -147,6 +148,13 @@ class Deck:
         idempotency_key: str | None = None,
     ) -> RequestRecord:
         return requests.request_limits(self, spec, actor, reason, idempotency_key)
+
+    def request_renew(
+        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        from modeldeck.workflow import renewals
+
+        return renewals.request_renew(self, spec, actor, reason)
 
     def request_unpublish(
         self,

@@ -97,6 +97,16 @@ class LimitsSpec(BaseModel):
     tpm_limit: int | None = None
 
 
+class RenewSpec(BaseModel):
+    """Extend a prepaid (upfront) PTU order by `days`; `auto_renew` omitted means off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deployment: str
+    days: int = Field(ge=1)
+    auto_renew: bool | None = None
+
+
 class EstimateLine(BaseModel):
     """One priced line: what, how much of it, at what rate, for how long."""
 
@@ -164,6 +174,43 @@ class DeploymentStatus(StrEnum):
     ARREARS_DOWN = "ARREARS_DOWN"
     ARREARS_RECOVERING = "ARREARS_RECOVERING"
     OFFLINING = "OFFLINING"
+    # PTU reservations (capacity instances and their deployments)
+    WAIT_PRE_PAID_BILLING_TO_DEPLOYING = "WAIT_PRE_PAID_BILLING_TO_DEPLOYING"
+    WAIT_TO_DEPLOY = "WAIT_TO_DEPLOY"
+    WAIT_PRE_PAID_BILLING_TO_SCALING = "WAIT_PRE_PAID_BILLING_TO_SCALING"
+    SCALING = "SCALING"
+    STOPPING = "STOPPING"
+    SUSPENDING = "SUSPENDING"
+    SUSPENDED = "SUSPENDED"
+    STARTING = "STARTING"
+    RECOVERING = "RECOVERING"
+
+
+# Every waiting or changing status: a change is under way, so a capacity that differs is not drift.
+IN_FLIGHT_STATUSES = frozenset(
+    {
+        DeploymentStatus.PENDING,
+        DeploymentStatus.DEPLOYING,
+        DeploymentStatus.UPDATING,
+        DeploymentStatus.DELETING,
+        DeploymentStatus.OFFLINING,
+        DeploymentStatus.ARREARS_RECOVERING,
+        DeploymentStatus.WAIT_PRE_PAID_BILLING_TO_DEPLOYING,
+        DeploymentStatus.WAIT_TO_DEPLOY,
+        DeploymentStatus.WAIT_PRE_PAID_BILLING_TO_SCALING,
+        DeploymentStatus.SCALING,
+        DeploymentStatus.STOPPING,
+        DeploymentStatus.SUSPENDING,
+        DeploymentStatus.STARTING,
+        DeploymentStatus.RECOVERING,
+    }
+)
+
+
+def in_flight(status: str) -> bool:
+    """True for every waiting or changing status (any `WAIT_*` one too, known or not)."""
+    text = str(status).upper()
+    return text in IN_FLIGHT_STATUSES or text.startswith("WAIT_")
 
 
 class DeploymentRecord(BaseModel):
@@ -197,7 +244,7 @@ class DeploymentRecord(BaseModel):
         )
 
 
-RequestKind = Literal["deploy", "scale", "unpublish", "limits"]
+RequestKind = Literal["deploy", "scale", "unpublish", "limits", "renew"]
 
 
 class RequestStatus(StrEnum):
@@ -243,6 +290,7 @@ class RequestRecord(BaseModel):
     deploy: DeploySpec | None = None
     scale: ScaleSpec | None = None
     limits: LimitsSpec | None = None
+    renew: RenewSpec | None = None
     deployment_id: str | None = None
     estimate: Estimate | None = None
     policy: PolicyDecision
@@ -272,6 +320,8 @@ class RequestRecord(BaseModel):
             return f"scale {s.deployment} to {cap}"
         if self.limits is not None:
             return f"set limits on {self.limits.deployment}"
+        if self.renew is not None:
+            return f"renew {self.renew.deployment} for {self.renew.days} day(s)"
         return f"{self.kind} {self.deployment_id or ''}".strip()
 
     @property

@@ -226,6 +226,15 @@ class CapacityMismatch(Event):
     asked: dict[str, int | None]
     provider: dict[str, int | None]
 
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor or "system",
+            surface="system",
+            action="capacity_mismatch",
+            subject=self.deployment_id,
+            detail={"request": self.request_id, "asked": self.asked, "provider": self.provider},
+        )
+
 
 # --- deployments -------------------------------------------------------------------------
 
@@ -338,7 +347,7 @@ class OrderRecorded(Event):
     order: Order
 
 
-TimelineKind = Literal["expires_in_24h", "expires_in_2h", "stopped", "released"]
+TimelineKind = Literal["expires_in_24h", "expires_in_2h", "stopped", "released", "auto_renewed"]
 
 
 class OrderTimelineEvent(Event):

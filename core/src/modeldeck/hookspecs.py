@@ -169,7 +169,8 @@ def upfront_timeline(
     :param deployment: the :class:`modeldeck.domain.DeploymentRecord` the order pays for.
     :param order: the order as a dict (id, kind, quantity, amount, currency, ordered_at,
         expires_at, stops_at, released_at).
-    :param event: one of ``"expires_in_24h"``, ``"expires_in_2h"``, ``"stopped"``, ``"released"``.
+    :param event: one of ``"expires_in_24h"``, ``"expires_in_2h"``, ``"stopped"``, ``"released"``,
+        ``"auto_renewed"``.
     :param deck: the :class:`modeldeck.deck.Deck` whose reconciler noticed it.
     :return: nothing; exceptions are logged.
     """

@@ -26,9 +26,12 @@ def evaluate_policy(
 ) -> PolicyDecision:
     policy = settings.policy
     daily = cost_per_day(estimate)
-    # A prepaid order is the deploy's billing, or the deployment's for a scale (its target).
+    # A prepaid order is the deploy's billing, or the deployment's for a scale (its target);
+    # a renewal always buys prepaid days.
     spec = request.deploy or request.target
-    upfront = spec is not None and spec.billing in ("upfront", "monthly")
+    upfront = request.kind == "renew" or (
+        spec is not None and spec.billing in ("upfront", "monthly")
+    )
     if request.kind == "unpublish":
         if policy.unpublish_needs_approval:
             return PolicyDecision(

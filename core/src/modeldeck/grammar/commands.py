@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from modeldeck.domain import DeploySpec, LimitsSpec, ScaleSpec
+from modeldeck.domain import DeploySpec, LimitsSpec, RenewSpec, ScaleSpec
 from modeldeck.planner.result import OptionName
 from modeldeck.planner.spec import PlanSpec
 
@@ -30,6 +30,7 @@ __all__ = [
     "ModelsCommand",
     "PlanCommand",
     "RejectCommand",
+    "RenewCommand",
     "ScaleCommand",
     "StatusCommand",
     "UnpublishCommand",
@@ -145,6 +146,15 @@ class ScaleCommand(CommandModel):
     keys: ClassVar[tuple[str, ...]] = ("units", "in", "out", "thinking_out", "reason")
 
 
+class RenewCommand(CommandModel):
+    """`renew <deployment> days=<n> [auto_renew=on|off]`: request more prepaid PTU days."""
+
+    verb: Literal["renew"] = "renew"
+    spec: RenewSpec
+    reason: str | None = None
+    keys: ClassVar[tuple[str, ...]] = ("days", "auto_renew", "reason")
+
+
 class LimitsCommand(CommandModel):
     """`limits <deployment> rpm=... tpm=...`: request new MU rate limits."""
 
@@ -230,6 +240,7 @@ Command = Annotated[
     | ListCommand
     | StatusCommand
     | ScaleCommand
+    | RenewCommand
     | LimitsCommand
     | UnpublishCommand
     | CostCommand

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from modeldeck.domain import DeploySpec, LimitsSpec, ScaleSpec
+from modeldeck.domain import DeploySpec, LimitsSpec, RenewSpec, ScaleSpec
 from modeldeck.errors import GrammarError
 from modeldeck.grammar.commands import (
     PLANS,
@@ -30,6 +30,7 @@ from modeldeck.grammar.commands import (
     ModelsCommand,
     PlanCommand,
     RejectCommand,
+    RenewCommand,
     ScaleCommand,
     StatusCommand,
     UnpublishCommand,
@@ -296,6 +297,21 @@ def _status(raw: str, args: _Args) -> StatusCommand:
     return StatusCommand(raw=raw, deployment=deployment)
 
 
+def _renew(raw: str, args: _Args) -> RenewCommand:
+    deployment = _one_word(args, "a deployment")
+    _no_more_words(args, 1, "the deployment")
+    values = _options(args, RenewCommand.keys, "'renew'")
+    days = values.get("days")
+    if not isinstance(days, int) or days < 1:
+        raise GrammarError(
+            "'renew' needs days=<n> (how many prepaid days to add, 1 or more). "
+            + usage("renew")
+            + "."
+        )
+    spec = RenewSpec(deployment=deployment, days=days, auto_renew=values.get("auto_renew"))
+    return RenewCommand(raw=raw, spec=spec, reason=values.get("reason"))
+
+
 def _scale(raw: str, args: _Args) -> ScaleCommand:
     deployment = _one_word(args, "a deployment")
     _no_more_words(args, 1, "the deployment")
@@ -398,6 +414,7 @@ _HANDLERS: dict[str, Callable[[str, _Args], Any]] = {
     "list": _list,
     "status": _status,
     "scale": _scale,
+    "renew": _renew,
     "limits": _limits,
     "unpublish": _unpublish,
     "cost": _cost,

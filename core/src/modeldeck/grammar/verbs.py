@@ -27,6 +27,7 @@ from modeldeck.grammar.commands import (
     ModelsCommand,
     PlanCommand,
     RejectCommand,
+    RenewCommand,
     ScaleCommand,
     StatusCommand,
     UnpublishCommand,
@@ -129,6 +130,13 @@ VERBS: dict[str, VerbInfo] = {
                 'scale my-ptu-deployment in=40k out=4k reason="peak"',
             ),
             ScaleCommand,
+        ),
+        VerbInfo(
+            "renew",
+            'renew <deployment> days=<n> [auto_renew=on|off] [reason="…"]',
+            "Ask to extend an upfront PTU order by n days (priced at today's daily price).",
+            ("renew my-ptu-deployment days=30", "renew my-ptu-deployment days=7 auto_renew=on"),
+            RenewCommand,
         ),
         VerbInfo(
             "limits",

@@ -22,6 +22,7 @@ from modeldeck.domain import (
     DeploySpec,
     Estimate,
     LimitsSpec,
+    RenewSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
@@ -50,6 +51,12 @@ class DeployBody(BaseModel):
 
 class ScaleBody(BaseModel):
     spec: ScaleSpec
+    actor: Actor
+    reason: str | None = None
+
+
+class RenewBody(BaseModel):
+    spec: RenewSpec
     actor: Actor
     reason: str | None = None
 
@@ -238,6 +245,10 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.request_scale(
             body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
         )
+
+    @app.post("/api/requests/renew", tags=["requests"])
+    def request_renew(body: RenewBody, auth: Actor | None = auth_dep) -> RequestRecord:
+        return deck.request_renew(body.spec, as_actor(auth, body.actor), body.reason)
 
     @app.post("/api/requests/limits", tags=["requests"])
     def request_limits(

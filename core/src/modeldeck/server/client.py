@@ -14,6 +14,7 @@ from modeldeck.domain import (
     DeploySpec,
     Estimate,
     LimitsSpec,
+    RenewSpec,
     RequestRecord,
     ScaleSpec,
     Surface,
@@ -117,6 +118,12 @@ class RemoteDeck:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return self._call("POST", "/api/requests/limits", RequestRecord, body, headers)
+
+    def request_renew(
+        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+    ) -> RequestRecord:
+        body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", "/api/requests/renew", RequestRecord, body)
 
     def request_unpublish(
         self,

@@ -177,3 +177,16 @@ def set_capacity_if_unchanged(
         [DeploymentRow.id == dep_id, *unchanged],
         {**remote, "updated_at": now},
     )
+
+
+def set_capacity(
+    session: Session, dep_id: str, capacity: dict[str, int | None], now: datetime
+) -> None:
+    """Record the capacity Model Studio reports as running (what bills), whatever was asked."""
+    row = session.get(DeploymentRow, dep_id)
+    if row is None:
+        return
+    for key, value in capacity.items():
+        if key in CAPACITY_FIELDS and value is not None:
+            setattr(row, key, value)
+    row.updated_at = now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -76,8 +76,43 @@ def set_amount(session: Session, deployment_id: str, amount: Decimal, request_id
 
 
 def open_orders(session: Session) -> list[OrderRow]:
-    """Orders whose timeline has not finished (not yet released)."""
-    return list(session.scalars(select(OrderRow).where(OrderRow.status != "released")))
+    """Orders whose timeline has not finished (not released, not superseded by a renewal)."""
+    return list(
+        session.scalars(select(OrderRow).where(OrderRow.status.not_in(("released", "renewed"))))
+    )
+
+
+def insert_renewal(
+    session: Session,
+    *,
+    order_id: str,
+    previous: OrderRow,
+    days: int,
+    amount: Decimal,
+    ordered_at: datetime,
+) -> OrderRow | None:
+    """Store a renewal of `previous` (its timeline moved `days` later) under `order_id`, once:
+    a re-run renewal finds its row; the previous order stops firing its stop/release events."""
+    if session.get(OrderRow, order_id) is not None:
+        return None
+    shift = timedelta(days=days)
+    row = OrderRow(
+        id=order_id,
+        deployment_id=previous.deployment_id,
+        kind=previous.kind,
+        quantity=days,
+        amount=amount,
+        currency=previous.currency,
+        status="active",
+        ordered_at=ordered_at,
+        expires_at=previous.expires_at + shift if previous.expires_at else None,
+        stops_at=previous.stops_at + shift if previous.stops_at else None,
+        released_at=previous.released_at + shift if previous.released_at else None,
+    )
+    previous.status = "renewed"
+    session.add(row)
+    session.flush()
+    return row
 
 
 def claim_timeline_event(session: Session, order_id: str, event: str, now: datetime) -> bool:

@@ -19,6 +19,7 @@ from modeldeck.domain import (
     Estimate,
     LimitsSpec,
     PolicyDecision,
+    RenewSpec,
     RequestRecord,
     RequestStatus,
     ScaleSpec,
@@ -98,6 +99,7 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
         deploy=DeploySpec.model_validate(payload["deploy"]) if payload.get("deploy") else None,
         scale=ScaleSpec.model_validate(payload["scale"]) if payload.get("scale") else None,
         limits=LimitsSpec.model_validate(payload["limits"]) if payload.get("limits") else None,
+        renew=RenewSpec.model_validate(payload["renew"]) if payload.get("renew") else None,
         deployment_id=row.deployment_id,
         estimate=Estimate.model_validate(row.estimate) if row.estimate else None,
         policy=PolicyDecision.model_validate(row.policy),
@@ -160,7 +162,7 @@ def by_idempotency_key(session: Session, requester: str, key: str) -> RequestRec
 
 def insert_request(session: Session, record: RequestRecord) -> None:
     payload: dict[str, Any] = {}
-    for key in ("deploy", "scale", "limits", "target"):
+    for key in ("deploy", "scale", "limits", "renew", "target"):
         spec = getattr(record, key)
         if spec is not None:
             payload[key] = spec.model_dump(mode="json", exclude_none=key == "target")

@@ -133,15 +133,15 @@ def decide(
             request=record, outcome="rejected", message=f"{request_id} rejected."
         )
     record = execution.execute(ctx, request_id)
-    ok = record.status == RequestStatus.EXECUTED
+    outcome: Literal["recorded", "executed", "failed"] = (
+        "executed"
+        if record.status == RequestStatus.EXECUTED
+        else "recorded"
+        if record.status == RequestStatus.EXECUTING  # outcome being checked: not a failure
+        else "failed"
+    )
     return DecisionOutcome(
-        request=record,
-        outcome="executed" if ok else "failed",
-        message=(
-            f"{request_id} approved and executed."
-            if ok
-            else f"{request_id} approved but execution failed: {record.error}"
-        ),
+        request=record, outcome=outcome, message=execution.outcome_message(record)
     )
 
 

@@ -3,6 +3,7 @@ timeline (24 h and 2 h before expiry, stopped, released), every event fired once
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -87,12 +88,102 @@ def reprice_order(ctx: WorkflowContext, dep_id: str, estimate: Estimate, request
         order_rows.set_amount(session, dep_id, amount, request_id)
 
 
+def current_order(ctx: WorkflowContext, dep_id: str) -> Order | None:
+    """The deployment's prepaid order still in force (the latest-expiring open one), if any."""
+    with ctx.store.session() as session:
+        rows = [o for o in order_rows.open_orders(session) if o.deployment_id == dep_id]
+        rows.sort(key=lambda o: o.expires_at or o.ordered_at)
+        return order_model(rows[-1]) if rows else None
+
+
+def record_renewal(
+    ctx: WorkflowContext, request_id: str, dep_id: str, days: int, amount: Decimal, now: datetime
+) -> None:
+    """Store what a renewal bought: a new order whose Beijing timeline runs `days` past the
+    previous order's (exactly once per request; the previous order no longer stops or releases)."""
+    with ctx.store.session() as session:
+        rows = [o for o in order_rows.open_orders(session) if o.deployment_id == dep_id]
+        if not rows:
+            return
+        previous = max(rows, key=lambda o: o.expires_at or o.ordered_at)
+        row = order_rows.insert_renewal(
+            session,
+            order_id=f"{RENEWAL_PREFIX}{request_id}"[:40],
+            previous=previous,
+            days=days,
+            amount=amount,
+            ordered_at=now,
+        )
+        event = OrderRecorded(order=order_model(row)) if row is not None else None
+    if event is not None:
+        ctx.emit(event)
+
+
+AUTO_RENEW_LEAD = timedelta(hours=24)
+RENEWAL_PREFIX = "ord-"
+
+
+def auto_renew_of(ctx: WorkflowContext, order: Order) -> bool:
+    """Whether the order renews itself: the renewal's `auto_renew` (kept from the order before
+    when not given), else the deploy's `auto_renew`."""
+    if order.id.startswith(RENEWAL_PREFIX):
+        request_id = order.id[len(RENEWAL_PREFIX) :]
+        if request_id.startswith("auto-"):
+            return True  # renewed by auto-renewal: it stays on
+        renew = ctx.get_request(request_id).renew
+        if renew is not None and renew.auto_renew is not None:
+            return renew.auto_renew
+        return False
+    dep = ctx.get_deployment(order.deployment_id)
+    if dep.request_id is None:
+        return False
+    spec = ctx.get_request(dep.request_id).deploy
+    return bool(spec is not None and spec.auto_renewal)
+
+
+def auto_renew_due(ctx: WorkflowContext, order: Order, now: datetime) -> bool:
+    """Renew an auto-renewing PTU order `AUTO_RENEW_LEAD` before it expires, exactly once.
+
+    The provider call carries a key derived from the order (a repeat reuses its operation), the
+    renewal order's id comes from that key (stored once), and the `auto_renewed` timeline event
+    is claimed like the others, so several replicas announce it once. True when fired here.
+    """
+    if order.kind != "ptu_daily" or order.expires_at is None:
+        return False
+    if not (order.expires_at - AUTO_RENEW_LEAD <= now < order.expires_at):
+        return False
+    if not auto_renew_of(ctx, order):
+        return False
+    dep = ctx.get_deployment(order.deployment_id)
+    key = "auto-" + hashlib.sha256(order.id.encode()).hexdigest()[:16]
+    op = ctx.provider.renew(dep.deployed_model or dep.id, order.quantity, True, idempotency_key=key)
+    if not op.succeeded:
+        ctx.provider.wait_for_operation(dep.deployed_model or dep.id, op.operation_id)
+    record_renewal(ctx, key, dep.id, order.quantity, Decimal(order.amount), now)
+    event = OrderTimelineEvent(deployment=dep, order=order, event="auto_renewed", at=now)
+    with ctx.store.session() as session:
+        claimed = order_rows.claim_timeline_event(session, order.id, "auto_renewed", now)
+        if claimed:
+            audit_log.record_event(session, event)
+    if claimed:
+        ctx.emit(event)
+    return claimed
+
+
 def drive_timelines(ctx: WorkflowContext, now: datetime) -> list[tuple[str, str]]:
     """Fire every timeline event that is due; returns (order id, event) for those fired here."""
+    from modeldeck.errors import ModeldeckRuntimeError
+
     fired: list[tuple[str, str]] = []
     with ctx.store.session() as session:
         open_orders = [order_model(o) for o in order_rows.open_orders(session)]
     for order in open_orders:
+        try:
+            if auto_renew_due(ctx, order, now):
+                fired.append((order.id, "auto_renewed"))
+                continue  # renewed: the new order carries the timeline on
+        except ModeldeckRuntimeError:
+            pass  # Model Studio unreachable: tried again next pass, well before expiry
         for kind, attr, offset in TIMELINE_EVENTS:
             when = getattr(order, attr)
             if when is None or now < when + offset:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from modeldeck.domain import RequestStatus
+from modeldeck.domain import RequestStatus, in_flight
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.events import (
     DeploymentImported,
@@ -173,7 +173,7 @@ class Reconciler:
         stored = {key: getattr(row, key) for key in remote}
         if all(v is None for v in remote.values()) or remote == stored:
             return
-        if str(info.status) in ("UPDATING", "PENDING", "DEPLOYING"):
+        if in_flight(str(info.status)):
             return  # a scale in flight is not drift
         event = None
         with self.deck.store.session() as session:
@@ -205,10 +205,19 @@ class Reconciler:
         now = utcnow()
         with self.deck.store.session() as session:
             rows = [
-                (r.id, r.status, r.decided_at, r.claimed_at, r.claimed_by, r.version)
+                (r.id, r.status, r.decided_at, r.claimed_at, r.claimed_by, r.version, r.refs)
                 for r in request_rows.unfinished(session)
             ]
-        for request_id, status, decided_at, claimed_at, claimed_by, version in rows:
+        for request_id, status, decided_at, claimed_at, claimed_by, version, refs in rows:
+            if (refs or {}).get("outcome") in ("unknown", "pending"):
+                # The provider had not answered: look it up / poll it, never do it again.
+                with self.deck.store.session() as session:
+                    mine = request_rows.take_over_claim(
+                        session, request_id, version, self.deck.worker_id, now
+                    )
+                if mine and execution.settle(self.deck, request_id):
+                    report.recovered.append(request_id)
+                continue
             if status == RequestStatus.APPROVED.value:
                 if decided_at and now - decided_at < timedelta(seconds=5):
                     continue  # its executor is most likely still about to claim it

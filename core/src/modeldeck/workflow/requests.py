@@ -24,7 +24,7 @@ from modeldeck.events import RequestCreated, RequestDecided
 from modeldeck.store import audit_log, repo
 from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import execution, orders, policy, targets
+from modeldeck.workflow import execution, orders, policy, prepaid, targets
 from modeldeck.workflow.context import WorkflowContext
 
 FINAL_STATUSES = {"DELETED"}
@@ -46,6 +46,7 @@ def request_deploy(
     spec = validate_spec(spec, ctx.catalog, ctx.rules)
     identity.check_model_privilege(ctx.settings, spec.model)
     check_redeploy(ctx, spec)
+    execution.check_create(ctx, spec)
     return create(
         ctx,
         "deploy",
@@ -163,6 +164,7 @@ def request_unpublish(
     dep = ctx.get_deployment(deployment)
     if dep.status in FINAL_STATUSES:
         raise ConflictError(f"{dep.id} is already unpublished.")
+    prepaid.refuse_unpublish_of_live_prepaid(ctx, dep)
     return create(
         ctx,
         "unpublish",
