@@ -302,7 +302,7 @@ class Order(BaseModel):
     deployment_id: str
     kind: str
     quantity: int
-    amount: Decimal
+    amount: Decimal | None = None  # None: the price is not listed (an import)
     currency: str
     status: str
     ordered_at: datetime
@@ -313,7 +313,7 @@ class Order(BaseModel):
     def as_dict(self) -> dict[str, Any]:
         """The order as the ``upfront_timeline`` hook has always passed it (strings)."""
         out = self.model_dump(mode="json")
-        out["amount"] = str(self.amount)
+        out["amount"] = None if self.amount is None else str(self.amount)
         return out
 
 

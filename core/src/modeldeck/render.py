@@ -61,7 +61,9 @@ def deployment_rows(deps: Sequence[DeploymentRecord]) -> Rows:
             d.plan,
             d.billing,
             d.capacity,
-            d.status + (" (imported)" if d.imported else ""),
+            d.status
+            + (" (imported)" if d.imported else "")
+            + (" PRICE UNKNOWN" if d.price_note else ""),
             iso(to_beijing(d.created_at)),
         )
         for d in deps
@@ -87,6 +89,8 @@ def deployment_text(dep: DeploymentRecord) -> str:
     ]
     if dep.rpm_limit or dep.tpm_limit:
         lines.append(f"  limits:   rpm {dep.rpm_limit or '-'}, tpm {dep.tpm_limit or '-'}")
+    if dep.price_note:
+        lines.append(f"  PRICE UNKNOWN: {dep.price_note}")
     return "\n".join(lines)
 
 
@@ -171,8 +175,14 @@ def cost_rows(report: CostReport) -> Rows:
         if not dep.lines:
             rows.append((name, "-", "nothing billed in this period", format_amount(Decimal(0))))
         for line in dep.lines:
+            if not line.price_known:
+                detail = f"{line.description}. {line.override or ''}".strip()
+                rows.append((name, line_kind(line.kind), detail, "PRICE NOT LISTED"))
+                continue
             amount = format_amount(line.amount, line.currency)
             rows.append((name, line_kind(line.kind), line.description, amount))
+        if dep.price_note and all(line.price_known for line in dep.lines):
+            rows.append((name, "-", dep.price_note, "PRICE NOT LISTED"))
     return ("deployment", "item", "detail", "amount"), rows
 
 
@@ -190,12 +200,19 @@ def cost_text(report: CostReport) -> str:
     headers, rows = cost_rows(report)
     body = table(headers, rows) if rows else "No deployments."
     total = format_amount(report.total, report.currency)
+    unpriced = report.unpriced_lines
+    if unpriced:
+        total += (
+            f" (excludes {unpriced} line(s) whose price is not listed; set the override shown "
+            "to price them)"
+        )
     return f"{cost_heading(report)}\n{body}\nTotal: {total}"
 
 
 def status_text(dep: DeploymentRecord, cost_so_far: Decimal, currency: str) -> str:
     so_far = format_amount(cost_so_far, currency)
+    unknown = " — INCOMPLETE: its price is not listed (see above)" if dep.price_note else ""
     return (
         deployment_text(dep)
-        + f"\n  cost so far: {so_far} (since creation, metered overflow included)"
+        + f"\n  cost so far: {so_far} (since creation, metered overflow included){unknown}"
     )

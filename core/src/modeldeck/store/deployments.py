@@ -35,6 +35,17 @@ def base_model(info: DeploymentInfo) -> str:
     return str(info.model_name or info.base_model or "").lower()
 
 
+def billing_of(info: DeploymentInfo) -> str:
+    """How the provider bills it: PTU prepaid is `upfront`, an MU prepaid package `monthly`."""
+    prepaid = (
+        info.charge_type == "pre_paid"
+        or (info.model_extra or {}).get("billing_method") == "PRE_PAY"
+    )
+    if not prepaid:
+        return "hourly"
+    return "upfront" if info.is_ptu else "monthly"
+
+
 def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str, Any]:
     """Every column of a deployment row, from the provider's answer.
 
@@ -54,7 +65,7 @@ def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str
             if info.enable_thinking or (ptu is not None and ptu.thinking_output_tpm)
             else "instruct"
         ),
-        "billing": "upfront" if info.charge_type == "pre_paid" else "hourly",
+        "billing": billing_of(info),
         "status": str(info.status),
         "units": info.capacity if info.plan != "ptu" else None,
         "input_tpm": ptu.input_tpm if ptu else None,

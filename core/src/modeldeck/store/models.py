@@ -45,6 +45,8 @@ class DeploymentRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(40))
     imported: Mapped[bool] = mapped_column(default=False)
     provider_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Why what it bills is not known (an import whose price is not listed); None when priced
+    price_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -115,7 +117,8 @@ class OrderRow(Base):
     deployment_id: Mapped[str] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     quantity: Mapped[int] = mapped_column(Integer)
-    amount: Mapped[Decimal] = mapped_column(DecimalText())
+    # None: an imported order whose price the catalog does not list (flagged, never $0)
+    amount: Mapped[Decimal | None] = mapped_column(DecimalText())
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     status: Mapped[str] = mapped_column(String(16))
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime())

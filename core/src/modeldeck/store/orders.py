@@ -19,7 +19,7 @@ def insert_order_once(
     deployment_id: str,
     kind: str,
     quantity: int,
-    amount: Decimal,
+    amount: Decimal | None,
     currency: str,
     ordered_at: datetime,
     expires_at: datetime | None,
@@ -45,6 +45,11 @@ def insert_order_once(
     session.add(row)
     session.flush()
     return row
+
+
+def has_order(session: Session, deployment_id: str) -> bool:
+    """True when the deployment has an order recorded (executed deploy or import)."""
+    return bool(session.scalar(select(OrderRow.id).where(OrderRow.deployment_id == deployment_id)))
 
 
 def open_orders(session: Session) -> list[OrderRow]:

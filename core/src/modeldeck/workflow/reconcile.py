@@ -29,7 +29,7 @@ from modeldeck.store import audit_log, repo
 from modeldeck.store import deployments as deployment_rows
 from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import decisions, execution, orders
+from modeldeck.workflow import decisions, execution, imports, orders
 from modeldeck.workflow.context import WorkflowContext
 
 if TYPE_CHECKING:
@@ -129,6 +129,9 @@ class Reconciler:
             if str(info.status) != row.status:
                 self._set_status(row.id, row.status, str(info.status), info, report)
             self._check_drift(row, info, report)
+            if row.imported and row.billing != "hourly" and row.deleted_at is None:
+                # a console purchase whose capacity was not yet known when it was imported
+                imports.record_import_order(deck, row.id, info, utcnow())
         with deck.store.session() as session:
             executing = request_rows.models_being_deployed(session)
         for code, info in remote.items():
@@ -198,6 +201,7 @@ class Reconciler:
             audit_log.record_event(session, event)
         report.imported.append(dep_id)
         self.deck.emit(event)
+        imports.record_import_order(self.deck, dep_id, info, utcnow())
 
     # --- executions ----------------------------------------------------------------------
     def recover_executions(self, report: ReconcileReport) -> None:

@@ -1,0 +1,119 @@
+"""Accounting never silently zero: console purchases, redeploys, unlisted prices, arrears.
+
+Everything against the sandbox over HTTP; console purchases through its console control.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from modeldeck import render
+from modeldeck.catalog import Catalog
+from modeldeck.deck import Deck
+from modeldeck.reconciler import Reconciler
+from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
+from modeldeck.settings import Settings
+
+MU_MONTHLY = {
+    "model_name": "qwen3-32b",
+    "plan": "mu",
+    "capacity": 1,
+    "deploy_spec": "MU1",
+    "billing_method": "PRE_PAY",
+    "pre_paid_info": {"duration": 30},
+    "suffix": "month",
+}
+PTU_UPFRONT = {
+    "model_name": "qwen3-max-2025-09-23",
+    "plan": "ptu",
+    "charge_type": "pre_paid",
+    "ptu_capacity": {"input_tpm": 10, "output_tpm": 1},  # kTPM: 10,000 / 1,000 TPM
+    "pre_paid_info": {"duration": 1},
+    "suffix": "upfront",
+}
+
+
+def _deck(sb: RunningSandbox, tmp_path: Any) -> Deck:
+    return Deck(
+        Settings(
+            data_dir=tmp_path,
+            database_url=f"sqlite:///{tmp_path / 'acc.db'}",
+            provider={"base_url": sb.base_url, "api_key": "sk-sandbox"},
+        )
+    )
+
+
+def _console(sb: RunningSandbox, body: dict[str, Any]) -> str:
+    resp = sb.http.post("/_sandbox/console/deployments", json=body)
+    assert resp.status_code == 200, resp.text
+    return str(resp.json()["output"]["deployed_model"])
+
+
+def _settle(sb: RunningSandbox, deck: Deck, seconds: float = 5.0) -> None:
+    """Let the sandbox clock run the purchases to RUNNING, then reconcile."""
+    sb.advance(seconds)
+    Reconciler(deck).run_once()
+
+
+def _unlisted(catalog: Catalog, model: str, plan: str, price: str) -> Catalog:
+    """The same catalog with one price not listed (as the real catalog has for some models)."""
+    prices = [
+        p.model_copy(update={"amount": None})
+        if (p.model, p.plan, p.price) == (model, plan, price)
+        else p
+        for p in catalog._prices.values()
+    ]
+    return Catalog(catalog._models.values(), prices, rates=catalog.rates)
+
+
+def test_console_prepaid_purchases_are_imported_with_priced_orders(tmp_path: Any) -> None:
+    with running_sandbox() as sb:
+        deck = _deck(sb, tmp_path)
+        mu, ptu = _console(sb, MU_MONTHLY), _console(sb, PTU_UPFRONT)
+        _settle(sb, deck)
+        _settle(sb, deck)
+        mu_dep, ptu_dep = deck.get_deployment(mu), deck.get_deployment(ptu)
+        assert (mu_dep.billing, ptu_dep.billing) == ("monthly", "upfront")
+        assert ptu_dep.input_tpm == 10_000 and mu_dep.units == 1
+        from sqlalchemy import select
+
+        from modeldeck.store.models import OrderRow
+
+        with deck.store.session() as s:
+            orders = {o.deployment_id: o for o in s.scalars(select(OrderRow))}
+        assert orders[mu_dep.id].kind == "mu_monthly" and orders[mu_dep.id].quantity == 1
+        assert orders[mu_dep.id].amount == Decimal("18800")  # the catalog's monthly price
+        assert orders[ptu_dep.id].kind == "ptu_daily" and orders[ptu_dep.id].quantity == 1
+        assert orders[ptu_dep.id].amount == Decimal("18.72")  # 13.32 + 5.40 for one day
+        expired = sb.client().get_deployment(ptu).pre_paid_gmt_expired
+        assert expired is not None and orders[ptu_dep.id].expires_at == expired
+        report = deck.cost("all", "all")
+        by_code = {d.deployed_model: d for d in report.deployments}
+        assert by_code[mu].total == Decimal("18800") and by_code[ptu].total == Decimal("18.72")
+        assert report.total == Decimal("18818.72")
+        assert Reconciler(deck).run_once().imported == []  # once
+        with deck.store.session() as s:
+            assert len(list(s.scalars(select(OrderRow)))) == 2
+        deck.close()
+
+
+def test_console_purchase_with_unlisted_price_is_flagged_everywhere(tmp_path: Any) -> None:
+    with running_sandbox() as sb:
+        deck = _deck(sb, tmp_path)
+        deck.__dict__["catalog"] = _unlisted(deck.catalog, "qwen3-32b", "mu", "unit_monthly")
+        code = _console(sb, MU_MONTHLY)
+        _settle(sb, deck)
+        dep = deck.get_deployment(code)
+        assert dep.price_note and "price unknown" in dep.price_note
+        assert "[[catalog.prices]]" in dep.price_note  # the override to set
+        assert "PRICE UNKNOWN" in render.deployments_text(deck.list_deployments())
+        assert "PRICE UNKNOWN" in render.status_text(dep, Decimal(0), "USD")
+        report = deck.cost("all", "all")
+        text = render.cost_text(report)
+        assert "price not listed" in text and "$0" not in text.replace("$0.", "")
+        data = report.as_data()
+        assert data["price_known"] is False
+        line = data["deployments"][0]["lines"][0]
+        assert line["price_known"] is False and line["amount"] is None
+        deck.close()
