@@ -5,15 +5,18 @@ Everything against the sandbox over HTTP; console purchases through its console 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from modeldeck import render
 from modeldeck.catalog import Catalog
 from modeldeck.deck import Deck
+from modeldeck.domain import Actor, DeploySpec
 from modeldeck.reconciler import Reconciler
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.settings import Settings
+from modeldeck.timeutil import utcnow
 
 MU_MONTHLY = {
     "model_name": "qwen3-32b",
@@ -116,4 +119,53 @@ def test_console_purchase_with_unlisted_price_is_flagged_everywhere(tmp_path: An
         assert data["price_known"] is False
         line = data["deployments"][0]["lines"][0]
         assert line["price_known"] is False and line["amount"] is None
+        deck.close()
+
+
+ALICE = Actor(principal="alice", surface="cli", roles=["deployer"])
+BOB = Actor(principal="bob", surface="cli", roles=["approver"])
+
+
+def _run(deck: Deck, request: Any) -> Any:
+    """Approve a request (when it needs it) and return the executed request."""
+    if request.status.value == "pending":
+        outcome = deck.approve(request.id, BOB)
+        assert outcome.outcome == "executed", outcome.message
+        return outcome.request
+    return request
+
+
+def test_redeploy_after_unpublish_is_a_new_record_listed_and_billed(tmp_path: Any) -> None:
+    with running_sandbox() as sb:
+        deck = _deck(sb, tmp_path)
+        spec = DeploySpec(model="qwen3-32b", plan="mu", units=1, suffix="again")
+        first = _run(deck, deck.request_deploy(spec, ALICE))
+        code = deck.get_deployment(first.deployment_id).deployed_model
+        assert code == "qwen3-32b-again"
+        sb.wait_for_status(sb.client(), code, "RUNNING")
+        _run(deck, deck.request_unpublish(code, ALICE))
+        sb.wait_for_status(sb.client(), code, None)  # gone at Model Studio
+        second = _run(deck, deck.request_deploy(spec, ALICE))  # before any reconcile
+        assert second.deployment_id != first.deployment_id
+        sb.wait_for_status(sb.client(), code, "RUNNING")
+        Reconciler(deck).run_once()
+        rows = [d for d in deck.list_deployments(include_deleted=True) if d.deployed_model == code]
+        assert {d.id for d in rows} == {first.deployment_id, second.deployment_id}
+        new = deck.get_deployment(code)  # the live one
+        assert new.id == second.deployment_id and new.status == "RUNNING"
+        assert deck.get_deployment(first.deployment_id).status == "DELETED"
+        assert [d.id for d in deck.list_deployments()] == [second.deployment_id]
+        listed = render.deployments_text(deck.list_deployments(include_deleted=True))
+        assert listed.count(code) == 2
+        report = deck.cost("all", "all", now=utcnow() + timedelta(minutes=5))
+        billed = {d.id: d.by_kind.get("reserved", Decimal(0)) for d in report.deployments}
+        assert billed[first.deployment_id] > 0 and billed[second.deployment_id] > 0
+        # again after a reconcile marked the first one deleted: a third deployment, a third row
+        _run(deck, deck.request_unpublish(code, ALICE))
+        sb.wait_for_status(sb.client(), code, None)
+        Reconciler(deck).run_once()
+        third = _run(deck, deck.request_deploy(spec, ALICE))
+        assert third.deployment_id not in (first.deployment_id, second.deployment_id)
+        assert deck.get_deployment(code).id == third.deployment_id
+        assert len(deck.cost("all", "all").deployments) == 3
         deck.close()

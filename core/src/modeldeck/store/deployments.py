@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from modeldeck.provider.models import DeploymentInfo
 
 CAPACITY_FIELDS = ("units", "input_tpm", "output_tpm")
+ENDED = frozenset({"DELETING", "DELETED"})
 
 
 def capacity_of(info: DeploymentInfo) -> dict[str, int | None]:
@@ -95,14 +96,27 @@ def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str
 def record_executed_deploy(
     session: Session, info: DeploymentInfo, spec: DeploySpec, request_id: str, now: datetime
 ) -> str:
-    """Store a request's deployment, or adopt it when a recovery or import got there first."""
+    """Store a request's deployment, or adopt it when a recovery or import got there first.
+
+    Only a live row of the same Model Code is adopted. A row whose deployment ended (unpublished,
+    DELETING/DELETED) is an earlier deployment of a code now deployed again: it is closed and the
+    new deployment gets a row of its own, so it is listed and billed.
+    """
     existing = session.scalar(
-        select(DeploymentRow).where(DeploymentRow.deployed_model == info.deployed_model)
+        select(DeploymentRow).where(
+            DeploymentRow.deployed_model == info.deployed_model,
+            DeploymentRow.deleted_at.is_(None),
+        )
     )
-    if existing is not None:
+    if existing is not None and existing.status not in ENDED:
         existing.request_id = request_id
         existing.imported = False
         return existing.id
+    if existing is not None:  # the earlier deployment of this code is gone at the provider
+        existing.status = "DELETED"
+        existing.deleted_at = now
+        existing.updated_at = now
+        session.flush()
     dep_id = new_id("dep")
     session.add(
         DeploymentRow(

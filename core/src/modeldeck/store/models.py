@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -27,9 +28,20 @@ class Base(DeclarativeBase):
 
 class DeploymentRow(Base):
     __tablename__ = "deployments"
+    # A Model Code is unique among live rows: a code freed by an unpublish may be deployed again
+    # and that deployment is a row of its own (the deleted one keeps its history).
+    __table_args__ = (
+        Index(
+            "uq_deployments_live_code",
+            "deployed_model",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    deployed_model: Mapped[str | None] = mapped_column(String(200), unique=True)
+    deployed_model: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str] = mapped_column(String(120))
     plan: Mapped[str] = mapped_column(String(8))
