@@ -9,15 +9,18 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from modeldeck import render
+from modeldeck import render, rendering
 from modeldeck.catalog import Catalog
 from modeldeck.deck import Deck
 from modeldeck.domain import Actor, DeploySpec
+from modeldeck.grammar import parse
 from modeldeck.reconciler import Reconciler
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.settings import Settings
 from modeldeck.timeutil import utcnow
 
+ALICE = Actor(principal="alice", surface="cli", roles=["deployer"])
+BOB = Actor(principal="bob", surface="cli", roles=["approver"])
 MU_MONTHLY = {
     "model_name": "qwen3-32b",
     "plan": "mu",
@@ -51,6 +54,11 @@ def _console(sb: RunningSandbox, body: dict[str, Any]) -> str:
     resp = sb.http.post("/_sandbox/console/deployments", json=body)
     assert resp.status_code == 200, resp.text
     return str(resp.json()["output"]["deployed_model"])
+
+
+def _say(deck: Deck, command: str, surface: str = "text") -> Any:
+    """Run a command of the grammar as a user would and render it (text or JSON)."""
+    return rendering.render(deck.run(parse(command), ALICE), surface)
 
 
 def _settle(sb: RunningSandbox, deck: Deck, seconds: float = 5.0) -> None:
@@ -110,20 +118,18 @@ def test_console_purchase_with_unlisted_price_is_flagged_everywhere(tmp_path: An
         dep = deck.get_deployment(code)
         assert dep.price_note and "price unknown" in dep.price_note
         assert "[[catalog.prices]]" in dep.price_note  # the override to set
-        assert "PRICE UNKNOWN" in render.deployments_text(deck.list_deployments())
-        assert "PRICE UNKNOWN" in render.status_text(dep, Decimal(0), "USD")
+        assert "PRICE UNKNOWN" in _say(deck, "list all")
+        status = _say(deck, f"status {code}")
+        assert "PRICE UNKNOWN" in status and "INCOMPLETE" in status
+        assert _say(deck, f"status {code}", "json")["cost_so_far"]["price_known"] is False
         report = deck.cost("all", "all")
-        text = render.cost_text(report)
+        text = _say(deck, "cost all period=all")
         assert "price not listed" in text and "$0" not in text.replace("$0.", "")
         data = report.as_data()
         assert data["price_known"] is False
         line = data["deployments"][0]["lines"][0]
         assert line["price_known"] is False and line["amount"] is None
         deck.close()
-
-
-ALICE = Actor(principal="alice", surface="cli", roles=["deployer"])
-BOB = Actor(principal="bob", surface="cli", roles=["approver"])
 
 
 def _run(deck: Deck, request: Any) -> Any:
@@ -168,4 +174,52 @@ def test_redeploy_after_unpublish_is_a_new_record_listed_and_billed(tmp_path: An
         assert third.deployment_id not in (first.deployment_id, second.deployment_id)
         assert deck.get_deployment(code).id == third.deployment_id
         assert len(deck.cost("all", "all").deployments) == 3
+        deck.close()
+
+
+def test_unlisted_payg_price_flags_its_line_and_keeps_the_rest(tmp_path: Any) -> None:
+    from modeldeck.metering import MeteredClient
+
+    with running_sandbox() as sb:
+        deck = _deck(sb, tmp_path)
+        mu = _run(
+            deck, deck.request_deploy(DeploySpec(model="qwen3-32b", plan="mu", units=1), ALICE)
+        )
+        ds = _run(
+            deck,
+            deck.request_deploy(
+                DeploySpec(model="deepseek-v3.2", plan="ptu", input_tpm=10000, output_tpm=1000),
+                ALICE,
+            ),
+        )
+        code = deck.get_deployment(ds.deployment_id).deployed_model
+        sb.wait_for_status(sb.client(), code, "RUNNING")
+        with MeteredClient(
+            sb.base_url, "sk-sandbox", store=deck.store, journal_dir=tmp_path / "j"
+        ) as client:
+            result = client.chat(code, [{"role": "user", "content": "hi"}], max_tokens=1500)
+            assert client.flush(10)
+        assert result.overflow  # 1,500 output tokens over a 1,000 TPM reservation
+        tokens = result.record.input_tokens + result.record.output_tokens
+        report = deck.cost("all", "all", now=utcnow() + timedelta(minutes=5))
+        by_id = {d.id: d for d in report.deployments}
+        assert by_id[mu.deployment_id].total > 0 and by_id[mu.deployment_id].price_known
+        flagged = [line for line in by_id[ds.deployment_id].lines if not line.price_known]
+        assert len(flagged) == 1 and flagged[0].kind == "overflow"
+        assert flagged[0].unpriced_tokens == tokens
+        assert by_id[ds.deployment_id].by_kind["reserved"] > 0  # its reserved time still billed
+        assert report.total == sum((d.total for d in report.deployments), Decimal(0))
+        text = render.cost_text(report)
+        assert f"price not listed: {tokens:,} tokens unpriced" in text
+        assert "price not listed" in _say(deck, "cost all")  # the verb as a user types it
+        status = _say(deck, f"status {code}")
+        assert "INCOMPLETE" in status and f"{tokens:,} tokens unpriced" in status
+        assert 'model = "deepseek-v3.2", plan = "payg"' in text  # the override to set
+        assert "excludes 1 line(s) whose price is not listed" in text
+        data = report.as_data()
+        assert data["total_excludes_unpriced_lines"] == 1 and data["price_known"] is False
+        line = next(
+            ln for d in data["deployments"] for ln in d["lines"] if ln["price_known"] is False
+        )
+        assert line["amount"] is None and line["unpriced_tokens"] == tokens
         deck.close()

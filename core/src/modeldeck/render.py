@@ -209,10 +209,18 @@ def cost_text(report: CostReport) -> str:
     return f"{cost_heading(report)}\n{body}\nTotal: {total}"
 
 
-def status_text(dep: DeploymentRecord, cost_so_far: Decimal, currency: str) -> str:
+def status_text(
+    dep: DeploymentRecord,
+    cost_so_far: Decimal,
+    currency: str,
+    unpriced: Sequence[str] = (),
+) -> str:
     so_far = format_amount(cost_so_far, currency)
-    unknown = " — INCOMPLETE: its price is not listed (see above)" if dep.price_note else ""
-    return (
-        deployment_text(dep)
-        + f"\n  cost so far: {so_far} (since creation, metered overflow included){unknown}"
-    )
+    incomplete = bool(unpriced) or dep.price_note is not None
+    unknown = " — INCOMPLETE: a price is not listed" if incomplete else ""
+    lines = [
+        deployment_text(dep),
+        f"  cost so far: {so_far} (since creation, metered overflow included){unknown}",
+    ]
+    lines += [f"  NOT IN THE TOTAL: {item}" for item in unpriced]
+    return "\n".join(lines)

@@ -18,6 +18,7 @@ from modeldeck.catalog import Catalog
 from modeldeck.errors import CatalogError
 from modeldeck.store.models import AuditRow, DeploymentRow, OrderRow, RequestRow
 from modeldeck.store.spend_queries import answered_calls, history_rows
+from modeldeck.timeutil import ensure_aware
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -59,6 +60,13 @@ def load_histories(
     rows = history_rows(session, deployment_ids)
     deps = rows.deployments
     by_model = {d.deployed_model: d.id for d in deps if d.deployed_model}
+    # A code deployed again after an unpublish has several rows: a call belongs to the row
+    # created last before it (rows come ordered by creation).
+    reused: dict[str, list[DeploymentRow]] = defaultdict(list)
+    for d in deps:
+        if d.deployed_model:
+            reused[d.deployed_model].append(d)
+    reused = {code: rs for code, rs in reused.items() if len(rs) > 1}
     calls: dict[str, list[OverflowCall]] = defaultdict(list)
     cols: dict[str, CallColumns] = defaultdict(CallColumns)
     longer_than = None
@@ -75,6 +83,8 @@ def load_histories(
             dep_id = by_model.get(model)
             if dep_id is None:
                 continue
+            if model in reused:
+                dep_id = _row_at(reused[model], at)
             if columns is not None:
                 if is_billable_overflow(overflow, tokens_in, limits[dep_id]):
                     cols[dep_id].add(at, tokens_in, tokens_out, reasoning)
@@ -106,6 +116,15 @@ def load_histories(
         )
         for dep in deps
     ]
+
+
+def _row_at(rows: list[DeploymentRow], at: datetime) -> str:
+    """The row of a reused Model Code that was live at `at` (the one created last before it)."""
+    chosen = rows[0]
+    for row in rows:
+        if ensure_aware(row.created_at) <= ensure_aware(at):
+            chosen = row
+    return chosen.id
 
 
 def _history(
