@@ -5,15 +5,19 @@ Everything against the sandbox over HTTP; console purchases through its console 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from modeldeck import render, rendering
+import pytest
+
+from modeldeck import plugins, render, rendering
 from modeldeck.catalog import Catalog
 from modeldeck.deck import Deck
-from modeldeck.domain import Actor, DeploySpec
+from modeldeck.domain import Actor, DeploymentRecord, DeploySpec
 from modeldeck.grammar import parse
+from modeldeck.hookspecs import hookimpl
 from modeldeck.reconciler import Reconciler
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.settings import Settings
@@ -193,6 +197,7 @@ def test_unlisted_payg_price_flags_its_line_and_keeps_the_rest(tmp_path: Any) ->
             ),
         )
         code = deck.get_deployment(ds.deployment_id).deployed_model
+        assert code is not None
         sb.wait_for_status(sb.client(), code, "RUNNING")
         with MeteredClient(
             sb.base_url, "sk-sandbox", store=deck.store, journal_dir=tmp_path / "j"
@@ -222,4 +227,104 @@ def test_unlisted_payg_price_flags_its_line_and_keeps_the_rest(tmp_path: Any) ->
             ln for d in data["deployments"] for ln in d["lines"] if ln["price_known"] is False
         )
         assert line["amount"] is None and line["unpriced_tokens"] == tokens
+        deck.close()
+
+
+class Events:
+    """A temporary plugin keeping every event the deck publishes."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    @hookimpl
+    def track_event(self, event, deck):  # type: ignore[no-untyped-def]
+        self.seen.append(event)
+
+    def named(self, name: str) -> list[Any]:
+        return [e for e in self.seen if e.name == name]
+
+
+@pytest.fixture
+def events() -> Iterator[Events]:
+    log = Events()
+    pm = plugins.get_plugin_manager()
+    pm.register(log, name="accounting-events")
+    yield log
+    pm.unregister(log)
+
+
+def _hourly_mu(deck: Deck, sb: RunningSandbox) -> DeploymentRecord:
+    done = _run(deck, deck.request_deploy(DeploySpec(model="qwen3-32b", plan="mu", units=1), ALICE))
+    dep = deck.get_deployment(done.deployment_id)
+    assert dep.deployed_model is not None
+    sb.wait_for_status(sb.client(), dep.deployed_model, "RUNNING")
+    Reconciler(deck).run_once()
+    return deck.get_deployment(dep.id)
+
+
+def test_arrears_kept_24h_then_released_and_billed_exactly_that(
+    tmp_path: Any, events: Events
+) -> None:
+    with running_sandbox() as sb:
+        deck = _deck(sb, tmp_path)
+        dep = _hourly_mu(deck, sb)
+        assert dep.status == "RUNNING"
+        sb.set_arrears(True)
+        reconciler = Reconciler(deck)
+        report = reconciler.run_once()
+        assert (dep.id, "RUNNING", "ARREARS_DOWN") in report.status_changes
+        assert deck.get_deployment(dep.id).status == "ARREARS_DOWN"
+        marked = [
+            a["at"]
+            for a in deck.audit(subject=dep.id)
+            if a["action"] == "status" and a["detail"].get("new") == "ARREARS_DOWN"
+        ]
+        assert len(marked) == 1  # the reconciler saw it go into arrears, once
+        since = datetime.fromisoformat(marked[0])  # the audit shows whole seconds
+        release = since + timedelta(hours=24, seconds=1)
+        assert reconciler.run_once(now=release - timedelta(hours=3)).arrears == []
+        soon = reconciler.run_once(now=release - timedelta(hours=2))
+        assert soon.arrears == [(dep.id, "arrears_release_soon")]
+        assert reconciler.run_once(now=release - timedelta(hours=1)).arrears == []  # once
+        sb.advance(24 * 3600 + 60)  # Model Studio releases it 24 h after it was marked
+        gone = reconciler.run_once(now=release + timedelta(minutes=7))
+        assert gone.arrears == [(dep.id, "arrears_released")]
+        assert (dep.id, "ARREARS_DOWN", "DELETED") in gone.status_changes
+        released = deck.get_deployment(dep.id)
+        assert released.status == "DELETED"
+        kinds = [e.event for e in events.named("arrears_timeline")]
+        assert kinds == ["arrears_release_soon", "arrears_released"]
+        release = events.named("arrears_timeline")[1].release_at
+        assert timedelta(0) <= release - (since + timedelta(hours=24)) < timedelta(seconds=1)
+        # billed from creation through the 24 h of arrears, to the release and not a minute more
+        report_cost = deck.cost(dep.id, "all", now=release + timedelta(hours=5))
+        reserved = [line for line in report_cost.deployments[0].lines if line.kind == "reserved"]
+        assert len(reserved) == 1
+        minutes = -(-(release - dep.created_at) // timedelta(minutes=1))
+        assert reserved[0].quantity == minutes
+        cents = Decimal("0.01")  # qwen3-32b: $40 per unit-hour
+        assert reserved[0].amount.quantize(cents) == (Decimal(40) * minutes / 60).quantize(cents)
+        audit = [a["action"] for a in deck.audit(subject=dep.id)]
+        assert "arrears_release_soon" in audit and "arrears_released" in audit
+        deck.close()
+
+
+def test_arrears_paid_in_time_recovers_and_keeps_billing(tmp_path: Any) -> None:
+    with running_sandbox() as sb:
+        deck = _deck(sb, tmp_path)
+        dep = _hourly_mu(deck, sb)
+        sb.set_arrears(True)
+        Reconciler(deck).run_once()
+        assert deck.get_deployment(dep.id).status == "ARREARS_DOWN"
+        sb.set_arrears(False)
+        Reconciler(deck).run_once()
+        assert deck.get_deployment(dep.id).status == "ARREARS_RECOVERING"
+        sb.advance(5)
+        Reconciler(deck).run_once()
+        assert deck.get_deployment(dep.id).status == "RUNNING"
+        later = utcnow() + timedelta(hours=3)
+        lines = deck.cost(dep.id, "all", now=later).deployments[0].lines
+        reserved = [line for line in lines if line.kind == "reserved"]
+        assert len(reserved) == 1  # one unbroken segment: arrears never stopped the billing
+        assert reserved[0].quantity is not None and reserved[0].quantity >= 180
         deck.close()

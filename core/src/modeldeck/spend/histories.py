@@ -23,7 +23,8 @@ from modeldeck.timeutil import ensure_aware
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-STOPPED = {"STOPPED", "ARREARS_DOWN", "OFFLINING"}
+# ARREARS_DOWN is not stopped: the seed keeps (and bills) it 24 h, then it is released
+STOPPED = {"STOPPED", "OFFLINING"}
 GONE = {"DELETING", "DELETED"}
 
 
@@ -158,8 +159,12 @@ def _history(
             events.append(CapacityEvent(at=row.at, kind="stopped"))
         elif old in STOPPED and new == "RUNNING":
             events.append(CapacityEvent(at=row.at, kind="resumed"))
-        elif new in GONE and not any(e.kind == "unpublished" for e in events):
-            events.append(CapacityEvent(at=row.at, kind="unpublished"))
+        elif new in GONE and not any(e.kind in ("unpublished", "released") for e in events):
+            effective = row.detail.get("effective_at")  # an arrears release, seen later
+            if effective:
+                events.append(CapacityEvent(at=datetime.fromisoformat(effective), kind="released"))
+            else:
+                events.append(CapacityEvent(at=row.at, kind="unpublished"))
     prepaid = [
         PrepaidOrder(
             ordered_at=o.ordered_at,

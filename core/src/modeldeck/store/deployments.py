@@ -172,13 +172,17 @@ def set_status_if(
     now: datetime,
     *,
     deleted: bool = False,
+    at: datetime | None = None,
 ) -> bool:
-    """Compare-and-set a deployment's status (True only for the one caller that moved it)."""
+    """Compare-and-set a deployment's status (True only for the one caller that moved it).
+
+    `at`: when a deletion happened at the provider, if before it was seen (arrears release).
+    """
     values: dict[str, Any] = {"status": new, "updated_at": now}
     if info is not None:
         values["provider_data"] = info.model_dump(mode="json")
     if deleted:
-        values["deleted_at"] = now
+        values["deleted_at"] = at or now
     return compare_and_set(
         session, DeploymentRow, [DeploymentRow.id == dep_id, DeploymentRow.status == old], values
     )
