@@ -15,6 +15,7 @@ from modeldeck.money import format_amount
 from modeldeck.timeutil import iso, to_beijing
 
 if TYPE_CHECKING:
+    from modeldeck.billing.accrual import AccrualLine
     from modeldeck.results import CatalogRow
     from modeldeck.workflow.costs import CostReport
 
@@ -167,6 +168,20 @@ def models_text(rows: Sequence[CatalogRow]) -> str:
     return table(*model_rows(rows))
 
 
+def line_amount(line: AccrualLine, currency: str = "USD") -> str:
+    """A cost line's amount as every surface shows it: `PRICE NOT LISTED` when unpriced."""
+    if not line.price_known:
+        return "PRICE NOT LISTED"
+    return format_amount(line.amount, line.currency or currency)
+
+
+def line_detail(line: AccrualLine) -> str:
+    """A cost line's description, with the override to set when its price is not listed."""
+    if line.price_known or not line.override:
+        return line.description
+    return f"{line.description}. {line.override}"
+
+
 def cost_rows(report: CostReport) -> Rows:
     """deployment | item | detail | amount for each line (a row saying so when nothing billed)."""
     rows: list[tuple[Any, ...]] = []
@@ -175,12 +190,7 @@ def cost_rows(report: CostReport) -> Rows:
         if not dep.lines:
             rows.append((name, "-", "nothing billed in this period", format_amount(Decimal(0))))
         for line in dep.lines:
-            if not line.price_known:
-                detail = f"{line.description}. {line.override or ''}".strip()
-                rows.append((name, line_kind(line.kind), detail, "PRICE NOT LISTED"))
-                continue
-            amount = format_amount(line.amount, line.currency)
-            rows.append((name, line_kind(line.kind), line.description, amount))
+            rows.append((name, line_kind(line.kind), line_detail(line), line_amount(line)))
         if dep.price_note and all(line.price_known for line in dep.lines):
             rows.append((name, "-", dep.price_note, "PRICE NOT LISTED"))
     return ("deployment", "item", "detail", "amount"), rows

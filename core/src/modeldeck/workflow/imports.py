@@ -10,7 +10,7 @@ else the billing calendar.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,11 @@ def prepaid_days(info: DeploymentInfo) -> int | None:
     if not prepaid:
         return None
     days = info.pre_paid_info.duration if info.pre_paid_info else None
-    return days if days and days > 0 else 1
+    if days and days > 0:
+        return days
+    if info.pre_paid_gmt_expired and info.gmt_create:  # no duration: the days it runs, rounded up
+        return max(1, -(-(info.pre_paid_gmt_expired - info.gmt_create) // timedelta(days=1)))
+    return 1  # decision: one day at least, so a purchase is never priced as nothing
 
 
 def _spec(row: DeploymentRow, days: int, months: int) -> DeploySpec:
