@@ -5,8 +5,8 @@
 - A Model Code is unique among live rows only: a code freed by an unpublish can be deployed
   again, and the new deployment is its own row (the old one keeps its history).
 
-Revision ID: 0004_unpriced_imports
-Revises: 0003_alerts
+Revision ID: 0005_unpriced_imports
+Revises: 0004_query_indexes
 Create Date: 2026-12-01
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0004_unpriced_imports'
-down_revision: str | None = '0003_alerts'
+revision: str = '0005_unpriced_imports'
+down_revision: str | None = '0004_query_indexes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
