@@ -57,7 +57,15 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
         dep = deck.get_deployment(command.deployment)
         spent = _cost_report(deck, dep.id, "all")
         return r.DeploymentStatusResult(
-            deployment=dep, cost_so_far=spent.total, currency=spent.currency
+            deployment=dep,
+            cost_so_far=spent.total,
+            currency=spent.currency,
+            unpriced=[
+                f"{line.description}. {line.override or ''}".strip()
+                for d in spent.deployments
+                for line in d.lines
+                if not line.price_known
+            ],
         )
     if isinstance(command, g.ApprovalsCommand):
         return r.ApprovalsResult(requests=deck.list_requests(status="pending"))

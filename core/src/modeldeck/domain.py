@@ -235,6 +235,9 @@ class DeploymentRecord(BaseModel):
     created_at: datetime
     updated_at: datetime
     provider_data: dict[str, Any] = Field(default_factory=dict)
+    price_note: str | None = Field(
+        default=None, description="Set when what it bills is not known (price not listed)."
+    )
 
     @property
     def capacity(self) -> str:

@@ -247,16 +247,24 @@ class DeploymentStatusChanged(Event):
     old_status: str | None
     new_status: str
     audited: bool = False
+    effective_at: datetime | None = Field(
+        default=None,
+        description="When the change happened at the provider, if before it was seen "
+        "(an arrears release: 24 h after the account went overdue).",
+    )
 
     def audit_entry(self) -> AuditEntry | None:
         if not self.audited:  # the executor's own changes are audited by the request's outcome
             return None
+        detail: dict[str, Any] = {"old": self.old_status, "new": self.new_status}
+        if self.effective_at is not None:
+            detail["effective_at"] = self.effective_at.isoformat()
         return AuditEntry(
             actor="reconciler",
             surface="system",
             action="status",
             subject=self.deployment.id,
-            detail={"old": self.old_status, "new": self.new_status},
+            detail=detail,
         )
 
     def legacy_hook(self) -> tuple[str, dict[str, Any]]:
@@ -325,7 +333,7 @@ class Order(BaseModel):
     deployment_id: str
     kind: str
     quantity: int
-    amount: Decimal
+    amount: Decimal | None = None  # None: the price is not listed (an import)
     currency: str
     status: str
     ordered_at: datetime
@@ -336,7 +344,7 @@ class Order(BaseModel):
     def as_dict(self) -> dict[str, Any]:
         """The order as the ``upfront_timeline`` hook has always passed it (strings)."""
         out = self.model_dump(mode="json")
-        out["amount"] = str(self.amount)
+        out["amount"] = None if self.amount is None else str(self.amount)
         return out
 
 
@@ -372,6 +380,35 @@ class OrderTimelineEvent(Event):
             "order": self.order.as_dict(),
             "event": self.event,
         }
+
+
+ArrearsKind = Literal["arrears_release_soon", "arrears_released"]
+
+
+class ArrearsTimelineEvent(Event):
+    """A pay-as-you-go deployment of an overdue account nears or reaches its release.
+
+    The seed's rule: kept and billed 24 h (`billing.arrears_grace`) after the account went
+    overdue, then released. Fired once per deployment and arrears episode, on any replica.
+    """
+
+    name: ClassVar[str] = "arrears_timeline"
+    deployment: DeploymentRecord
+    event: ArrearsKind
+    overdue_since: datetime
+    release_at: datetime
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor="reconciler",
+            surface="system",
+            action=self.event,
+            subject=self.deployment.id,
+            detail={
+                "overdue_since": self.overdue_since.isoformat(),
+                "release_at": self.release_at.isoformat(),
+            },
+        )
 
 
 # --- configuration and tokens ------------------------------------------------------------
@@ -445,6 +482,7 @@ CORE_EVENTS: tuple[type[Event], ...] = (
     ReconcileFailed,
     OrderRecorded,
     OrderTimelineEvent,
+    ArrearsTimelineEvent,
     ConfigChanged,
     TokenCreated,
     TokenRevoked,

@@ -15,6 +15,7 @@ from modeldeck.money import format_amount
 from modeldeck.timeutil import iso, to_beijing
 
 if TYPE_CHECKING:
+    from modeldeck.billing.accrual import AccrualLine
     from modeldeck.results import CatalogRow
     from modeldeck.workflow.costs import CostReport
 
@@ -61,7 +62,9 @@ def deployment_rows(deps: Sequence[DeploymentRecord]) -> Rows:
             d.plan,
             d.billing,
             d.capacity,
-            d.status + (" (imported)" if d.imported else ""),
+            d.status
+            + (" (imported)" if d.imported else "")
+            + (" PRICE UNKNOWN" if d.price_note else ""),
             iso(to_beijing(d.created_at)),
         )
         for d in deps
@@ -87,6 +90,8 @@ def deployment_text(dep: DeploymentRecord) -> str:
     ]
     if dep.rpm_limit or dep.tpm_limit:
         lines.append(f"  limits:   rpm {dep.rpm_limit or '-'}, tpm {dep.tpm_limit or '-'}")
+    if dep.price_note:
+        lines.append(f"  PRICE UNKNOWN: {dep.price_note}")
     return "\n".join(lines)
 
 
@@ -163,6 +168,20 @@ def models_text(rows: Sequence[CatalogRow]) -> str:
     return table(*model_rows(rows))
 
 
+def line_amount(line: AccrualLine, currency: str = "USD") -> str:
+    """A cost line's amount as every surface shows it: `PRICE NOT LISTED` when unpriced."""
+    if not line.price_known:
+        return "PRICE NOT LISTED"
+    return format_amount(line.amount, line.currency or currency)
+
+
+def line_detail(line: AccrualLine) -> str:
+    """A cost line's description, with the override to set when its price is not listed."""
+    if line.price_known or not line.override:
+        return line.description
+    return f"{line.description}. {line.override}"
+
+
 def cost_rows(report: CostReport) -> Rows:
     """deployment | item | detail | amount for each line (a row saying so when nothing billed)."""
     rows: list[tuple[Any, ...]] = []
@@ -171,8 +190,9 @@ def cost_rows(report: CostReport) -> Rows:
         if not dep.lines:
             rows.append((name, "-", "nothing billed in this period", format_amount(Decimal(0))))
         for line in dep.lines:
-            amount = format_amount(line.amount, line.currency)
-            rows.append((name, line_kind(line.kind), line.description, amount))
+            rows.append((name, line_kind(line.kind), line_detail(line), line_amount(line)))
+        if dep.price_note and all(line.price_known for line in dep.lines):
+            rows.append((name, "-", dep.price_note, "PRICE NOT LISTED"))
     return ("deployment", "item", "detail", "amount"), rows
 
 
@@ -190,12 +210,27 @@ def cost_text(report: CostReport) -> str:
     headers, rows = cost_rows(report)
     body = table(headers, rows) if rows else "No deployments."
     total = format_amount(report.total, report.currency)
+    unpriced = report.unpriced_lines
+    if unpriced:
+        total += (
+            f" (excludes {unpriced} line(s) whose price is not listed; set the override shown "
+            "to price them)"
+        )
     return f"{cost_heading(report)}\n{body}\nTotal: {total}"
 
 
-def status_text(dep: DeploymentRecord, cost_so_far: Decimal, currency: str) -> str:
+def status_text(
+    dep: DeploymentRecord,
+    cost_so_far: Decimal,
+    currency: str,
+    unpriced: Sequence[str] = (),
+) -> str:
     so_far = format_amount(cost_so_far, currency)
-    return (
-        deployment_text(dep)
-        + f"\n  cost so far: {so_far} (since creation, metered overflow included)"
-    )
+    incomplete = bool(unpriced) or dep.price_note is not None
+    unknown = " — INCOMPLETE: a price is not listed" if incomplete else ""
+    lines = [
+        deployment_text(dep),
+        f"  cost so far: {so_far} (since creation, metered overflow included){unknown}",
+    ]
+    lines += [f"  NOT IN THE TOTAL: {item}" for item in unpriced]
+    return "\n".join(lines)

@@ -181,6 +181,9 @@ class DeploymentStatusResult(Result):
     deployment: DeploymentRecord
     cost_so_far: Money
     currency: str = "USD"
+    unpriced: list[str] = Field(
+        default_factory=list, description="Lines left out of cost_so_far: price not listed."
+    )
 
 
 class ApprovalsResult(Result):

@@ -39,7 +39,7 @@ from modeldeck.domain import (
     Usage,
     capacity_text,
 )
-from modeldeck.errors import ValidationFailed
+from modeldeck.errors import PriceNotListed, ValidationFailed
 from modeldeck.money import DecimalStr, format_amount
 from modeldeck.timeutil import ensure_aware, iso, to_beijing
 
@@ -112,10 +112,17 @@ class DeploymentHistory(BaseModel):
 
 
 class AccrualLine(EstimateLine):
-    """An estimate line with its kind, for cost tables (reserved, upfront_order, refund...)."""
+    """An estimate line with its kind, for cost tables (reserved, upfront_order, refund...).
+
+    A line whose price the catalog does not list is flagged (`price_known` False, amount 0 and
+    left out of every total, `override` says what to set) instead of failing the whole report.
+    """
 
     kind: LineKind
     currency: str = "USD"
+    price_known: bool = True
+    unpriced_tokens: int | None = None
+    override: str | None = None
 
 
 class Accrual(BaseModel):
@@ -129,10 +136,17 @@ class Accrual(BaseModel):
     lines: list[AccrualLine] = Field(default_factory=list)
     overflow_days: list[dict[str, str | int]] = Field(default_factory=list)
 
+    @property
+    def unpriced(self) -> list[AccrualLine]:
+        """The flagged lines whose price is not listed (left out of `total`)."""
+        return [line for line in self.lines if not line.price_known]
+
     def by_kind(self) -> dict[str, Decimal]:
-        """Subtotals per line kind."""
+        """Subtotals per line kind (priced lines only)."""
         out: dict[str, Decimal] = {}
         for line in self.lines:
+            if not line.price_known:
+                continue
             out[line.kind] = out.get(line.kind, Decimal(0)) + line.amount
         return out
 
@@ -145,6 +159,28 @@ class Accrual(BaseModel):
                 EstimateLine(**line.model_dump(exclude={"kind", "currency"})) for line in self.lines
             ],
         )
+
+
+def unpriced_line(
+    kind: LineKind,
+    description: str,
+    override: str,
+    *,
+    quantity: Decimal | None = None,
+    unit: str | None = None,
+    unpriced_tokens: int | None = None,
+) -> AccrualLine:
+    """A flagged line for something the catalog does not price (never $0 in any total)."""
+    return AccrualLine(
+        kind=kind,
+        description=description,
+        amount=Decimal(0),
+        quantity=quantity,
+        unit=unit,
+        price_known=False,
+        unpriced_tokens=unpriced_tokens,
+        override=override,
+    )
 
 
 def started_minutes(
@@ -289,15 +325,41 @@ def _accrue(
             output_tokens=[c.output_tokens for c in calls],
             reasoning_tokens=[c.reasoning_tokens for c in calls],
         )
-        days = rollup_overflow([batch], catalog)
-        summed = OverflowTotal(
-            calls=len(calls),
-            input_tokens=sum(c.input_tokens for c in calls),
-            output_tokens=sum(c.output_tokens for c in calls),
-            amount=sum((d.amount for d in days), Decimal(0)),
-            currency=days[0].currency,
+        tokens_in = sum(c.input_tokens for c in calls)
+        tokens_out = sum(c.output_tokens for c in calls)
+        try:
+            days = rollup_overflow([batch], catalog)
+        except PriceNotListed as exc:
+            summed = OverflowTotal(
+                calls=len(calls),
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                amount=Decimal(0),
+                currency="USD",
+                unpriced=exc.hint or exc.message,
+            )
+        else:
+            summed = OverflowTotal(
+                calls=len(calls),
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                amount=sum((d.amount for d in days), Decimal(0)),
+                currency=days[0].currency,
+            )
+    if summed is not None and summed.unpriced is not None:
+        tokens = summed.input_tokens + summed.output_tokens
+        lines.append(
+            unpriced_line(
+                "overflow",
+                f"price not listed: {tokens:,} tokens unpriced ({summed.calls:,} overflow calls, "
+                f"{summed.input_tokens:,} input / {summed.output_tokens:,} output tokens)",
+                summed.unpriced,
+                quantity=Decimal(summed.calls),
+                unit="call",
+                unpriced_tokens=tokens,
+            )
         )
-    if summed is not None:
+    elif summed is not None:
         lines.append(
             AccrualLine(
                 kind="overflow",
@@ -310,7 +372,7 @@ def _accrue(
                 currency=summed.currency,
             )
         )
-    currencies = {line.currency for line in lines}
+    currencies = {line.currency for line in lines if line.price_known}
     currency = currencies.pop() if len(currencies) == 1 else "USD"
     for i, line in enumerate(lines):
         if line.currency != currency:
@@ -325,7 +387,7 @@ def _accrue(
         start=start,
         end=end,
         currency=currency,
-        total=sum((line.amount for line in lines), Decimal(0)),
+        total=sum((line.amount for line in lines if line.price_known), Decimal(0)),
         lines=lines,
         overflow_days=[d.as_dict() for d in days],
     )
@@ -344,7 +406,19 @@ def _reserved_lines(
         if minutes_steps == 0:
             continue
         minutes = minutes_steps * step // 60
-        parts = components(_spec(history, cap, "hourly"), catalog, "hourly")
+        shown_start = iso(to_beijing(max(seg_start, start)))
+        try:
+            parts = components(_spec(history, cap, "hourly"), catalog, "hourly")
+        except PriceNotListed as exc:
+            yield unpriced_line(
+                "reserved",
+                f"price not listed: {minutes:,} minutes of reserved {cap.describe()} unpriced "
+                f"(from {shown_start})",
+                exc.hint or exc.message,
+                quantity=Decimal(minutes),
+                unit="minute",
+            )
+            continue
         currency = parts[0].currency
         per_hour = _per_period(history, cap, "hourly", catalog, currency)
         shown_end = iso(to_beijing(min(seg_end or end, end)))
@@ -374,7 +448,20 @@ def _order_lines(
     divisor = rules.days_per_month if monthly else 1
     for order in history.orders:
         ordered = ensure_aware(order.ordered_at)
-        parts = components(_spec(history, order, history.billing), catalog, history.billing)
+        try:
+            parts = components(_spec(history, order, history.billing), catalog, history.billing)
+        except PriceNotListed as exc:
+            if start <= ordered < end:
+                yield unpriced_line(
+                    "upfront_order",
+                    f"price not listed: prepaid order of {order.days} day(s), "
+                    f"{order.describe()}, placed {iso(to_beijing(ordered))}, unpriced"
+                    + (f" (paid {order.paid})" if order.paid is not None else ""),
+                    exc.hint or exc.message,
+                    quantity=Decimal(order.days),
+                    unit="day",
+                )
+            continue
         currency = parts[0].currency
         per_period = _per_period(history, order, history.billing, catalog, currency)
         paid = order.paid if order.paid is not None else quotient(per_period * order.days, divisor)
@@ -420,4 +507,5 @@ __all__ = [
     "PrepaidOrder",
     "accrue",
     "started_minutes",
+    "unpriced_line",
 ]

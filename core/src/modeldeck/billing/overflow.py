@@ -407,6 +407,7 @@ class OverflowTotal:
     output_tokens: int
     amount: Decimal
     currency: str
+    unpriced: str | None = None  # the price is not listed: the override to set (amount is 0)
 
 
 def bucket_bounds(catalog: Catalog, models_modes: set[tuple[str, str]]) -> list[int]:
@@ -443,6 +444,22 @@ def price_groups(
     if not billable:
         return None
     canonical = catalog.resolve_model(model)
+    try:
+        return _price_billable(billable, canonical, mode, catalog)
+    except PriceNotListed as exc:  # flagged on its own line, never $0 and never the whole report
+        return OverflowTotal(
+            calls=sum(g.calls for g in billable),
+            input_tokens=sum(g.input_tokens for g in billable),
+            output_tokens=sum(g.output_tokens for g in billable),
+            amount=Decimal(0),
+            currency="USD",
+            unpriced=exc.hint or exc.message,
+        )
+
+
+def _price_billable(
+    billable: Sequence[CallGroup], canonical: str, mode: str, catalog: Catalog
+) -> OverflowTotal:
     with localcontext(money_context()):
         base = tier_rates(catalog, canonical, mode)
         scaled: dict[str, int] = {"base": 0, "think": 0}

@@ -55,6 +55,8 @@ class BillingRules(BaseModel):
     stop_delay: timedelta = timedelta(hours=2)
     release_delay: timedelta = timedelta(hours=14)
     arrears_grace: timedelta = timedelta(hours=24)
+    # Decision: the "released soon" warning of an arrears episode, this long before release.
+    arrears_warning: timedelta = timedelta(hours=2)
     # Comparison: the usage pattern assumed when hours_per_day is not given.
     default_hours_per_day: Decimal = Decimal(24)
 

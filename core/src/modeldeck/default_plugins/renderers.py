@@ -50,7 +50,7 @@ def register_text_renderers(register: Register) -> None:
         r.DeploymentStatusResult,
         "text",
         lambda result, **_: render.status_text(
-            result.deployment, result.cost_so_far, result.currency
+            result.deployment, result.cost_so_far, result.currency, result.unpriced
         ),
     )
     register(r.ApprovalsResult, "text", lambda result, **_: render.requests_text(result.requests))
@@ -103,7 +103,12 @@ def register_json_renderers(register: Register) -> None:
 
     def status(result: r.DeploymentStatusResult, **_: Any) -> dict[str, Any]:
         data: dict[str, Any] = dump(result.deployment)
-        data["cost_so_far"] = {"total": str(result.cost_so_far), "currency": result.currency}
+        data["cost_so_far"] = {
+            "total": str(result.cost_so_far),
+            "currency": result.currency,
+            "price_known": not result.unpriced and result.deployment.price_note is None,
+            "unpriced": list(result.unpriced),
+        }
         return data
 
     def cost(result: r.CostResult, **_: Any) -> dict[str, Any]:

@@ -18,11 +18,13 @@ from modeldeck.catalog import Catalog
 from modeldeck.errors import CatalogError
 from modeldeck.store.models import AuditRow, DeploymentRow, OrderRow, RequestRow
 from modeldeck.store.spend_queries import answered_calls, history_rows
+from modeldeck.timeutil import ensure_aware
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-STOPPED = {"STOPPED", "ARREARS_DOWN", "OFFLINING"}
+# ARREARS_DOWN is not stopped: the seed keeps (and bills) it 24 h, then it is released
+STOPPED = {"STOPPED", "OFFLINING"}
 GONE = {"DELETING", "DELETED"}
 
 
@@ -59,6 +61,13 @@ def load_histories(
     rows = history_rows(session, deployment_ids)
     deps = rows.deployments
     by_model = {d.deployed_model: d.id for d in deps if d.deployed_model}
+    # A code deployed again after an unpublish has several rows: a call belongs to the row
+    # created last before it (rows come ordered by creation).
+    reused: dict[str, list[DeploymentRow]] = defaultdict(list)
+    for d in deps:
+        if d.deployed_model:
+            reused[d.deployed_model].append(d)
+    reused = {code: rs for code, rs in reused.items() if len(rs) > 1}
     calls: dict[str, list[OverflowCall]] = defaultdict(list)
     cols: dict[str, CallColumns] = defaultdict(CallColumns)
     longer_than = None
@@ -75,6 +84,8 @@ def load_histories(
             dep_id = by_model.get(model)
             if dep_id is None:
                 continue
+            if model in reused:
+                dep_id = _row_at(reused[model], at)
             if columns is not None:
                 if is_billable_overflow(overflow, tokens_in, limits[dep_id]):
                     cols[dep_id].add(at, tokens_in, tokens_out, reasoning)
@@ -108,6 +119,15 @@ def load_histories(
     ]
 
 
+def _row_at(rows: list[DeploymentRow], at: datetime) -> str:
+    """The row of a reused Model Code that was live at `at` (the one created last before it)."""
+    chosen = rows[0]
+    for row in rows:
+        if ensure_aware(row.created_at) <= ensure_aware(at):
+            chosen = row
+    return chosen.id
+
+
 def _history(
     dep: DeploymentRow,
     created_req: RequestRow | None,
@@ -139,8 +159,12 @@ def _history(
             events.append(CapacityEvent(at=row.at, kind="stopped"))
         elif old in STOPPED and new == "RUNNING":
             events.append(CapacityEvent(at=row.at, kind="resumed"))
-        elif new in GONE and not any(e.kind == "unpublished" for e in events):
-            events.append(CapacityEvent(at=row.at, kind="unpublished"))
+        elif new in GONE and not any(e.kind in ("unpublished", "released") for e in events):
+            effective = row.detail.get("effective_at")  # an arrears release, seen later
+            if effective:
+                events.append(CapacityEvent(at=datetime.fromisoformat(effective), kind="released"))
+            else:
+                events.append(CapacityEvent(at=row.at, kind="unpublished"))
     prepaid = [
         PrepaidOrder(
             ordered_at=o.ordered_at,

@@ -30,6 +30,19 @@ def record_event(session: Session, event: Event) -> None:
     )
 
 
+def status_changed_at(session: Session, subject: str, new: str) -> Any:
+    """When the reconciler last saw `subject` move into status `new` (None: never)."""
+    rows = session.scalars(
+        select(AuditRow)
+        .where(AuditRow.action == "status", AuditRow.subject == subject)
+        .order_by(AuditRow.id.desc())
+    )
+    for row in rows:
+        if (row.detail or {}).get("new") == new and (row.detail or {}).get("old") != new:
+            return row.at
+    return None
+
+
 def newest_first(session: Session, *, limit: int = 0, subject: str | None = None) -> list[AuditRow]:
     query = select(AuditRow).order_by(AuditRow.id.desc())
     if subject:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from modeldeck.provider.models import DeploymentInfo
 
 CAPACITY_FIELDS = ("units", "input_tpm", "output_tpm")
+ENDED = frozenset({"DELETING", "DELETED"})
 
 
 def capacity_of(info: DeploymentInfo) -> dict[str, int | None]:
@@ -33,6 +34,17 @@ def capacity_of(info: DeploymentInfo) -> dict[str, int | None]:
 def base_model(info: DeploymentInfo) -> str:
     """The base model a provider deployment runs (lower case, for matching requests)."""
     return str(info.model_name or info.base_model or "").lower()
+
+
+def billing_of(info: DeploymentInfo) -> str:
+    """How the provider bills it: PTU prepaid is `upfront`, an MU prepaid package `monthly`."""
+    prepaid = (
+        info.charge_type == "pre_paid"
+        or (info.model_extra or {}).get("billing_method") == "PRE_PAY"
+    )
+    if not prepaid:
+        return "hourly"
+    return "upfront" if info.is_ptu else "monthly"
 
 
 def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str, Any]:
@@ -54,7 +66,7 @@ def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str
             if info.enable_thinking or (ptu is not None and ptu.thinking_output_tpm)
             else "instruct"
         ),
-        "billing": "upfront" if info.charge_type == "pre_paid" else "hourly",
+        "billing": billing_of(info),
         "status": str(info.status),
         "units": info.capacity if info.plan != "ptu" else None,
         "input_tpm": ptu.input_tpm if ptu else None,
@@ -84,14 +96,27 @@ def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str
 def record_executed_deploy(
     session: Session, info: DeploymentInfo, spec: DeploySpec, request_id: str, now: datetime
 ) -> str:
-    """Store a request's deployment, or adopt it when a recovery or import got there first."""
+    """Store a request's deployment, or adopt it when a recovery or import got there first.
+
+    Only a live row of the same Model Code is adopted. A row whose deployment ended (unpublished,
+    DELETING/DELETED) is an earlier deployment of a code now deployed again: it is closed and the
+    new deployment gets a row of its own, so it is listed and billed.
+    """
     existing = session.scalar(
-        select(DeploymentRow).where(DeploymentRow.deployed_model == info.deployed_model)
+        select(DeploymentRow).where(
+            DeploymentRow.deployed_model == info.deployed_model,
+            DeploymentRow.deleted_at.is_(None),
+        )
     )
-    if existing is not None:
+    if existing is not None and existing.status not in ENDED:
         existing.request_id = request_id
         existing.imported = False
         return existing.id
+    if existing is not None:  # the earlier deployment of this code is gone at the provider
+        existing.status = "DELETED"
+        existing.deleted_at = now
+        existing.updated_at = now
+        session.flush()
     dep_id = new_id("dep")
     session.add(
         DeploymentRow(
@@ -147,13 +172,17 @@ def set_status_if(
     now: datetime,
     *,
     deleted: bool = False,
+    at: datetime | None = None,
 ) -> bool:
-    """Compare-and-set a deployment's status (True only for the one caller that moved it)."""
+    """Compare-and-set a deployment's status (True only for the one caller that moved it).
+
+    `at`: when a deletion happened at the provider, if before it was seen (arrears release).
+    """
     values: dict[str, Any] = {"status": new, "updated_at": now}
     if info is not None:
         values["provider_data"] = info.model_dump(mode="json")
     if deleted:
-        values["deleted_at"] = now
+        values["deleted_at"] = at or now
     return compare_and_set(
         session, DeploymentRow, [DeploymentRow.id == dep_id, DeploymentRow.status == old], values
     )

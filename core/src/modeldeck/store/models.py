@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -27,9 +28,20 @@ class Base(DeclarativeBase):
 
 class DeploymentRow(Base):
     __tablename__ = "deployments"
+    # A Model Code is unique among live rows: a code freed by an unpublish may be deployed again
+    # and that deployment is a row of its own (the deleted one keeps its history).
+    __table_args__ = (
+        Index(
+            "uq_deployments_live_code",
+            "deployed_model",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    deployed_model: Mapped[str | None] = mapped_column(String(200), unique=True)
+    deployed_model: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str] = mapped_column(String(120))
     plan: Mapped[str] = mapped_column(String(8))
@@ -45,6 +57,8 @@ class DeploymentRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(40))
     imported: Mapped[bool] = mapped_column(default=False)
     provider_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Why what it bills is not known (an import whose price is not listed); None when priced
+    price_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -121,7 +135,8 @@ class OrderRow(Base):
     deployment_id: Mapped[str] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     quantity: Mapped[int] = mapped_column(Integer)
-    amount: Mapped[Decimal] = mapped_column(DecimalText())
+    # None: an imported order whose price the catalog does not list (flagged, never $0)
+    amount: Mapped[Decimal | None] = mapped_column(DecimalText())
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     status: Mapped[str] = mapped_column(String(16))
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime())

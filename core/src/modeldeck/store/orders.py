@@ -19,7 +19,7 @@ def insert_order_once(
     deployment_id: str,
     kind: str,
     quantity: int,
-    amount: Decimal,
+    amount: Decimal | None,
     currency: str,
     ordered_at: datetime,
     expires_at: datetime | None,
@@ -75,6 +75,11 @@ def set_amount(session: Session, deployment_id: str, amount: Decimal, request_id
     row.amount = amount
 
 
+def has_order(session: Session, deployment_id: str) -> bool:
+    """True when the deployment has an order recorded (executed deploy or import)."""
+    return bool(session.scalar(select(OrderRow.id).where(OrderRow.deployment_id == deployment_id)))
+
+
 def open_orders(session: Session) -> list[OrderRow]:
     """Orders whose timeline has not finished (not released, not superseded by a renewal)."""
     return list(
@@ -88,7 +93,7 @@ def insert_renewal(
     order_id: str,
     previous: OrderRow,
     days: int,
-    amount: Decimal,
+    amount: Decimal | None,
     ordered_at: datetime,
 ) -> OrderRow | None:
     """Store a renewal of `previous` (its timeline moved `days` later) under `order_id`, once:

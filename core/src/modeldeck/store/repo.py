@@ -58,6 +58,7 @@ def deployment_to_record(row: DeploymentRow) -> DeploymentRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         provider_data=row.provider_data or {},
+        price_note=row.price_note,
     )
 
 

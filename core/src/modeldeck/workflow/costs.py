@@ -46,6 +46,12 @@ class DeploymentCost(BaseModel):
     total: ExactDecimal
     by_kind: dict[str, ExactDecimal] = Field(default_factory=dict)
     lines: list[AccrualLine] = Field(default_factory=list)
+    price_note: str | None = None
+
+    @property
+    def price_known(self) -> bool:
+        """False when a line's price is not listed (the total leaves that line out)."""
+        return self.price_note is None and all(line.price_known for line in self.lines)
 
 
 class CostReport(BaseModel):
@@ -57,6 +63,11 @@ class CostReport(BaseModel):
     total: ExactDecimal
     deployments: list[DeploymentCost] = Field(default_factory=list)
 
+    @property
+    def unpriced_lines(self) -> int:
+        """How many lines the total leaves out because their price is not listed."""
+        return sum(1 for d in self.deployments for line in d.lines if not line.price_known)
+
     def as_data(self) -> dict[str, Any]:
         """The JSON shape `cost` has always returned (amounts as strings)."""
         return {
@@ -67,6 +78,8 @@ class CostReport(BaseModel):
             },
             "currency": self.currency,
             "total": str(self.total),
+            "price_known": all(d.price_known for d in self.deployments),
+            "total_excludes_unpriced_lines": self.unpriced_lines,
             "deployments": [
                 {
                     "id": d.id,
@@ -75,12 +88,22 @@ class CostReport(BaseModel):
                     "plan": d.plan,
                     "billing": d.billing,
                     "total": str(d.total),
+                    "price_known": d.price_known,
+                    "price_note": d.price_note,
                     "by_kind": {k: str(v) for k, v in d.by_kind.items()},
-                    "lines": [line.model_dump(mode="json") for line in d.lines],
+                    "lines": [_line_data(line) for line in d.lines],
                 }
                 for d in self.deployments
             ],
         }
+
+
+def _line_data(line: AccrualLine) -> dict[str, Any]:
+    """A line as JSON; an unpriced line has no amount (it is not $0)."""
+    data = line.model_dump(mode="json")
+    if not line.price_known:
+        data["amount"] = None
+    return data
 
 
 def resolve_period(period: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -143,6 +166,7 @@ def cost_report(
                 total=Decimal(acc.total),
                 by_kind=acc.by_kind(),
                 lines=list(acc.lines),
+                price_note=dep.price_note,
             )
             for dep, acc in accruals
         ],

@@ -97,7 +97,12 @@ def current_order(ctx: WorkflowContext, dep_id: str) -> Order | None:
 
 
 def record_renewal(
-    ctx: WorkflowContext, request_id: str, dep_id: str, days: int, amount: Decimal, now: datetime
+    ctx: WorkflowContext,
+    request_id: str,
+    dep_id: str,
+    days: int,
+    amount: Decimal | None,
+    now: datetime,
 ) -> None:
     """Store what a renewal bought: a new order whose Beijing timeline runs `days` past the
     previous order's (exactly once per request; the previous order no longer stops or releases)."""
@@ -159,7 +164,9 @@ def auto_renew_due(ctx: WorkflowContext, order: Order, now: datetime) -> bool:
     op = ctx.provider.renew(dep.deployed_model or dep.id, order.quantity, True, idempotency_key=key)
     if not op.succeeded:
         ctx.provider.wait_for_operation(dep.deployed_model or dep.id, op.operation_id)
-    record_renewal(ctx, key, dep.id, order.quantity, Decimal(order.amount), now)
+    # the same amount again (None when the import's price is not listed: flagged, never $0)
+    amount = Decimal(order.amount) if order.amount is not None else None
+    record_renewal(ctx, key, dep.id, order.quantity, amount, now)
     event = OrderTimelineEvent(deployment=dep, order=order, event="auto_renewed", at=now)
     with ctx.store.session() as session:
         claimed = order_rows.claim_timeline_event(session, order.id, "auto_renewed", now)

@@ -41,9 +41,16 @@ def refuse_unpublish_of_live_prepaid(ctx: WorkflowContext, dep: DeploymentRecord
         return
     monthly = order.kind == "mu_monthly"
     days = order.quantity * (30 if monthly else 1)
-    paid = Decimal(order.amount)
     assert order.expires_at is not None  # live_order only returns orders with an expiry
     until = to_beijing(order.expires_at).strftime("%Y-%m-%d %H:%M Beijing time")
+    if order.amount is None:  # an import whose price is not listed: nothing to settle against
+        raise ConflictError(
+            f"{dep.deployed_model or dep.id} has a live prepaid order (price not listed, until "
+            f"{until}): Model Studio does not release prepaid capacity through the API, and "
+            "modeldeck cannot quote its settlement without the price.",
+            hint=f"Unsubscribe it in {CONSOLE}, then unpublish; or let the order expire.",
+        )
+    paid = Decimal(order.amount)
     elapsed = max(1, int((now - order.ordered_at).total_seconds()))
     try:
         c = settle_cancellation(

@@ -29,7 +29,7 @@ from modeldeck.store import audit_log, repo
 from modeldeck.store import deployments as deployment_rows
 from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import decisions, execution, orders
+from modeldeck.workflow import arrears, decisions, execution, imports, orders
 from modeldeck.workflow.context import WorkflowContext
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class ReconcileReport:
     drift: list[dict[str, Any]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     timeline: list[tuple[str, str]] = field(default_factory=list)
+    arrears: list[tuple[str, str]] = field(default_factory=list)
     provider_reachable: bool = True
 
 
@@ -79,11 +80,13 @@ class Reconciler:
 
     def run_once(self, now: datetime | None = None) -> ReconcileReport:
         report = ReconcileReport()
-        self.sync_deployments(report)
+        now = now or utcnow()
+        self.sync_deployments(report, now)
         if report.provider_reachable:  # an outage must not turn stuck work into failures
             self.recover_executions(report)
         decisions.expire_due(self.deck)
-        report.timeline.extend(orders.drive_timelines(self.deck, now or utcnow()))
+        report.timeline.extend(orders.drive_timelines(self.deck, now))
+        report.arrears.extend(arrears.drive_arrears(self.deck, now))
         return report
 
     def watch(self, interval: float = 5.0, *, passes: int | None = None) -> None:
@@ -99,10 +102,11 @@ class Reconciler:
                 time.sleep(interval)
 
     # --- deployments ---------------------------------------------------------------------
-    def sync_deployments(self, report: ReconcileReport) -> None:
+    def sync_deployments(self, report: ReconcileReport, now: datetime | None = None) -> None:
         from modeldeck.provider.errors import ProviderNotFound
 
         deck = self.deck
+        now = now or utcnow()
         try:
             remote = {d.deployed_model: d for d in deck.provider.iter_deployments()}
         except ModeldeckRuntimeError as exc:
@@ -122,13 +126,19 @@ class Reconciler:
                 try:
                     info = deck.provider.get_deployment(row.deployed_model)
                 except ProviderNotFound:
-                    self._set_status(row.id, row.status, "DELETED", None, report, deleted=True)
+                    if row.status == arrears.ARREARS_DOWN:
+                        self._arrears_released(row, report, now)
+                    else:
+                        self._set_status(row.id, row.status, "DELETED", None, report, deleted=True)
                     continue
                 except ModeldeckRuntimeError:
                     continue
             if str(info.status) != row.status:
                 self._set_status(row.id, row.status, str(info.status), info, report)
             self._check_drift(row, info, report)
+            if row.imported and row.billing != "hourly" and row.deleted_at is None:
+                # a console purchase whose capacity was not yet known when it was imported
+                imports.record_import_order(deck, row.id, info, utcnow())
         with deck.store.session() as session:
             executing = request_rows.models_being_deployed(session)
         for code, info in remote.items():
@@ -148,11 +158,12 @@ class Reconciler:
         report: ReconcileReport,
         *,
         deleted: bool = False,
-    ) -> None:
+        effective_at: datetime | None = None,
+    ) -> bool:
         event = None
         with self.deck.store.session() as session:
             if deployment_rows.set_status_if(
-                session, dep_id, old, new, info, utcnow(), deleted=deleted
+                session, dep_id, old, new, info, utcnow(), deleted=deleted, at=effective_at
             ):
                 event = DeploymentStatusChanged(
                     deployment=repo.deployment_to_record(repo.find_deployment(session, dep_id)),
@@ -160,11 +171,22 @@ class Reconciler:
                     new_status=new,
                     audited=True,
                     actor="reconciler",
+                    effective_at=effective_at,
                 )
                 audit_log.record_event(session, event)
         if event is not None:
             report.status_changes.append((dep_id, old, new))
             self.deck.emit(event)
+        return event is not None
+
+    def _arrears_released(self, row: DeploymentRow, report: ReconcileReport, now: datetime) -> None:
+        """Gone while in arrears: released by the provider, as of its release time."""
+        since = arrears.overdue_since(self.deck, row.id) or now
+        released = min(arrears.release_at(self.deck, since), now)
+        if self._set_status(
+            row.id, row.status, "DELETED", None, report, deleted=True, effective_at=released
+        ) and arrears.fire(self.deck, row.id, "arrears_released", since, now):
+            report.arrears.append((row.id, "arrears_released"))
 
     def _check_drift(
         self, row: DeploymentRow, info: DeploymentInfo, report: ReconcileReport
@@ -198,6 +220,7 @@ class Reconciler:
             audit_log.record_event(session, event)
         report.imported.append(dep_id)
         self.deck.emit(event)
+        imports.record_import_order(self.deck, dep_id, info, utcnow())
 
     # --- executions ----------------------------------------------------------------------
     def recover_executions(self, report: ReconcileReport) -> None:

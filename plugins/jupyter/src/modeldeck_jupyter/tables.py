@@ -13,7 +13,7 @@ from decimal import Decimal
 from modeldeck.billing.verdict import hours_text
 from modeldeck.domain import DecisionOutcome, Estimate, RequestRecord
 from modeldeck.money import format_amount, to_decimal
-from modeldeck.render import line_kind
+from modeldeck.render import line_amount, line_detail, line_kind
 from modeldeck.results import ComparisonResult, CostReport, cost_scope
 from modeldeck.timeutil import to_beijing
 from modeldeck_jupyter.html import render_template
@@ -113,8 +113,8 @@ def cost_html(report: CostReport, target_label: str | None = None) -> str:
             "lines": [
                 {
                     "kind": line_kind(line.kind),
-                    "description": line.description,
-                    "amount": format_amount(line.amount, line.currency or currency),
+                    "description": line_detail(line),
+                    "amount": line_amount(line, currency),
                 }
                 for line in dep.lines
             ],

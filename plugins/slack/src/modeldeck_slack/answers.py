@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from modeldeck.domain import DecisionOutcome, RequestRecord, RequestStatus
 from modeldeck.money import format_amount
-from modeldeck.render import line_kind, request_text
+from modeldeck.render import line_amount, line_detail, line_kind, request_text
 from modeldeck.results import CostReport, cost_scope
 from modeldeck_slack.blocks import (
     ACTIONS_BLOCK_ID,
@@ -80,8 +80,8 @@ def cost_table(report: CostReport) -> str:
                 (
                     name,
                     line_kind(line.kind),
-                    format_amount(line.amount, line.currency or currency),
-                    line.description,
+                    line_amount(line, currency),
+                    line_detail(line),
                 )
             )
         if len(dep.lines) > 1:
