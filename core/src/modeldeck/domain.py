@@ -66,6 +66,8 @@ class DeploySpec(BaseModel):
     suffix: str | None = None
     name: str | None = None
     auto_renewal: bool = False
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Labels set at deploy time (`tags=team=search,cc=42`) that budgets' `tag:` scopes match."""
 
     @property
     def capacity(self) -> str:
@@ -188,6 +190,8 @@ class DeploymentRecord(BaseModel):
     created_at: datetime
     updated_at: datetime
     provider_data: dict[str, Any] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Set at deploy time from the request's spec; imported deployments have none."""
 
     @property
     def capacity(self) -> str:

@@ -118,6 +118,7 @@ class DeployCommand(_SpecCommand):
         "reason",
         "context",
         "max_input",
+        "tags",
     )
 
 

@@ -242,6 +242,7 @@ def _parse_spec(args: _Args, kind: Literal["estimate", "deploy"]) -> tuple[Deplo
         suffix=values.get("suffix"),
         name=values.get("name"),
         auto_renewal=values.get("auto_renew", False),
+        tags=values.get("tags", {}),
     )
     return spec, values.get("reason")
 

@@ -25,6 +25,7 @@ __all__ = [
     "parse_hours",
     "parse_hours_per_day",
     "parse_number",
+    "parse_tags",
     "parse_value",
 ]
 
@@ -215,6 +216,37 @@ def _period(text: str, key: str) -> str:
     )
 
 
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.\-/]{1,40}")
+MAX_TAGS = 20
+
+
+def parse_tags(text: str, key: str = "tags") -> dict[str, str]:
+    """`team=search,cc=42`: labels a budget's `tag:<key>=<value>` scope matches (case kept)."""
+    tags: dict[str, str] = {}
+    example = f"{key}=team=search,cc=42"
+    for part in text.split(","):
+        name, sep, value = part.strip().partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise GrammarError(
+                f"{key}={shown(text)}: each tag is <key>=<value>, separated by commas, "
+                f"e.g. {example}."
+            )
+        if not _TAG_KEY.fullmatch(name):
+            raise GrammarError(
+                f"{key}={shown(text)}: the tag key {shown(name)!r} may use only letters, digits "
+                "and _ . - / (at most 40)."
+            )
+        if len(value) > 100:
+            raise GrammarError(f"{key}={shown(text)}: a tag value is at most 100 characters.")
+        if name in tags:
+            raise GrammarError(f"{key}={shown(text)}: the tag {name!r} is given twice.")
+        tags[name] = value
+    if len(tags) > MAX_TAGS:
+        raise GrammarError(f"{key}={shown(text)}: at most {MAX_TAGS} tags.")
+    return tags
+
+
 _Parser = Callable[[str, str], Any]
 
 
@@ -250,6 +282,7 @@ VALUE_PARSERS: dict[str, _Parser] = {
     "coverage": parse_coverage,
     "options": parse_options,
     "option": parse_option,
+    "tags": parse_tags,
 }
 
 

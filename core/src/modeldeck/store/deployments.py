@@ -77,6 +77,7 @@ def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str
             thinking_output_tpm=spec.thinking_output_tpm,
             rpm_limit=spec.rpm_limit,
             tpm_limit=spec.tpm_limit,
+            tags=dict(spec.tags),
         )
     return fields
 
@@ -91,6 +92,7 @@ def record_executed_deploy(
     if existing is not None:
         existing.request_id = request_id
         existing.imported = False
+        existing.tags = dict(spec.tags)
         return existing.id
     dep_id = new_id("dep")
     session.add(

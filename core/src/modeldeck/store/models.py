@@ -36,6 +36,7 @@ class DeploymentRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(40))
     imported: Mapped[bool] = mapped_column(default=False)
     provider_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tags: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

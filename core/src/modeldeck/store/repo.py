@@ -57,6 +57,7 @@ def deployment_to_record(row: DeploymentRow) -> DeploymentRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         provider_data=row.provider_data or {},
+        tags=row.tags or {},
     )
 
 
