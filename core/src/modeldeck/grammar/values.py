@@ -247,6 +247,26 @@ def parse_tags(text: str, key: str = "tags") -> dict[str, str]:
     return tags
 
 
+def _scope(text: str, key: str) -> str:
+    """A budget scope, checked here so a typo is a grammar error with what is allowed."""
+    from modeldeck.budgets.models import parse_scope
+
+    try:
+        return str(parse_scope(text))
+    except ValueError as exc:
+        raise GrammarError(f"{key}={shown(text)}: {exc}.") from None
+
+
+def _thresholds(text: str, key: str) -> list[int]:
+    """Percentages such as 50,80,100 (1 to 1000)."""
+    values = [parse_number(part, key, 1) for part in text.split(",") if part.strip()]
+    if not values or any(v > 1000 for v in values):
+        raise GrammarError(
+            f"{key}={shown(text)}: give percentages from 1 to 1000, e.g. {key}=50,80,100."
+        )
+    return sorted(set(values))
+
+
 _Parser = Callable[[str, str], Any]
 
 
@@ -283,6 +303,10 @@ VALUE_PARSERS: dict[str, _Parser] = {
     "options": parse_options,
     "option": parse_option,
     "tags": parse_tags,
+    "amount": lambda text, key: _decimal(text, key),
+    "scope": _scope,
+    "hard": _yes_no,
+    "thresholds": _thresholds,
 }
 
 
