@@ -44,6 +44,8 @@ class AlertSettings(BaseModel):
     late_hours: int = Field(default=24, ge=1, le=24 * 31)
     # Forecasts project overflow from the rate of the last this-many hours.
     overflow_projection_hours: int = Field(default=24, ge=1, le=24 * 31)
+    # The reconciler's pass evaluates the rules and raises what is due (off: only `alerts`).
+    evaluate_in_reconciler: bool = True
     # Where each alert goes: every route that matches names a channel, in order.
     routes: list[AlertRoute] = Field(default_factory=list)
 

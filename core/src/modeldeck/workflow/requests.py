@@ -23,7 +23,7 @@ from modeldeck.errors import ConflictError, UserError
 from modeldeck.events import RequestCreated, RequestDecided
 from modeldeck.store import audit_log, repo
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import execution, policy
+from modeldeck.workflow import budget_guard, execution, policy
 from modeldeck.workflow.context import WorkflowContext
 
 FINAL_STATUSES = {"DELETED"}
@@ -139,7 +139,7 @@ def create(
         expires_at=now + timedelta(seconds=parse_duration(ctx.settings.policy.request_ttl)),
         **fields,
     )
-    decision = policy.evaluate(draft, estimate, ctx.settings)
+    decision = budget_guard.guard(ctx, draft, policy.evaluate(draft, estimate, ctx.settings), now)
     record = draft.model_copy(update={"policy": decision})
     created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
     with ctx.store.session() as session:
