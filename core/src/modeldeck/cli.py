@@ -443,8 +443,26 @@ def build_cli() -> click.Group:
     """The root command with the grammar's verbs and plugins' commands added (again: a verb or
     command registered since replaces the one of the same name)."""
     _add_grammar_commands()
+    _add_spend_commands()
     _add_plugin_commands()
     return cli
+
+
+def _add_spend_commands() -> None:
+    """`chart spend|usage|plan` and `alerts [--watch]` (replacing the plain `alerts` verb)."""
+    from modeldeck import cli_spend
+
+    for sub in cli_spend.chart.commands.values():
+        _guarded(sub)
+    cli.add_command(cli_spend.chart)
+    cli.add_command(_guarded(cli_spend.alerts))
+
+
+def _guarded(command: click.Command) -> click.Command:
+    if command.callback is not None and not getattr(command.callback, "_guarded", False):
+        command.callback = _guard(command.callback)
+        command.callback._guarded = True  # type: ignore[attr-defined]
+    return command
 
 
 def main() -> None:
