@@ -96,3 +96,19 @@ def test_the_reconciler_can_leave_alerts_to_the_alerts_verb(
     deck.refresh()
     assert listener.raised == []
     assert deck.alerts().new
+
+
+def test_a_scale_up_over_a_hard_budget_needs_an_admin_but_an_unpublish_does_not(
+    make_deck: MakeDeck,
+) -> None:
+    deck = make_deck(policy=AUTO)
+    alice, dave = deck.resolve_actor("cli", "alice"), deck.resolve_actor("cli", "dave")
+    made = deck.run(parse("deploy qwen3-32b mu units=1 tags=team=search"), alice)
+    dep_id = made.request.deployment_id  # type: ignore[attr-defined]
+    deck.run(parse("budget set name=search amount=1 scope=tag:team=search hard=on"), dave)
+    scaled = deck.run(parse(f"scale {dep_id} units=2"), alice)
+    assert scaled.request.status == RequestStatus.PENDING  # type: ignore[attr-defined]
+    assert "hard budget search" in scaled.request.policy.rule  # type: ignore[attr-defined]
+    gone = deck.run(parse(f"unpublish {dep_id} confirm"), alice)
+    assert gone.request.policy.approver_role != "admin"  # type: ignore[attr-defined]
+    assert "hard budget" not in gone.request.policy.rule  # type: ignore[attr-defined]

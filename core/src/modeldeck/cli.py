@@ -304,7 +304,7 @@ def reconcile(watch: bool, interval: float, as_json: bool) -> None:
     click.echo(
         f"{len(report.status_changes)} status change(s), {len(report.imported)} imported, "
         f"{len(report.drift)} drift(s), {len(report.recovered)} recovered, "
-        f"{len(report.timeline)} timeline event(s)."
+        f"{len(report.timeline)} timeline event(s), {len(report.alerts)} alert(s) raised."
     )
     for dep_id, old, new in report.status_changes:
         click.echo(f"  {dep_id}: {old or '(new)'} -> {new}")
