@@ -77,17 +77,9 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _open_deck(settings: Any = None) -> Any:
     """The in-process deck, or a RemoteDeck when a server URL is configured."""
-    from modeldeck.settings import load_settings
+    from modeldeck.deck_open import open_deck
 
-    settings = settings or load_settings()
-    if settings.server.url:
-        from modeldeck.server.client import RemoteDeck
-
-        token = settings.server.token.get_secret_value() if settings.server.token else None
-        return RemoteDeck(settings.server.url, token)
-    from modeldeck.deck import Deck
-
-    return Deck(settings)
+    return open_deck(settings)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -151,13 +151,13 @@ def chart_plan(model: str, trace: Path, out: Path, theme: str, dpi: int) -> None
 def alerts(watch: bool, interval: float, as_json: bool) -> None:
     """Evaluate the alert rules once, raise what is due (each alert once), list this month's
     alerts; with --watch, keep evaluating and print each new alert as it is raised."""
-    from modeldeck.cli import _open_deck
+    from modeldeck.deck_open import open_deck
     from modeldeck.grammar import parse
     from modeldeck.identity import local_user
     from modeldeck.rendering import render
     from modeldeck.spend.text import alerts_text
 
-    deck = _open_deck()
+    deck = open_deck()
     try:
         actor = deck.resolve_actor("cli", local_user())
         result = deck.run(parse("alerts"), actor)

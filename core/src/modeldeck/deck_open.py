@@ -1,0 +1,20 @@
+"""Open the deck the configuration names: in-process, or a `RemoteDeck` when a server URL is set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def open_deck(settings: Any = None) -> Any:
+    """The in-process deck, or a RemoteDeck when a server URL is configured."""
+    from modeldeck.settings import load_settings
+
+    settings = settings or load_settings()
+    if settings.server.url:
+        from modeldeck.server.client import RemoteDeck
+
+        token = settings.server.token.get_secret_value() if settings.server.token else None
+        return RemoteDeck(settings.server.url, token)
+    from modeldeck.deck import Deck
+
+    return Deck(settings)
