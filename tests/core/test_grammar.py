@@ -418,6 +418,8 @@ def test_every_verb_has_usage_description_and_parsing_examples() -> None:
         "limits",
         "unpublish",
         "cost",
+        "budget",
+        "alerts",
         "approvals",
         "approve",
         "reject",

@@ -24,11 +24,13 @@ from modeldeck.domain import (
 )
 
 if TYPE_CHECKING:
+    from modeldeck.budgets.models import Budget
     from modeldeck.grammar import CommandModel
     from modeldeck.planner import PlanResult
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.results import Result
     from modeldeck.workflow.costs import CostReport
+    from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
 
 
 @runtime_checkable
@@ -131,6 +133,22 @@ class DeckAPI(Protocol):
 
     def plan(self, spec: PlanSpec) -> PlanResult:
         """Price a usage trace under every way of buying capacity (docs/planner.md)."""
+        ...
+
+    def budgets(self) -> BudgetReport:
+        """Every budget in force with spend to date, forecast, thresholds and status."""
+        ...
+
+    def set_budget(self, fields: dict[str, Any], actor: Actor) -> Budget:
+        """Add or replace a budget (name, amount_usd, scope, period, hard, thresholds); admins."""
+        ...
+
+    def forecast(self, target: str | None = None, period: str | None = None) -> ForecastReport:
+        """Per deployment (or one): spend to date, reserved to come, projected overflow."""
+        ...
+
+    def alerts(self) -> AlertsReport:
+        """Evaluate the alert rules once, raise what is due (once each), list this month's."""
         ...
 
     def refresh(self) -> list[DeploymentRecord]:

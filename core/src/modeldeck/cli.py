@@ -77,17 +77,9 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _open_deck(settings: Any = None) -> Any:
     """The in-process deck, or a RemoteDeck when a server URL is configured."""
-    from modeldeck.settings import load_settings
+    from modeldeck.deck_open import open_deck
 
-    settings = settings or load_settings()
-    if settings.server.url:
-        from modeldeck.identity.credentials import presented_token
-        from modeldeck.server.client import RemoteDeck
-
-        return RemoteDeck(settings.server.url, presented_token(settings))
-    from modeldeck.deck import Deck
-
-    return Deck(settings)
+    return open_deck(settings)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -304,7 +296,7 @@ def reconcile(watch: bool, interval: float, as_json: bool) -> None:
     click.echo(
         f"{len(report.status_changes)} status change(s), {len(report.imported)} imported, "
         f"{len(report.drift)} drift(s), {len(report.recovered)} recovered, "
-        f"{len(report.timeline)} timeline event(s)."
+        f"{len(report.timeline)} timeline event(s), {len(report.alerts)} alert(s) raised."
     )
     for dep_id, old, new in report.status_changes:
         click.echo(f"  {dep_id}: {old or '(new)'} -> {new}")
@@ -483,8 +475,26 @@ def build_cli() -> click.Group:
     """The root command with the grammar's verbs and plugins' commands added (again: a verb or
     command registered since replaces the one of the same name)."""
     _add_grammar_commands()
+    _add_spend_commands()
     _add_plugin_commands()
     return cli
+
+
+def _add_spend_commands() -> None:
+    """`chart spend|usage|plan` and `alerts [--watch]` (replacing the plain `alerts` verb)."""
+    from modeldeck import cli_spend
+
+    for sub in cli_spend.chart.commands.values():
+        _guarded(sub)
+    cli.add_command(cli_spend.chart)
+    cli.add_command(_guarded(cli_spend.alerts))
+
+
+def _guarded(command: click.Command) -> click.Command:
+    if command.callback is not None and not getattr(command.callback, "_guarded", False):
+        command.callback = _guard(command.callback)
+        command.callback._guarded = True  # type: ignore[attr-defined]
+    return command
 
 
 def main() -> None:

@@ -77,9 +77,25 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
         withdrawn = deck.withdraw(command.request_id, actor)
         return r.RequestResult(verb="withdraw", request=withdrawn.request)
     if isinstance(command, g.CostCommand):
+        if command.forecast:
+            return r.ForecastResult(report=deck.forecast(command.target, command.period))
         return r.CostResult(report=_cost_report(deck, command.target, command.period))
     if isinstance(command, g.PlanCommand):
         return _plan(deck, command, actor)
+    if isinstance(command, g.BudgetCommand):
+        if command.action == "set":
+            fields = {
+                "name": command.name,
+                "amount_usd": command.amount,
+                "scope": command.scope,
+                "period": command.period,
+                "hard": command.hard,
+                "thresholds": command.thresholds,
+            }
+            return r.BudgetSetResult(budget=deck.set_budget(fields, actor))
+        return r.BudgetResult(report=deck.budgets())
+    if isinstance(command, g.AlertsCommand):
+        return r.AlertsResult(report=deck.alerts())
     info = g.all_verbs().get(command.verb)
     if info is not None and info.handler is not None:
         result: Any = info.handler(deck, command, actor)

@@ -35,10 +35,11 @@ from modeldeck.identity.tokens import TokenGrant
 from modeldeck.settings import Settings, config_error, load_settings
 from modeldeck.store import Store, repo
 from modeldeck.store import requests as request_rows
-from modeldeck.workflow import costs, decisions, execution, reconcile, requests
+from modeldeck.workflow import costs, decisions, execution, reconcile, requests, spend
 
 if TYPE_CHECKING:
     from modeldeck.billing.rules import BillingRules
+    from modeldeck.budgets.models import Budget
     from modeldeck.catalog import Catalog
     from modeldeck.grammar import CommandModel
     from modeldeck.planner import PlanResult
@@ -249,6 +250,27 @@ class Deck:
             spec, self.settings, self.catalog, self.rules, store=self.store, deployment=dep,
             now=now,
         )  # fmt: skip
+
+    # --- spend control (budgets, forecasts, alerts)
+    def budgets(self, *, now: datetime | None = None) -> spend.BudgetReport:
+        """Every budget in force (configured, or set with `budget set`) with its forecast."""
+        return spend.budget_report(self, now)
+
+    def set_budget(
+        self, fields: dict[str, Any], actor: Actor, *, now: datetime | None = None
+    ) -> Budget:
+        """Add or replace a budget in the store (admins only); audited, `BudgetChanged`."""
+        return spend.set_budget(self, fields, actor, now)
+
+    def forecast(
+        self, target: str | None = None, period: str | None = None, *, now: datetime | None = None
+    ) -> spend.ForecastReport:
+        """Spend to date and still to come this period, per deployment (or one)."""
+        return spend.forecast_report(self, target, period, now)
+
+    def alerts(self, *, now: datetime | None = None) -> spend.AlertsReport:
+        """Evaluate the alert rules once, raise what is due, list this month's alerts."""
+        return spend.raise_alerts(self, now)
 
     # --- audit and tokens (the server checks the caller's `read` / `configure` capability)
     def audit(self, limit: int = 0, subject: str | None = None) -> list[dict[str, Any]]:

@@ -66,6 +66,8 @@ class DeploySpec(BaseModel):
     suffix: str | None = None
     name: str | None = None
     auto_renewal: bool = False
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Labels set at deploy time (`tags=team=search,cc=42`) that budgets' `tag:` scopes match."""
 
     @property
     def capacity(self) -> str:
@@ -238,6 +240,8 @@ class DeploymentRecord(BaseModel):
     price_note: str | None = Field(
         default=None, description="Set when what it bills is not known (price not listed)."
     )
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Set at deploy time from the request's spec; imported deployments have none."""
 
     @property
     def capacity(self) -> str:

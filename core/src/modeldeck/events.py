@@ -432,6 +432,42 @@ class ConfigChanged(Event):
         )
 
 
+class BudgetChanged(Event):
+    """An admin set (added or replaced) a budget with `budget set`; stored, so replicas share it."""
+
+    name: ClassVar[str] = "budget_changed"
+    budget: dict[str, Any]
+    replaced: dict[str, Any] | None = None
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="budget_set",
+            subject=str(self.budget.get("name", "")),
+            detail={"budget": self.budget, "replaced": self.replaced},
+        )
+
+
+# --- alerts ------------------------------------------------------------------------------
+
+
+class AlertRaised(Event):
+    """An alert was raised: emitted once per alert (kind, scope, period), by the one evaluator
+    that claimed its row. `channels` are the `[[alerts.routes]]` that match (may be empty)."""
+
+    name: ClassVar[str] = "alert_raised"
+    alert_id: int
+    kind: str
+    scope: str
+    period: str
+    severity: Literal["info", "warning", "critical"]
+    title: str
+    message: str
+    channels: list[str] = Field(default_factory=list)
+    data: dict[str, str] = Field(default_factory=dict)
+
+
 class TokenCreated(Event):
     """An API token was created (the token itself never travels in an event)."""
 
@@ -484,6 +520,8 @@ CORE_EVENTS: tuple[type[Event], ...] = (
     OrderTimelineEvent,
     ArrearsTimelineEvent,
     ConfigChanged,
+    BudgetChanged,
+    AlertRaised,
     TokenCreated,
     TokenRevoked,
 )

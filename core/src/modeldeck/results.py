@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer
 
 from modeldeck.billing.verdict import ComparisonVerdict, comparison_verdict
+from modeldeck.budgets.models import Budget
 from modeldeck.domain import (
     DecisionOutcome,
     DeploymentRecord,
@@ -26,9 +27,13 @@ from modeldeck.errors import ModeldeckError
 from modeldeck.money import DecimalStr, to_decimal
 from modeldeck.planner.result import PlanResult
 from modeldeck.workflow.costs import CostReport, DeploymentCost
+from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
 
 __all__ = [
+    "AlertsResult",
     "ApprovalsResult",
+    "BudgetResult",
+    "BudgetSetResult",
     "CapacityPlanResult",
     "CatalogRow",
     "ComparisonResult",
@@ -39,6 +44,7 @@ __all__ = [
     "DeploymentStatusResult",
     "DeploymentsResult",
     "EstimateResult",
+    "ForecastResult",
     "HelpResult",
     "ModelsResult",
     "RequestResult",
@@ -216,6 +222,34 @@ class CapacityPlanResult(Result):
     @property
     def ok(self) -> bool:
         return self.request is None or self.request.status != RequestStatus.FAILED
+
+
+class ForecastResult(Result):
+    """`cost … forecast`: per deployment, spend to date, reserved to come, projected overflow."""
+
+    kind: Literal["forecast"] = "forecast"
+    report: ForecastReport
+
+
+class BudgetResult(Result):
+    """`budget`: every budget in force with its spend, forecast, thresholds and status."""
+
+    kind: Literal["budget"] = "budget"
+    report: BudgetReport
+
+
+class BudgetSetResult(Result):
+    """`budget set …`: the budget as stored (shared by every replica)."""
+
+    kind: Literal["budget_set"] = "budget_set"
+    budget: Budget
+
+
+class AlertsResult(Result):
+    """`alerts`: the alerts this evaluation raised and every alert of the month so far."""
+
+    kind: Literal["alerts"] = "alerts"
+    report: AlertsReport
 
 
 def cost_scope(report: CostReport) -> str:

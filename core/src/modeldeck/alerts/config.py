@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modeldeck.money import DecimalStr
+
+
+class AlertRoute(BaseModel):
+    """`[[alerts.routes]]`: alerts of a kind and scope go to a named channel (shell patterns;
+    a kind pattern also matches the kind's numbered forms: `expiry` matches `expiry:2h`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = "*"
+    scope: str = "*"
+    channel: str = Field(min_length=1, max_length=200)
+
+    def matches(self, kind: str, scope: str) -> bool:
+        base = kind.split(":", 1)[0]
+        kind_ok = fnmatchcase(kind, self.kind) or fnmatchcase(base, self.kind)
+        return kind_ok and fnmatchcase(scope, self.scope)
 
 
 class AlertSettings(BaseModel):
@@ -27,6 +44,14 @@ class AlertSettings(BaseModel):
     late_hours: int = Field(default=24, ge=1, le=24 * 31)
     # Forecasts project overflow from the rate of the last this-many hours.
     overflow_projection_hours: int = Field(default=24, ge=1, le=24 * 31)
+    # The reconciler's pass evaluates the rules and raises what is due (off: only `alerts`).
+    evaluate_in_reconciler: bool = True
+    # Where each alert goes: every route that matches names a channel, in order.
+    routes: list[AlertRoute] = Field(default_factory=list)
+
+    def channels_for(self, kind: str, scope: str) -> list[str]:
+        """The channels of every route matching an alert (none: the surfaces' defaults)."""
+        return list(dict.fromkeys(r.channel for r in self.routes if r.matches(kind, scope)))
 
     @field_validator("expiry_warn_hours")
     @classmethod

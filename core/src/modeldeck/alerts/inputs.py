@@ -45,7 +45,7 @@ def deployment_states(
 ) -> list[DeploymentState]:
     """Every deployment not deleted, with its last status change and last metered minute.
 
-    `tags` (by deployment id) are passed in until deployments carry them in the store;
+    Tags are the deployment's stored ones, with `tags` (by deployment id) added on top;
     `observed` is the capacity the provider reports (from the reconciler), by deployment id.
     """
     last_minute = last_minute_by_model(session)
@@ -61,7 +61,7 @@ def deployment_states(
                     id=row.id,
                     deployed_model=row.deployed_model,
                     name=row.name,
-                    tags=(tags or {}).get(row.id, {}),
+                    tags={**(row.tags or {}), **(tags or {}).get(row.id, {})},
                 ),
                 status=row.status,
                 plan=row.plan,

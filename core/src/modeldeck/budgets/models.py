@@ -106,6 +106,11 @@ def _check_period(text: str) -> str:
     return text.strip()
 
 
+def check_budget_period(text: str) -> str:
+    """A period a budget or a forecast can use (it has an end still to come); ValueError else."""
+    return _check_period(text)
+
+
 def period_bounds(period: str, now: datetime) -> tuple[datetime, datetime]:
     """The whole period [start, end) containing `now` (recurring) or named (fixed), in Beijing
     time: unlike a cost query, the end is the period's end, not now."""

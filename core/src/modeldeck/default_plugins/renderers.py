@@ -18,6 +18,7 @@ from modeldeck.cli_render import Printable, estimate_printables, listing, rows_t
 from modeldeck.grammar import help_text
 from modeldeck.hookspecs import hookimpl
 from modeldeck.money import format_amount
+from modeldeck.spend import text as spend_text
 
 Register = Callable[[type, str, Callable[..., Any]], None]
 
@@ -56,6 +57,12 @@ def register_text_renderers(register: Register) -> None:
     register(r.ApprovalsResult, "text", lambda result, **_: render.requests_text(result.requests))
     register(r.CostResult, "text", lambda result, **_: render.cost_text(result.report))
     register(r.CapacityPlanResult, "text", plan_text)
+    register(r.ForecastResult, "text", lambda result, **_: spend_text.forecast_text(result.report))
+    register(r.BudgetResult, "text", lambda result, **_: spend_text.budget_view_text(result.report))
+    register(
+        r.BudgetSetResult, "text", lambda result, **_: spend_text.budget_set_text(result.budget)
+    )
+    register(r.AlertsResult, "text", lambda result, **_: spend_text.alerts_text(result.report))
 
 
 def register_cli_renderers(register: Register) -> None:
@@ -93,6 +100,20 @@ def register_cli_renderers(register: Register) -> None:
     )
     register(r.CostResult, "cli", cost)
     register(r.CapacityPlanResult, "cli", plan_printables)
+
+    def budget(result: r.BudgetResult, **_: Any) -> list[Printable]:
+        if not result.report.lines:
+            return [result.text]
+        return [rows_table(spend_text.budget_rows(result.report)),
+                *spend_text.budget_notes(result.report)]  # fmt: skip
+
+    def alerts(result: r.AlertsResult, **_: Any) -> list[Printable]:
+        rows = spend_text.alert_rows(result.report.alerts)
+        body: Printable = rows_table(rows) if rows[1] else "No alerts this month."
+        return [spend_text.alerts_heading(result.report), body]
+
+    register(r.BudgetResult, "cli", budget)
+    register(r.AlertsResult, "cli", alerts)
 
 
 def register_json_renderers(register: Register) -> None:

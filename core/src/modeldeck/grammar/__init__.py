@@ -14,8 +14,10 @@ The package, by what each module does:
 from __future__ import annotations
 
 from modeldeck.grammar.commands import (
+    AlertsCommand,
     ApprovalsCommand,
     ApproveCommand,
+    BudgetCommand,
     Command,
     CommandModel,
     CostCommand,
@@ -51,8 +53,10 @@ from modeldeck.grammar.verbs import VERBS, VerbInfo, all_verbs
 __all__ = [
     "KEYS",
     "VERBS",
+    "AlertsCommand",
     "ApprovalsCommand",
     "ApproveCommand",
+    "BudgetCommand",
     "Command",
     "CommandModel",
     "CostCommand",

@@ -13,12 +13,15 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from modeldeck.domain import DeploySpec, LimitsSpec, RenewSpec, ScaleSpec
+from modeldeck.money import DecimalStr
 from modeldeck.planner.result import OptionName
 from modeldeck.planner.spec import PlanSpec
 
 __all__ = [
+    "AlertsCommand",
     "ApprovalsCommand",
     "ApproveCommand",
+    "BudgetCommand",
     "Command",
     "CommandModel",
     "CostCommand",
@@ -120,6 +123,7 @@ class DeployCommand(_SpecCommand):
         "reason",
         "context",
         "max_input",
+        "tags",
     )
 
 
@@ -175,12 +179,34 @@ class UnpublishCommand(CommandModel):
 
 
 class CostCommand(CommandModel):
-    """`cost [<deployment>|all] [period=...]`: spend so far; target None means all."""
+    """`cost [<deployment>|all] [forecast] [period=...]`: spend so far (target None means all);
+    with `forecast`, also what is still to come this period."""
 
     verb: Literal["cost"] = "cost"
     target: str | None = None
     period: str = "month"
+    forecast: bool = False
     keys: ClassVar[tuple[str, ...]] = ("period",)
+
+
+class BudgetCommand(CommandModel):
+    """`budget`: the budget view; `budget set name=… amount=… …`: add or replace one (admins)."""
+
+    verb: Literal["budget"] = "budget"
+    action: Literal["show", "set"] = "show"
+    name: str | None = None
+    amount: DecimalStr | None = None
+    scope: str | None = None
+    period: str | None = None
+    hard: bool | None = None
+    thresholds: list[int] | None = None
+    keys: ClassVar[tuple[str, ...]] = ("name", "amount", "scope", "period", "hard", "thresholds")
+
+
+class AlertsCommand(CommandModel):
+    """`alerts`: evaluate the alert rules once, raise what is due, list this month's alerts."""
+
+    verb: Literal["alerts"] = "alerts"
 
 
 class ApprovalsCommand(CommandModel):
@@ -244,6 +270,8 @@ Command = Annotated[
     | LimitsCommand
     | UnpublishCommand
     | CostCommand
+    | BudgetCommand
+    | AlertsCommand
     | ApprovalsCommand
     | ApproveCommand
     | RejectCommand

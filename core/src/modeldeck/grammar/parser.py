@@ -18,8 +18,10 @@ from modeldeck.domain import DeploySpec, LimitsSpec, RenewSpec, ScaleSpec
 from modeldeck.errors import GrammarError
 from modeldeck.grammar.commands import (
     PLANS,
+    AlertsCommand,
     ApprovalsCommand,
     ApproveCommand,
+    BudgetCommand,
     CommandModel,
     CostCommand,
     DeployCommand,
@@ -244,6 +246,7 @@ def _parse_spec(args: _Args, kind: Literal["estimate", "deploy"]) -> tuple[Deplo
         suffix=values.get("suffix"),
         name=values.get("name"),
         auto_renewal=values.get("auto_renew", False),
+        tags=values.get("tags", {}),
     )
     return spec, values.get("reason")
 
@@ -371,12 +374,50 @@ def _unpublish(raw: str, args: _Args) -> UnpublishCommand:
 
 
 def _cost(raw: str, args: _Args) -> CostCommand:
-    _no_more_words(args, 1, "the deployment")
+    words = list(args.words)
+    forecast = bool(words) and words[-1].strip().lower() == "forecast"
+    if forecast:
+        words = words[:-1]
+    _no_more_words(_Args(args.verb, words, args.options), 1, "the deployment")
     values = _options(args, CostCommand.keys, "'cost'")
-    target = args.words[0].strip() if args.words else None
+    target = words[0].strip() if words else None
     if target is not None and (not target or target.lower() == "all"):
         target = None
-    return CostCommand(raw=raw, target=target, period=values.get("period", "month"))
+    return CostCommand(
+        raw=raw, target=target, period=values.get("period", "month"), forecast=forecast
+    )
+
+
+def _budget(raw: str, args: _Args) -> BudgetCommand:
+    if not args.words:
+        _options(args, (), "'budget' (the view; to change one: budget set …)")
+        return BudgetCommand(raw=raw)
+    if args.words[0].strip().lower() != "set":
+        raise GrammarError(
+            f"'budget' takes only the word 'set', not '{shown(args.words[0])}'. {usage('budget')}."
+        )
+    _no_more_words(args, 1, "'budget set'")
+    values = _options(args, BudgetCommand.keys, "'budget set'")
+    if "name" not in values:
+        raise GrammarError(
+            "'budget set' needs name=<budget>, e.g. budget set name=llm-team amount=5000."
+        )
+    return BudgetCommand(
+        raw=raw,
+        action="set",
+        name=values["name"],
+        amount=values.get("amount"),
+        scope=values.get("scope"),
+        period=values.get("period"),
+        hard=values.get("hard"),
+        thresholds=values.get("thresholds"),
+    )
+
+
+def _alerts(raw: str, args: _Args) -> AlertsCommand:
+    _options(args, (), "'alerts'")
+    _no_more_words(args, 0, "'alerts'")
+    return AlertsCommand(raw=raw)
 
 
 def _approve(raw: str, args: _Args) -> ApproveCommand:
@@ -418,6 +459,8 @@ _HANDLERS: dict[str, Callable[[str, _Args], Any]] = {
     "limits": _limits,
     "unpublish": _unpublish,
     "cost": _cost,
+    "budget": _budget,
+    "alerts": _alerts,
     "approvals": _approvals,
     "approve": _approve,
     "reject": _reject,

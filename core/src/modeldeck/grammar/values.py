@@ -25,6 +25,7 @@ __all__ = [
     "parse_hours",
     "parse_hours_per_day",
     "parse_number",
+    "parse_tags",
     "parse_value",
 ]
 
@@ -215,6 +216,57 @@ def _period(text: str, key: str) -> str:
     )
 
 
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.\-/]{1,40}")
+MAX_TAGS = 20
+
+
+def parse_tags(text: str, key: str = "tags") -> dict[str, str]:
+    """`team=search,cc=42`: labels a budget's `tag:<key>=<value>` scope matches (case kept)."""
+    tags: dict[str, str] = {}
+    example = f"{key}=team=search,cc=42"
+    for part in text.split(","):
+        name, sep, value = part.strip().partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise GrammarError(
+                f"{key}={shown(text)}: each tag is <key>=<value>, separated by commas, "
+                f"e.g. {example}."
+            )
+        if not _TAG_KEY.fullmatch(name):
+            raise GrammarError(
+                f"{key}={shown(text)}: the tag key {shown(name)!r} may use only letters, digits "
+                "and _ . - / (at most 40)."
+            )
+        if len(value) > 100:
+            raise GrammarError(f"{key}={shown(text)}: a tag value is at most 100 characters.")
+        if name in tags:
+            raise GrammarError(f"{key}={shown(text)}: the tag {name!r} is given twice.")
+        tags[name] = value
+    if len(tags) > MAX_TAGS:
+        raise GrammarError(f"{key}={shown(text)}: at most {MAX_TAGS} tags.")
+    return tags
+
+
+def _scope(text: str, key: str) -> str:
+    """A budget scope, checked here so a typo is a grammar error with what is allowed."""
+    from modeldeck.budgets.models import parse_scope
+
+    try:
+        return str(parse_scope(text))
+    except ValueError as exc:
+        raise GrammarError(f"{key}={shown(text)}: {exc}.") from None
+
+
+def _thresholds(text: str, key: str) -> list[int]:
+    """Percentages such as 50,80,100 (1 to 1000)."""
+    values = [parse_number(part, key, 1) for part in text.split(",") if part.strip()]
+    if not values or any(v > 1000 for v in values):
+        raise GrammarError(
+            f"{key}={shown(text)}: give percentages from 1 to 1000, e.g. {key}=50,80,100."
+        )
+    return sorted(set(values))
+
+
 _Parser = Callable[[str, str], Any]
 
 
@@ -250,6 +302,11 @@ VALUE_PARSERS: dict[str, _Parser] = {
     "coverage": parse_coverage,
     "options": parse_options,
     "option": parse_option,
+    "tags": parse_tags,
+    "amount": lambda text, key: _decimal(text, key),
+    "scope": _scope,
+    "hard": _yes_no,
+    "thresholds": _thresholds,
 }
 
 

@@ -15,8 +15,10 @@ from typing import Any
 from modeldeck.errors import ConfigError
 from modeldeck.grammar.commands import (
     PLANS,
+    AlertsCommand,
     ApprovalsCommand,
     ApproveCommand,
+    BudgetCommand,
     CommandModel,
     CostCommand,
     DeployCommand,
@@ -154,10 +156,34 @@ VERBS: dict[str, VerbInfo] = {
         ),
         VerbInfo(
             "cost",
-            "cost [<deployment>|all] [period=…]",
-            "Show spend for one deployment or all of them over a period (default: this month).",
-            ("cost", "cost my-deployment period=7d", "cost all period=last-month"),
+            "cost [<deployment>|all] [forecast] [period=…]",
+            "Show spend for one deployment or all of them over a period (default: this month); "
+            "'forecast' adds the reserved spend and overflow still to come.",
+            (
+                "cost",
+                "cost my-deployment period=7d",
+                "cost all period=last-month",
+                "cost all forecast",
+            ),
             CostCommand,
+        ),
+        VerbInfo(
+            "budget",
+            "budget | budget set name=<budget> amount=<USD> [scope=…] [period=…] [hard=on|off]",
+            "Show each budget's spend, forecast, thresholds and status; admins add or change one "
+            "with 'budget set'.",
+            (
+                "budget",
+                "budget set name=search amount=5000 scope=tag:team=search hard=on",
+            ),
+            BudgetCommand,
+        ),
+        VerbInfo(
+            "alerts",
+            "alerts",
+            "Evaluate the alert rules, raise what is due (each alert once), list this month's.",
+            ("alerts",),
+            AlertsCommand,
         ),
         VerbInfo(
             "approvals", "approvals", "List requests waiting for a decision.", ("approvals",),

@@ -14,6 +14,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from modeldeck import identity, plugins, tokens
+from modeldeck.budgets.models import Budget
 from modeldeck.deck import Deck
 from modeldeck.domain import (
     Actor,
@@ -39,6 +40,7 @@ from modeldeck.server.handlers import document_errors, install_error_handlers
 from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
 from modeldeck.settings import Settings
 from modeldeck.workflow.costs import CostReport
+from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,11 @@ class TokenBody(BaseModel):
 class ResolveBody(BaseModel):
     surface: Surface
     external_id: str
+
+
+class BudgetBody(BaseModel):
+    fields: dict[str, Any]
+    actor: Actor
 
 
 class RunBody(BaseModel):
@@ -263,6 +270,24 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         target: str | None = None, period: str | None = None, auth: Actor | None = read_dep
     ) -> CostReport:
         return deck.cost(target, period)
+
+    @app.get("/api/forecast", tags=["costs"])
+    def forecast(
+        target: str | None = None, period: str | None = None, auth: Actor | None = read_dep
+    ) -> ForecastReport:
+        return deck.forecast(target, period)
+
+    @app.get("/api/budgets", tags=["costs"])
+    def budgets(auth: Actor | None = read_dep) -> BudgetReport:
+        return deck.budgets()
+
+    @app.put("/api/budgets", tags=["costs"])
+    def set_budget(body: BudgetBody, auth: Actor | None = auth_dep) -> Budget:
+        return deck.set_budget(body.fields, as_actor(auth, body.actor))
+
+    @app.post("/api/alerts", tags=["costs"])
+    def alerts(auth: Actor | None = read_dep) -> AlertsReport:
+        return deck.alerts()
 
     @app.post("/api/requests/unpublish", tags=["requests"])
     def request_unpublish(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from modeldeck.budgets.models import Budget
 from modeldeck.domain import (
     Actor,
     DecisionOutcome,
@@ -28,6 +30,7 @@ from modeldeck.planner.spec import PlanSpec
 from modeldeck.results import Result, result_from_json
 from modeldeck.server.errors import from_body
 from modeldeck.workflow.costs import CostReport
+from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
 
 T = TypeVar("T")
 
@@ -177,6 +180,20 @@ class RemoteDeck:
 
     def cost(self, target: str | None = None, period: str | None = None) -> CostReport:
         return self._call("GET", "/api/cost", CostReport, target=target, period=period)
+
+    def budgets(self) -> BudgetReport:
+        return self._call("GET", "/api/budgets", BudgetReport)
+
+    def set_budget(self, fields: dict[str, Any], actor: Actor) -> Budget:
+        sent = {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
+        body = {"fields": sent, "actor": actor.model_dump()}
+        return self._call("PUT", "/api/budgets", Budget, body)
+
+    def forecast(self, target: str | None = None, period: str | None = None) -> ForecastReport:
+        return self._call("GET", "/api/forecast", ForecastReport, target=target, period=period)
+
+    def alerts(self) -> AlertsReport:
+        return self._call("POST", "/api/alerts", AlertsReport)
 
     def audit(self, limit: int = 0, subject: str | None = None) -> list[dict[str, Any]]:
         return self._call("GET", "/api/audit", list[dict[str, Any]], limit=limit, subject=subject)

@@ -55,8 +55,9 @@ def spend_overview(
 ) -> SpendOverview:
     """Read the store once (grouped queries), forecast, aggregate budgets, evaluate the rules.
 
-    `tags` (by deployment id) stand in until deployments carry tags in the store; `observed`
-    is the capacity Model Studio reports (for capacity-mismatch alerts), by deployment id.
+    Deployments' stored tags are matched by `tag:` scopes; `tags` (by deployment id) adds to
+    or overrides them (tests, what-ifs); `observed` is the capacity Model Studio reports (for
+    capacity-mismatch alerts), by deployment id.
     """
     settings = settings or AlertSettings()
     now = ensure_aware(now)
@@ -73,7 +74,7 @@ def spend_overview(
                 id=s.row.id,
                 deployed_model=s.row.deployed_model,
                 name=s.row.name,
-                tags=(tags or {}).get(s.row.id, {}),
+                tags={**(s.row.tags or {}), **(tags or {}).get(s.row.id, {})},
             ),
             s.history,
         )

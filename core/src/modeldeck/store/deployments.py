@@ -89,6 +89,7 @@ def row_fields(info: DeploymentInfo, spec: DeploySpec | None = None) -> dict[str
             thinking_output_tpm=spec.thinking_output_tpm,
             rpm_limit=spec.rpm_limit,
             tpm_limit=spec.tpm_limit,
+            tags=dict(spec.tags),
         )
     return fields
 
@@ -111,6 +112,7 @@ def record_executed_deploy(
     if existing is not None and existing.status not in ENDED:
         existing.request_id = request_id
         existing.imported = False
+        existing.tags = dict(spec.tags)
         return existing.id
     if existing is not None:  # the earlier deployment of this code is gone at the provider
         existing.status = "DELETED"

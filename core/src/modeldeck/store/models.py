@@ -59,6 +59,7 @@ class DeploymentRow(Base):
     provider_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Why what it bills is not known (an import whose price is not listed); None when priced
     price_note: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

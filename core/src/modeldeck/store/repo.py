@@ -59,6 +59,7 @@ def deployment_to_record(row: DeploymentRow) -> DeploymentRecord:
         updated_at=row.updated_at,
         provider_data=row.provider_data or {},
         price_note=row.price_note,
+        tags=row.tags or {},
     )
 
 

@@ -52,6 +52,7 @@ class ReconcileReport:
     recovered: list[str] = field(default_factory=list)
     timeline: list[tuple[str, str]] = field(default_factory=list)
     arrears: list[tuple[str, str]] = field(default_factory=list)
+    alerts: list[int] = field(default_factory=list)
     provider_reachable: bool = True
 
 
@@ -87,7 +88,19 @@ class Reconciler:
         decisions.expire_due(self.deck)
         report.timeline.extend(orders.drive_timelines(self.deck, now))
         report.arrears.extend(arrears.drive_arrears(self.deck, now))
+        if self.deck.settings.alerts.evaluate_in_reconciler:
+            self.raise_alerts(report, now)
         return report
+
+    def raise_alerts(self, report: ReconcileReport, now: datetime) -> None:
+        """Evaluate the alert rules and raise what is due (claimed rows: replicas agree);
+        a failure is logged and never stops the rest of the pass."""
+        from modeldeck.workflow.spend import raise_alerts
+
+        try:
+            report.alerts.extend(a.id for a in raise_alerts(self.deck, now).new)
+        except Exception:
+            log.exception("reconcile: alert evaluation failed")
 
     def watch(self, interval: float = 5.0, *, passes: int | None = None) -> None:
         done = 0

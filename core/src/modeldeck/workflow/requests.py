@@ -24,7 +24,7 @@ from modeldeck.events import RequestCreated, RequestDecided
 from modeldeck.store import audit_log, repo
 from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import execution, orders, policy, prepaid, targets
+from modeldeck.workflow import budget_guard, execution, orders, policy, prepaid, targets
 from modeldeck.workflow.context import WorkflowContext
 
 FINAL_STATUSES = {"DELETED"}
@@ -220,7 +220,9 @@ def create(
         recent = request_rows.created_since(
             session, policy.window_start(ctx.settings, now), policy.SPENDING
         )
-    decision = policy.evaluate(draft, estimate, ctx.settings, recent)
+    decision = budget_guard.guard(
+        ctx, draft, policy.evaluate(draft, estimate, ctx.settings, recent), now
+    )
     record = draft.model_copy(update={"policy": decision})
     created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
     first: RequestRecord | None = None

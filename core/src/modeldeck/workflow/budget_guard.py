@@ -1,0 +1,134 @@
+"""Hard budgets on requests: a deploy or scale whose exact extra spend would leave a hard
+budget's forecast above its amount needs an admin's approval, and the rule names the budget.
+
+Hourly capacity is priced with `billing.impact.change_cost` (the reserved accrual from now to the
+budget period's end, before and after); a prepaid order counts in full in the period it is
+placed (accrual's rule), so its estimate's total is the extra.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from modeldeck.billing.accrual import CapacityEvent, DeploymentHistory
+from modeldeck.billing.impact import BudgetImpact, budget_impact, change_cost
+from modeldeck.budgets.models import BudgetTarget
+from modeldeck.domain import PolicyDecision, RequestRecord
+from modeldeck.money import format_amount
+from modeldeck.spend.histories import load_histories
+from modeldeck.spend.overview import spend_overview
+from modeldeck.workflow.context import WorkflowContext
+
+
+def _change(
+    ctx: WorkflowContext, request: RequestRecord, now: datetime
+) -> tuple[BudgetTarget, DeploymentHistory | None, DeploymentHistory, Decimal | None] | None:
+    """The deployment the request changes, its history before and after, and (for a prepaid
+    order) its full price; None for requests that never add spend."""
+    if request.kind == "deploy" and request.deploy is not None:
+        spec = request.deploy
+        code = f"{spec.model}-{spec.suffix}" if spec.suffix else None
+        target = BudgetTarget(id="new", deployed_model=code, name=spec.name, tags=spec.tags)
+        after = DeploymentHistory(
+            deployment_id="new",
+            model=spec.model,
+            plan=spec.plan,
+            mode=spec.mode,
+            billing=spec.billing,
+            events=[
+                CapacityEvent(
+                    at=now,
+                    kind="created",
+                    units=spec.units,
+                    input_tpm=spec.input_tpm,
+                    output_tpm=spec.output_tpm,
+                    thinking_output_tpm=spec.thinking_output_tpm,
+                )
+            ],
+        )
+        prepaid = None
+        if spec.billing != "hourly" and request.estimate is not None:
+            estimate = request.estimate
+            prepaid = ctx.catalog.convert(Decimal(estimate.total), estimate.currency, "USD")
+        return target, None, after, prepaid
+    if request.kind == "scale" and request.scale is not None and request.deployment_id:
+        scale = request.scale
+        with ctx.store.session() as session:
+            stored = load_histories(session, {request.deployment_id}, columns=ctx.catalog)
+        found = next((s for s in stored if s.row.id == request.deployment_id), None)
+        if found is None:
+            return None
+        row, before = found.row, found.history
+        target = BudgetTarget(
+            id=row.id, deployed_model=row.deployed_model, name=row.name, tags=row.tags or {}
+        )
+        scaled = CapacityEvent(
+            at=now,
+            kind="scaled",
+            units=scale.units if row.plan == "mu" else None,
+            input_tpm=(scale.input_tpm or row.input_tpm) if row.plan == "ptu" else None,
+            output_tpm=(scale.output_tpm if scale.output_tpm is not None else row.output_tpm)
+            if row.plan == "ptu"
+            else None,
+            thinking_output_tpm=scale.thinking_output_tpm
+            if scale.thinking_output_tpm is not None
+            else row.thinking_output_tpm,
+        )
+        after = before.model_copy(update={"events": [*before.events, scaled]})
+        return target, before, after, None
+    return None
+
+
+def hard_budget_impacts(
+    ctx: WorkflowContext, request: RequestRecord, now: datetime
+) -> list[BudgetImpact]:
+    """The hard budgets this request would push (further) over its amount."""
+    from modeldeck.workflow.spend import effective_budgets
+
+    hard = [b for b, _ in effective_budgets(ctx) if b.hard]
+    if not hard:
+        return []
+    change = _change(ctx, request, now)
+    if change is None:
+        return []
+    target, before, after, prepaid = change
+    hard = [b for b in hard if b.scope.matches(target)]
+    if not hard:
+        return []
+    with ctx.store.session() as session:
+        overview = spend_overview(
+            session, ctx.catalog, now=now, budgets=hard, settings=ctx.settings.alerts,
+            rules=ctx.rules,
+        )  # fmt: skip
+    out: list[BudgetImpact] = []
+    for item in overview.budgets:
+        extra = (
+            prepaid
+            if prepaid is not None
+            else change_cost(before, after, now, item.period_end, ctx.catalog, ctx.rules)
+        )
+        out.extend(i for i in budget_impact([item], target, extra) if i.needs_admin)
+    return out
+
+
+def guard(
+    ctx: WorkflowContext, request: RequestRecord, decision: PolicyDecision, now: datetime
+) -> PolicyDecision:
+    """The policy's decision, turned into "an admin must approve" when a hard budget is hit."""
+    impacts = hard_budget_impacts(ctx, request, now)
+    if not impacts:
+        return decision
+    named = "; ".join(
+        f"hard budget {i.budget}: forecast {format_amount(i.after)} > "
+        f"{format_amount(i.amount)} (+{format_amount(i.change)})"
+        for i in impacts
+    )
+    return decision.model_copy(
+        update={
+            "auto_approve": False,
+            "approver_role": "admin",
+            "approvers_required": max(decision.approvers_required, 1),
+            "rule": f"{named}: needs an admin's approval (was: {decision.rule})",
+        }
+    )
