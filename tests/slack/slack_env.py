@@ -14,8 +14,9 @@ CHANNEL = "C0DECK"
 ALICE = "U0ALICE"
 BOB = "U0BOB"
 CAROL = "U0CAROL"
+DAVE = "U0DAVE"
 STRANGER = "U0STRANGER"
-USERS = {ALICE: "alice", BOB: "bob", CAROL: "carol", STRANGER: "stranger"}
+USERS = {ALICE: "alice", BOB: "bob", CAROL: "carol", DAVE: "dave", STRANGER: "stranger"}
 PTU_MODEL = "qwen3-max-2025-09-23"
 MU_MODEL = "qwen3-32b"
 

@@ -67,7 +67,11 @@ def test_deploy_posts_card_in_channel_and_stores_where(
     assert request_id in answer and "waiting for approval" in answer
     assert stack.deck is not None
     refs = stack.deck.get_request(request_id).refs
-    assert refs == {"slack_channel": CHANNEL, "slack_ts": ts}
+    assert refs == {
+        "slack_channel": CHANNEL,
+        "slack_ts": ts,
+        "slack_permalink": fake_slack.wait_for_call("chat.getPermalink").response["permalink"],
+    }
     card = fake_slack.message(CHANNEL, ts)
     assert card.ephemeral_for is None  # a channel message, so it can be updated later
     text = json.dumps(card.blocks)

@@ -216,6 +216,9 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
         head = f"{rid} is {escape(request.status.value)}."
     if where is not None:
         place = "here" if where[0] == origin.channel else f"in <#{where[0]}>"
+        link = origin.links.get(request.id)
+        if link and where[0] != origin.channel:
+            place += f" (<{link}|open it>)"
         tail = f" Its card is posted {place}; it updates when someone decides."
     else:
         why = origin.card_errors.get(request.id)

@@ -143,8 +143,16 @@ def _outcome_text(request: RequestRecord, people: Mapping[str, str] | None) -> s
     return "\n".join(parts)
 
 
-def request_card(request: RequestRecord, people: Mapping[str, str] | None = None) -> Card:
-    """The approval card: what, cost, who asked and why, policy, and buttons while pending."""
+def request_card(
+    request: RequestRecord,
+    people: Mapping[str, str] | None = None,
+    deciders: Sequence[str] | None = None,
+) -> Card:
+    """The approval card: what, cost, who asked and why, policy, who decides, and buttons.
+
+    `deciders` are the Slack ids of the people who may still decide (mentioned, so Slack
+    notifies them); None means anyone in the workspace but the requester (open mode).
+    """
     summary = escape(request.summary)
     status = str(request.status)
     blocks: list[Block] = [
@@ -165,6 +173,8 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
     fields.append(_mrkdwn(f"*Policy*\n{escape(policy.rule)}", FIELD_LIMIT))
     approvals = f"{request.approvals_so_far} of {request.approvals_required}"
     fields.append(_mrkdwn(f"*Approvals*\n{approvals}", FIELD_LIMIT))
+    if request.status == RequestStatus.PENDING:
+        fields.append(_mrkdwn(f"*Who decides*\n{_deciders_text(request, deciders)}", FIELD_LIMIT))
     blocks.append(SectionBlock(fields=fields[:10], block_id="modeldeck_cost"))
     if request.estimate is not None and request.estimate.lines:
         lines = [
@@ -190,6 +200,18 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
     cost = f", {cost_phrase(request.estimate)}" if request.estimate is not None else ""
     text = clip(f"{request.kind} request {request.id} ({status}): {summary}{cost}", 3000)
     return Card(text=text, blocks=blocks)
+
+
+def _deciders_text(request: RequestRecord, deciders: Sequence[str] | None) -> str:
+    if deciders is None:
+        return "anyone here but the requester"
+    voted = {d.principal for d in request.decisions}
+    left = [u for u in deciders if f"slack:{u}" not in voted]
+    if not left:
+        return f"nobody in Slack has the role {escape(request.policy.approver_role)}"
+    shown = " ".join(f"<@{u}>" for u in left[:20])
+    more = f" and {len(left) - 20} more" if len(left) > 20 else ""
+    return shown + more
 
 
 def buttons(request: RequestRecord, block_id: str = ACTIONS_BLOCK_ID) -> ActionsBlock:

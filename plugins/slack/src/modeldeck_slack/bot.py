@@ -35,7 +35,7 @@ from modeldeck_slack.blocks import (
     request_card,
     result_card,
 )
-from modeldeck_slack.cards import slack_error
+from modeldeck_slack.cards import deciders, slack_error
 from modeldeck_slack.clients import async_client
 from modeldeck_slack.context import ORIGIN, SlackOrigin
 
@@ -219,7 +219,7 @@ class SlackBot:
             return
         try:
             latest: RequestRecord = await self._call(None, self.deck.get_request, request_id)
-            card = request_card(latest, self.people)
+            card = request_card(latest, self.people, deciders(self.settings, latest))
             await client.chat_update(
                 channel=channel, ts=ts, text=card.text, blocks=card.block_dicts()
             )
