@@ -171,6 +171,10 @@ def test_progress_of_a_scale_goes_to_the_scale_cards_thread(
     )
     before = len(fake_slack.channel_messages(CHANNEL, thread_ts=deploy_ts))
     scale_id, scale_ts = ask(alice, fake_slack, f"scale {dep} units=2", n=2)
+    card = json.dumps(fake_slack.message(CHANNEL, scale_ts).blocks, ensure_ascii=False)
+    assert "1 unit(s) → 2 unit(s)" in card
+    assert "$960.00 → $1,920.00 per day (+$960.00)" in card
+    assert "+$960.00 per day" in card  # the Approve dialog repeats the difference
     bob.click(APPROVE_ACTION, scale_id, CHANNEL, scale_ts)
     fake_slack.wait_for(
         lambda f: deck.get_request(scale_id).status == RequestStatus.EXECUTED, what="scaled"

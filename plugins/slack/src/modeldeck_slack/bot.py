@@ -26,9 +26,10 @@ from modeldeck.settings import Settings
 from modeldeck_slack.blocks import (
     APPROVE_ACTION,
     REJECT_ACTION,
+    Before,
     Card,
     clip,
-    cost_phrase,
+    commitment,
     error_card,
     escape,
     people_map,
@@ -219,7 +220,8 @@ class SlackBot:
             return
         try:
             latest: RequestRecord = await self._call(None, self.deck.get_request, request_id)
-            card = request_card(latest, self.people, deciders(self.settings, latest))
+            before = Before.from_refs(latest.refs)
+            card = request_card(latest, self.people, deciders(self.settings, latest), before)
             await client.chat_update(
                 channel=channel, ts=ts, text=card.text, blocks=card.block_dicts()
             )
@@ -275,7 +277,7 @@ def home_view(pending: list[RequestRecord], deployments: list[Any]) -> View:
     for req in pending[:20]:
         cost = ""
         if req.estimate is not None:
-            cost = f" · {cost_phrase(req.estimate)}"
+            cost = f" · {commitment(req)}"
         blocks.append(
             SectionBlock(
                 text=clip(

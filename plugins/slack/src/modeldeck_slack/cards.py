@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from modeldeck.domain import DeploymentRecord, RequestRecord, RequestStatus
 from modeldeck.settings import Settings
 from modeldeck_slack.blocks import (
+    Before,
     clip,
     escape,
     note_card,
@@ -113,8 +114,9 @@ class CardNotifier:
     # -- cards ---------------------------------------------------------------------------------
 
     def card_for(self, request: RequestRecord) -> Any:
-        """The request's card, naming who can still decide it."""
-        return request_card(request, self.people, deciders(self.settings, request))
+        """The request's card, naming who can still decide it and what it changes from."""
+        before = Before.from_refs(request.refs)
+        return request_card(request, self.people, deciders(self.settings, request), before)
 
     def post_card(self, request: RequestRecord, deck: Any) -> tuple[str, str] | None:
         """Post the card in the command's channel (else the configured one) and remember where.
@@ -137,6 +139,11 @@ class CardNotifier:
                 request.id,
             )
             return None
+        before = before_of(request, deck)
+        if before is not None:
+            for key, value in before.as_refs().items():
+                deck.set_request_ref(request.id, key, value)
+            request = request.model_copy(update={"refs": {**request.refs, **before.as_refs()}})
         card = self.card_for(request)
         errors: list[str] = []
         for channel in targets:
@@ -237,6 +244,40 @@ class CardNotifier:
             unfurl_links=False,
         )
         return True
+
+
+def before_of(request: RequestRecord, deck: Any) -> Before | None:
+    """The deployment a scale or limits request changes, as it is now (priced per day)."""
+    from modeldeck.domain import DeploySpec
+    from modeldeck.errors import ModeldeckError
+
+    if request.kind not in ("scale", "limits") or not request.deployment_id:
+        return None
+    try:
+        dep = deck.get_deployment(request.deployment_id)
+    except ModeldeckError:
+        return None
+    per_day = None
+    if request.kind == "scale":
+        spec = DeploySpec(
+            model=dep.model,
+            plan=dep.plan,
+            mode=dep.mode,
+            billing=dep.billing,
+            units=dep.units if dep.plan == "mu" else None,
+            input_tpm=dep.input_tpm if dep.plan == "ptu" else None,
+            output_tpm=dep.output_tpm if dep.plan == "ptu" else None,
+        )
+        try:
+            per_day = deck.estimate(spec).per_day
+        except ModeldeckError as exc:  # unknown price: the card says so by omitting the change
+            log.info("could not price %s as it is now: %s", dep.id, exc)
+    return Before(
+        capacity=dep.capacity,
+        per_day=per_day,
+        rpm_limit=dep.rpm_limit,
+        tpm_limit=dep.tpm_limit,
+    )
 
 
 def is_direct_message(channel: str) -> bool:
