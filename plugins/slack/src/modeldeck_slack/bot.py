@@ -39,6 +39,7 @@ from modeldeck_slack.blocks import (
 from modeldeck_slack.cards import deciders, slack_error
 from modeldeck_slack.clients import async_client
 from modeldeck_slack.context import ORIGIN, SlackOrigin
+from modeldeck_slack.dedup import SeenEvents, dedup_middleware
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class SlackBot:
             request_verification_enabled=slack.signing_secret is not None,
             name="modeldeck",
         )
+        self.seen_events = SeenEvents()
+        self.app.middleware(dedup_middleware(self.seen_events))
         self.app.command("/deck")(self.on_command)
         self.app.action(APPROVE_ACTION)(self.on_approve)
         self.app.action(REJECT_ACTION)(self.on_reject)
