@@ -200,6 +200,14 @@ class FakeSlack:
                 if m.channel == channel and m.ephemeral_for is None and m.thread_ts == thread_ts
             ]
 
+    def opened_view(self, callback_id: str) -> dict[str, Any]:
+        """The latest modal with this callback_id that views.open or views.update left."""
+        with self._lock:
+            found = [v for v in self.state.views.values() if v.get("callback_id") == callback_id]
+        if not found:
+            raise AssertionError(f"no modal {callback_id!r} was opened")
+        return found[-1]
+
     def dm_messages(self, user: str) -> list[Message]:
         """What the bot said to `user` in their direct message (opened with conversations.open)."""
         channel = dm_channel(user)

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 from fake_slack import FakeSlack
-from slack_wire import SlackSender
+from slack_wire import SlackSender, interaction_body, view_action_payload, view_submission_payload
 
 BOT_TOKEN = "xoxb-test-4242-bot-token-never-shown"
 SIGNING_SECRET = "test-signing-secret-never-shown-8e1f"
@@ -74,6 +74,18 @@ class SlackUser:
             trigger_id=self.fake.trigger_id(),
             message={"type": "message", "ts": ts, "text": message.text, "blocks": message.blocks},
         )
+
+    def submit(self, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
+        """Press the modal's submit button with these input values."""
+        payload = view_submission_payload(user=self.user, view=view, values=values)
+        return self.sender.post(interaction_body(payload))
+
+    def change(
+        self, view: dict[str, Any], action: dict[str, Any], values: dict[str, Any]
+    ) -> httpx.Response:
+        """Change an input inside an open modal (a dispatched block_actions)."""
+        payload = view_action_payload(user=self.user, view=view, action=action, values=values)
+        return self.sender.post(interaction_body(payload))
 
 
 def _all_text(body: dict[str, Any]) -> str:

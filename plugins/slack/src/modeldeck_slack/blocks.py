@@ -363,7 +363,6 @@ def buttons(
 
     The Approve dialog repeats the commitment (per day and per 30 days when open-ended)."""
     approve_text = clip(approve_question(request, before), 300)
-    reject_text = clip(f"Reject {escape(request.summary)}? The requester will be told.", 300)
     return ActionsBlock(
         block_id=block_id,
         elements=[
@@ -384,14 +383,7 @@ def buttons(
                 text=PlainTextObject(text="Reject"),
                 action_id=REJECT_ACTION,
                 value=request.id,
-                style="danger",
-                confirm=ConfirmObject(
-                    title=PlainTextObject(text="Reject this request?"),
-                    text=MarkdownTextObject(text=reject_text),
-                    confirm=PlainTextObject(text="Reject"),
-                    deny=PlainTextObject(text="Cancel"),
-                    style="danger",
-                ),
+                style="danger",  # opens the reject modal, which asks for the reason
             ),
         ],
     )

@@ -21,7 +21,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from modeldeck.domain import Actor, RequestRecord
-from modeldeck.errors import ModeldeckRuntimeError, NotLinked, UserError
+from modeldeck.errors import ModeldeckRuntimeError, NotLinked, PermissionDenied, UserError
 from modeldeck.settings import Settings
 from modeldeck_slack.blocks import (
     APPROVE_ACTION,
@@ -40,6 +40,7 @@ from modeldeck_slack.cards import deciders, slack_error
 from modeldeck_slack.clients import async_client
 from modeldeck_slack.context import ORIGIN, SlackOrigin
 from modeldeck_slack.dedup import SeenEvents, dedup_middleware
+from modeldeck_slack.modals import REJECT_MODAL, CardRef, reject_modal, reject_reason
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class SlackBot:
         self.app.command("/deck")(self.on_command)
         self.app.action(APPROVE_ACTION)(self.on_approve)
         self.app.action(REJECT_ACTION)(self.on_reject)
+        self.app.view(REJECT_MODAL)(self.on_reject_submitted)
         self.app.event("app_home_opened")(self.on_home_opened)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -161,8 +163,51 @@ class SlackBot:
         client: AsyncWebClient,
         respond: Any,
     ) -> None:
+        """Open the reject modal (the reason is asked there); refuse at once who cannot decide."""
         await ack()
-        await self._decide(body, client, respond, approve=False)
+        user = str((body.get("user") or {}).get("id") or "")
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        request_id = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        try:
+            actor = await self._actor(user)
+            if not {"approver", "admin"} & set(actor.roles):
+                raise PermissionDenied(
+                    f"{actor.principal} may not decide (roles: {', '.join(actor.roles) or 'none'})."
+                )
+            request: RequestRecord = await self._call(None, self.deck.get_request, request_id)
+            ref = CardRef(request_id, channel, container.get("message_ts"))
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=reject_modal(request, ref).to_dict()
+            )
+        except UserError as exc:
+            await self._ephemeral(client, respond, channel, user, f":warning: {escape(str(exc))}")
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("could not open the reject modal: %s", slack_error(exc))
+            await self._ephemeral(
+                client,
+                respond,
+                channel,
+                user,
+                f"Slack would not open the form; run `/deck reject {escape(request_id)} "
+                'reason="…"` instead.',
+            )
+
+    async def on_reject_submitted(
+        self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The reason is checked in the ack (errors shown in the modal); the rejection after."""
+        view = body.get("view") or {}
+        reason, errors = reject_reason(view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        ref = CardRef.load(str(view.get("private_metadata") or ""))
+        user = str((body.get("user") or {}).get("id") or "")
+        await self._decide_request(
+            client, None, ref.channel, ref.ts, {}, user, ref.request_id, reason=reason
+        )
 
     async def _decide(
         self, body: dict[str, Any], client: AsyncWebClient, respond: Any, *, approve: bool
@@ -173,6 +218,24 @@ class SlackBot:
         message_ts = container.get("message_ts")
         actions = body.get("actions") or [{}]
         request_id = str(actions[0].get("value") or "")
+        await self._decide_request(
+            client, respond, channel, message_ts, container, user, request_id, approve=approve
+        )
+
+    async def _decide_request(
+        self,
+        client: AsyncWebClient,
+        respond: Any,
+        channel: str | None,
+        message_ts: str | None,
+        container: dict[str, Any],
+        user: str,
+        request_id: str,
+        *,
+        approve: bool = False,
+        reason: str | None = None,
+    ) -> None:
+        """Record one approval or rejection and tell the person; the card follows."""
         origin = SlackOrigin(channel=channel, user=user)
 
         async def tell(text: str) -> None:
@@ -190,7 +253,7 @@ class SlackBot:
             if approve:
                 outcome = await self._call(origin, self.deck.approve, request_id, actor)
             else:
-                outcome = await self._call(origin, self.deck.reject, request_id, actor, None)
+                outcome = await self._call(origin, self.deck.reject, request_id, actor, reason)
         except UserError as exc:
             await tell(f":warning: {escape(str(exc))}")
             return
@@ -242,6 +305,9 @@ class SlackBot:
                 return
             except (SlackApiError, SlackClientError) as exc:
                 log.info("chat.postEphemeral failed (%s); using response_url", slack_error(exc))
+        if respond is None:  # a modal submission has no response_url
+            log.info("could not tell %s ephemerally (no channel, no response_url)", user)
+            return
         try:
             await respond(text=text, response_type="ephemeral", replace_original=False)
         except Exception as exc:  # nothing else is left to tell the user with
