@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 
 from modeldeck.domain import (
     DeploymentRecord,
+    DeploySpec,
     Estimate,
     RequestRecord,
     RequestStatus,
@@ -149,9 +150,11 @@ def open_ended(request: RequestRecord) -> bool:
     est = request.estimate
     if est is None or est.billing != "hourly":
         return False
-    spec = request.deploy
-    if spec is None:
-        return True
+    return request.deploy is None or spec_is_open_ended(request.deploy)
+
+
+def spec_is_open_ended(spec: DeploySpec) -> bool:
+    """A deploy spec with no duration runs until someone unpublishes it."""
     return all(v is None for v in (spec.hours, spec.days, spec.months, spec.duration_seconds))
 
 
@@ -162,19 +165,20 @@ def signed_money(amount: Decimal, currency: str) -> str:
 
 
 def commitment(request: RequestRecord) -> str:
-    """What approving it commits the team to, as a person would feel it (escaped).
-
-    Open-ended hourly: per day and per 30 days (never "$40 for 1 hour"); hourly with a
-    duration: the whole span; upfront and monthly: the whole order.
-    """
-    est = request.estimate
-    if est is None:
+    """What approving it commits the team to, as a person would feel it (escaped)."""
+    if request.estimate is None:
         return "no change in cost"
+    return estimate_commitment(request.estimate, open_ended(request))
+
+
+def estimate_commitment(est: Estimate, endless: bool) -> str:
+    """Open-ended hourly: per day and per 30 days (never "$40 for 1 hour"); hourly with a
+    duration: the whole span; upfront and monthly: the whole order."""
     cur = est.currency
     if est.billing != "hourly":
         paid = ", paid upfront" if est.billing == "upfront" else ", billed monthly"
         return f"{money(est.total, cur)} for the whole order ({escape(est.period)}){paid}"
-    if open_ended(request) and est.per_day is not None:
+    if endless and est.per_day is not None:
         parts = [f"{money(est.per_day, cur)} per day"]
         if est.per_30_days is not None:
             parts.append(f"{money(est.per_30_days, cur)} per 30 days")

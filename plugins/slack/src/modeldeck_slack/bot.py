@@ -10,7 +10,9 @@ is acknowledged with "Working on it" and answered through `response_url`.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -32,20 +34,33 @@ from modeldeck_slack.blocks import (
     commitment,
     error_card,
     escape,
+    estimate_commitment,
     people_map,
     request_card,
     result_card,
+    spec_is_open_ended,
 )
 from modeldeck_slack.cards import deciders, slack_error
 from modeldeck_slack.clients import async_client
 from modeldeck_slack.context import ORIGIN, SlackOrigin
 from modeldeck_slack.dedup import SeenEvents, dedup_middleware
-from modeldeck_slack.modals import REJECT_MODAL, CardRef, reject_modal, reject_reason
+from modeldeck_slack.modals import (
+    DEPLOY_MODAL,
+    DEPLOY_SELECTS,
+    REJECT_MODAL,
+    CardRef,
+    deploy_modal,
+    deploy_text,
+    field_of_error,
+    reject_modal,
+    reject_reason,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ACK_BUDGET_SECONDS = 2.0
+ESTIMATE_HINT = "Choose a model, a plan and the capacity to see what it costs."
 OPEN_VERBS = {"", "help"}
 INTERNAL_ERROR = (
     "Something went wrong inside modeldeck; nothing was shown here on purpose. "
@@ -79,6 +94,8 @@ class SlackBot:
         self.app.action(APPROVE_ACTION)(self.on_approve)
         self.app.action(REJECT_ACTION)(self.on_reject)
         self.app.view(REJECT_MODAL)(self.on_reject_submitted)
+        self.app.view(DEPLOY_MODAL)(self.on_deploy_submitted)
+        self.app.action(re.compile(f"^({'|'.join(DEPLOY_SELECTS)})$"))(self.on_deploy_changed)
         self.app.event("app_home_opened")(self.on_home_opened)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -98,6 +115,10 @@ class SlackBot:
     ) -> None:
         """Answer `/deck <command>` ephemerally; a deploy also posts its card in the channel."""
         origin = SlackOrigin(channel=command.get("channel_id"), user=str(command.get("user_id")))
+        if str(command.get("text") or "").strip().lower() == "deploy":
+            await ack()
+            await self.open_deploy_modal(command, origin, respond)
+            return
         task = asyncio.ensure_future(self.answer(str(command.get("text") or ""), origin))
         try:
             card = await asyncio.wait_for(asyncio.shield(task), ACK_BUDGET_SECONDS)
@@ -143,6 +164,90 @@ class SlackBot:
             log.warning("could not lay out the %s answer; sending its text", verb)
             card = result_card(result)
         return card
+
+    # -- the deploy modal ----------------------------------------------------------------------
+
+    async def open_deploy_modal(
+        self, command: dict[str, Any], origin: SlackOrigin, respond: Any
+    ) -> None:
+        """`/deck deploy` with no arguments: the form (the trigger lives 3 s: opened first)."""
+        try:
+            rows = await self._call(None, self.deck.models)
+            models = list(dict.fromkeys(str(r["model"]) for r in rows))
+            view = deploy_modal(models, origin.channel, ESTIMATE_HINT)
+            await self.app.client.views_open(trigger_id=command["trigger_id"], view=view.to_dict())
+        except (SlackApiError, SlackClientError, KeyError) as exc:
+            log.warning("could not open the deploy modal: %s", type(exc).__name__)
+            await respond(
+                text="Slack would not open the form; type `/deck deploy <model> <plan> …` "
+                "(`/deck help deploy`).",
+                response_type="ephemeral",
+            )
+
+    async def _price(self, view: dict[str, Any]) -> str:
+        """The estimate section for what the form says so far."""
+        from modeldeck.grammar import parse
+
+        text, _ = deploy_text(view)
+        if text is None:
+            return ESTIMATE_HINT
+        try:
+            command = parse(text)
+            spec = command.spec  # type: ignore[attr-defined]
+            est = await self._call(None, self.deck.estimate, spec)
+        except UserError as exc:
+            return f":warning: {escape(str(exc))}"
+        return f"*Estimate*\n{estimate_commitment(est, spec_is_open_ended(spec))}"
+
+    async def on_deploy_changed(
+        self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """A select changed inside the deploy modal: re-price and update the view in place."""
+        await ack()
+        view = body.get("view") or {}
+        if view.get("callback_id") != DEPLOY_MODAL:
+            return
+        estimate = await self._price(view)
+        meta = json.loads(str(view.get("private_metadata") or "{}"))
+        rows = await self._call(None, self.deck.models)
+        models = list(dict.fromkeys(str(r["model"]) for r in rows))
+        fresh = deploy_modal(models, meta.get("c"), estimate)
+        try:
+            await client.views_update(
+                view_id=view["id"], hash=view.get("hash"), view=fresh.to_dict()
+            )
+        except (SlackApiError, SlackClientError) as exc:  # a newer change won: it re-prices
+            log.info("deploy modal not updated: %s", slack_error(exc))
+
+    async def on_deploy_submitted(
+        self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Validate (grammar + estimate) in the ack; the request, its card and the answer after."""
+        from modeldeck.grammar import parse
+
+        view = body.get("view") or {}
+        text, errors = deploy_text(view)
+        if text is not None:
+            try:
+                spec = parse(text).spec  # type: ignore[attr-defined]
+                await self._call(None, self.deck.estimate, spec)
+            except UserError as exc:
+                errors = {field_of_error(str(exc)): clip(str(exc), 150)}
+        if errors or text is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        meta = json.loads(str(view.get("private_metadata") or "{}"))
+        user = str((body.get("user") or {}).get("id") or "")
+        origin = SlackOrigin(channel=meta.get("c"), user=user)
+        card = await self.answer(text, origin)
+        channel = origin.channel or (await client.conversations_open(users=user))["channel"]["id"]
+        try:
+            await client.chat_postEphemeral(
+                channel=channel, user=user, text=card.text, blocks=_dicts(card)
+            )
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("could not tell %s about their deploy: %s", user, slack_error(exc))
 
     # -- buttons -------------------------------------------------------------------------------
 

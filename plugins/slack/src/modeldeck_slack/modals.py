@@ -13,9 +13,11 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     InputBlock,
+    Option,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -93,3 +95,119 @@ def reject_reason(view: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
     if len(reason) > REASON_MAX:
         return None, {REASON_BLOCK: f"At most {REASON_MAX} characters."}
     return reason, {}
+
+
+DEPLOY_MODAL = "modeldeck_deploy_modal"
+ESTIMATE_BLOCK = "estimate"
+DEPLOY_SELECTS = ("model", "plan", "mode", "billing")
+DEPLOY_TEXTS = ("capacity", "duration", "reason")
+PLANS = (("mu", "Model Units (mu)"), ("ptu", "Provisioned Throughput (ptu)"))
+MODES = (("instruct", "instruct"), ("thinking", "thinking"))
+BILLINGS = (("hourly", "hourly"), ("upfront", "upfront"), ("monthly", "monthly"))
+
+
+def _options(pairs: Any) -> list[Option]:
+    return [Option(value=value, text=clip(label, 75)) for value, label in pairs][:100]
+
+
+def _select(
+    block_id: str, label: str, pairs: Any, *, optional: bool = False, initial: str | None = None
+) -> InputBlock:
+    options = _options(pairs)
+    chosen = next((o for o in options if o.value == initial), None)
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        optional=optional,
+        dispatch_action=True,  # a change re-prices the estimate (block_actions + views.update)
+        element=StaticSelectElement(
+            action_id=block_id,
+            placeholder=PlainTextObject(text=f"Choose {label.lower()}"),
+            options=options,
+            initial_option=chosen,
+        ),
+    )
+
+
+def _text(block_id: str, label: str, hint: str, *, optional: bool = False) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        optional=optional,
+        hint=PlainTextObject(text=hint),
+        element=PlainTextInputElement(action_id=block_id, max_length=500),
+    )
+
+
+def deploy_modal(models: list[str], origin_channel: str | None, estimate: str) -> View:
+    """The deploy form: model, plan, mode, billing, capacity, duration, reason, and the
+    estimate of what is chosen so far (re-priced as the selects change)."""
+    return View(
+        type="modal",
+        callback_id=DEPLOY_MODAL,
+        title=PlainTextObject(text="Deploy a model"),
+        submit=PlainTextObject(text="Request"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"c": origin_channel}),
+        blocks=[
+            _select("model", "Model", [(m, m) for m in models]),
+            _select("plan", "Plan", PLANS),
+            _select("mode", "Mode (ptu)", MODES, optional=True),
+            _select("billing", "Billing", BILLINGS, initial="hourly"),
+            _text("capacity", "Capacity", "mu: a number of units (2); ptu: in=20000 out=2000"),
+            _text(
+                "duration",
+                "Duration",
+                "e.g. 10h or 3d for hourly, 1mo for upfront; empty = until unpublished",
+                optional=True,
+            ),
+            _text("reason", "Reason", "what it is for; approvers read it", optional=True),
+            SectionBlock(block_id=ESTIMATE_BLOCK, text=clip(estimate, 3000)),
+        ],
+    )
+
+
+def deploy_text(view: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
+    """The `deploy …` command the form says, or field errors for what is missing."""
+    values = {b: input_value(view, b, b) for b in (*DEPLOY_SELECTS, *DEPLOY_TEXTS)}
+    errors: dict[str, str] = {}
+    if not values["model"]:
+        errors["model"] = "Choose a model."
+    if not values["plan"]:
+        errors["plan"] = "Choose a plan: mu or ptu."
+    capacity = str(values["capacity"] or "").strip()
+    if not capacity:
+        errors["capacity"] = "Say how much: a number of units (mu) or in=… out=… (ptu)."
+    if errors:
+        return None, errors
+    if capacity.isdigit():
+        capacity = f"units={capacity}" if values["plan"] == "mu" else capacity
+    elif values["plan"] == "mu" and "=" not in capacity:
+        return None, {"capacity": f"'{capacity}' is not a number of units: type e.g. 2."}
+    parts = ["deploy", str(values["model"]), str(values["plan"]), capacity]
+    if values["mode"] and values["plan"] == "ptu":
+        parts.append(f"mode={values['mode']}")
+    if values["billing"]:
+        parts.append(f"billing={values['billing']}")
+    duration = str(values["duration"] or "").strip()
+    if duration:
+        parts.append(f"duration={duration.replace(' ', '')}")
+    reason = str(values["reason"] or "").strip()
+    if reason:
+        parts.append("reason=" + json.dumps(reason))
+    return " ".join(parts), {}
+
+
+def field_of_error(message: str) -> str:
+    """Which form field a grammar or validation error is about (the capacity when unsure)."""
+    low = message.lower()
+    for field, words in (
+        ("duration", ("duration", "hours", "days", "months")),
+        ("billing", ("billing", "upfront", "monthly")),
+        ("mode", ("mode", "thinking")),
+        ("model", ("model",)),
+        ("reason", ("reason",)),
+    ):
+        if any(w in low for w in words):
+            return field
+    return "capacity"
