@@ -55,7 +55,8 @@ class SlackUser:
         resp, url = self.command(text, channel)
         assert resp.status_code == 200, resp.text
         body = resp.json() if resp.content else {}
-        if body.get("text") and body.get("text") != "Working on it…":
+        interim = str(body.get("text") or "").startswith(("Working on it", "Requesting"))
+        if body.get("text") and not interim:
             assert body.get("response_type") == "ephemeral"
             return _all_text(body)
         post = self.fake.wait_for_response(url)

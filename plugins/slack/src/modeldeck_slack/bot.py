@@ -3,8 +3,10 @@
 `process_before_response=False`: Bolt answers Slack as soon as a listener calls `ack()` and lets
 the listener continue as a task, so a slow deck call never holds the HTTP answer past Slack's
 3 seconds. Every deck call runs in a worker thread (`asyncio.to_thread`), never on the loop.
-Quick commands are answered in the ack itself; one that takes longer than `ACK_BUDGET_SECONDS`
-is acknowledged with "Working on it" and answered through `response_url`.
+Read-only commands are answered in the ack itself (one that takes longer than
+`ACK_BUDGET_SECONDS` is acknowledged with "Working on it" and answered through `response_url`).
+A command that writes (deploy, scale, limits, unpublish, approve, reject) acks with only its
+validation and, for a deploy, the estimate; the store write, card and answer follow the ack.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ACK_BUDGET_SECONDS = 2.0
+WORKING = "Requesting"
+# Verbs that write (a request, a vote): acked after validation only, carried out after the ack.
+AFTER_ACK_VERBS = {"deploy", "scale", "limits", "unpublish", "approve", "reject"}
 ESTIMATE_HINT = "Choose a model, a plan and the capacity to see what it costs."
 OPEN_VERBS = {"", "help"}
 INTERNAL_ERROR = (
@@ -119,7 +124,11 @@ class SlackBot:
             await ack()
             await self.open_deploy_modal(command, origin, respond)
             return
-        task = asyncio.ensure_future(self.answer(str(command.get("text") or ""), origin))
+        text = str(command.get("text") or "")
+        if _verb_of(text) in AFTER_ACK_VERBS:
+            await self.ack_then_run(ack, respond, text, origin)
+            return
+        task = asyncio.ensure_future(self.answer(text, origin))
         try:
             card = await asyncio.wait_for(asyncio.shield(task), ACK_BUDGET_SECONDS)
         except TimeoutError:
@@ -133,6 +142,50 @@ class SlackBot:
             )
             return
         await ack(text=card.text, blocks=_dicts(card), response_type="ephemeral")
+
+    async def ack_then_run(
+        self, ack: Callable[..., Awaitable[Any]], respond: Any, text: str, origin: SlackOrigin
+    ) -> None:
+        """A change: ack with its validation (and the estimate) only; run it after the ack.
+
+        The store write, the card and the answer happen once, in this listener after `ack()`
+        (Bolt keeps it running); the answer and any error go to the user's response_url.
+        """
+        refusal, preview = await self.validate(text, origin)
+        if refusal is not None:
+            await ack(text=refusal.text, blocks=_dicts(refusal), response_type="ephemeral")
+            return
+        await ack(text=clip(f"{WORKING} {preview}", 3000), response_type="ephemeral")
+        card = await self.answer(text, origin)
+        try:
+            await respond(
+                text=card.text,
+                blocks=_dicts(card),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        except Exception as exc:  # the card and DMs still tell the requester
+            log.warning("could not answer /deck %s: %s", _verb_of(text), type(exc).__name__)
+
+    async def validate(self, text: str, origin: SlackOrigin) -> tuple[Card | None, str]:
+        """Parse, resolve the user and price a deploy: (a refusal, or None and what it costs).
+
+        Roles are checked by the deck after the ack (the refusal reaches the response_url)."""
+        from modeldeck.grammar import parse
+
+        try:
+            command = parse(text)
+            await self._actor(origin.user)  # an unlinked user is refused in the ack
+            spec = getattr(command, "spec", None)
+            if command.verb == "deploy" and spec is not None:
+                est = await self._call(None, self.deck.estimate, spec)
+                what = escape(f"deploy {spec.model} {spec.plan}")
+                return None, f"{what}: {estimate_commitment(est, spec_is_open_ended(spec))}."
+        except UserError as exc:
+            return error_card(str(exc)), ""
+        except ModeldeckRuntimeError as exc:
+            return error_card(f"modeldeck could not do that right now: {exc}"), ""
+        return None, f"{escape(command.verb)}…"
 
     async def answer(self, text: str, origin: SlackOrigin) -> Card:
         """Run one command for a Slack user and say what happened, never with a traceback."""
@@ -475,6 +528,11 @@ def home_view(pending: list[RequestRecord], deployments: list[Any]) -> View:
             )
         )
     return View(type="home", blocks=blocks[:100])
+
+
+def _verb_of(text: str) -> str:
+    words = text.strip().split(maxsplit=1)
+    return words[0].lower() if words else ""
 
 
 def _with_origin(origin: SlackOrigin | None, fn: Callable[..., T], *args: Any) -> T:
