@@ -120,6 +120,8 @@ class FakeSlack:
         self._seq = itertools.count(1)
         self._triggers: dict[str, float] = {}
         self._response_keys: set[str] = set()
+        # the bot's direct messages (conversations.open): channel id -> user
+        self.dms: dict[str, str] = {}
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["POST", "GET"]),
@@ -197,6 +199,22 @@ class FakeSlack:
                 for m in self.state.messages.values()
                 if m.channel == channel and m.ephemeral_for is None and m.thread_ts == thread_ts
             ]
+
+    def opened_view(self, callback_id: str) -> dict[str, Any]:
+        """The latest modal with this callback_id that views.open or views.update left."""
+        with self._lock:
+            found = [v for v in self.state.views.values() if v.get("callback_id") == callback_id]
+        if not found:
+            raise AssertionError(f"no modal {callback_id!r} was opened")
+        return found[-1]
+
+    def dm_messages(self, user: str) -> list[Message]:
+        """What the bot said to `user` in their direct message (opened with conversations.open)."""
+        channel = dm_channel(user)
+        with self._lock:
+            if channel not in self.dms:
+                return []
+            return [m for m in self.state.messages.values() if m.channel == channel]
 
     def post_user_message(self, channel: str, user: str, text: str) -> str:
         """A message written by a person (the bot may not edit it)."""
@@ -402,6 +420,28 @@ class FakeSlack:
         self.state.messages[(channel, ts)] = msg
         return {"message_ts": ts}
 
+    def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The bot's direct message with one user (`users=U...`); its id is stable."""
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        if len(users) > 1:
+            raise SlackError("not_enough_users")  # a group DM is not what the bot opens
+        if users[0] not in self.users:
+            raise SlackError("user_not_found")
+        channel = dm_channel(users[0])
+        self.channels[channel] = True
+        self.dms[channel] = users[0]
+        return {"channel": {"id": channel, "is_im": True, "user": users[0]}}
+
+    def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args, member=False)
+        ts = str(args.get("message_ts") or "")
+        msg = self.state.messages.get((channel, ts))
+        if msg is None or msg.ephemeral_for is not None:
+            raise SlackError("message_not_found")
+        return {"channel": channel, "permalink": permalink(self.url, channel, ts)}
+
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = str(args.get("trigger_id") or "")
         expires = self._triggers.pop(trigger, None)
@@ -477,6 +517,16 @@ class FakeSlack:
 
 
 # -- validation helpers ----------------------------------------------------------------------
+
+
+def dm_channel(user: str) -> str:
+    """The id of the bot's direct message with `user` (Slack's start with D)."""
+    return "D" + user[1:]
+
+
+def permalink(base: str, channel: str, ts: str) -> str:
+    """A message's permalink the way Slack shapes it (`p` + the ts without its dot)."""
+    return f"{base}/archives/{channel}/p{ts.replace('.', '')}"
 
 
 def _parse_args(request: Request, raw: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 from fake_slack import FakeSlack
-from slack_wire import SlackSender
+from slack_wire import SlackSender, interaction_body, view_action_payload, view_submission_payload
 
 BOT_TOKEN = "xoxb-test-4242-bot-token-never-shown"
 SIGNING_SECRET = "test-signing-secret-never-shown-8e1f"
@@ -14,8 +14,9 @@ CHANNEL = "C0DECK"
 ALICE = "U0ALICE"
 BOB = "U0BOB"
 CAROL = "U0CAROL"
+DAVE = "U0DAVE"
 STRANGER = "U0STRANGER"
-USERS = {ALICE: "alice", BOB: "bob", CAROL: "carol", STRANGER: "stranger"}
+USERS = {ALICE: "alice", BOB: "bob", CAROL: "carol", DAVE: "dave", STRANGER: "stranger"}
 PTU_MODEL = "qwen3-max-2025-09-23"
 MU_MODEL = "qwen3-32b"
 
@@ -54,7 +55,8 @@ class SlackUser:
         resp, url = self.command(text, channel)
         assert resp.status_code == 200, resp.text
         body = resp.json() if resp.content else {}
-        if body.get("text") and body.get("text") != "Working on it…":
+        interim = str(body.get("text") or "").startswith(("Working on it", "Requesting"))
+        if body.get("text") and not interim:
             assert body.get("response_type") == "ephemeral"
             return _all_text(body)
         post = self.fake.wait_for_response(url)
@@ -73,6 +75,18 @@ class SlackUser:
             trigger_id=self.fake.trigger_id(),
             message={"type": "message", "ts": ts, "text": message.text, "blocks": message.blocks},
         )
+
+    def submit(self, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
+        """Press the modal's submit button with these input values."""
+        payload = view_submission_payload(user=self.user, view=view, values=values)
+        return self.sender.post(interaction_body(payload))
+
+    def change(
+        self, view: dict[str, Any], action: dict[str, Any], values: dict[str, Any]
+    ) -> httpx.Response:
+        """Change an input inside an open modal (a dispatched block_actions)."""
+        payload = view_action_payload(user=self.user, view=view, action=action, values=values)
+        return self.sender.post(interaction_body(payload))
 
 
 def _all_text(body: dict[str, Any]) -> str:

@@ -173,3 +173,44 @@ class SlackSender:
 
     def event(self, event: dict[str, Any]) -> httpx.Response:
         return self.post(event_callback_body(event), content_type="application/json")
+
+
+def view_submission_payload(
+    *, user: str, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """A `view_submission` interaction: the modal as Slack holds it, with the typed values."""
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0MODELDECK", "domain": "modeldeck-fake"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower()},
+        "api_app_id": "A0MODELDECK",
+        "token": "deprecated-verification-token",
+        "trigger_id": f"{time.time():.0f}.view.fake",
+        "view": {**view, "state": {"values": values}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def view_action_payload(
+    *,
+    user: str,
+    view: dict[str, Any],
+    action: dict[str, Any],
+    values: dict[str, dict[str, dict[str, Any]]],
+) -> dict[str, Any]:
+    """A `block_actions` interaction from inside a modal (a select changed)."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "name": user.lower()},
+        "api_app_id": "A0MODELDECK",
+        "token": "deprecated-verification-token",
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": f"{time.time():.0f}.action.fake",
+        "team": {"id": "T0MODELDECK", "domain": "modeldeck-fake"},
+        "view": {**view, "state": {"values": values}},
+        "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }

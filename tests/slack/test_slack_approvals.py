@@ -19,6 +19,7 @@ from modeldeck.domain import RequestStatus
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
 from modeldeck_slack.blocks import APPROVE_ACTION, REJECT_ACTION
+from modeldeck_slack.modals import REJECT_MODAL
 
 DEPLOY = f'deploy {MU_MODEL} mu units=1 reason="launch week"'
 
@@ -67,7 +68,11 @@ def test_deploy_posts_card_in_channel_and_stores_where(
     assert request_id in answer and "waiting for approval" in answer
     assert stack.deck is not None
     refs = stack.deck.get_request(request_id).refs
-    assert refs == {"slack_channel": CHANNEL, "slack_ts": ts}
+    assert refs == {
+        "slack_channel": CHANNEL,
+        "slack_ts": ts,
+        "slack_permalink": fake_slack.wait_for_call("chat.getPermalink").response["permalink"],
+    }
     card = fake_slack.message(CHANNEL, ts)
     assert card.ephemeral_for is None  # a channel message, so it can be updated later
     text = json.dumps(card.blocks)
@@ -122,6 +127,9 @@ def test_reject_click_updates_card_and_deploys_nothing(
 ) -> None:
     request_id, ts, _ = post_card(alice, fake_slack)
     bob.click(REJECT_ACTION, request_id, CHANNEL, ts)
+    fake_slack.wait_for_call("views.open")
+    reason = {"reason": {"reason": {"type": "plain_text_input", "value": "not now"}}}
+    assert bob.submit(fake_slack.opened_view(REJECT_MODAL), reason).status_code == 200
     fake_slack.wait_for_call("chat.update", lambda c: c.args.get("ts") == ts)
     fake_slack.wait_for(lambda f: ephemerals_for(f, BOB), what="bob's ephemeral outcome")
     assert stack.deck is not None

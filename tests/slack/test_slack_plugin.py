@@ -33,8 +33,7 @@ def test_the_plugin_is_installed_under_its_entry_point() -> None:
     names = {p["name"]: p for p in describe_plugins()}
     assert "slack" in names
     hooks = set(names["slack"]["hooks"])
-    assert {"register_routes", "startup", "request_created", "request_decided"} <= hooks
-    assert "deployment_status_changed" in hooks
+    assert {"register_routes", "startup", "track_event", "register_renderers"} <= hooks
 
 
 @pytest.mark.parametrize(

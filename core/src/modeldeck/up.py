@@ -132,6 +132,19 @@ def run_up(
             deck.close()
 
 
+def slack_banner(settings: Settings, where: str) -> str:
+    """How Slack reaches this server: the HTTP Request URL, Socket Mode, both, or off."""
+    slack = settings.slack
+    if not slack.enabled:
+        return "off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable)"
+    modes = []
+    if slack.app_token is not None:
+        modes.append("Socket Mode (no public URL needed; state at /healthz)")
+    if slack.signing_secret is not None:
+        modes.append(f"Request URL {where}/slack/events")
+    return " and ".join(modes)
+
+
 def _say_up(settings: Settings) -> None:
     where = f"http://{settings.server.host}:{settings.server.port}"
     click.echo("modeldeck is up:")
@@ -144,11 +157,7 @@ def _say_up(settings: Settings) -> None:
     else:
         click.echo(f"  provider:  {settings.provider.base_url}")
     click.echo(f"  server:    {where}  (API docs {where}/docs, health {where}/healthz)")
-    click.echo(
-        f"  slack:     {where}/slack/events"
-        if settings.slack.enabled
-        else "  slack:     off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable)"
-    )
+    click.echo(f"  slack:     {slack_banner(settings, where)}")
     click.echo(f"  refresher: every {REFRESH_SECONDS:g} s")
     click.echo("Press Ctrl+C to stop.")
 

@@ -200,7 +200,16 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": _version(), "store": deck.store.dialect}
+        from modeldeck import health
+
+        found = health.checks()
+        status = "ok" if all(c["ok"] for c in found.values()) else "degraded"
+        return {
+            "status": status,
+            "version": _version(),
+            "store": deck.store.dialect,
+            "checks": found,
+        }
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics(auth: Actor | None = auth_dep) -> str:

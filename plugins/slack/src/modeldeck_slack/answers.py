@@ -26,7 +26,7 @@ from modeldeck_slack.blocks import (
     Card,
     buttons,
     clip,
-    cost_phrase,
+    commitment,
     escape,
     note_card,
     text_card,
@@ -150,7 +150,7 @@ def approvals_card(
     for request in requests[:QUEUE_SHOWN]:
         got, needed = request.approvals_so_far, request.approvals_required
         left = request.approvals_remaining
-        cost = f" · {cost_phrase(request.estimate)}" if request.estimate is not None else ""
+        cost = f" · {commitment(request)}" if request.estimate is not None else ""
         reason = f"\n>{escape(request.reason)}" if request.reason else ""
         body = (
             f"*{escape(request.summary)}*{cost}\n"
@@ -216,6 +216,9 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
         head = f"{rid} is {escape(request.status.value)}."
     if where is not None:
         place = "here" if where[0] == origin.channel else f"in <#{where[0]}>"
+        link = origin.links.get(request.id)
+        if link and where[0] != origin.channel:
+            place += f" (<{link}|open it>)"
         tail = f" Its card is posted {place}; it updates when someone decides."
     else:
         why = origin.card_errors.get(request.id)
@@ -225,5 +228,5 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
             f"MODELDECK_SLACK__CHANNEL. Approvers can run `/deck approve {escape(request.id)}`."
         )
     if request.estimate is not None:
-        head += f" Cost: {cost_phrase(request.estimate)}."
+        head += f" Commits: {commitment(request)}."
     return note_card(head + tail)

@@ -26,9 +26,11 @@ from slack_sdk.models.blocks import (
 
 from modeldeck.domain import (
     DeploymentRecord,
+    DeploySpec,
     Estimate,
     RequestRecord,
     RequestStatus,
+    capacity_text,
 )
 from modeldeck.money import format_amount
 from modeldeck.results import Result
@@ -105,20 +107,163 @@ def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> MarkdownTextObject:
     return MarkdownTextObject(text=clip(text, limit))
 
 
-def _cost_fields(request: RequestRecord) -> list[MarkdownTextObject]:
-    est = request.estimate
-    if est is None:
-        return [_mrkdwn("*Cost*\nnot priced (no cost change)", FIELD_LIMIT)]
-    fields = [_mrkdwn(f"*Cost*\n{cost_phrase(est)}", FIELD_LIMIT)]
-    if est.per_hour is not None:
-        fields.append(_mrkdwn(f"*Per hour*\n{money(est.per_hour, est.currency)}", FIELD_LIMIT))
-    if est.per_day is not None:
-        fields.append(_mrkdwn(f"*Per day*\n{money(est.per_day, est.currency)}", FIELD_LIMIT))
-    if est.per_30_days is not None:
-        fields.append(
-            _mrkdwn(f"*Per 30 days*\n{money(est.per_30_days, est.currency)}", FIELD_LIMIT)
+@dataclass(frozen=True)
+class Before:
+    """What a scale or limits request changes from: the deployment as it is now."""
+
+    capacity: str
+    per_day: Decimal | None = None
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+
+    def as_refs(self) -> dict[str, str]:
+        """Kept on the request (refs are strings) so every later card shows the same `before`."""
+        refs = {"before_capacity": self.capacity}
+        for key, value in (
+            ("before_per_day", self.per_day),
+            ("before_rpm", self.rpm_limit),
+            ("before_tpm", self.tpm_limit),
+        ):
+            if value is not None:
+                refs[key] = str(value)
+        return refs
+
+    @classmethod
+    def from_refs(cls, refs: Mapping[str, str]) -> Before | None:
+        if "before_capacity" not in refs:
+            return None
+
+        def num(key: str) -> int | None:
+            return int(refs[key]) if key in refs else None
+
+        day = refs.get("before_per_day")
+        return cls(
+            capacity=refs["before_capacity"],
+            per_day=Decimal(day) if day is not None else None,
+            rpm_limit=num("before_rpm"),
+            tpm_limit=num("before_tpm"),
         )
+
+
+def open_ended(request: RequestRecord) -> bool:
+    """Hourly billing with no end: a deploy without a duration, or any scale (it keeps running)."""
+    est = request.estimate
+    if est is None or est.billing != "hourly":
+        return False
+    return request.deploy is None or spec_is_open_ended(request.deploy)
+
+
+def spec_is_open_ended(spec: DeploySpec) -> bool:
+    """A deploy spec with no duration runs until someone unpublishes it."""
+    return all(v is None for v in (spec.hours, spec.days, spec.months, spec.duration_seconds))
+
+
+def signed_money(amount: Decimal, currency: str) -> str:
+    """`+$1,920.00` / `-$40.00`: a difference, with its sign."""
+    sign = "-" if amount < 0 else "+"
+    return sign + format_amount(abs(Decimal(amount)), currency)
+
+
+def commitment(request: RequestRecord) -> str:
+    """What approving it commits the team to, as a person would feel it (escaped)."""
+    if request.estimate is None:
+        return "no change in cost"
+    return estimate_commitment(request.estimate, open_ended(request))
+
+
+def estimate_commitment(est: Estimate, endless: bool) -> str:
+    """Open-ended hourly: per day and per 30 days (never "$40 for 1 hour"); hourly with a
+    duration: the whole span; upfront and monthly: the whole order."""
+    cur = est.currency
+    if est.billing != "hourly":
+        paid = ", paid upfront" if est.billing == "upfront" else ", billed monthly"
+        return f"{money(est.total, cur)} for the whole order ({escape(est.period)}){paid}"
+    if endless and est.per_day is not None:
+        parts = [f"{money(est.per_day, cur)} per day"]
+        if est.per_30_days is not None:
+            parts.append(f"{money(est.per_30_days, cur)} per 30 days")
+        rate = f" at {money(est.per_hour, cur)}/h" if est.per_hour is not None else ""
+        return " · ".join(parts) + f" (billed hourly{rate}, until someone unpublishes it)"
+    day = f" ({money(est.per_day, cur)} per day)" if est.per_day is not None else ""
+    return f"{cost_phrase(est)}{day}"
+
+
+def per_day_change(request: RequestRecord, before: Before | None) -> str | None:
+    """`$960.00 → $2,880.00 per day (+$1,920.00)` for a scale, when both sides are priced."""
+    est = request.estimate
+    if before is None or est is None:
+        return None
+    old, new = before.per_day, est.per_day
+    if old is None or new is None:
+        return None
+    cur = est.currency
+    diff = signed_money(Decimal(new) - Decimal(old), cur)
+    return f"{money(old, cur)} → {money(new, cur)} per day ({diff})"
+
+
+def _limit(value: int | None) -> str:
+    return "none" if value is None else f"{value:,}"
+
+
+def limits_change(request: RequestRecord, before: Before | None) -> str | None:
+    """`RPM 50 → 100 · TPM 20,000 (unchanged)` for a limits request."""
+    spec = request.limits
+    if spec is None:
+        return None
+    parts = []
+    for label, old, new in (
+        ("RPM", before.rpm_limit if before else None, spec.rpm_limit),
+        ("TPM", before.tpm_limit if before else None, spec.tpm_limit),
+    ):
+        if new is None or (before is not None and new == old):
+            if before is not None:
+                parts.append(f"{label} {_limit(old)} (unchanged)")
+        elif before is None:
+            parts.append(f"{label} → {_limit(new)}")
+        else:
+            parts.append(f"{label} {_limit(old)} → {_limit(new)}")
+    return " · ".join(parts)
+
+
+def new_capacity(request: RequestRecord) -> str | None:
+    """The capacity a scale asks for, in words."""
+    spec = request.scale
+    if spec is None:
+        return None
+    plan = "mu" if spec.units is not None else "ptu"
+    return capacity_text(
+        plan, spec.units, spec.input_tpm, spec.output_tpm, spec.thinking_output_tpm
+    )
+
+
+def _cost_fields(request: RequestRecord, before: Before | None) -> list[MarkdownTextObject]:
+    est = request.estimate
+    fields = [_mrkdwn(f"*Commitment*\n{commitment(request)}", FIELD_LIMIT)]
+    target = new_capacity(request)
+    if target is not None:
+        was = f"{escape(before.capacity)} → " if before is not None else "→ "
+        fields.append(_mrkdwn(f"*Capacity*\n{was}{escape(target)}", FIELD_LIMIT))
+    change = per_day_change(request, before)
+    if change is not None:
+        fields.append(_mrkdwn(f"*Cost change*\n{change}", FIELD_LIMIT))
+    limits = limits_change(request, before)
+    if limits:
+        fields.append(_mrkdwn(f"*Limits*\n{limits}", FIELD_LIMIT))
+    if est is not None and est.per_hour is not None and est.billing == "hourly":
+        fields.append(_mrkdwn(f"*Per hour*\n{money(est.per_hour, est.currency)}", FIELD_LIMIT))
     return fields
+
+
+def approve_question(request: RequestRecord, before: Before | None = None) -> str:
+    """The Approve dialog's text: what, the commitment, and for a scale the difference."""
+    text = f"{escape(request.summary)}. Commits: {commitment(request)}."
+    est = request.estimate
+    if before is not None and est is not None:
+        old, new = before.per_day, est.per_day
+        if old is not None and new is not None:
+            diff = signed_money(Decimal(new) - Decimal(old), est.currency)
+            text += f" That is {diff} per day."
+    return text + " Approve it?"
 
 
 def _decisions_text(request: RequestRecord, people: Mapping[str, str] | None) -> str:
@@ -143,8 +288,17 @@ def _outcome_text(request: RequestRecord, people: Mapping[str, str] | None) -> s
     return "\n".join(parts)
 
 
-def request_card(request: RequestRecord, people: Mapping[str, str] | None = None) -> Card:
-    """The approval card: what, cost, who asked and why, policy, and buttons while pending."""
+def request_card(
+    request: RequestRecord,
+    people: Mapping[str, str] | None = None,
+    deciders: Sequence[str] | None = None,
+    before: Before | None = None,
+) -> Card:
+    """The approval card: what, cost, who asked and why, policy, who decides, and buttons.
+
+    `deciders` are the Slack ids of the people who may still decide (mentioned, so Slack
+    notifies them); None means anyone in the workspace but the requester (open mode).
+    """
     summary = escape(request.summary)
     status = str(request.status)
     blocks: list[Block] = [
@@ -161,10 +315,12 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
         intro += f"\n>{escape(request.reason)}"
     blocks.append(SectionBlock(text=_mrkdwn(intro), block_id="modeldeck_summary"))
     policy = request.policy
-    fields = _cost_fields(request)
+    fields = _cost_fields(request, before)
     fields.append(_mrkdwn(f"*Policy*\n{escape(policy.rule)}", FIELD_LIMIT))
     approvals = f"{request.approvals_so_far} of {request.approvals_required}"
     fields.append(_mrkdwn(f"*Approvals*\n{approvals}", FIELD_LIMIT))
+    if request.status == RequestStatus.PENDING:
+        fields.append(_mrkdwn(f"*Who decides*\n{_deciders_text(request, deciders)}", FIELD_LIMIT))
     blocks.append(SectionBlock(fields=fields[:10], block_id="modeldeck_cost"))
     if request.estimate is not None and request.estimate.lines:
         lines = [
@@ -179,7 +335,7 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
         context += f" · expires {when(request.expires_at)}"
     blocks.append(ContextBlock(elements=[_mrkdwn(context)], block_id="modeldeck_context"))
     if request.status == RequestStatus.PENDING:
-        blocks.append(buttons(request))
+        blocks.append(buttons(request, before=before))
         decided = _decisions_text(request, people)
         if decided:
             blocks.append(SectionBlock(text=_mrkdwn(decided), block_id="modeldeck_votes"))
@@ -187,16 +343,30 @@ def request_card(request: RequestRecord, people: Mapping[str, str] | None = None
         blocks.append(
             SectionBlock(text=_mrkdwn(_outcome_text(request, people)), block_id="modeldeck_outcome")
         )
-    cost = f", {cost_phrase(request.estimate)}" if request.estimate is not None else ""
+    cost = f", {commitment(request)}" if request.estimate is not None else ""
     text = clip(f"{request.kind} request {request.id} ({status}): {summary}{cost}", 3000)
     return Card(text=text, blocks=blocks)
 
 
-def buttons(request: RequestRecord, block_id: str = ACTIONS_BLOCK_ID) -> ActionsBlock:
-    """Approve / Reject with confirm dialogs; `block_id` must be unique within one message."""
-    cost = f" It costs {cost_phrase(request.estimate)}." if request.estimate is not None else ""
-    approve_text = clip(f"{escape(request.summary)}.{cost} Approve it?", 300)
-    reject_text = clip(f"Reject {escape(request.summary)}? The requester will be told.", 300)
+def _deciders_text(request: RequestRecord, deciders: Sequence[str] | None) -> str:
+    if deciders is None:
+        return "anyone here but the requester"
+    voted = {d.principal for d in request.decisions}
+    left = [u for u in deciders if f"slack:{u}" not in voted]
+    if not left:
+        return f"nobody in Slack has the role {escape(request.policy.approver_role)}"
+    shown = " ".join(f"<@{u}>" for u in left[:20])
+    more = f" and {len(left) - 20} more" if len(left) > 20 else ""
+    return shown + more
+
+
+def buttons(
+    request: RequestRecord, block_id: str = ACTIONS_BLOCK_ID, before: Before | None = None
+) -> ActionsBlock:
+    """Approve / Reject with confirm dialogs; `block_id` must be unique within one message.
+
+    The Approve dialog repeats the commitment (per day and per 30 days when open-ended)."""
+    approve_text = clip(approve_question(request, before), 300)
     return ActionsBlock(
         block_id=block_id,
         elements=[
@@ -217,14 +387,7 @@ def buttons(request: RequestRecord, block_id: str = ACTIONS_BLOCK_ID) -> Actions
                 text=PlainTextObject(text="Reject"),
                 action_id=REJECT_ACTION,
                 value=request.id,
-                style="danger",
-                confirm=ConfirmObject(
-                    title=PlainTextObject(text="Reject this request?"),
-                    text=MarkdownTextObject(text=reject_text),
-                    confirm=PlainTextObject(text="Reject"),
-                    deny=PlainTextObject(text="Cancel"),
-                    style="danger",
-                ),
+                style="danger",  # opens the reject modal, which asks for the reason
             ),
         ],
     )

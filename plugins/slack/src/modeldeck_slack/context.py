@@ -20,6 +20,7 @@ class SlackOrigin:
     posted: dict[str, tuple[str, str]] = field(default_factory=dict)
     updated: set[str] = field(default_factory=set)
     card_errors: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
 
 
 ORIGIN: ContextVar[SlackOrigin | None] = ContextVar("modeldeck_slack_origin", default=None)

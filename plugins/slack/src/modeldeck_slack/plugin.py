@@ -13,7 +13,6 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from modeldeck.domain import DeploymentRecord, RequestRecord
 from modeldeck.hookspecs import hookimpl
 from modeldeck.settings import Settings
 
@@ -136,20 +135,24 @@ def register_renderers(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def request_created(request: RequestRecord, deck: Any) -> None:
-    """Post the approval card (command's channel, else `slack.channel`) and store where."""
-    _notify(deck, lambda notifier: notifier.post_card(request, deck))
+def track_event(event: Any, deck: Any) -> None:
+    """Cards, threads and the requester's DMs from the typed event stream.
+
+    The request card is posted on `request_created`, updated on every decision and outcome,
+    progress goes to the thread of the card of the request that caused it, and the requester
+    hears every decision, failure, expiry and RUNNING in a DM with a link to the card.
+    """
+    if event.name not in NOTIFIED_EVENTS:
+        return
+    _notify(deck, lambda notifier: notifier.on_event(event, deck))
 
 
-@hookimpl
-def request_decided(request: RequestRecord, deck: Any) -> None:
-    """Update the card in place, whoever decided and wherever (CLI, notebook, REST, Slack)."""
-    _notify(deck, lambda notifier: notifier.update_card(request, deck))
-
-
-@hookimpl
-def deployment_status_changed(
-    deployment: DeploymentRecord, old_status: str | None, new_status: str, deck: Any
-) -> None:
-    """Progress in the card's thread."""
-    _notify(deck, lambda notifier: notifier.post_progress(deployment, old_status, new_status, deck))
+NOTIFIED_EVENTS = frozenset(
+    {
+        "request_created",
+        "request_decided",
+        "execution_succeeded",
+        "execution_failed",
+        "deployment_status_changed",
+    }
+)

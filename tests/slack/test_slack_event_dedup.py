@@ -1,0 +1,45 @@
+"""Events API retries: Slack redelivers an event (same event_id, X-Slack-Retry-Num) when it
+did not see a 200 in 3 s. Each retry is answered 200 and the event is processed once."""
+
+from __future__ import annotations
+
+import json
+
+from fake_slack import FakeSlack
+from slack_env import BOB, CAROL
+from slack_wire import SlackSender, event_callback_body
+
+
+def test_a_retried_delivery_is_answered_200_and_processed_once(
+    sender: SlackSender, fake_slack: FakeSlack
+) -> None:
+    body = event_callback_body(
+        {"type": "app_home_opened", "user": BOB, "channel": "D0BOB", "tab": "home"}
+    )
+    first = sender.post(body, content_type="application/json")
+    retries = [
+        sender.post(
+            body,
+            content_type="application/json",
+            headers={"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"},
+        )
+        for n in (1, 2, 3)
+    ]
+    assert [r.status_code for r in (first, *retries)] == [200, 200, 200, 200]
+    # a later, different delivery (new event_id) is processed; it was sent after the retries,
+    # which go the same path, so once it is published they have been handled too
+    fresh = json.loads(
+        event_callback_body(
+            {"type": "app_home_opened", "user": CAROL, "channel": "D0CAROL", "tab": "home"}
+        )
+    )
+    assert sender.post(json.dumps(fresh), content_type="application/json").status_code == 200
+    fake_slack.wait_for(
+        lambda f: [c for c in f.calls("views.publish") if c.args["user_id"] == CAROL],
+        what="the fresh event",
+    )
+    fake_slack.wait_for(
+        lambda f: [c for c in f.calls("views.publish") if c.args["user_id"] == BOB],
+        what="the first delivery",
+    )
+    assert len([c for c in fake_slack.calls("views.publish") if c.args["user_id"] == BOB]) == 1
