@@ -211,7 +211,7 @@ def test_the_poller_refreshes_the_queue(stack: Stack) -> None:
         bob.close()
 
 
-def test_a_viewer_is_told_they_may_not_decide() -> None:
+def test_a_viewer_is_told_they_may_not_decide(monkeypatch: pytest.MonkeyPatch) -> None:
     principals = [
         {"name": "alice", "jupyter_user": "alice", "roles": ["deployer"]},
         {"name": "vic", "jupyter_user": "vic", "roles": ["viewer"]},
@@ -219,7 +219,8 @@ def test_a_viewer_is_told_they_may_not_decide() -> None:
     with Stack(principals=principals) as guarded:
         request = ask(guarded, "alice", f"deploy {MU_MODEL} mu units=1")
         assert guarded.deck is not None
-        vic = Deck(guarded.deck, user="vic")
+        monkeypatch.setenv("JUPYTERHUB_USER", "vic")  # in-process, identity is the kernel's
+        vic = Deck(guarded.deck)
         try:
             row = vic.approvals.rows[request.id]
             row.approve_button.click()

@@ -159,12 +159,13 @@ def test_auto_approved_deploy_shows_in_the_table(auto_stack: Stack) -> None:
         panel.close()
 
 
-def test_unlinked_notebook_user_gets_a_clear_message() -> None:
+def test_unlinked_notebook_user_gets_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     principals = [{"name": "carol", "jupyter_user": "carol", "roles": ["deployer"]}]
     with Stack(principals=principals) as linked:
         assert linked.deck is not None
-        stranger = Deck(linked.deck, user="mallory")
-        carol = Deck(linked.deck, user="carol")
+        stranger = Deck(linked.deck, user="mallory")  # an unlinked name acts as nobody
+        monkeypatch.setenv("JUPYTERHUB_USER", "carol")  # in-process, identity is the kernel's
+        carol = Deck(linked.deck)
         try:
             assert "not linked" in stranger.header_html.value
             assert stranger.request_deploy() is None

@@ -35,7 +35,13 @@ from modeldeck.timeutil import to_beijing, utcnow
 from modeldeck_jupyter.approvals import ApprovalQueue
 from modeldeck_jupyter.choices import BILLING_LABELS, BILLING_TIPS, PLAN_LABELS, PLAN_TIPS, Choices
 from modeldeck_jupyter.compare_view import CompareView
-from modeldeck_jupyter.connect import Connection, connect, describe, notebook_user
+from modeldeck_jupyter.connect import (
+    Connection,
+    checked_user,
+    connect,
+    describe,
+    notebook_user,
+)
 from modeldeck_jupyter.cost_view import CostView
 from modeldeck_jupyter.poller import Poller
 from modeldeck_jupyter.render import (
@@ -128,20 +134,26 @@ class DeckPanel:
         self.connection: Connection | None = None
         self.choices = Choices([])
         problem: BaseException | None = None
+        what = "connect to modeldeck"
         try:
             if deck is not None:
                 self.connection = describe(deck)
             else:
                 self.connection = connect(server=server, token=token, settings=settings)
                 self._owns_deck = True
+            what = "act as this user"
+            self.user = checked_user(self.connection, user)
+            what = "load the modeldeck catalog"
             self.choices = Choices(self.connection.deck.models())
         except Exception as exc:  # shown in the panel instead of a traceback
             log.debug("modeldeck panel could not connect", exc_info=True)
             problem = exc
+            if what == "act as this user":
+                self.user = notebook_user()
         self._build_widgets()
         if problem is not None:
             where = f" ({self.connection.target})" if self.connection else ""
-            self.problem = f"Could not load the modeldeck catalog{where}: {error_text(problem)}"
+            self.problem = f"Could not {what}{where}: {error_text(problem)}"
             self.status_html.value = error_html(self.problem)
             self._set_enabled(False)
         elif not len(self.choices):
@@ -153,8 +165,8 @@ class DeckPanel:
         if self.problem is None:
             self.refresh_deployments(sync=self._poll_syncs)
             self.approvals.refresh()
-            global _current
-            _current = weakref.ref(self)
+        global _current  # a panel that failed is current too: %deck must not fall back silently
+        _current = weakref.ref(self)
         if auto_refresh and self._enabled:
             self.start_auto_refresh()
 
