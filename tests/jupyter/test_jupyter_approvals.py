@@ -239,7 +239,7 @@ def test_a_request_from_the_form_joins_the_queue_at_once(stack: Stack) -> None:
     alice = Deck(stack.deck, user="alice")
     try:
         alice.model.value = MU_MODEL
-        alice.units.value = 4
+        alice.units.value = "4"
         alice.reason.value = "queued from the form"
         record = alice.request_deploy()
         assert record is not None, alice.deploy_result_html.value

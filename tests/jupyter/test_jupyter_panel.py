@@ -58,8 +58,8 @@ def test_worked_example_through_the_form(panel: DeckPanel) -> None:
     panel.model.value = PTU_MODEL
     panel.plan.value = "ptu"
     panel.billing.value = "hourly"
-    panel.input_tpm.value = 20_000
-    panel.output_tpm.value = 2_000
+    panel.input_tpm.value = "20_000"
+    panel.output_tpm.value = "2_000"
     panel.hours.value = "10"
     assert "$31.20" in visible_text(panel.estimate_html.value)
 
@@ -68,7 +68,7 @@ def test_bad_capacity_shows_a_clear_red_error(panel: DeckPanel, stack: Stack) ->
     assert stack.deck is not None
     panel.model.value = PTU_MODEL
     panel.plan.value = "ptu"
-    panel.input_tpm.value = 15_000
+    panel.input_tpm.value = "15_000"
     html = panel.estimate_html.value
     assert panel.last_estimate is None
     assert "modeldeck-error" in html
@@ -76,7 +76,7 @@ def test_bad_capacity_shows_a_clear_red_error(panel: DeckPanel, stack: Stack) ->
     with pytest.raises(UserError) as raised:
         stack.deck.estimate(panel.build_spec())
     assert esc(str(raised.value)) in html
-    panel.input_tpm.value = 20_000
+    panel.input_tpm.value = "20_000"
     assert panel.last_estimate is not None
     assert "modeldeck-error" not in panel.estimate_html.value
 
@@ -86,7 +86,7 @@ def test_unlisted_price_is_an_error_never_zero(panel: DeckPanel) -> None:
     panel.model.value = "qwen-plus-2025-12-01"
     panel.plan.value = "ptu"
     panel.mode.value = "thinking"
-    panel.output_tpm.value = 1_000
+    panel.output_tpm.value = "1_000"
     assert panel.last_estimate is None
     assert "modeldeck-error" in panel.estimate_html.value
     assert "not listed" in panel.estimate_html.value
@@ -214,9 +214,9 @@ def test_remote_panel_against_the_server(stack: Stack) -> None:
         remote.model.value = PTU_MODEL
         remote.plan.value = "ptu"
         remote.billing.value = "upfront"
-        remote.input_tpm.value = 20_000
-        remote.output_tpm.value = 2_000
-        remote.days.value = 7
+        remote.input_tpm.value = "20_000"
+        remote.output_tpm.value = "2_000"
+        remote.days.value = "7"
         assert "$262.08" in visible_text(remote.estimate_html.value)  # billing rules example 2
     finally:
         remote.close()

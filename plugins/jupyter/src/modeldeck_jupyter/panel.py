@@ -8,16 +8,15 @@ users can drive the panel from code as well as by clicking.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from typing import Any
 
 import ipywidgets as W
-from pydantic import ValidationError
 
 from modeldeck.api import DeckAPI
 from modeldeck.domain import (
@@ -28,8 +27,8 @@ from modeldeck.domain import (
     Estimate,
     RequestRecord,
 )
-from modeldeck.errors import UserError, ValidationFailed
-from modeldeck.grammar import parse_hours as grammar_hours
+from modeldeck.errors import ConflictError, UserError, ValidationFailed
+from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.settings import Settings
 from modeldeck.timeutil import to_beijing, utcnow
 from modeldeck_jupyter.approvals import ApprovalQueue
@@ -43,6 +42,7 @@ from modeldeck_jupyter.connect import (
     notebook_user,
 )
 from modeldeck_jupyter.cost_view import CostView
+from modeldeck_jupyter.form_fields import FIELDS, form_line
 from modeldeck_jupyter.poller import Poller
 from modeldeck_jupyter.render import (
     deployments_html,
@@ -68,24 +68,7 @@ def _wide() -> W.Layout:
     return W.Layout(width="340px")
 
 
-def parse_hours(text: str) -> Decimal:
-    """Hours as an exact Decimal (`10`, `1.5`, `1,000`), read by the grammar's own `hours=`
-    reader: the form accepts and refuses exactly what `%deck` and Slack do (`1,0,0` is refused)."""
-    return grammar_hours(text)
-
-
-def positive_whole(value: int, what: str) -> int:
-    """A duration in whole days or months, at least 1."""
-    if value < 1:
-        raise ValidationFailed(f"{what} must be a whole number of at least 1; got {value}.")
-    return value
-
-
-def _spec_error(exc: ValidationError) -> ValidationFailed:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'spec'}: {err['msg']}" for err in exc.errors()
-    )
-    return ValidationFailed(f"The deploy form is not valid: {problems}.")
+GONE = {"DELETED", "DELETING", "FAILED", "unpublished"}
 
 
 def _set_options(widget: Any, options: list[tuple[str, str]]) -> None:
@@ -188,24 +171,30 @@ class DeckPanel:
         self.billing = W.ToggleButtons(
             description="Billing", options=[], style=TOGGLE_STYLE, layout=_wide()
         )
-        self.input_tpm = W.IntText(
-            description="Input TPM", value=10_000, step=10_000, style=LABEL_STYLE, layout=_wide()
+        self.fields: dict[str, W.Text] = {}
+        for info in FIELDS:
+            text = W.Text(
+                description=info.label,
+                value=info.default,
+                placeholder=info.placeholder,
+                continuous_update=True,  # validated as typed, with the grammar's messages
+                style=LABEL_STYLE,
+                layout=_wide(),
+            )
+            text.add_class(f"modeldeck-field-{info.key.replace('_', '-')}")
+            self.fields[info.key] = text
+        f = self.fields
+        self.input_tpm, self.output_tpm, self.thinking_tpm = f["in"], f["out"], f["thinking_out"]
+        self.units, self.hours, self.days, self.months = (
+            f["units"],
+            f["hours"],
+            f["days"],
+            f["months"],
         )
-        self.output_tpm = W.IntText(
-            description="Output TPM", value=1_000, step=1_000, style=LABEL_STYLE, layout=_wide()
-        )
-        self.units = W.IntText(
-            description="Units", value=1, step=1, style=LABEL_STYLE, layout=_wide()
-        )
-        self.hours = W.Text(
-            description="Hours",
-            value="1",
-            continuous_update=False,
-            style=LABEL_STYLE,
-            layout=_wide(),
-        )
-        self.days = W.IntText(description="Days", value=1, style=LABEL_STYLE, layout=_wide())
-        self.months = W.IntText(description="Months", value=1, style=LABEL_STYLE, layout=_wide())
+        self.start, self.suffix, self.name = f["start"], f["suffix"], f["name"]
+        self.context, self.max_input = f["context"], f["max_input"]
+        self.rpm_limit, self.tpm_limit = f["rpm_limit"], f["tpm_limit"]
+        self.auto_renew = W.Checkbox(description="Auto-renew", value=False, indent=True)
         self.estimate_html = W.HTML(layout=W.Layout(flex="1 1 auto", padding="0 0 0 16px"))
         self.reason = W.Text(
             description="Reason",
@@ -233,12 +222,6 @@ class DeckPanel:
             (self.plan, "modeldeck-plan"),
             (self.mode, "modeldeck-mode"),
             (self.billing, "modeldeck-billing"),
-            (self.input_tpm, "modeldeck-input-tpm"),
-            (self.output_tpm, "modeldeck-output-tpm"),
-            (self.units, "modeldeck-units"),
-            (self.hours, "modeldeck-hours"),
-            (self.days, "modeldeck-days"),
-            (self.months, "modeldeck-months"),
             (self.estimate_html, "modeldeck-estimate"),
             (self.reason, "modeldeck-reason"),
             (self.deploy_button, "modeldeck-deploy"),
@@ -255,12 +238,8 @@ class DeckPanel:
                 self.plan,
                 self.mode,
                 self.billing,
-                self.input_tpm,
-                self.output_tpm,
-                self.units,
-                self.hours,
-                self.days,
-                self.months,
+                *self.fields.values(),
+                self.auto_renew,
             ],
             layout=W.Layout(width="400px", flex="0 0 auto"),
         )
@@ -298,15 +277,7 @@ class DeckPanel:
         capacity = (self.model, self.plan, self.mode, self.input_tpm, self.output_tpm, self.units)
         for field in capacity:
             field.observe(self._on_capacity, names="value")
-        for field in (
-            self.mode,
-            self.input_tpm,
-            self.output_tpm,
-            self.units,
-            self.hours,
-            self.days,
-            self.months,
-        ):
+        for field in (self.mode, self.auto_renew, *self.fields.values()):
             field.observe(self._on_field, names="value")
         self.deploy_button.on_click(lambda _button: self.request_deploy())
         self.refresh_button.on_click(lambda _button: self.refresh_deployments(sync=True))
@@ -383,12 +354,12 @@ class DeckPanel:
             _set_options(self.billing, [(BILLING_LABELS.get(b, b), b) for b in billings])
             self.billing.tooltips = [BILLING_TIPS.get(b, b) for b in billings]
             billing = self.billing.value
-            _show(self.input_tpm, plan == "ptu")
-            _show(self.output_tpm, plan == "ptu")
-            _show(self.units, plan == "mu")
-            _show(self.hours, billing == "hourly")
-            _show(self.days, billing == "upfront")
-            _show(self.months, billing == "monthly")
+            allowed = EstimateCommand.allowed_keys(plan) if plan in ("ptu", "mu") else ()
+            for info in FIELDS:
+                wanted = info.billing is None or info.billing == billing
+                _show(self.fields[info.key], wanted and info.key in allowed)
+            _show(self.mode, plan == "ptu")
+            _show(self.auto_renew, billing in ("upfront", "monthly"))
 
     def _on_choice(self, _change: dict[str, Any]) -> None:
         if self._syncing:
@@ -400,45 +371,45 @@ class DeckPanel:
         if not self._syncing:
             self.update_estimate()
 
-    def _capacity_fields(self) -> dict[str, Any]:
+    def _options(self, keys: tuple[str, ...] | None = None) -> dict[str, str]:
+        """The visible fields' texts as typed, keyed by grammar key (billing and mode added)."""
+        plan = self.plan.value or ""
+        options: dict[str, str] = {"billing": self.billing.value or "hourly"}
+        if plan == "ptu" and self.mode.value:
+            options["mode"] = self.mode.value
+        for info in FIELDS:
+            widget = self.fields[info.key]
+            if widget.layout.display != "none" and (keys is None or info.key in keys):
+                options[info.key] = widget.value
+        if self.auto_renew.value and options["billing"] != "hourly":
+            options["auto_renew"] = "yes"
+        return options
+
+    def form_line(self, verb: str = "estimate", keys: tuple[str, ...] | None = None) -> str:
+        """The form as one grammar line, exactly as typed (what `%deck` would be given)."""
         if not self.model.value or not self.plan.value:
             raise ValidationFailed(
                 "Choose a model and a plan first.",
                 hint="The model list comes from the catalog (deck.models()).",
             )
-        fields: dict[str, Any] = {
-            "model": self.model.value,
-            "plan": self.plan.value,
-            "mode": self.mode.value or "instruct",
-        }
-        if fields["plan"] == "ptu":
-            fields["input_tpm"] = self.input_tpm.value
-            fields["output_tpm"] = self.output_tpm.value
-        else:
-            fields["units"] = self.units.value
-        return fields
+        plan = self.plan.value
+        command = DeployCommand if verb == "deploy" else EstimateCommand
+        allowed = (*command.allowed_keys(plan), "billing")
+        return form_line(verb, self.model.value, plan, self._options(keys), allowed)
+
+    def _parse(self, verb: str, keys: tuple[str, ...] | None = None) -> DeploySpec:
+        command = parse(self.form_line(verb, keys))
+        assert isinstance(command, DeployCommand | EstimateCommand)
+        return command.spec
 
     def capacity_spec(self) -> DeploySpec:
         """The form's model, plan, mode and capacity, hourly with no duration (comparisons)."""
-        try:
-            return DeploySpec(**self._capacity_fields(), billing="hourly")
-        except ValidationError as exc:
-            raise _spec_error(exc) from None
+        spec = self._parse("estimate", ("in", "out", "thinking_out", "units"))
+        return spec.model_copy(update={"billing": "hourly"})
 
-    def build_spec(self) -> DeploySpec:
-        """The DeploySpec the form describes; raises ValidationFailed with what to fix."""
-        fields = self._capacity_fields()
-        fields["billing"] = self.billing.value or "hourly"
-        if fields["billing"] == "hourly":
-            fields["hours"] = parse_hours(self.hours.value)
-        elif fields["billing"] == "upfront":
-            fields["days"] = positive_whole(self.days.value, "Days")
-        else:
-            fields["months"] = positive_whole(self.months.value, "Months")
-        try:
-            return DeploySpec(**fields)
-        except ValidationError as exc:
-            raise _spec_error(exc) from None
+    def build_spec(self, verb: str = "estimate") -> DeploySpec:
+        """The DeploySpec the form describes, read by the grammar; GrammarError says what to fix."""
+        return self._parse(verb)
 
     def update_estimate(self) -> Estimate | None:
         """Price the form now and show the total and lines, or the error in red."""
@@ -467,8 +438,9 @@ class DeckPanel:
         """
         try:
             deck = self._ready_deck()
-            spec = self.build_spec()
+            spec = self.build_spec("deploy")
             reason = self.reason.value.strip()
+            self._check_suffix(spec)
             key = (spec.model_dump_json(), reason)
             if key == self._last_request_key and self.last_request is not None:
                 raise ValidationFailed(
@@ -491,6 +463,31 @@ class DeckPanel:
         self.refresh_deployments(sync=False)
         self.approvals.refresh()
         return record
+
+    def _check_suffix(self, spec: DeploySpec) -> None:
+        """A suffix a live deployment of the model already uses would fail after approval
+        (Model Studio answers 409): refuse now and propose a free one (never typed over)."""
+        if not spec.suffix:
+            return
+        with self._lock:
+            live = [
+                d
+                for d in self._ready_deck().list_deployments()
+                if d.model == spec.model and str(d.status) not in GONE
+            ]
+        taken = {(d.deployed_model or "").lower() for d in live}
+        if f"{spec.model}-{spec.suffix}".lower() not in taken:
+            return
+        free = next(
+            s
+            for n in itertools.count(2)
+            if f"{spec.model}-{(s := f'{spec.suffix[: 7 - len(str(n))]}-{n}')}".lower() not in taken
+        )
+        raise ConflictError(
+            f"{spec.model} already has a live deployment with suffix {spec.suffix!r}; Model "
+            f"Studio would refuse this one after approval. Proposed suffix: {free!r}.",
+            hint=f"Type suffix {free} (or another) in the Suffix field and send again.",
+        )
 
     # -- deployments --------------------------------------------------------------------------
 
