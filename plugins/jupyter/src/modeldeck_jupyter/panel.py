@@ -42,6 +42,7 @@ from modeldeck_jupyter.connect import (
     notebook_user,
 )
 from modeldeck_jupyter.cost_view import CostView
+from modeldeck_jupyter.deployment_rows import GONE, DeploymentRow
 from modeldeck_jupyter.form_fields import FIELDS, form_line
 from modeldeck_jupyter.poller import Poller
 from modeldeck_jupyter.render import (
@@ -66,9 +67,6 @@ _current: weakref.ref[DeckPanel] | None = None
 def _wide() -> W.Layout:
     """A fresh layout per widget: a shared Layout would hide every field when one is hidden."""
     return W.Layout(width="340px")
-
-
-GONE = {"DELETED", "DELETING", "FAILED", "unpublished"}
 
 
 def _set_options(widget: Any, options: list[tuple[str, str]]) -> None:
@@ -98,7 +96,7 @@ class DeckPanel:
         token: str | None = None,
         settings: Settings | None = None,
         user: str | None = None,
-        auto_refresh: bool = False,
+        auto_refresh: bool = True,
         refresh_interval: float = 5.0,
     ) -> None:
         self.user = user or notebook_user()
@@ -214,6 +212,12 @@ class DeckPanel:
         )
         self.deployments_status_html = W.HTML()
         self.deployments_html = W.HTML()
+        self.history = W.Checkbox(description="History (list all)", value=False, indent=False)
+        self.history.add_class("modeldeck-history")
+        self.rows: dict[str, DeploymentRow] = {}
+        self._seen: set[str] = set()
+        self.rows_box = W.VBox()
+        self.rows_box.add_class("modeldeck-deployment-rows")
 
         for widget, css in (
             (self.header_html, "modeldeck-header"),
@@ -254,9 +258,10 @@ class DeckPanel:
         )
         table = W.VBox(
             [
-                W.HBox([self.refresh_button, self.auto_refresh]),
+                W.HBox([self.refresh_button, self.auto_refresh, self.history]),
                 self.deployments_status_html,
                 self.deployments_html,
+                self.rows_box,
             ]
         )
         self.approvals = ApprovalQueue(
@@ -282,6 +287,7 @@ class DeckPanel:
         self.deploy_button.on_click(lambda _button: self.request_deploy())
         self.refresh_button.on_click(lambda _button: self.refresh_deployments(sync=True))
         self.auto_refresh.observe(self._on_auto_refresh, names="value")
+        self.history.observe(lambda _c: self.refresh_deployments(sync=False), names="value")
 
     def _header(self) -> str:
         target = self.connection.target if self.connection else "not connected"
@@ -502,19 +508,57 @@ class DeckPanel:
                         deck.refresh()
                     except UserError as exc:  # e.g. a viewer may list but not sync
                         note = f" (statuses not synced: {error_text(exc)})"
-                rows = deck.list_deployments()
+                every = deck.list_deployments(include_deleted=True)
         except Exception as exc:
             log.debug("listing deployments failed", exc_info=not isinstance(exc, UserError))
             self.deployments_status_html.value = error_html(exc)
             return None
+        # live rows, plus any this panel showed before (an unpublished one stays, marked so);
+        # with History ticked, every deployment ever made (`list all`)
+        rows = [
+            d
+            for d in every
+            if self.history.value or str(d.status) not in GONE or d.id in self._seen
+        ]
+        self._seen.update(d.id for d in rows)
         self.deployments = rows
-        self.deployments_html.value = deployments_html(rows)
+        html = deployments_html(rows)
+        hidden = len(every) - len(rows)
+        if hidden:
+            html += (
+                f"<div class='modeldeck-history-note'>{hidden} gone deployment(s) hidden: "
+                "tick History (list all) to see them.</div>"
+            )
+        if self.deployments_html.value != html:
+            self.deployments_html.value = html
+        self._update_rows(rows)
         stamp = to_beijing(utcnow()).strftime("%H:%M:%S")
         self.deployments_status_html.value = (
             f"<span style='color:#555'>{len(rows)} deployment(s), updated {stamp} "
             f"(UTC+8){esc(note)}</span>"
         )
         return rows
+
+    def _update_rows(self, rows: list[DeploymentRecord]) -> None:
+        """One action row per shown deployment, kept across refreshes (typed text survives)."""
+        for dep in rows:
+            row = self.rows.get(dep.id)
+            if row is None:
+                self.rows[dep.id] = DeploymentRow(
+                    dep, self._ready_deck, self._actor, self._lock, self._on_row_request
+                )
+            else:
+                row.update(dep)
+        for gone in set(self.rows) - {d.id for d in rows}:
+            self.rows.pop(gone).close()
+        children = tuple(self.rows[d.id].box for d in rows)
+        if self.rows_box.children != children:
+            self.rows_box.children = children
+
+    def _on_row_request(self, _record: RequestRecord) -> None:
+        """A row sent a request: approvals see it at once, and auto-approved ones show."""
+        self.approvals.refresh()
+        self.refresh_deployments(sync=False)
 
     def _poll(self) -> None:
         """One auto-refresh: the deployments table, then the approval queue."""
@@ -595,6 +639,8 @@ class DeckPanel:
         if _current is not None and _current() is self:
             _current = None
         self.approvals.close()
+        for row in self.rows.values():
+            row.close()
         closer = getattr(self.deck, "close", None)
         if self._owns_deck and callable(closer):
             closer()
