@@ -230,7 +230,7 @@ def test_server_from_the_environment(stack: Stack, monkeypatch: pytest.MonkeyPat
         assert remote.connection is not None
         assert remote.connection.target == f"server {stack.server_url}"
         assert remote.user == "erin"
-        assert "notebook user <b>erin</b>" in remote.header_html.value
+        assert "<b>erin</b> →" in remote.header_html.value
     finally:
         remote.close()
 

@@ -23,7 +23,7 @@ from modeldeck.errors import UserError, ValidationFailed
 from modeldeck.grammar import CostCommand, parse_value
 from modeldeck.results import CostResult
 from modeldeck.timeutil import to_beijing, utcnow
-from modeldeck_jupyter.render import error_html, error_text
+from modeldeck_jupyter.render import MUTED, error_html, error_text
 from modeldeck_jupyter.tables import cost_html
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class CostView:
             options=[("All deployments", ALL)],
             value=ALL,
             style=style,
-            layout=W.Layout(width="420px"),
+            layout=W.Layout(width="100%", max_width="420px"),
         )
         self.show_button = W.Button(description="Show spend", icon="refresh")
         self.html = W.HTML()
@@ -178,7 +178,7 @@ class CostView:
         self.last_error = None
         stamp = to_beijing(utcnow()).strftime("%H:%M:%S")
         self.html.value = html + (
-            f"<div style='color:#555;font-size:0.9em'>updated {stamp} (UTC+8)</div>"
+            f"<div style='{MUTED};font-size:0.9em'>updated {stamp} (UTC+8)</div>"
         )
         return result
 

@@ -76,23 +76,38 @@ class DeploymentRow:
         self.limits_button = W.Button(description="Limits", icon="sliders")
         self.unpublish_button = W.Button(description="Unpublish", icon="trash")
         self.status_html = W.HTML()
-        text = {"continuous_update": True, "layout": W.Layout(width="220px")}
-        self.scale_units = W.Text(description="Units", **text)
-        self.scale_in = W.Text(description="Input TPM", **text)
-        self.scale_out = W.Text(description="Output TPM", **text)
+
+        def text(description: str = "", placeholder: str = "") -> W.Text:
+            return W.Text(
+                description=description,
+                placeholder=placeholder,
+                continuous_update=True,
+                layout=W.Layout(width="100%", max_width="240px"),  # one Layout per widget
+            )
+
+        self.scale_units = text("Units")
+        self.scale_in = text("Input TPM")
+        self.scale_out = text("Output TPM")
         self.scale_preview = W.HTML()
         self.scale_send = W.Button(description="Request scale", button_style="primary")
-        self.rpm = W.Text(description="RPM limit", **text)
-        self.tpm = W.Text(description="TPM limit", **text)
+        self.rpm = text("RPM limit")
+        self.tpm = text("TPM limit")
         self.limits_send = W.Button(description="Request limits", button_style="primary")
-        self.confirm = W.Text(placeholder=f"type {label(dep)} to confirm", **text)
+        self.confirm = text(placeholder=f"type {label(dep)} to confirm")
         self.unpublish_send = W.Button(
             description="Request unpublish", button_style="danger", disabled=True
         )
         capacity = [self.scale_units] if dep.plan == "mu" else [self.scale_in, self.scale_out]
-        self.scale_box = W.VBox([W.HBox(capacity), self.scale_preview, self.scale_send])
-        self.limits_box = W.VBox([W.HBox([self.rpm, self.tpm]), self.limits_send])
-        self.unpublish_box = W.VBox([W.HBox([self.confirm, self.unpublish_send])])
+        wrap = {"flex_flow": "row wrap"}
+        self.scale_box = W.VBox(
+            [W.HBox(capacity, layout=W.Layout(**wrap)), self.scale_preview, self.scale_send]
+        )
+        self.limits_box = W.VBox(
+            [W.HBox([self.rpm, self.tpm], layout=W.Layout(**wrap)), self.limits_send]
+        )
+        self.unpublish_box = W.VBox(
+            [W.HBox([self.confirm, self.unpublish_send], layout=W.Layout(**wrap))]
+        )
         for box in (self.scale_box, self.limits_box, self.unpublish_box):
             box.layout.display = "none"
         self.box = W.VBox(

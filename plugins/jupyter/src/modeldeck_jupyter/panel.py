@@ -46,6 +46,7 @@ from modeldeck_jupyter.deployment_rows import GONE, DeploymentRow
 from modeldeck_jupyter.form_fields import FIELDS, form_line
 from modeldeck_jupyter.poller import Poller
 from modeldeck_jupyter.render import (
+    MUTED,
     deployments_html,
     error_html,
     error_text,
@@ -66,7 +67,7 @@ _current: weakref.ref[DeckPanel] | None = None
 
 def _wide() -> W.Layout:
     """A fresh layout per widget: a shared Layout would hide every field when one is hidden."""
-    return W.Layout(width="340px")
+    return W.Layout(width="100%", max_width="340px")
 
 
 def _set_options(widget: Any, options: list[tuple[str, str]]) -> None:
@@ -193,12 +194,14 @@ class DeckPanel:
         self.context, self.max_input = f["context"], f["max_input"]
         self.rpm_limit, self.tpm_limit = f["rpm_limit"], f["tpm_limit"]
         self.auto_renew = W.Checkbox(description="Auto-renew", value=False, indent=True)
-        self.estimate_html = W.HTML(layout=W.Layout(flex="1 1 auto", padding="0 0 0 16px"))
+        self.estimate_html = W.HTML(
+            layout=W.Layout(flex="1 1 280px", min_width="0", padding="0 0 0 16px")
+        )
         self.reason = W.Text(
             description="Reason",
             placeholder="why this deployment (approvers see it)",
             style=LABEL_STYLE,
-            layout=W.Layout(width="520px"),
+            layout=W.Layout(width="100%", max_width="520px"),
         )
         self.deploy_button = W.Button(
             description="Request deploy", button_style="primary", icon="rocket"
@@ -245,11 +248,11 @@ class DeckPanel:
                 *self.fields.values(),
                 self.auto_renew,
             ],
-            layout=W.Layout(width="400px", flex="0 0 auto"),
+            layout=W.Layout(flex="0 1 360px", min_width="0"),
         )
         form = W.VBox(
             [
-                W.HBox([inputs, self.estimate_html]),
+                W.HBox([inputs, self.estimate_html], layout=W.Layout(flex_flow="row wrap")),
                 W.HTML("<hr style='margin:6px 0'>"),
                 self.reason,
                 self.deploy_button,
@@ -274,7 +277,10 @@ class DeckPanel:
             titles=TAB_TITLES,
         )
         self.tabs.observe(self._on_tab, names="selected_index")
-        self.widget = W.VBox([self.header_html, self.status_html, self.tabs])
+        self.widget = W.VBox(
+            [self.header_html, self.status_html, self.tabs],
+            layout=W.Layout(width="100%", max_width="1400px", min_width="0"),
+        )
         self.widget.add_class("modeldeck-panel")
 
         for choice in (self.model, self.plan, self.billing):
@@ -290,8 +296,9 @@ class DeckPanel:
         self.history.observe(lambda _c: self.refresh_deployments(sync=False), names="value")
 
     def _header(self) -> str:
+        """A compact header: who acts (user → principal, roles) and where, as wrapping chips."""
         target = self.connection.target if self.connection else "not connected"
-        who = f"notebook user <b>{esc(self.user)}</b>"
+        who = f"<b>{esc(self.user)}</b>"
         if self.connection is not None:
             try:
                 with self._lock:
@@ -299,8 +306,17 @@ class DeckPanel:
                 roles = ", ".join(actor.roles) or "no roles"
                 who += f" → {esc(actor.principal)} ({esc(roles)})"
             except Exception as exc:
-                who += f" <span style='color:#b00020'>({esc(error_text(exc))})</span>"
-        return f"<b>modeldeck</b> · {esc(target)} · {who}"
+                who += (
+                    " <span class='modeldeck-error' style='color:var(--jp-error-color1,#b00020)'>"
+                    f"({esc(error_text(exc))})</span>"
+                )
+        muted = "color:var(--jp-ui-font-color2,#555)"
+        return (
+            "<div class='modeldeck-header-line' style='display:flex;flex-wrap:wrap;"
+            "gap:2px 12px;align-items:baseline'><b>modeldeck</b>"
+            f"<span class='modeldeck-who' title='notebook user → principal'>{who}</span>"
+            f"<span class='modeldeck-target' style='{muted}'>{esc(target)}</span></div>"
+        )
 
     def _set_enabled(self, enabled: bool) -> None:
         self._enabled = enabled
@@ -534,7 +550,7 @@ class DeckPanel:
         self._update_rows(rows)
         stamp = to_beijing(utcnow()).strftime("%H:%M:%S")
         self.deployments_status_html.value = (
-            f"<span style='color:#555'>{len(rows)} deployment(s), updated {stamp} "
+            f"<span style='{MUTED}'>{len(rows)} deployment(s), updated {stamp} "
             f"(UTC+8){esc(note)}</span>"
         )
         return rows
