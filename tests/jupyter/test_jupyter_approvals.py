@@ -39,7 +39,7 @@ def panel_for(request: pytest.FixtureRequest, stack: Stack) -> Iterator[PanelFor
         if request.param == "remote":
             assert stack.deck is not None  # the server acts as the token's principal
             token = create_token(stack.deck.store, user)[1]
-            panel = Deck(server=stack.server_url, user=user, token=token)
+            panel = Deck(server=stack.server_url, user=user, token=token).wait()
         else:
             assert stack.deck is not None
             panel = Deck(stack.deck, user=user)

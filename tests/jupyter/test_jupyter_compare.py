@@ -23,7 +23,7 @@ MU_MODEL = "qwen3-32b"
 @pytest.fixture(params=["in-process", "remote"])
 def panel(request: pytest.FixtureRequest, stack: Stack) -> Iterator[DeckPanel]:
     if request.param == "remote":
-        built = Deck(server=stack.server_url, user="alice")
+        built = Deck(server=stack.server_url, user="alice").wait()
     else:
         assert stack.deck is not None
         built = Deck(stack.deck, user="alice")

@@ -106,7 +106,7 @@ def test_a_panel_that_failed_to_connect_is_never_silently_replaced(
     for name, value in stack.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("MODELDECK_SERVER__URL")  # the local store would answer
-    down = Deck(server=f"http://127.0.0.1:{free_port()}")
+    down = Deck(server=f"http://127.0.0.1:{free_port()}").wait()
     try:
         assert down.problem is not None
         text = deck_line(shell, "%deck list")

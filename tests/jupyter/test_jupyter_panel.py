@@ -207,7 +207,7 @@ def test_displays_as_a_widget(panel: DeckPanel) -> None:
 
 
 def test_remote_panel_against_the_server(stack: Stack) -> None:
-    remote = Deck(server=stack.server_url, user="dave")
+    remote = Deck(server=stack.server_url, user="dave").wait()
     try:
         assert remote.connection is not None and remote.connection.remote
         assert stack.server_url in remote.header_html.value
@@ -225,7 +225,7 @@ def test_remote_panel_against_the_server(stack: Stack) -> None:
 def test_server_from_the_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELDECK_SERVER__URL", stack.server_url)
     monkeypatch.setenv("JUPYTERHUB_USER", "erin")
-    remote = Deck()
+    remote = Deck().wait()
     try:
         assert remote.connection is not None
         assert remote.connection.target == f"server {stack.server_url}"
@@ -244,7 +244,7 @@ def test_server_from_the_environment(stack: Stack, monkeypatch: pytest.MonkeyPat
     ],
 )
 def test_bad_server_is_shown_not_raised(server: str, expected: str) -> None:
-    broken = Deck(server=server, user="frank")
+    broken = Deck(server=server, user="frank").wait()
     try:
         assert expected in broken.status_html.value
         assert "secret" not in broken.status_html.value + broken.header_html.value
@@ -265,8 +265,8 @@ def test_single_user_panel_starts_the_embedded_sandbox(monkeypatch: pytest.Monke
     monkeypatch.setenv("MODELDECK_SANDBOX__DEPLOY_DELAY_SECONDS", "0")
     monkeypatch.setenv("MODELDECK_POLICY__AUTO_APPROVE_BELOW_USD_PER_DAY", "100000")
     assert not listening("127.0.0.1", port)
-    local = Deck(user="grace")
-    second = Deck(user="grace")
+    local = Deck(user="grace").wait()
+    second = Deck(user="grace").wait()
     try:
         assert local.connection is not None and not local.connection.remote
         assert "started by this kernel" in local.header_html.value

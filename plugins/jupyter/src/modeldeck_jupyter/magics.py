@@ -128,6 +128,7 @@ class DeckMagics(Magics):
             return self._given, user, "given with use()"
         current = _open_panel()
         if current is not None:
+            current.wait()  # a panel still connecting answers once it is connected
             if current.connection is None or current.problem is not None:
                 raise ConfigError(
                     f"The panel opened in this kernel is not connected: {current.problem}",

@@ -99,6 +99,7 @@ class DeckPanel:
         user: str | None = None,
         auto_refresh: bool = True,
         refresh_interval: float = 5.0,
+        background: bool | None = None,
     ) -> None:
         self.user = user or notebook_user()
         self.refresh_interval = refresh_interval
@@ -112,9 +113,60 @@ class DeckPanel:
         self._poller: Poller | None = None
         self._enabled = True
         self._owns_deck = False
+        self._closed = False
+        self._connecting = True
         self.problem: str | None = None
         self.connection: Connection | None = None
         self.choices = Choices([])
+        self.ready = threading.Event()  # set once connected and filled in (or failed)
+        self._build_widgets()
+        global _current  # a panel that failed is current too: %deck must not fall back silently
+        _current = weakref.ref(self)
+        args = (deck, server, token, settings, user, auto_refresh)
+        if background if background is not None else deck is None:
+            # first paint now; the sandbox start, migrations, catalog and history fill in later
+            self.status_html.value = (
+                f"<span class='modeldeck-connecting' style='{MUTED}'>Connecting to modeldeck… "
+                "the panel fills in as the catalog and your deployments arrive.</span>"
+            )
+            self.header_html.value = self._header()
+            self._set_enabled(False)
+            threading.Thread(
+                target=self._fill, args=args, name="modeldeck-panel-connect", daemon=True
+            ).start()
+        else:
+            self._fill(*args)
+
+    def wait(self, timeout: float | None = 60.0) -> DeckPanel:
+        """Block until the panel is connected and filled in (or has failed); returns it."""
+        if not self.ready.wait(timeout):
+            raise TimeoutError(f"The modeldeck panel did not connect within {timeout} s.")
+        return self
+
+    def _fill(
+        self,
+        deck: DeckAPI | None,
+        server: str | None,
+        token: str | None,
+        settings: Settings | None,
+        user: str | None,
+        auto_refresh: bool,
+    ) -> None:
+        """Connect, then fill the widgets: catalog, estimate, deployments, approvals."""
+        try:
+            self._connect_and_fill(deck, server, token, settings, user, auto_refresh)
+        finally:
+            self.ready.set()
+
+    def _connect_and_fill(
+        self,
+        deck: DeckAPI | None,
+        server: str | None,
+        token: str | None,
+        settings: Settings | None,
+        user: str | None,
+        auto_refresh: bool,
+    ) -> None:
         problem: BaseException | None = None
         what = "connect to modeldeck"
         try:
@@ -132,7 +184,15 @@ class DeckPanel:
             problem = exc
             if what == "act as this user":
                 self.user = notebook_user()
-        self._build_widgets()
+        self._connecting = False
+        self._set_enabled(True)
+        self.status_html.value = ""
+        with self._quiet():
+            models = self.choices.models()
+            if list(self.model.options) != models:
+                self.model.options = models
+            if self.model.value not in models and models:
+                self.model.value = models[0]
         if problem is not None:
             where = f" ({self.connection.target})" if self.connection else ""
             self.problem = f"Could not {what}{where}: {error_text(problem)}"
@@ -147,15 +207,13 @@ class DeckPanel:
         if self.problem is None:
             self.refresh_deployments(sync=self._poll_syncs)
             self.approvals.refresh()
-        global _current  # a panel that failed is current too: %deck must not fall back silently
-        _current = weakref.ref(self)
-        if auto_refresh and self._enabled:
+        if auto_refresh and self._enabled and not self._closed:
             self.start_auto_refresh()
 
     # -- construction -------------------------------------------------------------------------
 
     def _build_widgets(self) -> None:
-        models = self.choices.models()
+        models = self.choices.models()  # empty until connected
         self.header_html = W.HTML()
         self.status_html = W.HTML()
         self.model = W.Dropdown(
@@ -297,7 +355,8 @@ class DeckPanel:
 
     def _header(self) -> str:
         """A compact header: who acts (user → principal, roles) and where, as wrapping chips."""
-        target = self.connection.target if self.connection else "not connected"
+        idle = "connecting…" if self._connecting else "not connected"
+        target = self.connection.target if self.connection else idle
         who = f"<b>{esc(self.user)}</b>"
         if self.connection is not None:
             try:
@@ -340,6 +399,11 @@ class DeckPanel:
 
     def _ready_deck(self) -> DeckAPI:
         """The deck, or a clear error if the panel could not connect."""
+        if self._connecting:
+            raise ValidationFailed(
+                "The panel is still connecting to modeldeck.",
+                hint="Wait a moment (panel.wait() blocks until it is ready) and try again.",
+            )
         if self.connection is None or self.problem is not None:
             raise ValidationFailed(
                 f"Not connected to modeldeck. {self.problem or ''}".strip(),
@@ -650,6 +714,8 @@ class DeckPanel:
 
     def close(self) -> None:
         """Stop auto-refresh, close the widgets and the deck the panel opened itself."""
+        self._closed = True
+        self.ready.wait(60)  # a connect in progress finishes before the deck is closed
         self.stop_auto_refresh()
         global _current
         if _current is not None and _current() is self:
