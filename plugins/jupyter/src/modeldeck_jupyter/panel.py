@@ -32,6 +32,7 @@ from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.settings import Settings
 from modeldeck.timeutil import to_beijing, utcnow
 from modeldeck_jupyter.approvals import ApprovalQueue
+from modeldeck_jupyter.catalog_view import CatalogView
 from modeldeck_jupyter.choices import BILLING_LABELS, BILLING_TIPS, PLAN_LABELS, PLAN_TIPS, Choices
 from modeldeck_jupyter.compare_view import CompareView
 from modeldeck_jupyter.connect import (
@@ -58,8 +59,10 @@ from modeldeck_jupyter.render import (
 log = logging.getLogger(__name__)
 
 LABEL_STYLE = {"description_width": "90px"}
-TAB_TITLES = ("Estimate & deploy", "Deployments", "Approvals", "Compare", "Cost")
-FORM_TAB, DEPLOYMENTS_TAB, APPROVALS_TAB, COMPARE_TAB, COST_TAB = range(len(TAB_TITLES))
+TAB_TITLES = ("Estimate & deploy", "Deployments", "Approvals", "Compare", "Cost", "Catalog")
+FORM_TAB, DEPLOYMENTS_TAB, APPROVALS_TAB, COMPARE_TAB, COST_TAB, CATALOG_TAB = range(
+    len(TAB_TITLES)
+)
 TOGGLE_STYLE = {"description_width": "90px", "button_width": "auto"}
 # The panel last opened in this kernel (weakly): `%deck` acts on its deck as its user.
 _current: weakref.ref[DeckPanel] | None = None
@@ -178,7 +181,9 @@ class DeckPanel:
             what = "act as this user"
             self.user = checked_user(self.connection, user)
             what = "load the modeldeck catalog"
-            self.choices = Choices(self.connection.deck.models())
+            catalog = self.connection.deck.models()
+            self.choices = Choices(catalog)
+            self.catalog.load(catalog)
         except Exception as exc:  # shown in the panel instead of a traceback
             log.debug("modeldeck panel could not connect", exc_info=True)
             problem = exc
@@ -330,8 +335,16 @@ class DeckPanel:
         )
         self.compare = CompareView(self._ready_deck, self.capacity_spec, self._lock)
         self.costs = CostView(self._ready_deck, self._actor, self._lock)
+        self.catalog = CatalogView(self.fill_form)
         self.tabs = W.Tab(
-            children=[form, table, self.approvals.box, self.compare.box, self.costs.box],
+            children=[
+                form,
+                table,
+                self.approvals.box,
+                self.compare.box,
+                self.costs.box,
+                self.catalog.box,
+            ],
             titles=TAB_TITLES,
         )
         self.tabs.observe(self._on_tab, names="selected_index")
@@ -376,6 +389,15 @@ class DeckPanel:
             f"<span class='modeldeck-who' title='notebook user → principal'>{who}</span>"
             f"<span class='modeldeck-target' style='{muted}'>{esc(target)}</span></div>"
         )
+
+    def fill_form(self, model: str, plan: str, mode: str) -> None:
+        """Set the form to a catalog choice and show it (the estimate follows)."""
+        self.model.value = model
+        self.plan.value = plan
+        if plan == "ptu" and mode in self.mode.options:
+            self.mode.value = mode
+        self.tabs.selected_index = FORM_TAB
+        self.update_estimate()
 
     def _set_enabled(self, enabled: bool) -> None:
         self._enabled = enabled
