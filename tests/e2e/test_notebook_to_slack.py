@@ -39,12 +39,12 @@ def test_notebook_request_approved_in_slack_runs_and_shows_in_the_panel() -> Non
     ):
         assert stack.deck is not None  # the server acts as the token's principal
         token = create_token(stack.deck.store, "alice")[1]
-        panel = Deck(server=stack.server_url, user="alice", token=token)
+        panel = Deck(server=stack.server_url, user="alice", token=token).wait()
         try:
             assert panel.deck is not None and type(panel.deck).__name__ == "RemoteDeck"
             panel.model.value = "qwen3-32b"
             panel.plan.value = "mu"
-            panel.units.value = 1
+            panel.units.value = "1"
             panel.reason.value = "notebook to slack"
             assert "$40" in visible_text(panel.estimate_html.value)  # 1 unit x $40 per hour
             panel.deploy_button.click()

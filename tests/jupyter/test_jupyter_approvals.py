@@ -39,7 +39,7 @@ def panel_for(request: pytest.FixtureRequest, stack: Stack) -> Iterator[PanelFor
         if request.param == "remote":
             assert stack.deck is not None  # the server acts as the token's principal
             token = create_token(stack.deck.store, user)[1]
-            panel = Deck(server=stack.server_url, user=user, token=token)
+            panel = Deck(server=stack.server_url, user=user, token=token).wait()
         else:
             assert stack.deck is not None
             panel = Deck(stack.deck, user=user)
@@ -211,7 +211,7 @@ def test_the_poller_refreshes_the_queue(stack: Stack) -> None:
         bob.close()
 
 
-def test_a_viewer_is_told_they_may_not_decide() -> None:
+def test_a_viewer_is_told_they_may_not_decide(monkeypatch: pytest.MonkeyPatch) -> None:
     principals = [
         {"name": "alice", "jupyter_user": "alice", "roles": ["deployer"]},
         {"name": "vic", "jupyter_user": "vic", "roles": ["viewer"]},
@@ -219,7 +219,8 @@ def test_a_viewer_is_told_they_may_not_decide() -> None:
     with Stack(principals=principals) as guarded:
         request = ask(guarded, "alice", f"deploy {MU_MODEL} mu units=1")
         assert guarded.deck is not None
-        vic = Deck(guarded.deck, user="vic")
+        monkeypatch.setenv("JUPYTERHUB_USER", "vic")  # in-process, identity is the kernel's
+        vic = Deck(guarded.deck)
         try:
             row = vic.approvals.rows[request.id]
             row.approve_button.click()
@@ -238,7 +239,7 @@ def test_a_request_from_the_form_joins_the_queue_at_once(stack: Stack) -> None:
     alice = Deck(stack.deck, user="alice")
     try:
         alice.model.value = MU_MODEL
-        alice.units.value = 4
+        alice.units.value = "4"
         alice.reason.value = "queued from the form"
         record = alice.request_deploy()
         assert record is not None, alice.deploy_result_html.value

@@ -23,7 +23,7 @@ MU_MODEL = "qwen3-32b"
 @pytest.fixture(params=["in-process", "remote"])
 def panel(request: pytest.FixtureRequest, stack: Stack) -> Iterator[DeckPanel]:
     if request.param == "remote":
-        built = Deck(server=stack.server_url, user="alice")
+        built = Deck(server=stack.server_url, user="alice").wait()
     else:
         assert stack.deck is not None
         built = Deck(stack.deck, user="alice")
@@ -35,8 +35,8 @@ def panel(request: pytest.FixtureRequest, stack: Stack) -> Iterator[DeckPanel]:
 def _ptu_20k_2k(panel: DeckPanel) -> None:
     panel.model.value = PTU_MODEL
     panel.plan.value = "ptu"
-    panel.input_tpm.value = 20_000
-    panel.output_tpm.value = 2_000
+    panel.input_tpm.value = "20_000"
+    panel.output_tpm.value = "2_000"
 
 
 def test_ptu_comparison_matches_the_core_and_names_the_break_even(
@@ -85,7 +85,7 @@ def test_fewer_hours_make_hourly_cheaper(panel: DeckPanel) -> None:
 
 def test_mu_compares_hourly_with_monthly(panel: DeckPanel) -> None:
     panel.model.value = MU_MODEL
-    panel.units.value = 1
+    panel.units.value = "1"
     panel.compare.hours_per_day.value = "8"
     panel.tabs.selected_index = COMPARE_TAB
     html = panel.compare.html.value
@@ -99,7 +99,7 @@ def test_the_form_drives_the_comparison(panel: DeckPanel) -> None:
     _ptu_20k_2k(panel)
     panel.tabs.selected_index = COMPARE_TAB
     first = panel.compare.html.value
-    panel.input_tpm.value = 40_000  # changed while the tab is shown: it follows at once
+    panel.input_tpm.value = "40_000"  # changed while the tab is shown: it follows at once
     assert panel.compare.html.value != first
     assert "40,000 in / 2,000 out TPM" in panel.compare.subject_html.value
     panel.tabs.selected_index = FORM_TAB
@@ -136,7 +136,7 @@ def test_bad_hours_a_day_are_explained(panel: DeckPanel, hours: str, why: str) -
 
 def test_an_invalid_capacity_shows_the_decks_error(panel: DeckPanel, stack: Stack) -> None:
     _ptu_20k_2k(panel)
-    panel.input_tpm.value = 15_000
+    panel.input_tpm.value = "15_000"
     panel.compare.update()
     assert stack.deck is not None
     with pytest.raises(UserError) as raised:

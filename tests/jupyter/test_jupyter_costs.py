@@ -49,7 +49,7 @@ def panel(
     request: pytest.FixtureRequest, auto_stack: Stack, deployed: list[DeploymentRecord]
 ) -> Iterator[DeckPanel]:
     if request.param == "remote":
-        built = Deck(server=auto_stack.server_url, user="bob")
+        built = Deck(server=auto_stack.server_url, user="bob").wait()
     else:
         assert auto_stack.deck is not None
         built = Deck(auto_stack.deck, user="bob")

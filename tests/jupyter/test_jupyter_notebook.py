@@ -66,7 +66,14 @@ def test_notebook_runs_and_shows_the_panel(stack: Stack, tmp_path: Path) -> None
         for m in nb.metadata["widgets"][WIDGET_STATE]["state"].values()
         if m["state"].get("_view_name") == "TabView"
     ]
-    assert tabs["titles"] == ["Estimate & deploy", "Deployments", "Approvals", "Compare", "Cost"]
+    assert tabs["titles"] == [
+        "Estimate & deploy",
+        "Deployments",
+        "Approvals",
+        "Compare",
+        "Cost",
+        "Catalog",
+    ]
     (queue_status,) = _widgets_with_class(nb, "modeldeck-approvals-status")
     assert "waiting for a decision" in queue_status["value"]
 

@@ -58,8 +58,8 @@ def test_worked_example_through_the_form(panel: DeckPanel) -> None:
     panel.model.value = PTU_MODEL
     panel.plan.value = "ptu"
     panel.billing.value = "hourly"
-    panel.input_tpm.value = 20_000
-    panel.output_tpm.value = 2_000
+    panel.input_tpm.value = "20_000"
+    panel.output_tpm.value = "2_000"
     panel.hours.value = "10"
     assert "$31.20" in visible_text(panel.estimate_html.value)
 
@@ -68,7 +68,7 @@ def test_bad_capacity_shows_a_clear_red_error(panel: DeckPanel, stack: Stack) ->
     assert stack.deck is not None
     panel.model.value = PTU_MODEL
     panel.plan.value = "ptu"
-    panel.input_tpm.value = 15_000
+    panel.input_tpm.value = "15_000"
     html = panel.estimate_html.value
     assert panel.last_estimate is None
     assert "modeldeck-error" in html
@@ -76,7 +76,7 @@ def test_bad_capacity_shows_a_clear_red_error(panel: DeckPanel, stack: Stack) ->
     with pytest.raises(UserError) as raised:
         stack.deck.estimate(panel.build_spec())
     assert esc(str(raised.value)) in html
-    panel.input_tpm.value = 20_000
+    panel.input_tpm.value = "20_000"
     assert panel.last_estimate is not None
     assert "modeldeck-error" not in panel.estimate_html.value
 
@@ -86,7 +86,7 @@ def test_unlisted_price_is_an_error_never_zero(panel: DeckPanel) -> None:
     panel.model.value = "qwen-plus-2025-12-01"
     panel.plan.value = "ptu"
     panel.mode.value = "thinking"
-    panel.output_tpm.value = 1_000
+    panel.output_tpm.value = "1_000"
     assert panel.last_estimate is None
     assert "modeldeck-error" in panel.estimate_html.value
     assert "not listed" in panel.estimate_html.value
@@ -159,12 +159,13 @@ def test_auto_approved_deploy_shows_in_the_table(auto_stack: Stack) -> None:
         panel.close()
 
 
-def test_unlinked_notebook_user_gets_a_clear_message() -> None:
+def test_unlinked_notebook_user_gets_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     principals = [{"name": "carol", "jupyter_user": "carol", "roles": ["deployer"]}]
     with Stack(principals=principals) as linked:
         assert linked.deck is not None
-        stranger = Deck(linked.deck, user="mallory")
-        carol = Deck(linked.deck, user="carol")
+        stranger = Deck(linked.deck, user="mallory")  # an unlinked name acts as nobody
+        monkeypatch.setenv("JUPYTERHUB_USER", "carol")  # in-process, identity is the kernel's
+        carol = Deck(linked.deck)
         try:
             assert "not linked" in stranger.header_html.value
             assert stranger.request_deploy() is None
@@ -206,16 +207,16 @@ def test_displays_as_a_widget(panel: DeckPanel) -> None:
 
 
 def test_remote_panel_against_the_server(stack: Stack) -> None:
-    remote = Deck(server=stack.server_url, user="dave")
+    remote = Deck(server=stack.server_url, user="dave").wait()
     try:
         assert remote.connection is not None and remote.connection.remote
         assert stack.server_url in remote.header_html.value
         remote.model.value = PTU_MODEL
         remote.plan.value = "ptu"
         remote.billing.value = "upfront"
-        remote.input_tpm.value = 20_000
-        remote.output_tpm.value = 2_000
-        remote.days.value = 7
+        remote.input_tpm.value = "20_000"
+        remote.output_tpm.value = "2_000"
+        remote.days.value = "7"
         assert "$262.08" in visible_text(remote.estimate_html.value)  # billing rules example 2
     finally:
         remote.close()
@@ -224,12 +225,12 @@ def test_remote_panel_against_the_server(stack: Stack) -> None:
 def test_server_from_the_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELDECK_SERVER__URL", stack.server_url)
     monkeypatch.setenv("JUPYTERHUB_USER", "erin")
-    remote = Deck()
+    remote = Deck().wait()
     try:
         assert remote.connection is not None
         assert remote.connection.target == f"server {stack.server_url}"
         assert remote.user == "erin"
-        assert "notebook user <b>erin</b>" in remote.header_html.value
+        assert "<b>erin</b> →" in remote.header_html.value
     finally:
         remote.close()
 
@@ -243,7 +244,7 @@ def test_server_from_the_environment(stack: Stack, monkeypatch: pytest.MonkeyPat
     ],
 )
 def test_bad_server_is_shown_not_raised(server: str, expected: str) -> None:
-    broken = Deck(server=server, user="frank")
+    broken = Deck(server=server, user="frank").wait()
     try:
         assert expected in broken.status_html.value
         assert "secret" not in broken.status_html.value + broken.header_html.value
@@ -264,8 +265,8 @@ def test_single_user_panel_starts_the_embedded_sandbox(monkeypatch: pytest.Monke
     monkeypatch.setenv("MODELDECK_SANDBOX__DEPLOY_DELAY_SECONDS", "0")
     monkeypatch.setenv("MODELDECK_POLICY__AUTO_APPROVE_BELOW_USD_PER_DAY", "100000")
     assert not listening("127.0.0.1", port)
-    local = Deck(user="grace")
-    second = Deck(user="grace")
+    local = Deck(user="grace").wait()
+    second = Deck(user="grace").wait()
     try:
         assert local.connection is not None and not local.connection.remote
         assert "started by this kernel" in local.header_html.value

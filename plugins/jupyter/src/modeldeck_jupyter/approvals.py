@@ -20,7 +20,7 @@ from modeldeck.api import DeckAPI
 from modeldeck.domain import Actor, DecisionOutcome, RequestRecord
 from modeldeck.errors import UserError
 from modeldeck.timeutil import to_beijing, utcnow
-from modeldeck_jupyter.render import error_html, error_text
+from modeldeck_jupyter.render import MUTED, error_html, error_text
 from modeldeck_jupyter.tables import approval_html, outcome_html
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,11 @@ class ApprovalRow:
                 self.info,
                 W.HBox([self.approve_button, self.reject_button, self.reason]),
             ],
-            layout=W.Layout(border="1px solid #ddd", padding="4px 8px", margin="0 0 6px 0"),
+            layout=W.Layout(
+                border="1px solid var(--jp-border-color2,#ddd)",
+                padding="4px 8px",
+                margin="0 0 6px 0",
+            ),
         )
         self.box.add_class("modeldeck-approval")
 
@@ -136,7 +140,7 @@ class ApprovalQueue:
             if pending
             else "No requests are waiting for a decision"
         )
-        self.status_html.value = f"<span style='color:#555'>{count}, updated {stamp} (UTC+8)</span>"
+        self.status_html.value = f"<span style='{MUTED}'>{count}, updated {stamp} (UTC+8)</span>"
         return pending
 
     def _new_row(self, request: RequestRecord) -> ApprovalRow:

@@ -19,7 +19,7 @@ from modeldeck.api import DeckAPI
 from modeldeck.domain import DeploySpec, Estimate
 from modeldeck.errors import UserError
 from modeldeck.grammar import parse_hours_per_day as grammar_hours_per_day
-from modeldeck_jupyter.render import error_html, error_text, esc
+from modeldeck_jupyter.render import MUTED, error_html, error_text, esc
 from modeldeck_jupyter.tables import comparison_html
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class CompareView:
         self.box = W.VBox(
             [
                 W.HTML(
-                    "<span style='color:#555'>Compares the two billing methods of the plan "
+                    f"<span style='{MUTED}'>Compares the two billing methods of the plan "
                     "chosen in <b>Estimate &amp; deploy</b>, for the same capacity.</span>"
                 ),
                 W.HBox([self.hours_per_day, self.compare_button]),
@@ -85,7 +85,7 @@ class CompareView:
             deck = self._deck()
             hours = parse_hours_per_day(self.hours_per_day.value)
             spec = self._spec().model_copy(update={"compare": True, "hours_per_day": hours})
-            self.subject_html.value = f"<span style='color:#555'>{esc(_subject(spec))}</span>"
+            self.subject_html.value = f"<span style='{MUTED}'>{esc(_subject(spec))}</span>"
             with self._lock:
                 estimate = deck.estimate(spec)
             html = comparison_html(estimate)

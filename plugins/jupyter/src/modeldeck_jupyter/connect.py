@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from modeldeck.api import DeckAPI
-from modeldeck.errors import ConfigError
+from modeldeck.errors import ConfigError, PermissionDenied, UserError
 from modeldeck.settings import Settings, load_settings
 
 
@@ -32,6 +32,37 @@ def notebook_user() -> str:
         return local_user()
     except (KeyError, OSError):  # no passwd entry for the uid (some containers)
         return "unknown"
+
+
+def _principal(deck: DeckAPI, user: str) -> str | None:
+    """The principal `user` maps to on `deck`, or None when it maps to none."""
+    try:
+        return deck.resolve_actor("jupyter", user).principal
+    except UserError:
+        return None
+
+
+def checked_user(connection: Connection | None, user: str | None) -> str:
+    """Who this notebook acts as: the notebook user, or `user` when that cannot impersonate.
+
+    In-process with `[[principals]]` configured, `user=` may only name the notebook user's own
+    principal (JUPYTERHUB_USER or the OS user); a server decides identity by its token instead.
+    """
+    own = notebook_user()
+    if user is None or user == own or connection is None or connection.remote:
+        return user or own
+    settings = getattr(connection.deck, "settings", None)
+    if not getattr(settings, "principals", None):
+        return user  # open mode (no principals): single user and demos
+    theirs = _principal(connection.deck, user)
+    if theirs is None or theirs == _principal(connection.deck, own):
+        return user  # an unlinked name acts as nobody; the same principal is no impersonation
+    raise PermissionDenied(
+        f"user={user!r} would act as principal {theirs!r}, but this kernel's notebook user is "
+        f"{own!r} and principals are configured: in-process, identity is the notebook user's.",
+        hint="Leave user= out to act as yourself, or connect to the team server with a token "
+        "of that principal (server=..., token=...).",
+    )
 
 
 def check_server_url(url: str) -> str:

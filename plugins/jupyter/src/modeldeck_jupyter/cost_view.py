@@ -18,12 +18,13 @@ from typing import Any
 import ipywidgets as W
 
 from modeldeck.api import DeckAPI
+from modeldeck.charts.data import SpendChart, SpendPoint
 from modeldeck.domain import Actor, DeploymentRecord
 from modeldeck.errors import UserError, ValidationFailed
 from modeldeck.grammar import CostCommand, parse_value
 from modeldeck.results import CostResult
 from modeldeck.timeutil import to_beijing, utcnow
-from modeldeck_jupyter.render import error_html, error_text
+from modeldeck_jupyter.render import MUTED, error_html, error_text
 from modeldeck_jupyter.tables import cost_html
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,13 @@ class CostView:
             options=[("All deployments", ALL)],
             value=ALL,
             style=style,
-            layout=W.Layout(width="420px"),
+            layout=W.Layout(width="100%", max_width="420px"),
         )
         self.show_button = W.Button(description="Show spend", icon="refresh")
         self.html = W.HTML()
+        self.chart = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
+        self.chart.add_class("modeldeck-cost-chart")
+        self.last_chart: SpendChart | None = None
         for widget, css in (
             (self.period, "modeldeck-cost-period"),
             (self.month, "modeldeck-cost-month"),
@@ -120,6 +124,7 @@ class CostView:
                 W.HBox([self.period, self.month]),
                 W.HBox([self.deployment, self.show_button]),
                 self.html,
+                self.chart,
             ]
         )
 
@@ -154,6 +159,20 @@ class CostView:
             return
         self.set_deployments(rows)
 
+    def draw(self, result: CostResult) -> None:
+        """Draw the spend with the core chart module, as a PNG (offline, no CDN, Voila too)."""
+        from modeldeck.charts import render
+
+        try:
+            chart = spend_chart(result)
+            self.chart.value = render(chart, "png")
+        except Exception:  # the table still says it all
+            log.warning("the spend chart could not be drawn", exc_info=True)
+            self.chart.layout.display = "none"
+            return
+        self.last_chart = chart
+        self.chart.layout.display = None
+
     def show(self) -> CostResult | None:
         """Run `cost` for the pickers' period and deployment; show the table or the error."""
         try:
@@ -176,11 +195,24 @@ class CostView:
             return None
         self.last_result = result
         self.last_error = None
+        self.draw(result)
         stamp = to_beijing(utcnow()).strftime("%H:%M:%S")
         self.html.value = html + (
-            f"<div style='color:#555;font-size:0.9em'>updated {stamp} (UTC+8)</div>"
+            f"<div style='{MUTED};font-size:0.9em'>updated {stamp} (UTC+8)</div>"
         )
         return result
+
+
+def spend_chart(result: CostResult) -> SpendChart:
+    """The period's spend to date as the core's spend chart (start at zero, now at the total)."""
+    report = result.report
+    now = min(utcnow(), report.period.end)
+    start = min(report.period.start, now)
+    return SpendChart(
+        title=f"Spend {report.period.name} to date ({report.target})",
+        currency=report.currency,
+        actual=[SpendPoint(at=start, amount=Decimal(0)), SpendPoint(at=now, amount=report.total)],
+    )
 
 
 def _label(dep: DeploymentRecord) -> str:

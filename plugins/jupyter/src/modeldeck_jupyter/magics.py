@@ -21,10 +21,10 @@ from IPython.display import display
 
 from modeldeck.api import DeckAPI
 from modeldeck.domain import Actor
-from modeldeck.errors import NotLinked, UserError
+from modeldeck.errors import ConfigError, NotLinked, UserError
 from modeldeck.results import Result
-from modeldeck_jupyter.connect import Connection, connect, describe, notebook_user
-from modeldeck_jupyter.render import error_html, error_text
+from modeldeck_jupyter.connect import Connection, checked_user, connect, describe
+from modeldeck_jupyter.render import error_html, error_text, esc
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,15 @@ def result_answer(result: Result) -> DeckAnswer:
     return DeckAnswer(text=result.text, ok=result.ok, html=html, result=result)
 
 
+def with_backend(answer: DeckAnswer, connection: Connection, why: str) -> DeckAnswer:
+    """The answer with one line naming the backend it came from (never a secret)."""
+    note = f"via {connection.target} ({why})"
+    answer.text = f"{answer.text}\n{note}"
+    if answer.html is not None:
+        answer.html += f"<div class='modeldeck-backend'>{esc(note)}</div>"
+    return answer
+
+
 def error_answer(exc: BaseException) -> DeckAnswer:
     """A mistake or failure as one clear line (and red HTML), never a traceback."""
     text = error_text(exc)
@@ -89,26 +98,54 @@ class DeckMagics(Magics):
         self.last_answer: DeckAnswer | None = None
 
     def use(self, deck: Any = None, user: str | None = None) -> None:
-        """Point `%deck` at a deck or a panel (None: back to the panel or the configured deck)."""
+        """Point `%deck` at a deck or a panel (None: back to the panel or the configured deck).
+
+        In-process with principals configured, `user` may not name another user's principal.
+        """
         panel = sys.modules.get("modeldeck_jupyter.panel")
         if panel is not None and isinstance(deck, panel.DeckPanel):
+            if deck.connection is None or deck.problem is not None:
+                raise ConfigError(
+                    f"That panel is not connected: {deck.problem or 'no connection'}",
+                    hint="Fix the panel's connection first; %deck uses no other backend.",
+                )
             self._given = deck.connection
-            self._given_user = user or deck.user
+            self._given_user = checked_user(deck.connection, user or deck.user)
         elif deck is None:
             self._given, self._given_user = None, user
         else:
-            self._given, self._given_user = describe(deck), user
+            given = describe(deck)
+            self._given, self._given_user = given, checked_user(given, user)
+
+    def connection(self) -> tuple[Connection, str, str]:
+        """The connection and notebook user `%deck` acts with now, and where that came from.
+
+        Never a silent fallback: a panel that failed to connect is an error here, not a reason
+        to answer from the local store instead of the team server.
+        """
+        if self._given is not None:
+            user = self._given_user or checked_user(self._given, None)
+            return self._given, user, "given with use()"
+        current = _open_panel()
+        if current is not None:
+            current.wait()  # a panel still connecting answers once it is connected
+            if current.connection is None or current.problem is not None:
+                raise ConfigError(
+                    f"The panel opened in this kernel is not connected: {current.problem}",
+                    hint="Fix the connection and run the panel's cell again, or point %deck "
+                    "at a deck with magics_of(get_ipython()).use(...); %deck will not answer "
+                    "from another backend.",
+                )
+            user = checked_user(current.connection, self._given_user or current.user)
+            return current.connection, user, "the panel's connection"
+        if self._own is None:
+            self._own = connect()
+        return self._own, checked_user(self._own, self._given_user), "configured, no panel open"
 
     def target(self) -> tuple[DeckAPI, str]:
         """The deck and notebook user `%deck` acts with right now."""
-        if self._given is not None:
-            return self._given.deck, self._given_user or notebook_user()
-        current = _open_panel()
-        if current is not None and current.connection is not None and current.problem is None:
-            return current.connection.deck, self._given_user or current.user
-        if self._own is None:
-            self._own = connect()
-        return self._own.deck, self._given_user or notebook_user()
+        connection, user, _why = self.connection()
+        return connection.deck, user
 
     def run(self, line: str) -> DeckAnswer:
         """Run one command line and return the answer (what `%deck` displays)."""
@@ -119,14 +156,15 @@ class DeckMagics(Magics):
 
             command = parse(text or "help")  # parsed once, here; the deck gets the command
             verb = command.verb
-            deck, user = self.target()
+            connection, user, why = self.connection()
+            deck = connection.deck
             try:
                 actor = deck.resolve_actor("jupyter", user)
             except NotLinked:
                 if verb not in OPEN_VERBS:
                     raise
                 actor = Actor(principal=f"jupyter:{user}", surface="jupyter", roles=[])
-            answer = result_answer(deck.run(command, actor))
+            answer = with_backend(result_answer(deck.run(command, actor)), connection, why)
         except Exception as exc:
             log.debug("%%deck %s failed", verb, exc_info=not isinstance(exc, UserError))
             answer = error_answer(exc)

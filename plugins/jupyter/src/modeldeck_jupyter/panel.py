@@ -8,16 +8,15 @@ users can drive the panel from code as well as by clicking.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from typing import Any
 
 import ipywidgets as W
-from pydantic import ValidationError
 
 from modeldeck.api import DeckAPI
 from modeldeck.domain import (
@@ -28,17 +27,27 @@ from modeldeck.domain import (
     Estimate,
     RequestRecord,
 )
-from modeldeck.errors import UserError, ValidationFailed
-from modeldeck.grammar import parse_hours as grammar_hours
+from modeldeck.errors import ConflictError, UserError, ValidationFailed
+from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.settings import Settings
 from modeldeck.timeutil import to_beijing, utcnow
 from modeldeck_jupyter.approvals import ApprovalQueue
+from modeldeck_jupyter.catalog_view import CatalogView
 from modeldeck_jupyter.choices import BILLING_LABELS, BILLING_TIPS, PLAN_LABELS, PLAN_TIPS, Choices
 from modeldeck_jupyter.compare_view import CompareView
-from modeldeck_jupyter.connect import Connection, connect, describe, notebook_user
+from modeldeck_jupyter.connect import (
+    Connection,
+    checked_user,
+    connect,
+    describe,
+    notebook_user,
+)
 from modeldeck_jupyter.cost_view import CostView
+from modeldeck_jupyter.deployment_rows import GONE, DeploymentRow
+from modeldeck_jupyter.form_fields import FIELDS, form_line
 from modeldeck_jupyter.poller import Poller
 from modeldeck_jupyter.render import (
+    MUTED,
     deployments_html,
     error_html,
     error_text,
@@ -50,8 +59,10 @@ from modeldeck_jupyter.render import (
 log = logging.getLogger(__name__)
 
 LABEL_STYLE = {"description_width": "90px"}
-TAB_TITLES = ("Estimate & deploy", "Deployments", "Approvals", "Compare", "Cost")
-FORM_TAB, DEPLOYMENTS_TAB, APPROVALS_TAB, COMPARE_TAB, COST_TAB = range(len(TAB_TITLES))
+TAB_TITLES = ("Estimate & deploy", "Deployments", "Approvals", "Compare", "Cost", "Catalog")
+FORM_TAB, DEPLOYMENTS_TAB, APPROVALS_TAB, COMPARE_TAB, COST_TAB, CATALOG_TAB = range(
+    len(TAB_TITLES)
+)
 TOGGLE_STYLE = {"description_width": "90px", "button_width": "auto"}
 # The panel last opened in this kernel (weakly): `%deck` acts on its deck as its user.
 _current: weakref.ref[DeckPanel] | None = None
@@ -59,27 +70,7 @@ _current: weakref.ref[DeckPanel] | None = None
 
 def _wide() -> W.Layout:
     """A fresh layout per widget: a shared Layout would hide every field when one is hidden."""
-    return W.Layout(width="340px")
-
-
-def parse_hours(text: str) -> Decimal:
-    """Hours as an exact Decimal (`10`, `1.5`, `1,000`), read by the grammar's own `hours=`
-    reader: the form accepts and refuses exactly what `%deck` and Slack do (`1,0,0` is refused)."""
-    return grammar_hours(text)
-
-
-def positive_whole(value: int, what: str) -> int:
-    """A duration in whole days or months, at least 1."""
-    if value < 1:
-        raise ValidationFailed(f"{what} must be a whole number of at least 1; got {value}.")
-    return value
-
-
-def _spec_error(exc: ValidationError) -> ValidationFailed:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'spec'}: {err['msg']}" for err in exc.errors()
-    )
-    return ValidationFailed(f"The deploy form is not valid: {problems}.")
+    return W.Layout(width="100%", max_width="340px")
 
 
 def _set_options(widget: Any, options: list[tuple[str, str]]) -> None:
@@ -109,8 +100,9 @@ class DeckPanel:
         token: str | None = None,
         settings: Settings | None = None,
         user: str | None = None,
-        auto_refresh: bool = False,
+        auto_refresh: bool = True,
         refresh_interval: float = 5.0,
+        background: bool | None = None,
     ) -> None:
         self.user = user or notebook_user()
         self.refresh_interval = refresh_interval
@@ -124,24 +116,91 @@ class DeckPanel:
         self._poller: Poller | None = None
         self._enabled = True
         self._owns_deck = False
+        self._closed = False
+        self._connecting = True
         self.problem: str | None = None
         self.connection: Connection | None = None
         self.choices = Choices([])
+        self.ready = threading.Event()  # set once connected and filled in (or failed)
+        self._build_widgets()
+        global _current  # a panel that failed is current too: %deck must not fall back silently
+        _current = weakref.ref(self)
+        args = (deck, server, token, settings, user, auto_refresh)
+        if background if background is not None else deck is None:
+            # first paint now; the sandbox start, migrations, catalog and history fill in later
+            self.status_html.value = (
+                f"<span class='modeldeck-connecting' style='{MUTED}'>Connecting to modeldeck… "
+                "the panel fills in as the catalog and your deployments arrive.</span>"
+            )
+            self.header_html.value = self._header()
+            self._set_enabled(False)
+            threading.Thread(
+                target=self._fill, args=args, name="modeldeck-panel-connect", daemon=True
+            ).start()
+        else:
+            self._fill(*args)
+
+    def wait(self, timeout: float | None = 60.0) -> DeckPanel:
+        """Block until the panel is connected and filled in (or has failed); returns it."""
+        if not self.ready.wait(timeout):
+            raise TimeoutError(f"The modeldeck panel did not connect within {timeout} s.")
+        return self
+
+    def _fill(
+        self,
+        deck: DeckAPI | None,
+        server: str | None,
+        token: str | None,
+        settings: Settings | None,
+        user: str | None,
+        auto_refresh: bool,
+    ) -> None:
+        """Connect, then fill the widgets: catalog, estimate, deployments, approvals."""
+        try:
+            self._connect_and_fill(deck, server, token, settings, user, auto_refresh)
+        finally:
+            self.ready.set()
+
+    def _connect_and_fill(
+        self,
+        deck: DeckAPI | None,
+        server: str | None,
+        token: str | None,
+        settings: Settings | None,
+        user: str | None,
+        auto_refresh: bool,
+    ) -> None:
         problem: BaseException | None = None
+        what = "connect to modeldeck"
         try:
             if deck is not None:
                 self.connection = describe(deck)
             else:
                 self.connection = connect(server=server, token=token, settings=settings)
                 self._owns_deck = True
-            self.choices = Choices(self.connection.deck.models())
+            what = "act as this user"
+            self.user = checked_user(self.connection, user)
+            what = "load the modeldeck catalog"
+            catalog = self.connection.deck.models()
+            self.choices = Choices(catalog)
+            self.catalog.load(catalog)
         except Exception as exc:  # shown in the panel instead of a traceback
             log.debug("modeldeck panel could not connect", exc_info=True)
             problem = exc
-        self._build_widgets()
+            if what == "act as this user":
+                self.user = notebook_user()
+        self._connecting = False
+        self._set_enabled(True)
+        self.status_html.value = ""
+        with self._quiet():
+            models = self.choices.models()
+            if list(self.model.options) != models:
+                self.model.options = models
+            if self.model.value not in models and models:
+                self.model.value = models[0]
         if problem is not None:
             where = f" ({self.connection.target})" if self.connection else ""
-            self.problem = f"Could not load the modeldeck catalog{where}: {error_text(problem)}"
+            self.problem = f"Could not {what}{where}: {error_text(problem)}"
             self.status_html.value = error_html(self.problem)
             self._set_enabled(False)
         elif not len(self.choices):
@@ -153,15 +212,13 @@ class DeckPanel:
         if self.problem is None:
             self.refresh_deployments(sync=self._poll_syncs)
             self.approvals.refresh()
-            global _current
-            _current = weakref.ref(self)
-        if auto_refresh and self._enabled:
+        if auto_refresh and self._enabled and not self._closed:
             self.start_auto_refresh()
 
     # -- construction -------------------------------------------------------------------------
 
     def _build_widgets(self) -> None:
-        models = self.choices.models()
+        models = self.choices.models()  # empty until connected
         self.header_html = W.HTML()
         self.status_html = W.HTML()
         self.model = W.Dropdown(
@@ -176,30 +233,38 @@ class DeckPanel:
         self.billing = W.ToggleButtons(
             description="Billing", options=[], style=TOGGLE_STYLE, layout=_wide()
         )
-        self.input_tpm = W.IntText(
-            description="Input TPM", value=10_000, step=10_000, style=LABEL_STYLE, layout=_wide()
+        self.fields: dict[str, W.Text] = {}
+        for info in FIELDS:
+            text = W.Text(
+                description=info.label,
+                value=info.default,
+                placeholder=info.placeholder,
+                continuous_update=True,  # validated as typed, with the grammar's messages
+                style=LABEL_STYLE,
+                layout=_wide(),
+            )
+            text.add_class(f"modeldeck-field-{info.key.replace('_', '-')}")
+            self.fields[info.key] = text
+        f = self.fields
+        self.input_tpm, self.output_tpm, self.thinking_tpm = f["in"], f["out"], f["thinking_out"]
+        self.units, self.hours, self.days, self.months = (
+            f["units"],
+            f["hours"],
+            f["days"],
+            f["months"],
         )
-        self.output_tpm = W.IntText(
-            description="Output TPM", value=1_000, step=1_000, style=LABEL_STYLE, layout=_wide()
+        self.start, self.suffix, self.name = f["start"], f["suffix"], f["name"]
+        self.context, self.max_input = f["context"], f["max_input"]
+        self.rpm_limit, self.tpm_limit = f["rpm_limit"], f["tpm_limit"]
+        self.auto_renew = W.Checkbox(description="Auto-renew", value=False, indent=True)
+        self.estimate_html = W.HTML(
+            layout=W.Layout(flex="1 1 280px", min_width="0", padding="0 0 0 16px")
         )
-        self.units = W.IntText(
-            description="Units", value=1, step=1, style=LABEL_STYLE, layout=_wide()
-        )
-        self.hours = W.Text(
-            description="Hours",
-            value="1",
-            continuous_update=False,
-            style=LABEL_STYLE,
-            layout=_wide(),
-        )
-        self.days = W.IntText(description="Days", value=1, style=LABEL_STYLE, layout=_wide())
-        self.months = W.IntText(description="Months", value=1, style=LABEL_STYLE, layout=_wide())
-        self.estimate_html = W.HTML(layout=W.Layout(flex="1 1 auto", padding="0 0 0 16px"))
         self.reason = W.Text(
             description="Reason",
             placeholder="why this deployment (approvers see it)",
             style=LABEL_STYLE,
-            layout=W.Layout(width="520px"),
+            layout=W.Layout(width="100%", max_width="520px"),
         )
         self.deploy_button = W.Button(
             description="Request deploy", button_style="primary", icon="rocket"
@@ -213,6 +278,12 @@ class DeckPanel:
         )
         self.deployments_status_html = W.HTML()
         self.deployments_html = W.HTML()
+        self.history = W.Checkbox(description="History (list all)", value=False, indent=False)
+        self.history.add_class("modeldeck-history")
+        self.rows: dict[str, DeploymentRow] = {}
+        self._seen: set[str] = set()
+        self.rows_box = W.VBox()
+        self.rows_box.add_class("modeldeck-deployment-rows")
 
         for widget, css in (
             (self.header_html, "modeldeck-header"),
@@ -221,12 +292,6 @@ class DeckPanel:
             (self.plan, "modeldeck-plan"),
             (self.mode, "modeldeck-mode"),
             (self.billing, "modeldeck-billing"),
-            (self.input_tpm, "modeldeck-input-tpm"),
-            (self.output_tpm, "modeldeck-output-tpm"),
-            (self.units, "modeldeck-units"),
-            (self.hours, "modeldeck-hours"),
-            (self.days, "modeldeck-days"),
-            (self.months, "modeldeck-months"),
             (self.estimate_html, "modeldeck-estimate"),
             (self.reason, "modeldeck-reason"),
             (self.deploy_button, "modeldeck-deploy"),
@@ -243,18 +308,14 @@ class DeckPanel:
                 self.plan,
                 self.mode,
                 self.billing,
-                self.input_tpm,
-                self.output_tpm,
-                self.units,
-                self.hours,
-                self.days,
-                self.months,
+                *self.fields.values(),
+                self.auto_renew,
             ],
-            layout=W.Layout(width="400px", flex="0 0 auto"),
+            layout=W.Layout(flex="0 1 360px", min_width="0"),
         )
         form = W.VBox(
             [
-                W.HBox([inputs, self.estimate_html]),
+                W.HBox([inputs, self.estimate_html], layout=W.Layout(flex_flow="row wrap")),
                 W.HTML("<hr style='margin:6px 0'>"),
                 self.reason,
                 self.deploy_button,
@@ -263,9 +324,10 @@ class DeckPanel:
         )
         table = W.VBox(
             [
-                W.HBox([self.refresh_button, self.auto_refresh]),
+                W.HBox([self.refresh_button, self.auto_refresh, self.history]),
                 self.deployments_status_html,
                 self.deployments_html,
+                self.rows_box,
             ]
         )
         self.approvals = ApprovalQueue(
@@ -273,12 +335,23 @@ class DeckPanel:
         )
         self.compare = CompareView(self._ready_deck, self.capacity_spec, self._lock)
         self.costs = CostView(self._ready_deck, self._actor, self._lock)
+        self.catalog = CatalogView(self.fill_form)
         self.tabs = W.Tab(
-            children=[form, table, self.approvals.box, self.compare.box, self.costs.box],
+            children=[
+                form,
+                table,
+                self.approvals.box,
+                self.compare.box,
+                self.costs.box,
+                self.catalog.box,
+            ],
             titles=TAB_TITLES,
         )
         self.tabs.observe(self._on_tab, names="selected_index")
-        self.widget = W.VBox([self.header_html, self.status_html, self.tabs])
+        self.widget = W.VBox(
+            [self.header_html, self.status_html, self.tabs],
+            layout=W.Layout(width="100%", max_width="1400px", min_width="0"),
+        )
         self.widget.add_class("modeldeck-panel")
 
         for choice in (self.model, self.plan, self.billing):
@@ -286,23 +359,18 @@ class DeckPanel:
         capacity = (self.model, self.plan, self.mode, self.input_tpm, self.output_tpm, self.units)
         for field in capacity:
             field.observe(self._on_capacity, names="value")
-        for field in (
-            self.mode,
-            self.input_tpm,
-            self.output_tpm,
-            self.units,
-            self.hours,
-            self.days,
-            self.months,
-        ):
+        for field in (self.mode, self.auto_renew, *self.fields.values()):
             field.observe(self._on_field, names="value")
         self.deploy_button.on_click(lambda _button: self.request_deploy())
         self.refresh_button.on_click(lambda _button: self.refresh_deployments(sync=True))
         self.auto_refresh.observe(self._on_auto_refresh, names="value")
+        self.history.observe(lambda _c: self.refresh_deployments(sync=False), names="value")
 
     def _header(self) -> str:
-        target = self.connection.target if self.connection else "not connected"
-        who = f"notebook user <b>{esc(self.user)}</b>"
+        """A compact header: who acts (user → principal, roles) and where, as wrapping chips."""
+        idle = "connecting…" if self._connecting else "not connected"
+        target = self.connection.target if self.connection else idle
+        who = f"<b>{esc(self.user)}</b>"
         if self.connection is not None:
             try:
                 with self._lock:
@@ -310,8 +378,26 @@ class DeckPanel:
                 roles = ", ".join(actor.roles) or "no roles"
                 who += f" → {esc(actor.principal)} ({esc(roles)})"
             except Exception as exc:
-                who += f" <span style='color:#b00020'>({esc(error_text(exc))})</span>"
-        return f"<b>modeldeck</b> · {esc(target)} · {who}"
+                who += (
+                    " <span class='modeldeck-error' style='color:var(--jp-error-color1,#b00020)'>"
+                    f"({esc(error_text(exc))})</span>"
+                )
+        muted = "color:var(--jp-ui-font-color2,#555)"
+        return (
+            "<div class='modeldeck-header-line' style='display:flex;flex-wrap:wrap;"
+            "gap:2px 12px;align-items:baseline'><b>modeldeck</b>"
+            f"<span class='modeldeck-who' title='notebook user → principal'>{who}</span>"
+            f"<span class='modeldeck-target' style='{muted}'>{esc(target)}</span></div>"
+        )
+
+    def fill_form(self, model: str, plan: str, mode: str) -> None:
+        """Set the form to a catalog choice and show it (the estimate follows)."""
+        self.model.value = model
+        self.plan.value = plan
+        if plan == "ptu" and mode in self.mode.options:
+            self.mode.value = mode
+        self.tabs.selected_index = FORM_TAB
+        self.update_estimate()
 
     def _set_enabled(self, enabled: bool) -> None:
         self._enabled = enabled
@@ -335,6 +421,11 @@ class DeckPanel:
 
     def _ready_deck(self) -> DeckAPI:
         """The deck, or a clear error if the panel could not connect."""
+        if self._connecting:
+            raise ValidationFailed(
+                "The panel is still connecting to modeldeck.",
+                hint="Wait a moment (panel.wait() blocks until it is ready) and try again.",
+            )
         if self.connection is None or self.problem is not None:
             raise ValidationFailed(
                 f"Not connected to modeldeck. {self.problem or ''}".strip(),
@@ -371,12 +462,12 @@ class DeckPanel:
             _set_options(self.billing, [(BILLING_LABELS.get(b, b), b) for b in billings])
             self.billing.tooltips = [BILLING_TIPS.get(b, b) for b in billings]
             billing = self.billing.value
-            _show(self.input_tpm, plan == "ptu")
-            _show(self.output_tpm, plan == "ptu")
-            _show(self.units, plan == "mu")
-            _show(self.hours, billing == "hourly")
-            _show(self.days, billing == "upfront")
-            _show(self.months, billing == "monthly")
+            allowed = EstimateCommand.allowed_keys(plan) if plan in ("ptu", "mu") else ()
+            for info in FIELDS:
+                wanted = info.billing is None or info.billing == billing
+                _show(self.fields[info.key], wanted and info.key in allowed)
+            _show(self.mode, plan == "ptu")
+            _show(self.auto_renew, billing in ("upfront", "monthly"))
 
     def _on_choice(self, _change: dict[str, Any]) -> None:
         if self._syncing:
@@ -388,45 +479,45 @@ class DeckPanel:
         if not self._syncing:
             self.update_estimate()
 
-    def _capacity_fields(self) -> dict[str, Any]:
+    def _options(self, keys: tuple[str, ...] | None = None) -> dict[str, str]:
+        """The visible fields' texts as typed, keyed by grammar key (billing and mode added)."""
+        plan = self.plan.value or ""
+        options: dict[str, str] = {"billing": self.billing.value or "hourly"}
+        if plan == "ptu" and self.mode.value:
+            options["mode"] = self.mode.value
+        for info in FIELDS:
+            widget = self.fields[info.key]
+            if widget.layout.display != "none" and (keys is None or info.key in keys):
+                options[info.key] = widget.value
+        if self.auto_renew.value and options["billing"] != "hourly":
+            options["auto_renew"] = "yes"
+        return options
+
+    def form_line(self, verb: str = "estimate", keys: tuple[str, ...] | None = None) -> str:
+        """The form as one grammar line, exactly as typed (what `%deck` would be given)."""
         if not self.model.value or not self.plan.value:
             raise ValidationFailed(
                 "Choose a model and a plan first.",
                 hint="The model list comes from the catalog (deck.models()).",
             )
-        fields: dict[str, Any] = {
-            "model": self.model.value,
-            "plan": self.plan.value,
-            "mode": self.mode.value or "instruct",
-        }
-        if fields["plan"] == "ptu":
-            fields["input_tpm"] = self.input_tpm.value
-            fields["output_tpm"] = self.output_tpm.value
-        else:
-            fields["units"] = self.units.value
-        return fields
+        plan = self.plan.value
+        command = DeployCommand if verb == "deploy" else EstimateCommand
+        allowed = (*command.allowed_keys(plan), "billing")
+        return form_line(verb, self.model.value, plan, self._options(keys), allowed)
+
+    def _parse(self, verb: str, keys: tuple[str, ...] | None = None) -> DeploySpec:
+        command = parse(self.form_line(verb, keys))
+        assert isinstance(command, DeployCommand | EstimateCommand)
+        return command.spec
 
     def capacity_spec(self) -> DeploySpec:
         """The form's model, plan, mode and capacity, hourly with no duration (comparisons)."""
-        try:
-            return DeploySpec(**self._capacity_fields(), billing="hourly")
-        except ValidationError as exc:
-            raise _spec_error(exc) from None
+        spec = self._parse("estimate", ("in", "out", "thinking_out", "units"))
+        return spec.model_copy(update={"billing": "hourly"})
 
-    def build_spec(self) -> DeploySpec:
-        """The DeploySpec the form describes; raises ValidationFailed with what to fix."""
-        fields = self._capacity_fields()
-        fields["billing"] = self.billing.value or "hourly"
-        if fields["billing"] == "hourly":
-            fields["hours"] = parse_hours(self.hours.value)
-        elif fields["billing"] == "upfront":
-            fields["days"] = positive_whole(self.days.value, "Days")
-        else:
-            fields["months"] = positive_whole(self.months.value, "Months")
-        try:
-            return DeploySpec(**fields)
-        except ValidationError as exc:
-            raise _spec_error(exc) from None
+    def build_spec(self, verb: str = "estimate") -> DeploySpec:
+        """The DeploySpec the form describes, read by the grammar; GrammarError says what to fix."""
+        return self._parse(verb)
 
     def update_estimate(self) -> Estimate | None:
         """Price the form now and show the total and lines, or the error in red."""
@@ -455,8 +546,9 @@ class DeckPanel:
         """
         try:
             deck = self._ready_deck()
-            spec = self.build_spec()
+            spec = self.build_spec("deploy")
             reason = self.reason.value.strip()
+            self._check_suffix(spec)
             key = (spec.model_dump_json(), reason)
             if key == self._last_request_key and self.last_request is not None:
                 raise ValidationFailed(
@@ -480,6 +572,31 @@ class DeckPanel:
         self.approvals.refresh()
         return record
 
+    def _check_suffix(self, spec: DeploySpec) -> None:
+        """A suffix a live deployment of the model already uses would fail after approval
+        (Model Studio answers 409): refuse now and propose a free one (never typed over)."""
+        if not spec.suffix:
+            return
+        with self._lock:
+            live = [
+                d
+                for d in self._ready_deck().list_deployments()
+                if d.model == spec.model and str(d.status) not in GONE
+            ]
+        taken = {(d.deployed_model or "").lower() for d in live}
+        if f"{spec.model}-{spec.suffix}".lower() not in taken:
+            return
+        free = next(
+            s
+            for n in itertools.count(2)
+            if f"{spec.model}-{(s := f'{spec.suffix[: 7 - len(str(n))]}-{n}')}".lower() not in taken
+        )
+        raise ConflictError(
+            f"{spec.model} already has a live deployment with suffix {spec.suffix!r}; Model "
+            f"Studio would refuse this one after approval. Proposed suffix: {free!r}.",
+            hint=f"Type suffix {free} (or another) in the Suffix field and send again.",
+        )
+
     # -- deployments --------------------------------------------------------------------------
 
     def refresh_deployments(self, sync: bool = True) -> list[DeploymentRecord] | None:
@@ -493,19 +610,57 @@ class DeckPanel:
                         deck.refresh()
                     except UserError as exc:  # e.g. a viewer may list but not sync
                         note = f" (statuses not synced: {error_text(exc)})"
-                rows = deck.list_deployments()
+                every = deck.list_deployments(include_deleted=True)
         except Exception as exc:
             log.debug("listing deployments failed", exc_info=not isinstance(exc, UserError))
             self.deployments_status_html.value = error_html(exc)
             return None
+        # live rows, plus any this panel showed before (an unpublished one stays, marked so);
+        # with History ticked, every deployment ever made (`list all`)
+        rows = [
+            d
+            for d in every
+            if self.history.value or str(d.status) not in GONE or d.id in self._seen
+        ]
+        self._seen.update(d.id for d in rows)
         self.deployments = rows
-        self.deployments_html.value = deployments_html(rows)
+        html = deployments_html(rows)
+        hidden = len(every) - len(rows)
+        if hidden:
+            html += (
+                f"<div class='modeldeck-history-note'>{hidden} gone deployment(s) hidden: "
+                "tick History (list all) to see them.</div>"
+            )
+        if self.deployments_html.value != html:
+            self.deployments_html.value = html
+        self._update_rows(rows)
         stamp = to_beijing(utcnow()).strftime("%H:%M:%S")
         self.deployments_status_html.value = (
-            f"<span style='color:#555'>{len(rows)} deployment(s), updated {stamp} "
+            f"<span style='{MUTED}'>{len(rows)} deployment(s), updated {stamp} "
             f"(UTC+8){esc(note)}</span>"
         )
         return rows
+
+    def _update_rows(self, rows: list[DeploymentRecord]) -> None:
+        """One action row per shown deployment, kept across refreshes (typed text survives)."""
+        for dep in rows:
+            row = self.rows.get(dep.id)
+            if row is None:
+                self.rows[dep.id] = DeploymentRow(
+                    dep, self._ready_deck, self._actor, self._lock, self._on_row_request
+                )
+            else:
+                row.update(dep)
+        for gone in set(self.rows) - {d.id for d in rows}:
+            self.rows.pop(gone).close()
+        children = tuple(self.rows[d.id].box for d in rows)
+        if self.rows_box.children != children:
+            self.rows_box.children = children
+
+    def _on_row_request(self, _record: RequestRecord) -> None:
+        """A row sent a request: approvals see it at once, and auto-approved ones show."""
+        self.approvals.refresh()
+        self.refresh_deployments(sync=False)
 
     def _poll(self) -> None:
         """One auto-refresh: the deployments table, then the approval queue."""
@@ -581,11 +736,15 @@ class DeckPanel:
 
     def close(self) -> None:
         """Stop auto-refresh, close the widgets and the deck the panel opened itself."""
+        self._closed = True
+        self.ready.wait(60)  # a connect in progress finishes before the deck is closed
         self.stop_auto_refresh()
         global _current
         if _current is not None and _current() is self:
             _current = None
         self.approvals.close()
+        for row in self.rows.values():
+            row.close()
         closer = getattr(self.deck, "close", None)
         if self._owns_deck and callable(closer):
             closer()

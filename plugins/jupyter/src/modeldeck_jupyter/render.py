@@ -17,17 +17,18 @@ from modeldeck.money import format_amount
 from modeldeck.timeutil import to_beijing
 from modeldeck_jupyter.html import no_math, render_template
 
-ERROR_COLOR = "#b00020"
+MUTED = "color:var(--jp-ui-font-color2,#555)"  # secondary text, from the theme
+ERROR_COLOR = "var(--jp-error-color1,#b00020)"
 STATUS_COLORS = {
-    "RUNNING": "#1b7f3b",
-    "PENDING": "#a86400",
-    "DEPLOYING": "#a86400",
-    "UPDATING": "#a86400",
-    "DELETING": "#6b6b6b",
-    "OFFLINING": "#6b6b6b",
-    "DELETED": "#6b6b6b",
-    "STOPPED": "#6b6b6b",
-    "ARREARS_RECOVERING": "#a86400",
+    "RUNNING": "var(--jp-success-color1,#1b7f3b)",
+    "PENDING": "var(--jp-warn-color1,#a86400)",
+    "DEPLOYING": "var(--jp-warn-color1,#a86400)",
+    "UPDATING": "var(--jp-warn-color1,#a86400)",
+    "DELETING": "var(--jp-ui-font-color2,#6b6b6b)",
+    "OFFLINING": "var(--jp-ui-font-color2,#6b6b6b)",
+    "DELETED": "var(--jp-ui-font-color2,#6b6b6b)",
+    "STOPPED": "var(--jp-ui-font-color2,#6b6b6b)",
+    "ARREARS_RECOVERING": "var(--jp-warn-color1,#a86400)",
     "FAILED": ERROR_COLOR,
     "UPDATING_FAILED": ERROR_COLOR,
     "ARREARS_DOWN": ERROR_COLOR,
@@ -153,7 +154,7 @@ def request_html(request: RequestRecord) -> str:
 
 def status_badge(status: str) -> str:
     """The status in its colour; a status modeldeck does not know is shown as it is."""
-    color = STATUS_COLORS.get(status.upper(), "#333")
+    color = STATUS_COLORS.get(status.upper(), "var(--jp-ui-font-color1,#333)")
     style = f"color:{color};font-weight:bold"
     return f"<span class='modeldeck-status' style='{style}'>{esc(status)}</span>"
 

@@ -32,11 +32,11 @@ PERIOD_LABELS = {
     "last-month": "Last month",
 }
 OUTCOME_STYLES = {
-    "executed": ("✔", "#1b7f3b"),
-    "approved": ("✔", "#1b7f3b"),
-    "recorded": ("✎", "#1d4f91"),
-    "rejected": ("✖", "#6b6b6b"),
-    "already_decided": ("ℹ", "#a86400"),
+    "executed": ("✔", "var(--jp-success-color1,#1b7f3b)"),
+    "approved": ("✔", "var(--jp-success-color1,#1b7f3b)"),
+    "recorded": ("✎", "var(--jp-info-color1,#1d4f91)"),
+    "rejected": ("✖", "var(--jp-ui-font-color2,#6b6b6b)"),
+    "already_decided": ("ℹ", "var(--jp-warn-color1,#a86400)"),
     "failed": ("⚠", ERROR_COLOR),
 }
 
@@ -65,7 +65,7 @@ def approval_html(request: RequestRecord) -> str:
 
 def outcome_html(outcome: DecisionOutcome, text: str | None = None) -> str:
     """The deck's answer to a decision, in the colour of what happened (`text` below it)."""
-    icon, color = OUTCOME_STYLES.get(outcome.outcome, ("•", "#333"))
+    icon, color = OUTCOME_STYLES.get(outcome.outcome, ("•", "var(--jp-ui-font-color1,#333)"))
     return render_template("outcome.html.j2", outcome=outcome, icon=icon, color=color, text=text)
 
 
