@@ -104,7 +104,9 @@ def test_deploy_keys_reach_the_spec(panel: DeckPanel) -> None:
     panel.suffix.value = "nb-7"
     panel.name.value = "launch test"
     panel.context.value = "32k"
+    panel.tags.value = "team=search,cc=42"
     spec = panel.build_spec("deploy")
+    assert spec.tags == {"team": "search", "cc": "42"}
     assert spec.thinking_output_tpm == 1000
     assert (spec.suffix, spec.name, spec.max_context_length) == ("nb-7", "launch test", 32_000)
     panel.model.value = MU_MODEL

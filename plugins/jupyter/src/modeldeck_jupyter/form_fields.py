@@ -42,6 +42,7 @@ FIELDS: tuple[Field, ...] = (
     Field("max_input", "Max input", "", "max input tokens (optional)"),
     Field("rpm_limit", "RPM limit", "", "requests per minute (optional)"),
     Field("tpm_limit", "TPM limit", "", "tokens per minute (optional)"),
+    Field("tags", "Tags", "", "key=value,... e.g. team=search,cc=42 (optional)"),
 )
 DURATION_KEYS = ("hours", "days", "months")
 

@@ -255,7 +255,7 @@ class DeckPanel:
         )
         self.start, self.suffix, self.name = f["start"], f["suffix"], f["name"]
         self.context, self.max_input = f["context"], f["max_input"]
-        self.rpm_limit, self.tpm_limit = f["rpm_limit"], f["tpm_limit"]
+        self.rpm_limit, self.tpm_limit, self.tags = f["rpm_limit"], f["tpm_limit"], f["tags"]
         self.auto_renew = W.Checkbox(description="Auto-renew", value=False, indent=True)
         self.estimate_html = W.HTML(
             layout=W.Layout(flex="1 1 280px", min_width="0", padding="0 0 0 16px")
@@ -462,7 +462,12 @@ class DeckPanel:
             _set_options(self.billing, [(BILLING_LABELS.get(b, b), b) for b in billings])
             self.billing.tooltips = [BILLING_TIPS.get(b, b) for b in billings]
             billing = self.billing.value
-            allowed = EstimateCommand.allowed_keys(plan) if plan in ("ptu", "mu") else ()
+            # every key the estimate or the deploy takes (tags are the deploy's alone)
+            allowed = (
+                (*EstimateCommand.allowed_keys(plan), *DeployCommand.allowed_keys(plan))
+                if plan in ("ptu", "mu")
+                else ()
+            )
             for info in FIELDS:
                 wanted = info.billing is None or info.billing == billing
                 _show(self.fields[info.key], wanted and info.key in allowed)
