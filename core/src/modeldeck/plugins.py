@@ -57,11 +57,21 @@ def _new_manager() -> pluggy.PluginManager:
                 )
             if pm.get_plugin(name) is None:
                 pm.register(available[name].load(), name=name)
+    _add_plugin_hookspecs(pm)
     pm.check_pending()
     if os.environ.get("MODELDECK_TRACE_PLUGINS"):
         pm.trace.root.setwriter(lambda text: sys.stderr.write(text))
         pm.enable_tracing()
     return pm
+
+
+def _add_plugin_hookspecs(pm: pluggy.PluginManager) -> None:
+    """Hooks a loaded plugin declares for others (its ``modeldeck_hookspecs`` module, like the
+    Jupyter plugin's `register_panel_tabs`), added before implementations are checked."""
+    for _name, plugin in pm.list_name_plugin():
+        specs = getattr(plugin, "modeldeck_hookspecs", None)
+        if specs is not None:
+            pm.add_hookspecs(specs)
 
 
 def get_plugin_manager() -> pluggy.PluginManager:

@@ -347,6 +347,7 @@ class DeckPanel:
             ],
             titles=TAB_TITLES,
         )
+        self._add_plugin_tabs()
         self.tabs.observe(self._on_tab, names="selected_index")
         self.widget = W.VBox(
             [self.header_html, self.status_html, self.tabs],
@@ -410,6 +411,29 @@ class DeckPanel:
             self.costs.show_button,
         ):
             widget.disabled = not enabled
+
+    def _add_plugin_tabs(self) -> None:
+        """Tabs other plugins add through `register_panel_tabs`, after the panel's own; a plugin
+        that fails (or registers a bad tab) is logged and left out, the panel still shows."""
+        from modeldeck import plugins
+
+        added: list[tuple[str, W.Widget]] = []
+
+        def register(title: str, widget: W.Widget) -> None:
+            if not isinstance(title, str) or not title.strip():
+                raise ValueError(f"A panel tab needs a non-empty title, not {title!r}.")
+            taken = {*TAB_TITLES, *(t for t, _ in added)}
+            if title in taken:
+                raise ValueError(f"The panel already has a tab named {title!r}.")
+            if not isinstance(widget, W.Widget):
+                raise TypeError(f"The tab {title!r} needs an ipywidgets widget.")
+            added.append((title, widget))
+
+        plugins.call_each("register_panel_tabs", register=register, panel=self)
+        if added:
+            titles = (*self.tabs.titles, *(t for t, _ in added))  # before children pads them
+            self.tabs.children = (*self.tabs.children, *(w for _, w in added))
+            self.tabs.titles = titles
 
     def _actor(self) -> Actor:
         """The principal this notebook's user acts as (resolved by the deck on every action)."""

@@ -11,6 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from modeldeck.hookspecs import hookimpl
+from modeldeck_jupyter import hookspecs as _hookspecs
+
+# Hooks this plugin declares for others (joined to the manager when it loads).
+modeldeck_hookspecs = _hookspecs
 
 
 @hookimpl
