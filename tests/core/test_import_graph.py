@@ -116,13 +116,8 @@ def test_a_cycle_is_found() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-# The sandbox (owned by the real-Model-Studio work) has one cycle of its own: engine.py imports
-# inference.Meter lazily and inference.py imports engine's errors. Any other cycle fails.
-KNOWN = [["modeldeck.sandbox.engine", "modeldeck.sandbox.inference"]]
-
-
 def test_the_core_import_graph_is_acyclic() -> None:
-    found = [c for c in cycles(import_graph()) if c not in KNOWN]
+    found = cycles(import_graph())
     assert found == [], f"{len(found)} import cycle(s): " + "; ".join(
         " <-> ".join(c) for c in found
     )

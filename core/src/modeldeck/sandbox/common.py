@@ -14,6 +14,10 @@ from modeldeck.timeutil import BEIJING
 MAX_CAPACITY = 1000
 
 
+# The service's text for an overdue account (billing-rules: arrears), on creates and calls.
+ARREARAGE = "Access denied, please make sure your account is in good standing."
+
+
 class SandboxError(Exception):
     """An error answer: HTTP status, Model Studio code and message (and optional headers)."""
 

@@ -24,6 +24,7 @@ from modeldeck.sandbox.capacity import CapacityMixin
 from modeldeck.sandbox.catalog import SandboxModel, model_table
 from modeldeck.sandbox.clock import SandboxClock, gmt
 from modeldeck.sandbox.common import (
+    ARREARAGE,
     Caller,
     SandboxError,
     invalid,
@@ -58,7 +59,6 @@ SUFFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,7}$")
 PLANS = ("mu", "ptu", "lora", "cu")
 MISSING_PERMISSION = "Missing permissions for this module"
 IDEMPOTENCY_HEADERS = ("x-acs-req-uuid", "x-dashscope-requestid", "x-request-id")
-ARREARAGE = "Access denied, please make sure your account is in good standing."
 SERVICE_TIERS = ("ptu_fast", "ptu_default")
 
 

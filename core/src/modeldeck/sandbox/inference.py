@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import cycle, islice
 from typing import TYPE_CHECKING, Any
 
-from modeldeck.sandbox.engine import ARREARAGE, Caller, SandboxError
+from modeldeck.sandbox.common import ARREARAGE, Caller, SandboxError
 
 if TYPE_CHECKING:
     from modeldeck.sandbox.engine import Sandbox
