@@ -58,3 +58,21 @@ def test_every_waiting_or_changing_status_is_in_flight(status: str) -> None:
 @pytest.mark.parametrize("status", ["RUNNING", "STOPPED", "SUSPENDED", "DELETED", "FAILED"])
 def test_settled_statuses_are_not_in_flight(status: str) -> None:
     assert not in_flight(status)
+
+
+def test_a_thinking_quota_is_refused_at_request_time_on_reservations(
+    make_deck: MakeDeck,
+) -> None:
+    """The reservations API takes no thinking output TPM: say so before anyone approves."""
+    deck = make_deck()
+    spec = DeploySpec(
+        model="qwen-plus-2025-12-01",
+        plan="ptu",
+        mode="thinking",
+        input_tpm=10000,
+        output_tpm=0,
+        thinking_output_tpm=1000,
+    )
+    with pytest.raises(ValidationFailed, match="no separate thinking output TPM"):
+        deck.request_deploy(spec, deck.resolve_actor("cli", "alice"))
+    assert deck.list_requests() == []

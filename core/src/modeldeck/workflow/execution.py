@@ -167,8 +167,16 @@ def expected_code(record: RequestRecord) -> str:
 def check_create(ctx: WorkflowContext, spec: DeploySpec) -> None:
     """Refuse at request time what Model Studio's create would refuse (e.g. a monthly MU package,
     bought in the console unless `[provider] mu_prepay_via_api`), before anyone approves it."""
+    from modeldeck.errors import ValidationFailed
     from modeldeck.provider import build_create_body
 
+    if spec.thinking_output_tpm is not None and ctx.settings.provider.api_generation != "legacy":
+        raise ValidationFailed(
+            f"Model Studio's PTU reservations take no separate thinking output TPM for "
+            f"{spec.model} (thinking output is served within out=; Alibaba's CLI refuses it too).",
+            hint="Leave thinking_out= out of the deploy, or set [provider] api_generation = "
+            '"legacy" for an account on the older API.',
+        )
     build_create_body(spec, mu_prepay_via_api=ctx.settings.provider.mu_prepay_via_api)
 
 
