@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Lab
     from playwright.sync_api import Page
+
+    from tests.browser.conftest import Lab
 
 pytestmark = pytest.mark.browser
 

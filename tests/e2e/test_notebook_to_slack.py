@@ -11,13 +11,21 @@ import time
 from collections.abc import Callable
 
 import httpx
-from fake_slack import FakeSlack
-from slack_env import BOB, BOT_TOKEN, CHANNEL, SIGNING_SECRET, USERS, SlackUser, slack_settings
-from slack_wire import SlackSender
 
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
 from modeldeck_slack.blocks import APPROVE_ACTION
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import (
+    BOB,
+    BOT_TOKEN,
+    CHANNEL,
+    SIGNING_SECRET,
+    USERS,
+    SlackUser,
+    slack_settings,
+)
+from tests.slack.slack_wire import SlackSender
 
 
 def eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:

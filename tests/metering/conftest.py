@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from meterhelpers import API_KEY, SANDBOX_START, Deck
 
 from modeldeck.provider import ModelStudioClient
 from modeldeck.sandbox import create_app
 from modeldeck.sandbox.config import SandboxConfig
 from modeldeck.serving import ServerThread
 from modeldeck.store import Store
+from tests.metering.meterhelpers import API_KEY, SANDBOX_START, Deck
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from meterhelpers import Deck, builtin_catalog, user, words
 from sqlalchemy import select
 
 from modeldeck.errors import ValidationFailed
@@ -15,6 +14,7 @@ from modeldeck.metering import MeteredClient
 from modeldeck.provider import AuthenticationError, ProviderConnectionError, ProviderNotFound
 from modeldeck.serving import free_port
 from modeldeck.store.models import UsageCallRow
+from tests.metering.meterhelpers import Deck, builtin_catalog, user, words
 
 SECRET = "sk-not-the-right-key-1234567890"
 

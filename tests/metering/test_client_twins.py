@@ -10,10 +10,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from meterhelpers import API_KEY, Deck, builtin_catalog, user, words
 
 from modeldeck.metering import AsyncMeteredClient, MeteredClient
 from modeldeck.provider import ProviderError
+from tests.metering.meterhelpers import API_KEY, Deck, builtin_catalog, user, words
 
 
 def outcome(result: Any) -> tuple[Any, ...]:

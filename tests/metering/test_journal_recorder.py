@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from meterhelpers import builtin_catalog
 from sqlalchemy import func, select
 
 from modeldeck.errors import ModeldeckRuntimeError
@@ -28,6 +27,7 @@ from modeldeck.metering.records import (
 )
 from modeldeck.store import Store
 from modeldeck.store.models import UsageCallRow
+from tests.metering.meterhelpers import builtin_catalog
 
 T0 = datetime(2026, 3, 1, 2, 0, 0, tzinfo=UTC)
 

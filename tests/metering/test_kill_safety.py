@@ -10,11 +10,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from meterhelpers import API_KEY, Deck, builtin_catalog
 from sqlalchemy import func, select
 
 from modeldeck.metering import Recorder
 from modeldeck.store.models import UsageCallRow, UsageMinuteRow
+from tests.metering.meterhelpers import API_KEY, Deck, builtin_catalog
 
 CHILD = Path(__file__).with_name("killed_recorder.py")
 

@@ -10,12 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from meterhelpers import builtin_catalog
 from sqlalchemy import delete, func, select
 
 from modeldeck.metering import CallRecord, Recorder, minute_stats, rollup
 from modeldeck.store import Store
 from modeldeck.store.models import UsageCallRow, UsageMinuteRow
+from tests.metering.meterhelpers import builtin_catalog
 
 pytestmark = pytest.mark.postgres
 T0 = datetime(2026, 3, 1, 2, 0, 0, tzinfo=UTC)

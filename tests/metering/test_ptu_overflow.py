@@ -6,13 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from meterhelpers import Deck, user, words
 from sqlalchemy import select
 
 from modeldeck.metering import minute_stats
 from modeldeck.provider import ThrottlingError
 from modeldeck.store.models import UsageCallRow
 from modeldeck.timeutil import utcnow
+from tests.metering.meterhelpers import Deck, user, words
 
 
 def stored_calls(deck: Deck, deployed_model: str) -> list[UsageCallRow]:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from meterhelpers import Deck, builtin_catalog, stepping_clock, user, words
 from sqlalchemy import delete, select, update
 
 from modeldeck.errors import ValidationFailed
@@ -17,6 +16,7 @@ from modeldeck.metering import Recorder, minute_stats, rollup
 from modeldeck.provider import ThrottlingError
 from modeldeck.store import Store
 from modeldeck.store.models import UsageCallRow, UsageMinuteRow
+from tests.metering.meterhelpers import Deck, builtin_catalog, stepping_clock, user, words
 
 T0 = datetime(2026, 3, 1, 2, 0, 0, tzinfo=UTC)
 M2 = timedelta(minutes=2)

@@ -7,13 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from meterhelpers import API_KEY, Deck, builtin_catalog, user, words
 from sqlalchemy import func, select
 
 from modeldeck.metering import AsyncMeteredClient, CallRecord
 from modeldeck.provider import ProviderConnectionError, ThrottlingError
 from modeldeck.sandbox.config import FaultRule
 from modeldeck.store.models import UsageCallRow
+from tests.metering.meterhelpers import API_KEY, Deck, builtin_catalog, user, words
 
 
 def stored(deck: Deck, call_id: str) -> UsageCallRow:

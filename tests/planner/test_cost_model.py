@@ -6,11 +6,11 @@ import json
 from decimal import Decimal
 
 import pytest
-from planhelpers import catalog, trace
 
 from modeldeck.billing.rules import BillingRules
 from modeldeck.errors import CatalogError, ValidationFailed
 from modeldeck.planner import CurrentCapacity, MuUnitTpm, plan, render_plan_text
+from tests.planner.planhelpers import catalog, trace
 
 MAX = "qwen3-max-2025-09-23"
 CAT = catalog()

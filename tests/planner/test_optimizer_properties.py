@@ -15,12 +15,12 @@ from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from planhelpers import START, catalog, trace
 
 from modeldeck.catalog import Catalog, CatalogBuilder, PriceEntry
 from modeldeck.catalog.data import builtin_entries
 from modeldeck.planner import MuUnitTpm, Trace, plan
 from modeldeck.timeutil import BEIJING
+from tests.planner.planhelpers import START, catalog, trace
 
 CAT = catalog()
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from planhelpers import catalog
 
 from modeldeck.domain import DeploySpec
 from modeldeck.errors import UserError
@@ -18,6 +17,7 @@ from modeldeck.provider import build_create_body
 from modeldeck.sandbox.prometheus import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.timeutil import BEIJING
+from tests.planner.planhelpers import catalog
 
 START = datetime(2026, 3, 1, 10, 0, tzinfo=BEIJING)
 MIN = timedelta(minutes=1)

@@ -7,10 +7,10 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from sbhelpers import MakeSandbox
 
 from modeldeck.provider import ModelStudioClient
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
+from tests.sandbox.sbhelpers import MakeSandbox
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sbhelpers import MakeSandbox
 
 from modeldeck.domain import DeploySpec
 from modeldeck.errors import ConfigError, ValidationFailed
@@ -24,6 +23,7 @@ from modeldeck.provider import (
     make_client,
 )
 from modeldeck.settings import Settings
+from tests.sandbox.sbhelpers import MakeSandbox
 
 SECRET = "sk-live-9f8e7d6c5b4a"
 

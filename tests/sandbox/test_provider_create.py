@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sbhelpers import MU_BODY, MakeSandbox
 
 from modeldeck.domain import DeploySpec
 from modeldeck.errors import ValidationFailed
@@ -26,6 +25,7 @@ from modeldeck.provider import (
 )
 from modeldeck.sandbox import FaultRule
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.sandbox.sbhelpers import MU_BODY, MakeSandbox
 
 CREATE = {"method": "POST", "path": "/api/v1/deployments"}
 LOOKUPS = {"method": "GET", "path": "/api/v1/deployments"}

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sbhelpers import MU_BODY, PTU_BODY
 
 from modeldeck.errors import ValidationFailed
 from modeldeck.provider import (
@@ -31,6 +30,7 @@ from modeldeck.provider import (
 )
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.timeutil import BEIJING
+from tests.sandbox.sbhelpers import MU_BODY, PTU_BODY
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://dashscope.aliyuncs.com/api/v1"

@@ -14,12 +14,12 @@ import dashscope
 import pytest
 from dashscope import Generation
 from openai import OpenAI
-from sbhelpers import MakeSandbox
 
 from modeldeck.domain import DeploySpec
 from modeldeck.provider import ModelStudioClient, build_create_body
 from modeldeck.sandbox.config import DEFAULT_API_KEY
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.sandbox.sbhelpers import MakeSandbox
 
 MESSAGES = [{"role": "user", "content": "Say hello to the sandbox in a few words."}]
 MU = DeploySpec(model="qwen3-32b", plan="mu", units=1)

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sbhelpers import MakeSandbox
 
 from modeldeck.domain import DeploySpec
 from modeldeck.provider import (
@@ -25,6 +24,7 @@ from modeldeck.provider import (
 )
 from modeldeck.sandbox import FaultRule
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.sandbox.sbhelpers import MakeSandbox
 
 MODEL = "qwen3-max-2025-09-23"
 HOURLY = DeploySpec(model=MODEL, plan="ptu", input_tpm=20000, output_tpm=2000)

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sbhelpers import MU_BODY, MakeSandbox
 
 from modeldeck.provider import (
     InvalidParameterError,
@@ -18,6 +17,7 @@ from modeldeck.provider import (
 )
 from modeldeck.sandbox import FaultRule
 from modeldeck.timeutil import utcnow
+from tests.sandbox.sbhelpers import MU_BODY, MakeSandbox
 
 CREATE = {"method": "POST", "path": "/api/v1/deployments"}
 

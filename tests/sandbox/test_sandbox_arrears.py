@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sbhelpers import (
+from modeldeck.sandbox.testing import RunningSandbox
+from tests.sandbox.sbhelpers import (
     MU_BODY,
     PREPAID_INFO,
     PTU_RESERVATION_BODY,
@@ -16,8 +17,6 @@ from sbhelpers import (
     ok,
     refused,
 )
-
-from modeldeck.sandbox.testing import RunningSandbox
 
 HOUR = 3600.0
 PREPAID = {**PTU_RESERVATION_BODY, "charge_type": "pre_paid", "pre_paid_info": PREPAID_INFO}

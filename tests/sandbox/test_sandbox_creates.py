@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sbhelpers import MU_BODY, PTU_RESERVATION_BODY, MakeSandbox, call, ok, refused
 
 from modeldeck.sandbox import FaultRule
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.sandbox.sbhelpers import MU_BODY, PTU_RESERVATION_BODY, MakeSandbox, call, ok, refused
 
 CREATE = {"method": "POST", "path": "/api/v1/deployments"}
 

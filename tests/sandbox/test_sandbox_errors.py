@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox, ok, refused, settle
 
 from modeldeck.errors import NotFound, PermissionDenied, UserError
 from modeldeck.provider import (
@@ -19,6 +18,7 @@ from modeldeck.provider import (
 )
 from modeldeck.sandbox import SandboxMember
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.sandbox.sbhelpers import MU_BODY, PTU_BODY, MakeSandbox, ok, refused, settle
 
 CAPACITY_TEXT = (
     "Invalid capacity ({}), capacity must be larger than or equal to 0 and multiples of 1 and "
@@ -173,7 +173,7 @@ BAD_BODIES: list[Any] = [
 
 
 def test_bad_bodies_on_every_write_are_4xx_never_500(sb: RunningSandbox) -> None:
-    from sbhelpers import PTU_RESERVATION_BODY, call, ok
+    from tests.sandbox.sbhelpers import PTU_RESERVATION_BODY, call, ok
 
     code = ok(sb, "POST", "/deployments", json=PTU_RESERVATION_BODY)["deployed_model"]
     sb.sandbox.advance(60)

@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sbhelpers import MU_BODY, PTU_RESERVATION_BODY, MakeSandbox, ok
-
 from modeldeck.sandbox import SandboxConfig
 from modeldeck.sandbox.clock import gmt
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.sandbox.sbhelpers import MU_BODY, PTU_RESERVATION_BODY, MakeSandbox, ok
 
 
 def test_plan_filters_the_list(sb: RunningSandbox) -> None:

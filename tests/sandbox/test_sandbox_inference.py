@@ -6,11 +6,18 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sbhelpers import MU_BODY, PTU_RESERVATION_BODY, MakeSandbox, deploy, ok, sse_events
 
 from modeldeck.sandbox import OVERFLOW_HEADER, count_tokens, prompt_tokens
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.timeutil import BEIJING
+from tests.sandbox.sbhelpers import (
+    MU_BODY,
+    PTU_RESERVATION_BODY,
+    MakeSandbox,
+    deploy,
+    ok,
+    sse_events,
+)
 
 # Virtual time starts on a whole minute, so a burst stays inside one per-minute window.
 MINUTE_START = datetime(2026, 3, 1, 10, 0, 0, tzinfo=BEIJING)

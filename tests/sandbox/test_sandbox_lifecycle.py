@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sbhelpers import MU_BODY, PTU_BODY, MakeSandbox, call, ok, wait_status
-
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.sandbox.sbhelpers import MU_BODY, PTU_BODY, MakeSandbox, call, ok, wait_status
 
 GMT_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,2})?$")
 

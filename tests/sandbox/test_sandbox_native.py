@@ -13,11 +13,11 @@ import openai
 import pytest
 from dashscope import Generation
 from openai.types.chat import ChatCompletionMessageParam
-from sbhelpers import MU_BODY, PTU_RESERVATION_BODY, MakeSandbox, deploy
 
 from modeldeck.sandbox import OVERFLOW_HEADER
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.timeutil import BEIJING
+from tests.sandbox.sbhelpers import MU_BODY, PTU_RESERVATION_BODY, MakeSandbox, deploy
 
 KEY = "sk-sandbox"
 MINUTE_START = datetime(2026, 3, 1, 10, 0, 0, tzinfo=BEIJING)

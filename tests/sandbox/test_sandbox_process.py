@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from sbhelpers import MU_BODY
 
 from modeldeck.provider import ModelStudioClient
 from modeldeck.serving import free_port
+from tests.sandbox.sbhelpers import MU_BODY
 
 SCRIPT = """
 import sys

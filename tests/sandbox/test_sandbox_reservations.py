@@ -7,7 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sbhelpers import (
+
+from modeldeck.sandbox import FaultRule
+from modeldeck.sandbox.testing import RunningSandbox
+from modeldeck.timeutil import BEIJING
+from tests.sandbox.sbhelpers import (
     MU_BODY,
     PREPAID_INFO,
     PTU_RESERVATION_BODY,
@@ -17,10 +21,6 @@ from sbhelpers import (
     refused,
     settle,
 )
-
-from modeldeck.sandbox import FaultRule
-from modeldeck.sandbox.testing import RunningSandbox
-from modeldeck.timeutil import BEIJING
 
 SLOW = {"operation_delay_seconds": 300.0}
 PREPAID = {**PTU_RESERVATION_BODY, "charge_type": "pre_paid", "pre_paid_info": PREPAID_INFO}

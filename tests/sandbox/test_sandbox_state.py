@@ -7,7 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sbhelpers import (
+
+from modeldeck.provider import ModelStudioClient, ProviderNotFound
+from modeldeck.sandbox import SandboxConfig, prepaid_expiry
+from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
+from modeldeck.timeutil import BEIJING
+from tests.sandbox.sbhelpers import (
     MU_BODY,
     PTU_BODY,
     PTU_RESERVATION_BODY,
@@ -15,11 +20,6 @@ from sbhelpers import (
     ok,
     wait_status,
 )
-
-from modeldeck.provider import ModelStudioClient, ProviderNotFound
-from modeldeck.sandbox import SandboxConfig, prepaid_expiry
-from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
-from modeldeck.timeutil import BEIJING
 
 HOUR = 3600.0
 UPFRONT = {

@@ -18,11 +18,8 @@ from sqlalchemy import event, text
 from modeldeck.settings import Settings
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "slack"))
-
-from fake_slack import FakeSlack
-from slack_env import BOT_TOKEN, CHANNEL, SIGNING_SECRET
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import BOT_TOKEN, CHANNEL, SIGNING_SECRET
 
 PRINCIPALS = [{"name": "alice", "roles": ["deployer"]}, {"name": "bob", "roles": ["approver"]}]
 

@@ -6,19 +6,22 @@ sent back from the fake's records; the sandbox stands in for Model Studio.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from fake_slack import FakeSlack
-from slack_env import ALICE, BOB, BOT_TOKEN, SIGNING_SECRET, USERS, SlackUser, slack_settings
-from slack_wire import SlackSender
-
 from modeldeck.testing import Stack
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import (
+    ALICE,
+    BOB,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    USERS,
+    SlackUser,
+    slack_settings,
+)
+from tests.slack.slack_wire import SlackSender
 
 
 @pytest.fixture(autouse=True)

@@ -14,9 +14,9 @@ import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from fake_slack import FakeSlack
 
 from modeldeck.serving import free_port
+from tests.slack.fake_slack import FakeSlack
 
 
 class FakeSocketMode:

@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fake_slack import FakeSlack
-from slack_wire import SlackSender, interaction_body, view_action_payload, view_submission_payload
+
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_wire import (
+    SlackSender,
+    interaction_body,
+    view_action_payload,
+    view_submission_payload,
+)
 
 BOT_TOKEN = "xoxb-test-4242-bot-token-never-shown"
 SIGNING_SECRET = "test-signing-secret-never-shown-8e1f"

@@ -4,11 +4,10 @@ response_url), and an invalid one is refused in the ack itself."""
 
 from __future__ import annotations
 
-from fake_slack import FakeSlack
-from slack_env import CHANNEL, MU_MODEL, SlackUser
-
 from modeldeck.testing import Stack
 from modeldeck_slack.bot import WORKING
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import CHANNEL, MU_MODEL, SlackUser
 
 
 def test_a_deploy_acks_with_its_estimate_and_answers_after(

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from fake_slack import _check_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +28,7 @@ from modeldeck_slack.answers import (
     cost_table,
     decision_card,
 )
+from tests.slack.fake_slack import _check_blocks
 
 NOW = datetime(2025, 3, 1, 4, 30, tzinfo=UTC)  # 12:30 in Beijing
 

@@ -11,15 +11,15 @@ import threading
 from typing import Any
 
 import httpx
-from fake_slack import Call, FakeSlack
-from slack_env import ALICE, BOB, CHANNEL, MU_MODEL, USERS, SlackUser
-from slack_wire import SlackSender
 
 from modeldeck.domain import RequestStatus
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
 from modeldeck_slack.blocks import APPROVE_ACTION, REJECT_ACTION
 from modeldeck_slack.modals import REJECT_MODAL
+from tests.slack.fake_slack import Call, FakeSlack
+from tests.slack.slack_env import ALICE, BOB, CHANNEL, MU_MODEL, USERS, SlackUser
+from tests.slack.slack_wire import SlackSender
 
 DEPLOY = f'deploy {MU_MODEL} mu units=1 reason="launch week"'
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from fake_slack import FakeSlack
-from slack_env import ALICE, CHANNEL, MU_MODEL, SIGNING_SECRET, SlackUser, slack_settings
-from slack_wire import SlackSender
-
 from modeldeck.domain import RequestStatus
 from modeldeck.grammar import parse
 from modeldeck.testing import Stack
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import (
+    ALICE,
+    CHANNEL,
+    MU_MODEL,
+    SIGNING_SECRET,
+    SlackUser,
+    slack_settings,
+)
+from tests.slack.slack_wire import SlackSender
 
 DEPLOY = f"deploy {MU_MODEL} mu units=1"
 

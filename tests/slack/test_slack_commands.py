@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from fake_slack import FakeSlack
-from slack_env import MU_MODEL, PTU_MODEL, SlackUser
 
 from modeldeck.grammar import parse
 from modeldeck.money import format_amount
 from modeldeck.testing import Stack
 from modeldeck_slack import bot
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import MU_MODEL, PTU_MODEL, SlackUser
 
 
 def test_help_lists_the_verbs(alice: SlackUser) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fake_slack import FakeSlack, _check_blocks
-from slack_env import MU_MODEL, PTU_MODEL, SlackUser
-
 from modeldeck.domain import DeploymentRecord
 from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.money import format_amount
 from modeldeck.results import CostResult
 from modeldeck.testing import Stack
+from tests.slack.fake_slack import FakeSlack, _check_blocks
+from tests.slack.slack_env import MU_MODEL, PTU_MODEL, SlackUser
 
 
 def ack_of(user: SlackUser, text: str) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from fake_slack import FakeSlack
-from slack_env import BOB, CAROL
-from slack_wire import SlackSender, event_callback_body
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import BOB, CAROL
+from tests.slack.slack_wire import SlackSender, event_callback_body
 
 
 def test_a_retried_delivery_is_answered_200_and_processed_once(

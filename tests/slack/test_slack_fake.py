@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fake_slack import FakeSlack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from tests.slack.fake_slack import FakeSlack
 
 TOKEN = "xoxb-test-fake-token"
 

@@ -8,12 +8,12 @@ import time
 
 import httpx
 import pytest
-from fake_slack import FakeSlack
-from slack_env import ALICE, CHANNEL, SIGNING_SECRET
-from slack_wire import SlackSender, signed_headers, slash_command_body
 
 from modeldeck.testing import Stack
 from modeldeck_slack import plugin
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import ALICE, CHANNEL, SIGNING_SECRET
+from tests.slack.slack_wire import SlackSender, signed_headers, slash_command_body
 
 
 def _help_body(fake: FakeSlack) -> str:

@@ -6,8 +6,12 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from fake_slack import FakeSlack
-from slack_env import (
+
+from modeldeck.domain import RequestStatus
+from modeldeck.testing import Stack
+from modeldeck_slack.blocks import APPROVE_ACTION
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import (
     ALICE,
     BOB,
     CAROL,
@@ -18,11 +22,7 @@ from slack_env import (
     SlackUser,
     slack_settings,
 )
-from slack_wire import SlackSender
-
-from modeldeck.domain import RequestStatus
-from modeldeck.testing import Stack
-from modeldeck_slack.blocks import APPROVE_ACTION
+from tests.slack.slack_wire import SlackSender
 
 PRINCIPALS = [
     {"name": "alice", "slack_user": ALICE, "roles": ["deployer"]},

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-from fake_slack import FakeSlack, dm_channel
-from slack_env import ALICE, BOB, CHANNEL, MU_MODEL, SlackUser
-
 from modeldeck.domain import RequestStatus
 from modeldeck.testing import Stack
 from modeldeck_slack.blocks import REJECT_ACTION
 from modeldeck_slack.modals import REJECT_MODAL
+from tests.slack.fake_slack import FakeSlack, dm_channel
+from tests.slack.slack_env import ALICE, BOB, CHANNEL, MU_MODEL, SlackUser
 
 
 def _card(fake: FakeSlack) -> tuple[str, str]:

@@ -12,8 +12,13 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from fake_slack import Call, FakeSlack, dm_channel
-from slack_env import (
+
+from modeldeck.domain import RequestStatus
+from modeldeck.events import ExecutionFailed, RequestDecided
+from modeldeck.testing import Stack
+from modeldeck_slack.blocks import APPROVE_ACTION, REJECT_ACTION
+from tests.slack.fake_slack import Call, FakeSlack, dm_channel
+from tests.slack.slack_env import (
     ALICE,
     BOB,
     CAROL,
@@ -24,12 +29,7 @@ from slack_env import (
     SlackUser,
     slack_settings,
 )
-from slack_wire import SlackSender
-
-from modeldeck.domain import RequestStatus
-from modeldeck.events import ExecutionFailed, RequestDecided
-from modeldeck.testing import Stack
-from modeldeck_slack.blocks import APPROVE_ACTION, REJECT_ACTION
+from tests.slack.slack_wire import SlackSender
 
 PRINCIPALS = [
     {"name": "alice", "slack_user": ALICE, "roles": ["deployer"]},

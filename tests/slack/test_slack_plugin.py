@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_slack import FakeSlack
-from slack_env import BOT_TOKEN, SIGNING_SECRET
 
 from modeldeck.errors import ConfigError
 from modeldeck.plugins import describe_plugins
@@ -16,6 +14,8 @@ from modeldeck.settings import Settings, SlackSettings
 from modeldeck_slack import plugin
 from modeldeck_slack.clients import api_base_url, async_client, sync_client
 from modeldeck_slack.socket_mode import socket_mode_handler
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import BOT_TOKEN, SIGNING_SECRET
 
 
 class _Deck:

@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fake_slack import Call, FakeSlack, _check_blocks
-from slack_env import ALICE, BOB, CAROL, CHANNEL, MU_MODEL, SlackUser
-from slack_wire import SlackSender
-
 from modeldeck.domain import RequestRecord, RequestStatus
 from modeldeck.money import format_amount
 from modeldeck.testing import Stack
 from modeldeck_slack.blocks import ACTIONS_BLOCK_ID, APPROVE_ACTION, REJECT_ACTION
 from modeldeck_slack.bot import WORKING
+from tests.slack.fake_slack import Call, FakeSlack, _check_blocks
+from tests.slack.slack_env import ALICE, BOB, CAROL, CHANNEL, MU_MODEL, SlackUser
+from tests.slack.slack_wire import SlackSender
 
 HOURLY = f"deploy {MU_MODEL} mu units=1 suffix=hr"
 # An order bought through the API (monthly MU packages are bought in the console).

@@ -6,12 +6,20 @@ import json
 import logging
 
 import pytest
-from fake_slack import FakeSlack
-from slack_env import ALICE, BOB, BOT_TOKEN, CHANNEL, MU_MODEL, SIGNING_SECRET, SlackUser
-from slack_wire import SlackSender
 
 from modeldeck.testing import Stack
 from modeldeck_slack.blocks import APPROVE_ACTION
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import (
+    ALICE,
+    BOB,
+    BOT_TOKEN,
+    CHANNEL,
+    MU_MODEL,
+    SIGNING_SECRET,
+    SlackUser,
+)
+from tests.slack.slack_wire import SlackSender
 
 
 def test_no_secret_reaches_slack_or_the_log(

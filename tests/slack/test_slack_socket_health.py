@@ -7,12 +7,12 @@ import logging
 
 import httpx
 import pytest
-from fake_slack import FakeSlack
-from slack_env import BOT_TOKEN
-from test_slack_socket_mode import Runner
 
 from modeldeck.testing import Stack
 from modeldeck_slack import plugin, socket_mode
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import BOT_TOKEN
+from tests.slack.test_slack_socket_mode import Runner
 
 
 def test_a_refused_app_token_is_one_log_line_with_backoff_and_healthz_down(

@@ -10,15 +10,15 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from fake_slack import FakeSlack
-from fake_socket_mode import FakeSocketMode
-from slack_env import ALICE, BOB, BOT_TOKEN, CHANNEL, MU_MODEL
-from slack_wire import block_actions_payload, slash_command_body
 
 from modeldeck.domain import RequestStatus
 from modeldeck.testing import Stack
 from modeldeck_slack import plugin
 from modeldeck_slack.blocks import APPROVE_ACTION
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_socket_mode import FakeSocketMode
+from tests.slack.slack_env import ALICE, BOB, BOT_TOKEN, CHANNEL, MU_MODEL
+from tests.slack.slack_wire import block_actions_payload, slash_command_body
 
 APP_TOKEN = "xapp-test-socket-token-never-shown"
 

@@ -6,13 +6,20 @@ import asyncio
 import json
 import threading
 
-from fake_slack import FakeSlack
-from slack_env import ALICE, BOB, CHANNEL, MU_MODEL, SIGNING_SECRET, SlackUser, slack_settings
-from slack_wire import SlackSender
-
 from modeldeck.domain import RequestStatus
 from modeldeck.testing import Stack
 from modeldeck_slack.cards import off_the_loop
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import (
+    ALICE,
+    BOB,
+    CHANNEL,
+    MU_MODEL,
+    SIGNING_SECRET,
+    SlackUser,
+    slack_settings,
+)
+from tests.slack.slack_wire import SlackSender
 
 DEPLOY = f"deploy {MU_MODEL} mu units=1"
 

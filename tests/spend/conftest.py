@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from spendhelpers import PRINCIPALS, MakeDeck
 
 from modeldeck.deck import Deck
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.settings import Settings
+from tests.spend.spendhelpers import PRINCIPALS, MakeDeck
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, insert
-from test_spend_overview import NOW, T0, _call, _dep, populate
 
 from modeldeck.billing.accrual import accrue
 from modeldeck.deck import Deck
@@ -21,6 +20,7 @@ from modeldeck.spend import load_histories
 from modeldeck.store import Store
 from modeldeck.store.models import DeploymentRow, UsageCallRow
 from modeldeck.workflow import costs
+from tests.spend.test_spend_overview import NOW, T0, _call, _dep, populate
 
 PERIODS = ["month", "today", "30d", "all", "2026-03-05", "last-month"]
 

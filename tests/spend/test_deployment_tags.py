@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from spendhelpers import MakeDeck
 
 from modeldeck.budgets import Budget
 from modeldeck.errors import GrammarError
@@ -14,6 +13,7 @@ from modeldeck.grammar import parse
 from modeldeck.grammar.commands import DeployCommand
 from modeldeck.spend import spend_overview
 from modeldeck.timeutil import utcnow
+from tests.spend.spendhelpers import MakeDeck
 
 
 def test_deploy_parses_tags_and_the_tag_alias() -> None:

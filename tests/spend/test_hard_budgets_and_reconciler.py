@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from spendhelpers import MakeDeck
 
 from modeldeck import events, plugins
 from modeldeck.domain import RequestStatus
 from modeldeck.errors import PermissionDenied
 from modeldeck.grammar import parse
 from modeldeck.hookspecs import hookimpl
+from tests.spend.spendhelpers import MakeDeck
 
 AUTO = {"auto_approve_below_usd_per_day": 100_000}
 HARD = [{"name": "search", "scope": "tag:team=search", "amount_usd": 1, "hard": True}]

@@ -6,8 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from test_spend_overview import NOW, populate
-
 from modeldeck.budgets import Budget
 from modeldeck.charts import figure, render
 from modeldeck.deck import Deck
@@ -15,6 +13,7 @@ from modeldeck.settings import Settings
 from modeldeck.spend import spend_overview
 from modeldeck.spend.charts import budget_chart_data, plan_chart_data, usage_chart_data
 from modeldeck.store import Store
+from tests.spend.test_spend_overview import NOW, populate
 
 
 def test_chart_data_from_the_store(tmp_path: Path) -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from spendhelpers import MakeDeck
 
 from modeldeck.cli import build_cli
 from modeldeck.grammar import parse
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.spend.spendhelpers import MakeDeck
 
 AUTO = {"auto_approve_below_usd_per_day": 100_000}
 TRACE = "minute,input_tokens,output_tokens\n" + "".join(

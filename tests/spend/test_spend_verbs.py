@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from spendhelpers import MakeDeck
 
 from modeldeck import events, plugins
 from modeldeck.errors import GrammarError, PermissionDenied, UserError
@@ -19,6 +18,7 @@ from modeldeck.results import AlertsResult, BudgetResult, BudgetSetResult, Forec
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.server.client import RemoteDeck
 from modeldeck.serving import ServerThread
+from tests.spend.spendhelpers import MakeDeck
 
 AUTO = {"auto_approve_below_usd_per_day": 100_000}
 

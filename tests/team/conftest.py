@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-# The fake Slack and the signed wire helpers of the Slack suite.
-sys.path.insert(0, str(Path(__file__).parents[1] / "slack"))
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from teamhelpers import ServerProcess, base_env, toml_config
 
 from modeldeck.audit import read_audit
 from modeldeck.deck import Deck
@@ -29,6 +28,7 @@ from modeldeck.settings import Settings
 from modeldeck.store import Store
 from modeldeck.store.models import DeploymentRow, RequestRow
 from modeldeck.tokens import create_token
+from tests.team.teamhelpers import ServerProcess, base_env, toml_config
 
 pytestmark = pytest.mark.postgres
 

@@ -17,11 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_slack import FakeSlack
-from slack_env import BOT_TOKEN, CHANNEL, SIGNING_SECRET
-from slack_wire import SlackSender
 from sqlalchemy import func, select
-from teamhelpers import ServerProcess, base_env, start_all, toml_config
 
 from modeldeck.audit import read_audit
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
@@ -29,6 +25,10 @@ from modeldeck.store import Store
 from modeldeck.store.models import DeploymentRow
 from modeldeck.tokens import create_token
 from modeldeck_slack.blocks import APPROVE_ACTION
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import BOT_TOKEN, CHANNEL, SIGNING_SECRET
+from tests.slack.slack_wire import SlackSender
+from tests.team.teamhelpers import ServerProcess, base_env, start_all, toml_config
 
 pytestmark = pytest.mark.postgres
 

@@ -5,19 +5,16 @@ The secrets tests reuse the Slack suite's fake Slack and signed wire helpers (te
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from wfhelpers import PRINCIPALS, MakeDeck
 
 from modeldeck.deck import Deck
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.settings import Settings
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "slack"))
+from tests.workflow.wfhelpers import PRINCIPALS, MakeDeck
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wfhelpers import MakeDeck, sandbox_deployments
-
 from modeldeck.audit import read_audit
 from modeldeck.config_audit import record_config_change
 from modeldeck.deck import Deck
@@ -17,6 +15,7 @@ from modeldeck.sandbox import FaultRule
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.settings import Settings
 from modeldeck.store import Store
+from tests.workflow.wfhelpers import MakeDeck, sandbox_deployments
 
 
 def test_config_changes_are_audited_once_per_change(tmp_path: Path) -> None:

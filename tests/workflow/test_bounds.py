@@ -9,8 +9,6 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from test_targets import PTU
-from wfhelpers import PRINCIPALS, MakeDeck
 
 from modeldeck.audit import read_audit
 from modeldeck.cli import cli
@@ -21,6 +19,8 @@ from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.serving import ServerThread
 from modeldeck.store import repo
 from modeldeck.tokens import create_token
+from tests.workflow.test_targets import PTU
+from tests.workflow.wfhelpers import PRINCIPALS, MakeDeck
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
 PTU_BODY: dict[str, Any] = {"model": PTU, "plan": "ptu", "input_tpm": 10000, "output_tpm": 1000}

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_targets import PTU, who
-from wfhelpers import MakeDeck, daily_estimate
 
 from modeldeck.domain import DeploySpec, PolicyDecision, RequestRecord, RequestStatus
 from modeldeck.settings import Settings
 from modeldeck.timeutil import utcnow
 from modeldeck.workflow import policy
+from tests.workflow.test_targets import PTU, who
+from tests.workflow.wfhelpers import MakeDeck, daily_estimate
 
 SMALL = DeploySpec(model=PTU, plan="ptu", input_tpm=10000, output_tpm=1000)  # $37.44/day
 

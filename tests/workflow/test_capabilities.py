@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from wfhelpers import MakeDeck
 
 from modeldeck.cli import cli
 from modeldeck.domain import DeploySpec, LimitsSpec
@@ -24,6 +23,7 @@ from modeldeck.server.client import RemoteDeck
 from modeldeck.serving import ServerThread
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
+from tests.workflow.wfhelpers import MakeDeck
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
 TEAM = [

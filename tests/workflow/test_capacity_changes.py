@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from wfhelpers import PRINCIPALS
 
 from modeldeck.deck import Deck
 from modeldeck.domain import DeploySpec, RequestRecord, RequestStatus, ScaleSpec
@@ -20,6 +19,7 @@ from modeldeck.reconciler import Reconciler
 from modeldeck.sandbox import FaultRule
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.settings import Settings
+from tests.workflow.wfhelpers import PRINCIPALS
 
 HOURLY = DeploySpec(model="qwen3-max-2025-09-23", plan="ptu", input_tpm=10000, output_tpm=1000)
 UPFRONT = HOURLY.model_copy(update={"billing": "upfront", "days": 7})

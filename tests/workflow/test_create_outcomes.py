@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from wfhelpers import MakeDeck, sandbox_deployments
 
 from modeldeck.audit import read_audit
 from modeldeck.deck import Deck
@@ -14,6 +13,7 @@ from modeldeck.provider import derive_suffix
 from modeldeck.reconciler import Reconciler
 from modeldeck.sandbox import FaultRule
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.workflow.wfhelpers import MakeDeck, sandbox_deployments
 
 CREATE = {"method": "POST", "path": "/api/v1/deployments"}
 LOOKUPS = {"method": "GET", "path": "/api/v1/deployments"}

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from wfhelpers import MakeDeck
 
 from modeldeck import events, plugins
 from modeldeck.audit import read_audit
@@ -18,6 +17,7 @@ from modeldeck.provider import build_create_body
 from modeldeck.reconciler import Reconciler
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.tokens import create_token, revoke_token
+from tests.workflow.wfhelpers import MakeDeck
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
 

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from everything_plugin import EverythingPlugin, PluginSaidHello
-from wfhelpers import MakeDeck
 
 from modeldeck import hookspecs, plugins
 from modeldeck.domain import Actor, DeploySpec
 from modeldeck.events import event_types
 from modeldeck.reconciler import Reconciler
 from modeldeck.sandbox.testing import RunningSandbox
+from tests.workflow.everything_plugin import EverythingPlugin, PluginSaidHello
+from tests.workflow.wfhelpers import MakeDeck
 
 
 def hookspec_names() -> list[str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from test_capabilities import TEAM
-from wfhelpers import MakeDeck
 
 from modeldeck.audit import read_audit
 from modeldeck.domain import DeploySpec
@@ -14,6 +12,8 @@ from modeldeck.server.client import RemoteDeck
 from modeldeck.serving import ServerThread
 from modeldeck.tokens import create_token
 from modeldeck.workflow import requests as workflow_requests
+from tests.workflow.test_capabilities import TEAM
+from tests.workflow.wfhelpers import MakeDeck
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
 

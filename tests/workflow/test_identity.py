@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from test_tokens import CONFIG, TOKEN, read_audit_at
 
 from modeldeck.audit import read_audit
 from modeldeck.cli import _add_grammar_commands, cli
@@ -18,6 +17,7 @@ from modeldeck.domain import Actor, DeploySpec
 from modeldeck.store import Store
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
+from tests.workflow.test_tokens import CONFIG, TOKEN, read_audit_at
 
 TEAM_CONFIG = (
     CONFIG

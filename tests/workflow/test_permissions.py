@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from wfhelpers import MakeDeck, sandbox_deployments
 
 from modeldeck.deck import Deck
 from modeldeck.domain import Actor, DeploySpec, RequestStatus
@@ -13,6 +12,7 @@ from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.server.client import RemoteDeck
 from modeldeck.serving import ServerThread
 from modeldeck.tokens import create_token
+from tests.workflow.wfhelpers import MakeDeck, sandbox_deployments
 
 MU = "qwen3-32b"
 PTU = "qwen3-max-2025-09-23"

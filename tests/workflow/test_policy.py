@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
-from wfhelpers import MakeDeck, daily_estimate, sandbox_deployments
 
 from modeldeck import plugins
 from modeldeck.audit import read_audit
@@ -34,6 +33,7 @@ from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.settings import Settings
 from modeldeck.store.models import OrderRow, RequestRow
 from modeldeck.timeutil import utcnow
+from tests.workflow.wfhelpers import MakeDeck, daily_estimate, sandbox_deployments
 
 MU = "qwen3-32b"
 PTU = "qwen3-max-2025-09-23"

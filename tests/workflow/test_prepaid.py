@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import select
-from test_targets import PTU, who
-from wfhelpers import MakeDeck
 
 from modeldeck.audit import read_audit
 from modeldeck.domain import DeploySpec, RequestStatus, ScaleSpec
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.store.models import OrderRow
+from tests.workflow.test_targets import PTU, who
+from tests.workflow.wfhelpers import MakeDeck
 
 
 def test_scaling_an_upfront_order_needs_two_approvers_and_reprices_the_order(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 
 from sqlalchemy import func, select
-from wfhelpers import MakeDeck, sandbox_deployments
 
 from modeldeck.audit import read_audit
 from modeldeck.deck import Deck
@@ -19,6 +18,7 @@ from modeldeck.store import repo
 from modeldeck.store.models import DeploymentRow, OrderRow
 from modeldeck.timeutil import utcnow
 from modeldeck.workflow import execution
+from tests.workflow.wfhelpers import MakeDeck, sandbox_deployments
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
 # An order modeldeck buys through the API (monthly MU packages are bought in the console).

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from wfhelpers import MakeDeck
-
 from modeldeck.api import DeckAPI
 from modeldeck.domain import DeploySpec, LimitsSpec
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.server.client import RemoteDeck
 from modeldeck.serving import ServerThread
 from modeldeck.workflow.costs import CostReport, render_cost_text
+from tests.workflow.wfhelpers import MakeDeck
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
 

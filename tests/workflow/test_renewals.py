@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from wfhelpers import PRINCIPALS
 
 from modeldeck.deck import Deck
 from modeldeck.domain import DeploySpec, RequestStatus
@@ -21,6 +20,7 @@ from modeldeck.results import RequestResult
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.settings import Settings
 from modeldeck.store.models import OrderRow
+from tests.workflow.wfhelpers import PRINCIPALS
 
 UPFRONT = DeploySpec(
     model="qwen3-max-2025-09-23",

@@ -4,10 +4,10 @@ and every waiting or changing status counts as a change in flight."""
 from __future__ import annotations
 
 import pytest
-from wfhelpers import MakeDeck
 
 from modeldeck.domain import DeploymentStatus, DeploySpec, in_flight
 from modeldeck.errors import ValidationFailed
+from tests.workflow.wfhelpers import MakeDeck
 
 MONTHLY = DeploySpec(model="qwen3-32b", plan="mu", units=1, billing="monthly", months=1)
 

@@ -23,11 +23,8 @@ from urllib.parse import quote
 import httpx
 import nbformat
 import pytest
-from fake_slack import FakeSlack
 from nbclient import NotebookClient
 from pydantic import SecretStr, ValidationError
-from slack_env import CHANNEL, SlackUser
-from slack_wire import SlackSender
 
 from modeldeck import masking
 from modeldeck.audit import read_audit
@@ -42,6 +39,9 @@ from modeldeck.settings import Settings, load_settings
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
 from modeldeck_slack.blocks import APPROVE_ACTION
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_env import CHANNEL, SlackUser
+from tests.slack.slack_wire import SlackSender
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "docs" / "notebook.ipynb"
 PRINCIPALS = [

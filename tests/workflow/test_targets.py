@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import update
-from wfhelpers import MakeDeck, sandbox_deployments
 
 from modeldeck.audit import read_audit
 from modeldeck.deck import Deck
@@ -15,6 +14,7 @@ from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.store import repo
 from modeldeck.store.deployments import capacity_of
 from modeldeck.store.models import DeploymentRow
+from tests.workflow.wfhelpers import MakeDeck, sandbox_deployments
 
 PTU = "qwen3-max-2025-09-23"
 

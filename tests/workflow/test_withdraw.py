@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from test_capabilities import ONE_UNIT, TEAM
-from wfhelpers import MakeDeck, sandbox_deployments
 
 from modeldeck import plugins
 from modeldeck.audit import read_audit
@@ -17,6 +15,8 @@ from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.server.client import RemoteDeck
 from modeldeck.serving import ServerThread
 from modeldeck.tokens import create_token
+from tests.workflow.test_capabilities import ONE_UNIT, TEAM
+from tests.workflow.wfhelpers import MakeDeck, sandbox_deployments
 
 
 class Recorder:
