@@ -51,7 +51,10 @@ def populate(store: Store, n: int, calls_per_day: int, seed: int) -> dict[str, d
     """n deployments over March: PTU hourly/upfront, MU hourly/monthly; stops; overflow calls."""
     rng = random.Random(seed)
     catalog = Deck(Settings(), store=store).catalog
-    deps, audits, orders, calls = [], [], [], []
+    deps: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    orders: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
     minutes: dict[tuple[str, datetime], dict[str, Any]] = {}
     tags: dict[str, dict[str, str]] = {}
     for i in range(n):

@@ -45,7 +45,7 @@ def ptu_history(*events: tuple[float, str, dict[str, Any]], calls: Any = ()) -> 
         deployment_id="dep-1",
         model=MAX,
         plan="ptu",
-        events=[CapacityEvent(at=at(m), kind=kind, **cap) for m, kind, cap in events],  # type: ignore[arg-type]
+        events=[CapacityEvent(at=at(m), kind=kind, **cap) for m, kind, cap in events],
         calls=list(calls),
     )
 
@@ -207,8 +207,8 @@ def test_rollup_days_follow_the_beijing_calendar() -> None:
 NOW = datetime(2026, 3, 15, 9, 30, tzinfo=BEIJING)
 
 
-def bj(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BEIJING)  # type: ignore[misc]
+def bj(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BEIJING)
 
 
 @pytest.mark.parametrize(

@@ -198,7 +198,11 @@ def test_rounding_happens_only_at_presentation(base: dict[str, Any], minutes: in
 def test_overflow_calls_are_summed_exactly(calls: list[tuple[int, int]]) -> None:
     model = "qwen3-max-2025-09-23"
     prices = [price_overflow_call(model, "instruct", i, o, 0, CATALOG) for i, o in calls]
-    rates = {32_000: (Fraction(12, 10), 6), 128_000: (Fraction(24, 10), 12), 256_000: (3, 15)}
+    rates: dict[int, tuple[Fraction | int, int]] = {
+        32_000: (Fraction(12, 10), 6),
+        128_000: (Fraction(24, 10), 12),
+        256_000: (3, 15),
+    }
     exact = Fraction(0)
     for i, o in calls:
         pin, pout = next(rates[h] for h in sorted(rates) if i <= h)

@@ -237,7 +237,7 @@ def test_leading_deck_is_ignored(prefix: str) -> None:
 def test_commands_round_trip_through_json() -> None:
     for text, _ in SPEC_CASES:
         command = parse(text)
-        assert command_adapter.validate_json(command_adapter.dump_json(command)) == command
+        assert command_adapter.validate_json(command.model_dump_json()) == command
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -483,7 +483,7 @@ def test_keys_table_is_consistent() -> None:
 )
 def test_cost_period_ranges(text: str, period: str) -> None:
     cmd = parse(text)
-    assert cmd.verb == "cost" and cmd.period == period  # type: ignore[union-attr]
+    assert isinstance(cmd, CostCommand) and cmd.period == period
 
 
 @pytest.mark.parametrize(
@@ -500,10 +500,16 @@ def test_cost_period_range_errors(text: str, needle: str) -> None:
 
 
 def test_context_and_max_input_keys() -> None:
-    cmd = parse("deploy qwen3-32b mu units=1 context=131072")
-    assert cmd.spec.max_context_length == 131072  # type: ignore[union-attr]
-    cmd = parse("estimate qwen3-max-2025-09-23 ptu in=10k max_input=100k")
-    assert cmd.spec.max_input_tokens == 100_000  # type: ignore[union-attr]
+    deploy = parse("deploy qwen3-32b mu units=1 context=131072")
+    assert isinstance(deploy, DeployCommand) and deploy.spec.max_context_length == 131072
+    est = parse("estimate qwen3-max-2025-09-23 ptu in=10k max_input=100k")
+    assert isinstance(est, EstimateCommand) and est.spec.max_input_tokens == 100_000
+
+
+def _estimate(text: str) -> EstimateCommand:
+    command = parse(text)
+    assert isinstance(command, EstimateCommand)
+    return command
 
 
 def test_context_beyond_the_model_is_refused_with_the_limit() -> None:
@@ -512,10 +518,10 @@ def test_context_beyond_the_model_is_refused_with_the_limit() -> None:
     from modeldeck.errors import ValidationFailed
 
     catalog = load_catalog()
-    spec = parse("estimate qwen3-max-2025-09-23 ptu in=10k max_input=200000").spec  # type: ignore[union-attr]
+    spec = _estimate("estimate qwen3-max-2025-09-23 ptu in=10k max_input=200000").spec
     with pytest.raises(ValidationFailed, match="at most 128,000 input tokens") as err:
         estimate(spec, catalog)
     assert "overflow to pay-as-you-go" in str(err.value)
-    spec = parse("estimate qwen3-32b mu units=1 context=65536").spec  # type: ignore[union-attr]
+    spec = _estimate("estimate qwen3-32b mu units=1 context=65536").spec
     with pytest.raises(ValidationFailed, match="fixed at 131,072 tokens"):
         estimate(spec, catalog)

@@ -69,7 +69,9 @@ def test_help_lists_exactly_the_keys_the_model_allows(verb: str) -> None:
 
 @pytest.mark.parametrize("plan", ["ptu", "mu"])
 @pytest.mark.parametrize("model", [EstimateCommand, DeployCommand])
-def test_the_allowed_list_in_errors_is_the_models(plan: str, model: type) -> None:
+def test_the_allowed_list_in_errors_is_the_models(
+    plan: str, model: type[EstimateCommand | DeployCommand]
+) -> None:
     verb = "estimate" if model is EstimateCommand else "deploy"
     with pytest.raises(GrammarError) as raised:
         parse(f"{verb} qwen3-32b {plan} in=20k units=1 bogus=1")
@@ -79,9 +81,9 @@ def test_the_allowed_list_in_errors_is_the_models(plan: str, model: type) -> Non
 def test_cli_completion_offers_the_models_keys() -> None:
     from modeldeck.cli import _complete_words
 
-    offered = [item.value for item in _complete_words("scale")(None, None, "")]  # type: ignore[arg-type]
+    offered = [item.value for item in _complete_words("scale")(None, None, "")]
     assert offered == [f"{k}=" for k in all_verbs()["scale"].allowed_keys()]
-    assert [i.value for i in _complete_words("cost")(None, None, "pe")] == ["period="]  # type: ignore[arg-type]
+    assert [i.value for i in _complete_words("cost")(None, None, "pe")] == ["period="]
 
 
 def test_a_command_round_trips_as_json_and_bad_json_is_a_grammar_error() -> None:

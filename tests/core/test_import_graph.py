@@ -51,8 +51,8 @@ def _imports(tree: ast.AST, known: set[str], here: str, is_package: bool) -> set
                 base = f"{package}.{base}" if base else package
             for alias in node.names:
                 resolve(f"{base}.{alias.name}")
-        for child in ast.iter_child_nodes(node):
-            visit(child)
+        for sub in ast.iter_child_nodes(node):
+            visit(sub)
 
     visit(tree)
     return {m for m in found if m.startswith("modeldeck")}

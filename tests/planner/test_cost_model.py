@@ -91,7 +91,7 @@ def test_schedule_follows_the_beijing_hours() -> None:
     holds 5 + 5 units in the first hour and 1 + 1 in the second; constant hourly holds 5 + 5."""
     inputs = [50_000] * 60 + [10_000] * 60
     outputs = [5_000] * 60 + [1_000] * 60
-    result = plan(trace(inputs, outputs), MAX, catalog=CAT, coverage=1)
+    result = plan(trace(inputs, outputs), MAX, catalog=CAT, coverage="1")
     schedule, hourly = result.option("schedule"), result.option("hourly")
     assert hourly.reserved == Decimal("15.60")  # (5 × 1.11 + 5 × 0.45) × 2 h
     assert schedule.reserved == Decimal("9.36")  # 7.80 + 1.56
@@ -200,7 +200,7 @@ def test_json_has_decimal_strings() -> None:
 
 def test_units_follow_the_billing_rules() -> None:
     rules = BillingRules(ptu_input_step=5_000, ptu_output_step=500)
-    result = plan(trace([5_000] * 60, [500] * 60), MAX, catalog=CAT, rules=rules, coverage=1)
+    result = plan(trace([5_000] * 60, [500] * 60), MAX, catalog=CAT, rules=rules, coverage="1")
     assert result.option("hourly").input_tpm == 5_000
 
 

@@ -8,7 +8,7 @@ cheapest pair (input, output) that meets the coverage.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from modeldeck.catalog import Catalog, CatalogBuilder, PriceEntry
 from modeldeck.catalog.data import builtin_entries
 from modeldeck.planner import MuUnitTpm, Trace, plan
+from modeldeck.planner.result import OptionName
 from modeldeck.timeutil import BEIJING
 from tests.planner.planhelpers import START, catalog, trace
 
@@ -44,7 +45,8 @@ COVERAGES = [None, "0", "0.3", "0.8", "0.95", "1"]
 MU_UNIT = MuUnitTpm(input_tpm=30_000, output_tpm=3_000)
 
 
-def cents(value: Fraction) -> Decimal:
+def cents(amount: Fraction | int) -> Decimal:
+    value = Fraction(amount)
     with localcontext() as ctx:
         ctx.prec = 60
         exact = Decimal(value.numerator) / Decimal(value.denominator)
@@ -99,7 +101,7 @@ def best_pair(ins: dict[int, Fraction], outs: dict[int, Fraction]) -> Fraction:
 
 
 @st.composite
-def cases(draw: Callable) -> tuple[str, Trace, str | None, str]:  # type: ignore[type-arg]
+def cases(draw: st.DrawFn) -> tuple[str, Trace, str | None, str]:
     model = draw(st.sampled_from(MODELS))
     n = draw(st.integers(1, 40))
     big = st.integers(0, 120_000)
@@ -136,10 +138,11 @@ def test_every_option_is_the_brute_force_optimum(
     )
     assert result.option("payg").total == cents(payg)
 
-    for billing, in_price, out_price, span in (
+    spans: tuple[tuple[OptionName, str, str, Fraction], ...] = (
         ("hourly", "input_hourly", "output_hourly", Fraction(m, 60)),
         ("upfront", "input_daily", "output_daily", Fraction(-(-m // 1440))),
-    ):
+    )
+    for billing, in_price, out_price, span in spans:
         opt = result.option(billing)
         by_in = simulate(ins, r_in, 10_000, price(model, "ptu", in_price, cat=cat) * span, cov)
         by_out = simulate(outs, r_out, 1_000, price(model, "ptu", out_price, cat=cat) * span, cov)
@@ -190,7 +193,7 @@ def test_model_units_are_the_brute_force_optimum(
     unit = Fraction(cat.amount(model, "instruct", "mu", "unit_hourly")) * Fraction(t.minutes, 60)
     a, b = MU_UNIT.input_tpm, MU_UNIT.output_tpm
     top = max(max(t.input_tokens) // a, max(t.output_tokens) // b) + 2
-    costs = []
+    costs: list[Fraction] = []
     for u in range(1, top + 1):
         served_in = sum(min(x, u * a) for x in t.input_tokens)
         served_out = sum(min(x, u * b) for x in t.output_tokens)
@@ -198,7 +201,7 @@ def test_model_units_are_the_brute_force_optimum(
             served_in < cov * sum(t.input_tokens) or served_out < cov * sum(t.output_tokens)
         ):
             continue
-        over = sum(r_in * max(0, x - u * a) for x in t.input_tokens)
+        over: Fraction | int = sum(r_in * max(0, x - u * a) for x in t.input_tokens)
         over += sum(r_out * max(0, x - u * b) for x in t.output_tokens)
-        costs.append(u * unit + over)
+        costs.append(Fraction(u * unit + over))
     assert result.option("mu").total == cents(min(costs))

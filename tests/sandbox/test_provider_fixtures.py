@@ -284,8 +284,12 @@ def test_newer_answer_shapes_are_read() -> None:
 
 def test_a_ptu_capacity_that_is_not_whole_ktpm_is_refused_before_the_call() -> None:
     calls: list[httpx.Request] = []
-    transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(500))
-    client = ModelStudioClient(BASE, "k", transport=transport)
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(500)
+
+    client = ModelStudioClient(BASE, "k", transport=httpx.MockTransport(refuse))
     with client, pytest.raises(ValidationFailed, match="not a whole number of thousands"):
         client.create_deployment(
             {

@@ -8,12 +8,14 @@ endpoint (`Generation.call`, plain and streamed) and its deployments API where i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import dashscope
 import pytest
 from dashscope import Generation
+from dashscope.api_entities.dashscope_response import GenerationResponse, Message
 from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageParam
 
 from modeldeck.domain import DeploySpec
 from modeldeck.provider import ModelStudioClient, build_create_body
@@ -21,7 +23,11 @@ from modeldeck.sandbox.config import DEFAULT_API_KEY
 from modeldeck.sandbox.testing import RunningSandbox
 from tests.sandbox.sbhelpers import MakeSandbox
 
-MESSAGES = [{"role": "user", "content": "Say hello to the sandbox in a few words."}]
+PROMPT = "Say hello to the sandbox in a few words."
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
+# The native API takes plain dicts (dashscope's Message is one). Typed Any because dashscope's
+# annotation of Generation.call names a `dashscope.Message` mypy cannot match to that class.
+NATIVE_MESSAGES: Any = [Message(role="user", content=PROMPT)]
 MU = DeploySpec(model="qwen3-32b", plan="mu", units=1)
 PTU = DeploySpec(model="qwen3-max-2025-09-23", plan="ptu", input_tpm=10000, output_tpm=1000)
 # A model with both modes: PTU is called in thinking mode per call.
@@ -64,7 +70,7 @@ def test_openai_sdk_plain_call(
     code = running(sb, client, MU, "sdk-plain")
     answer = openai_client.chat.completions.create(
         model=code,
-        messages=MESSAGES,  # type: ignore[arg-type]
+        messages=MESSAGES,
         max_tokens=20,
     )
     assert answer.choices[0].message.content
@@ -79,7 +85,7 @@ def test_openai_sdk_stream_with_usage_in_a_last_empty_chunk(
     chunks = list(
         openai_client.chat.completions.create(
             model=code,
-            messages=MESSAGES,  # type: ignore[arg-type]
+            messages=MESSAGES,
             max_tokens=20,
             stream=True,
             stream_options={"include_usage": True},
@@ -99,12 +105,12 @@ def test_openai_sdk_extra_body_enables_thinking(
     code = running(sb, client, HYBRID, "sdk-think")
     plain = openai_client.chat.completions.create(
         model=code,
-        messages=MESSAGES,  # type: ignore[arg-type]
+        messages=MESSAGES,
         max_tokens=50,
     )
     thinking = openai_client.chat.completions.create(
         model=code,
-        messages=MESSAGES,  # type: ignore[arg-type]
+        messages=MESSAGES,
         max_tokens=50,
         extra_body={"enable_thinking": True},
     )
@@ -118,13 +124,13 @@ def test_openai_sdk_raw_response_shows_ptu_overflow(
     code = running(sb, client, PTU, "sdk-overflow")
     within = openai_client.chat.completions.with_raw_response.create(
         model=code,
-        messages=MESSAGES,  # type: ignore[arg-type]
+        messages=MESSAGES,
         max_tokens=10,
     )
     assert within.headers.get("x-dashscope-ptu-overflow") in (None, "false")
     over = openai_client.chat.completions.with_raw_response.create(
         model=code,
-        messages=MESSAGES,  # type: ignore[arg-type]
+        messages=MESSAGES,
         max_tokens=1500,  # beyond the 1,000 output tokens per minute purchased
     )
     assert over.headers.get("x-dashscope-ptu-overflow") == "true"
@@ -136,7 +142,7 @@ def test_dashscope_generation_call_plain(
 ) -> None:
     code = running(sb, client, MU, "sdk-native")
     answer: Any = Generation.call(
-        model=code, messages=MESSAGES, result_format="message", api_key=native
+        model=code, messages=NATIVE_MESSAGES, result_format="message", api_key=native
     )
     assert answer.status_code == 200, answer
     assert answer.output.choices[0].message.content
@@ -147,18 +153,23 @@ def test_dashscope_generation_call_streamed(
     sb: RunningSandbox, client: ModelStudioClient, native: str
 ) -> None:
     code = running(sb, client, MU, "sdk-native-sse")
-    parts = list(
+    # dashscope annotates call() as "a response or a generator" whatever `stream` is; with
+    # stream=True it is always the generator.
+    streamed = cast(
+        Iterator[GenerationResponse],
         Generation.call(
             model=code,
-            messages=MESSAGES,
+            messages=NATIVE_MESSAGES,
             result_format="message",
             stream=True,
             incremental_output=True,
             api_key=native,
-        )
+        ),
     )
+    parts = list(streamed)
     assert parts and all(p.status_code == 200 for p in parts), parts[-1]
-    text = "".join(p.output.choices[0].message.content or "" for p in parts if p.output.choices)
+    pieces = [p.output.choices[0].message.content for p in parts if p.output.choices]
+    text = "".join(piece for piece in pieces if isinstance(piece, str))
     assert text
     assert parts[-1].usage.output_tokens > 0
 
@@ -183,7 +194,9 @@ def test_dashscope_sdk_deployments_list_get_scale_delete(
 
 def test_dashscope_sdk_create(sb: RunningSandbox, client: ModelStudioClient, native: str) -> None:
     """The SDK's MU create sends `template_id` (the deploy spec) and no billing_method."""
-    created: Any = dashscope.Deployments.call(
+    # dashscope's `version: str = None` reads to mypy as a required argument; the SDK defaults it.
+    deployments: Any = dashscope.Deployments
+    created: Any = deployments.call(
         model="qwen3-32b", capacity=1, suffix="sdk1", plan="mu", template_id="MU1", api_key=native
     )
     assert created.status_code == 200, created

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modeldeck.domain import RequestStatus
-from modeldeck.grammar import parse
+from modeldeck.grammar import DeployCommand, parse
 from modeldeck.testing import Stack
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.slack_env import (
@@ -55,7 +55,9 @@ def test_requests_from_other_surfaces_go_to_the_configured_channel(
     with Stack(slack=slack_settings(fake_slack, channel=CHANNEL)) as stack:
         assert stack.deck is not None
         actor = stack.deck.resolve_actor("cli", "ops")
-        request = stack.deck.request_deploy(parse(DEPLOY).spec, actor, "from the CLI")
+        command = parse(DEPLOY)
+        assert isinstance(command, DeployCommand)
+        request = stack.deck.request_deploy(command.spec, actor, "from the CLI")
         posted = fake_slack.wait_for_call("chat.postMessage")
         assert posted.args["channel"] == CHANNEL
         assert stack.deck.get_request(request.id).refs["slack_ts"] == posted.response["ts"]

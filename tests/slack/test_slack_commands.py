@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from modeldeck.grammar import parse
+from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.money import format_amount
 from modeldeck.testing import Stack
 from modeldeck_slack import bot
@@ -32,7 +32,9 @@ def test_estimate_answers_with_the_decks_cost(alice: SlackUser, stack: Stack) ->
     words = f"estimate {MU_MODEL} mu units=2 hours=10"
     text = alice.answer(words)
     assert stack.deck is not None
-    est = stack.deck.estimate(parse(words).spec)
+    command = parse(words)
+    assert isinstance(command, EstimateCommand)
+    est = stack.deck.estimate(command.spec)
     assert Decimal(est.total) > 0
     assert format_amount(Decimal(est.total), est.currency) in text
 
@@ -62,7 +64,9 @@ def test_list_shows_deployments(alice: SlackUser, stack: Stack) -> None:
     assert ":warning:" not in alice.answer("list")
     assert stack.deck is not None
     actor = stack.deck.resolve_actor("cli", "ops")
-    spec = parse(f"deploy {MU_MODEL} mu units=1").spec
+    command = parse(f"deploy {MU_MODEL} mu units=1")
+    assert isinstance(command, DeployCommand)
+    spec = command.spec
     req = stack.deck.request_deploy(spec, actor)
     other = stack.deck.resolve_actor("cli", "boss")
     stack.deck.approve(req.id, other)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -33,7 +34,7 @@ NOW = datetime(2026, 3, 11, 12, tzinfo=BEIJING)
 T0 = datetime(2026, 3, 1, 9, 30, 15, tzinfo=BEIJING)
 
 
-def _dep(dep_id: str, **kw) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def _dep(dep_id: str, **kw: Any) -> dict[str, Any]:
     base = {
         "id": dep_id,
         "deployed_model": f"m-{dep_id}",
@@ -52,7 +53,7 @@ def _dep(dep_id: str, **kw) -> dict:  # type: ignore[no-untyped-def,type-arg]
     return {**base, **kw}
 
 
-def _call(n: int, dep: str, at: datetime, tokens_in: int, overflow: bool) -> dict:  # type: ignore[type-arg]
+def _call(n: int, dep: str, at: datetime, tokens_in: int, overflow: bool) -> dict[str, Any]:
     return {
         "call_id": f"c{n}",
         "deployed_model": f"m-{dep}",
@@ -211,7 +212,8 @@ def check(store: Store) -> None:
         assert [e.kind for e in plain["dep_b"].history.events] == ["created", "stopped"]
         assert len(plain["dep_c"].history.orders) == 1
         # n % 3 == 0: 67 flagged; n >= 182 is longer than 128,000 tokens: 12 more unflagged; c999.
-        assert len(fast["dep_a"].calls.ts) == 67 + 12 + 1
+        dep_a_calls = fast["dep_a"].calls
+        assert dep_a_calls is not None and len(dep_a_calls.ts) == 67 + 12 + 1
     budgets = [
         Budget(name="all", amount_usd=Decimal(1500)),
         Budget(name="a", scope="deployment:dep_a", amount_usd=Decimal(100), thresholds=[50]),

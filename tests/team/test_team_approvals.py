@@ -25,7 +25,7 @@ from modeldeck.store import Store
 from modeldeck.store.models import DeploymentRow
 from modeldeck.tokens import create_token
 from modeldeck_slack.blocks import APPROVE_ACTION
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import Call, FakeSlack
 from tests.slack.slack_env import BOT_TOKEN, CHANNEL, SIGNING_SECRET
 from tests.slack.slack_wire import SlackSender
 from tests.team.teamhelpers import ServerProcess, base_env, start_all, toml_config
@@ -45,6 +45,11 @@ def principals() -> list[dict[str, Any]]:
         {"name": "victor", "slack_user": VIEWER, "roles": ["viewer"]},
         *({"name": n, "slack_user": SLACK_ID[n], "roles": ["approver"]} for n in APPROVERS),
     ]
+
+
+def _addressed_to(user: str) -> Callable[[Call], bool]:
+    """Matches a Slack call addressed to `user` (an ephemeral message)."""
+    return lambda call: call.args.get("user") == user
 
 
 def test_twenty_concurrent_approvals_over_two_replicas_execute_once(
@@ -204,7 +209,7 @@ def run_the_race(
         assert resp.status_code == 200, resp.text
         told[name] = resp.json()["message"]
     for user in [*(SLACK_ID[n] for n in SLACK_APPROVERS), REQUESTER, VIEWER, STRANGER]:
-        call = fake.wait_for_call("chat.postEphemeral", lambda c, u=user: c.args.get("user") == u)
+        call = fake.wait_for_call("chat.postEphemeral", _addressed_to(user))
         told[user] = str(call.args["text"])
     for name in SLACK_APPROVERS:
         told[name] = told.pop(SLACK_ID[name])

@@ -26,7 +26,7 @@ from modeldeck.tokens import create_token
 from tests.workflow.wfhelpers import MakeDeck
 
 ONE_UNIT = DeploySpec(model="qwen3-32b", plan="mu", units=1)
-TEAM = [
+TEAM: list[dict[str, Any]] = [
     {"name": "alice", "jupyter_user": "alice", "roles": ["deployer"]},
     {"name": "bob", "jupyter_user": "bob", "roles": ["approver"]},
     {"name": "dave", "jupyter_user": "dave", "roles": ["admin"]},
@@ -36,7 +36,9 @@ TEAM = [
 
 
 @pytest.fixture
-def team(make_deck: MakeDeck, sandbox: RunningSandbox) -> Iterator[tuple[Any, dict[str, str]]]:
+def team(
+    make_deck: MakeDeck, sandbox: RunningSandbox
+) -> Iterator[tuple[ServerThread, dict[str, str]]]:
     """A team server and a token per principal."""
     from modeldeck.server import create_app
 

@@ -10,7 +10,7 @@ import pytest
 
 from modeldeck import hookspecs, plugins
 from modeldeck.domain import Actor, DeploySpec
-from modeldeck.events import event_types
+from modeldeck.events import OrderRecorded, event_types
 from modeldeck.reconciler import Reconciler
 from modeldeck.sandbox.testing import RunningSandbox
 from tests.workflow.everything_plugin import EverythingPlugin, PluginSaidHello
@@ -65,16 +65,9 @@ def test_every_hook_is_called_by_the_workflow(
     req = deck.request_deploy(spec, alice)
     outcome = deck.approve(req.id, bob)
     assert outcome.outcome == "executed"
-    order_id = next(
-        e.order.id
-        for e in everything.events()
-        if e.name == "order_recorded"  # type: ignore[attr-defined]
-    )
-    expires = next(
-        e.order.expires_at  # type: ignore[attr-defined]
-        for e in everything.events()
-        if e.name == "order_recorded"
-    )
+    order = next(e.order for e in everything.events() if isinstance(e, OrderRecorded))
+    order_id, expires = order.id, order.expires_at
+    assert expires is not None
     Reconciler(deck).run_once(now=expires - timedelta(hours=23))
     create_app(deck, deck.settings)
     plugins.hook().startup(deck=deck, settings=deck.settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modeldeck.deck import Deck
-from modeldeck.domain import Actor, DeploySpec, RequestStatus
+from modeldeck.domain import Actor, DeploySpec, RequestStatus, Surface
 from modeldeck.errors import NotLinked, PermissionDenied
 from modeldeck.grammar import parse
 from modeldeck.sandbox.testing import RunningSandbox
@@ -38,7 +38,7 @@ def jupyter(deck: Deck, user: str) -> Actor:
     ],
 )
 def test_an_unknown_user_is_not_linked_never_given_a_role(
-    make_deck: MakeDeck, surface: str, user: str, field: str
+    make_deck: MakeDeck, surface: Surface, user: str, field: str
 ) -> None:
     deck = make_deck()
     with pytest.raises(NotLinked) as err:
