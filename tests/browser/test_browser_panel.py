@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from tests.browser.conftest import Lab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_panel_renders_and_estimate_follows_the_model(

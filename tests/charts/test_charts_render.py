@@ -64,6 +64,7 @@ def labels(chart: SpendChart | UsageChart | CostCurveChart) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_spend_chart_shows_actual_forecast_and_budget() -> None:
     assert labels(spend_chart()) == ["actual", "forecast", "budget $2,000.00"]
     ax = figure(spend_chart()).axes[0]
@@ -112,6 +113,7 @@ def test_png_is_a_real_non_blank_image(make, theme) -> None:  # type: ignore[no-
     assert 0.02 < drawn < 0.6  # lines and text drawn, not a blank or a filled canvas
 
 
+@pytest.mark.slow
 def test_svg_for_the_notebook() -> None:
     fig = notebook_figure(spend_chart(), theme="dark")
     svg = fig._repr_svg_()
@@ -127,6 +129,7 @@ def test_palette_reads_on_light_and_dark_surfaces() -> None:
         assert contrast(theme.text, theme.surface) >= 7.0
 
 
+@pytest.mark.slow
 def test_importing_modeldeck_does_not_import_matplotlib() -> None:
     code = (
         "import sys, modeldeck.cli, modeldeck.charts;"

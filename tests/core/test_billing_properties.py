@@ -76,6 +76,7 @@ def _estimate(base: dict[str, Any], **extra: Any) -> Any:
     return estimate(DeploySpec(**{**base, **extra}), CATALOG)
 
 
+@pytest.mark.slow
 @FAST
 @given(any_spec, durations)
 def test_costs_are_never_negative_and_total_is_the_sum_of_lines(

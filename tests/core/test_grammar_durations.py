@@ -89,6 +89,7 @@ def test_components_in_any_order_add_up(
     assert parse_duration(text) == sum(n * sizes[unit] for unit, n in parts.items())
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=30))
 def test_arbitrary_text_is_seconds_or_grammar_error(text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,6 +50,7 @@ def test_arbitrary_text_never_raises_anything_but_grammar_error(text: str) -> No
     _parses_or_grammar_error(text)
 
 
+@pytest.mark.slow
 @FAST
 @given(grammar_soup)
 def test_grammar_like_text_never_raises_anything_but_grammar_error(text: str) -> None:
@@ -143,6 +145,7 @@ def ptu_commands(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
     return prefix + " ".join([*words, *options]), expected
 
 
+@pytest.mark.slow
 @FAST
 @given(ptu_commands())
 def test_generated_ptu_commands_round_trip(case: tuple[str, dict[str, object]]) -> None:

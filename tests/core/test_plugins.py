@@ -122,6 +122,7 @@ def test_duplicate_registration_is_refused() -> None:
         collect("provider", twice)
 
 
+@pytest.mark.slow
 def test_plugins_cli_lists_name_version_hooks() -> None:
     import json
     import subprocess

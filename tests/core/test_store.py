@@ -111,6 +111,7 @@ def test_naive_datetime_refused(tmp_path) -> None:  # type: ignore[no-untyped-de
         repo.insert_request(s, record)
 
 
+@pytest.mark.slow
 def test_concurrent_first_starts_on_one_sqlite_file_all_succeed(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Several processes opening a fresh store at once (e.g. CLI runs) must not race Alembic."""
     import subprocess

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
@@ -26,6 +27,8 @@ from tests.slack.slack_env import (
     slack_settings,
 )
 from tests.slack.slack_wire import SlackSender
+
+pytestmark = pytest.mark.slow  # every test here takes seconds (see README)
 
 
 def eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:

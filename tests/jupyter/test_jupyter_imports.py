@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 CHECK = """
 import sys
 import modeldeck_jupyter.plugin
@@ -23,6 +25,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_plugin_is_light_and_never_imports_slack() -> None:
     done = subprocess.run(
         [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120, check=False

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from modeldeck.testing import Stack
@@ -28,6 +29,7 @@ def test_notebook_has_a_kernelspec_and_no_stored_outputs() -> None:
     assert all(not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
 
 
+@pytest.mark.slow
 def test_notebook_runs_and_shows_the_panel(stack: Stack, tmp_path: Path) -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(

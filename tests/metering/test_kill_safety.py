@@ -24,6 +24,7 @@ def count_calls(deck: Deck) -> int:
         return int(session.scalar(select(func.count()).select_from(UsageCallRow)) or 0)
 
 
+@pytest.mark.slow
 def test_sigkill_before_close_then_replay_gives_exactly_n_records(
     deck: Deck, tmp_path: Path
 ) -> None:

@@ -26,6 +26,7 @@ def stored_calls(deck: Deck, deployed_model: str) -> list[UsageCallRow]:
         )
 
 
+@pytest.mark.slow
 def test_burst_over_purchased_tpm_overflows_and_is_priced_at_payg(deck: Deck) -> None:
     """Worked example 7: three overflow calls of 1,000 in / 500 out on qwen3-max → $0.0126."""
     dm = deck.deploy_ptu(input_tpm=10_000, output_tpm=1_000)

@@ -93,6 +93,7 @@ def test_async_client_chat_and_stream(deck: Deck) -> None:
     assert stored(deck, stream.record.call_id).reasoning_tokens == 20
 
 
+@pytest.mark.slow
 def test_async_concurrent_calls_lose_no_record(deck: Deck) -> None:
     dm = deck.deploy_ptu(input_tpm=1_000_000, output_tpm=1_000)
     n = 120

@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,6 +121,7 @@ def cases(draw: st.DrawFn) -> tuple[str, Trace, str | None, str]:
     return model, trace(inputs, outputs, requests=requests, start=start), coverage, factor
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_every_option_is_the_brute_force_optimum(
@@ -178,6 +180,7 @@ def test_every_option_is_the_brute_force_optimum(
     assert result.option("schedule").total == cents(total)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(cases())
 def test_model_units_are_the_brute_force_optimum(

@@ -6,6 +6,8 @@ import ast
 import pathlib
 from typing import Any
 
+import pytest
+
 import modeldeck
 from modeldeck.deck import Deck
 from modeldeck.domain import DeploySpec
@@ -63,6 +65,7 @@ def test_an_import_keeps_what_an_execution_keeps(tmp_path: Any) -> None:
             deck.close()
 
 
+@pytest.mark.slow
 def test_nothing_outside_the_store_runs_sqlalchemy() -> None:
     """Workflow, identity, audit and the deck reach the store only through store/ repositories.
 

@@ -154,6 +154,7 @@ def test_upfront_timeline_events_fire_once_each(hooks: HookLog, tmp_path: Any) -
         deck.close()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_reconcilers_on_postgres_fire_each_hook_once(
     hooks: HookLog, postgres_url: str, tmp_path: Any

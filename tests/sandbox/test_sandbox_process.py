@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from modeldeck.provider import ModelStudioClient
 from modeldeck.serving import free_port
@@ -45,6 +46,7 @@ def sandbox_process(db: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
         proc.wait(10)
 
 
+@pytest.mark.slow
 def test_kill_9_then_restart_keeps_deployments(tmp_path: Path) -> None:
     db, port = tmp_path / "sandbox.db", free_port()
     base = f"http://127.0.0.1:{port}/api/v1"

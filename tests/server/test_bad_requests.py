@@ -112,6 +112,7 @@ def test_an_unsigned_slack_request_with_a_non_numeric_timestamp_is_401(
 # --- the store failing ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_dropped_postgresql_store_answers_503_and_nothing_is_lost(
     postgres_url: str, postgres_admin_url: str, caplog: pytest.LogCaptureFixture
@@ -176,6 +177,7 @@ def test_a_full_sqlite_disk_answers_503_and_keeps_what_was_saved() -> None:
         assert [r["id"] for r in listed] == [first.json()["id"]]
 
 
+@pytest.mark.slow
 def test_the_cli_says_one_line_and_exits_2_on_a_bad_toml_or_an_unreachable_store(
     tmp_path: Path,
 ) -> None:

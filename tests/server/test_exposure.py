@@ -49,6 +49,7 @@ def test_the_open_mode_identity_defaults_to_the_os_user() -> None:
     assert server_principal(Settings(server={"open_mode_principal": "ops"})) == "ops"
 
 
+@pytest.mark.slow
 def test_host_headers_other_than_the_servers_names_are_refused() -> None:
     with Stack(server={"allowed_hosts": ["deck.example.com"]}) as stack:
         port = stack.server_url.rsplit(":", 1)[1]

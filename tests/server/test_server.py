@@ -66,6 +66,7 @@ def test_user_errors_travel_as_the_same_class(stack: Stack) -> None:
     assert "plan" in resp.text
 
 
+@pytest.mark.slow
 def test_deploy_approve_run_unpublish_over_rest(stack: Stack) -> None:
     """Open mode: each caller is who its token names (the body's actor names nobody)."""
     assert stack.deck is not None

@@ -12,8 +12,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from modeldeck.serving import free_port
+
+pytestmark = pytest.mark.slow  # every test here starts `modeldeck up` processes (see README)
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> None:

@@ -30,7 +30,7 @@ from modeldeck.store.models import DeploymentRow, RequestRow
 from modeldeck.tokens import create_token
 from tests.team.teamhelpers import ServerProcess, base_env, toml_config
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 PRINCIPALS = [
     {"name": "alice", "jupyter_user": "alice", "roles": ["deployer"]},

@@ -30,7 +30,7 @@ from tests.slack.slack_env import BOT_TOKEN, CHANNEL, SIGNING_SECRET
 from tests.slack.slack_wire import SlackSender
 from tests.team.teamhelpers import ServerProcess, base_env, start_all, toml_config
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 MU = "qwen3-32b"
 APPROVERS = [f"appr{i:02d}" for i in range(1, 21)]

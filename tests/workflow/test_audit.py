@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from modeldeck.audit import read_audit
 from modeldeck.config_audit import record_config_change
 from modeldeck.deck import Deck
@@ -30,6 +32,7 @@ def test_config_changes_are_audited_once_per_change(tmp_path: Path) -> None:
     assert records[-1]["detail"]["sections"]["policy"]["auto_approve_below_usd_per_day"] == "60"
 
 
+@pytest.mark.slow
 def test_requests_and_decisions_export_as_json_lines(tmp_path: Path) -> None:
     data = tmp_path / "data"
     deck = Deck(Settings(data_dir=data))

@@ -202,6 +202,7 @@ def test_reprs_dumps_and_config_errors_hide_every_secret(
 # --- a whole team setup: Slack, REST, audit and a notebook ----------------------------------
 
 
+@pytest.mark.slow
 def test_slack_rest_audit_and_notebook_outputs_carry_no_secret(
     suite_secrets: dict[str, str], tmp_path: Path
 ) -> None:
