@@ -61,7 +61,9 @@ BUDGETS = [
 
 def populate(store: Store, n: int, calls: int, seed: int) -> None:
     rng = random.Random(seed)
-    deps, audits, orders, reqs = [], [], [], []
+    deps: list[dict[str, Any]] = []
+    orders: list[dict[str, Any]] = []
+    audits, reqs = [], []
     models = []
     for i in range(n):
         dep_id = f"dep_{i:05d}"

@@ -47,7 +47,7 @@ def test_tags_are_stored_and_matched_by_a_tag_budget(make_deck: MakeDeck) -> Non
     alice = deck.resolve_actor("cli", "alice")
     tagged = deck.run(parse("deploy qwen3-32b mu units=1 tags=team=search,cc=42"), alice)
     other = deck.run(parse("deploy qwen3-32b mu units=1 suffix=other"), alice)
-    assert tagged.ok and other.ok  # type: ignore[attr-defined]
+    assert tagged.ok and other.ok
     records = {d.request_id: d for d in deck.list_deployments()}
     tagged_dep = records[tagged.request.id]  # type: ignore[attr-defined]
     assert tagged_dep.tags == {"team": "search", "cc": "42"}

@@ -84,7 +84,8 @@ def test_a_renewal_needs_two_approvers_and_extends_the_order(
     dep_id = deck.get_request(req.id).deployment_id or ""
     with deck.store.session() as session:
         before = session.query(OrderRow).filter_by(deployment_id=dep_id).one()
-        old_expiry, old_amount = before.expires_at, Decimal(before.amount)
+        assert before.amount is not None
+        old_expiry, old_amount = before.expires_at, before.amount
     assert old_expiry is not None
 
     result = deck.run(parse(f"renew {dep_id} days=3"), alice)
