@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 import pathlib
 
-import pytest
-
 import modeldeck
 
 ROOT = pathlib.Path(modeldeck.__file__).parent
@@ -107,7 +105,6 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-@pytest.mark.slow
 def test_the_graph_sees_lazy_imports() -> None:
     """Sanity: a function-level import is an edge (deck.py imports the grammar lazily)."""
     graph = import_graph()
@@ -119,7 +116,6 @@ def test_a_cycle_is_found() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-@pytest.mark.slow
 def test_the_core_import_graph_is_acyclic() -> None:
     found = cycles(import_graph())
     assert found == [], f"{len(found)} import cycle(s): " + "; ".join(
