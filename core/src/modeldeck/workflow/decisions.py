@@ -23,11 +23,7 @@ from modeldeck.workflow.context import WorkflowContext
 
 def approvals_of(record: RequestRecord) -> set[str]:
     """Who approved a request, never counting its requester (the quorum's figure)."""
-    return {
-        d.principal
-        for d in record.decisions
-        if d.verdict == "approve" and d.principal != record.requester
-    }
+    return set(record.approvers)  # counted in one place, `RequestRecord.approvers`
 
 
 def decide(
