@@ -4,7 +4,6 @@ other. Priced as N days of the current capacity's daily price, approved under th
 
 from __future__ import annotations
 
-from modeldeck import identity
 from modeldeck.domain import Actor, DeploySpec, RenewSpec, RequestRecord
 from modeldeck.errors import UserError
 from modeldeck.timeutil import utcnow
@@ -16,8 +15,7 @@ def request_renew(
     ctx: WorkflowContext, spec: RenewSpec, actor: Actor, reason: str | None
 ) -> RequestRecord:
     """Validate and price a renewal, then store it for approval (like any request)."""
-    identity.require(actor, "request")
-    identity.check_module_access(ctx.settings, actor)
+    requests.admit(ctx, actor, None)  # the role and module access every request needs
     dep = ctx.get_deployment(spec.deployment)
     name = dep.deployed_model or dep.id
     order = orders.current_order(ctx, dep.id)

@@ -37,12 +37,10 @@ def request_deploy(
     reason: str | None,
     idempotency_key: str | None = None,
 ) -> RequestRecord:
-    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+    if (first := admit(ctx, actor, idempotency_key)) is not None:
         return first
     from modeldeck.billing import validate_spec
 
-    identity.require(actor, "request")
-    identity.check_module_access(ctx.settings, actor)
     spec = validate_spec(spec, ctx.catalog, ctx.rules)
     identity.check_model_privilege(ctx.settings, spec.model)
     check_redeploy(ctx, spec)
@@ -80,10 +78,8 @@ def request_scale(
     days: int | None = None,
 ) -> RequestRecord:
     """Store a scale request; `hours`/`days` price it over that long (`plan … apply`)."""
-    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+    if (first := admit(ctx, actor, idempotency_key)) is not None:
         return first
-    identity.require(actor, "request")
-    identity.check_module_access(ctx.settings, actor)
     dep = ctx.get_deployment(spec.deployment)
     if dep.plan == "mu" and spec.units is None:
         raise UserError(
@@ -123,10 +119,8 @@ def request_limits(
     reason: str | None,
     idempotency_key: str | None = None,
 ) -> RequestRecord:
-    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+    if (first := admit(ctx, actor, idempotency_key)) is not None:
         return first
-    identity.require(actor, "request")
-    identity.check_module_access(ctx.settings, actor)
     from modeldeck.billing.validate import check_bounds
 
     check_bounds(spec, ctx.rules)
@@ -157,10 +151,8 @@ def request_unpublish(
     reason: str | None,
     idempotency_key: str | None = None,
 ) -> RequestRecord:
-    if (first := replayed(ctx, actor, idempotency_key)) is not None:
+    if (first := admit(ctx, actor, idempotency_key)) is not None:
         return first
-    identity.require(actor, "request")
-    identity.check_module_access(ctx.settings, actor)
     dep = ctx.get_deployment(deployment)
     if dep.status in FINAL_STATUSES:
         raise ConflictError(f"{dep.id} is already unpublished.")
@@ -177,6 +169,16 @@ def request_unpublish(
 
 
 MAX_KEY = 200
+
+
+def admit(ctx: WorkflowContext, actor: Actor, key: str | None) -> RequestRecord | None:
+    """Every request's first step: a replayed submission answers with its first request;
+    otherwise the actor must hold the `request` role and Model Studio's module access."""
+    first = replayed(ctx, actor, key)
+    if first is None:
+        identity.require(actor, "request")
+        identity.check_module_access(ctx.settings, actor)
+    return first
 
 
 def replayed(ctx: WorkflowContext, actor: Actor, key: str | None) -> RequestRecord | None:
