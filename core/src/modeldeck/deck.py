@@ -151,11 +151,16 @@ class Deck:
         return requests.request_limits(self, spec, actor, reason, idempotency_key)
 
     def request_renew(
-        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: RenewSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         from modeldeck.workflow import renewals
 
-        return renewals.request_renew(self, spec, actor, reason)
+        return renewals.request_renew(self, spec, actor, reason, idempotency_key)
 
     def request_unpublish(
         self,
@@ -303,7 +308,9 @@ class Deck:
         return self.list_deployments()
 
     # --- the grammar
-    def run(self, command: CommandModel, actor: Actor) -> Result:
+    def run(
+        self, command: CommandModel, actor: Actor, *, idempotency_key: str | None = None
+    ) -> Result:
         from modeldeck.commands import run_command
 
-        return run_command(self, command, actor)
+        return run_command(self, command, actor, idempotency_key=idempotency_key)
