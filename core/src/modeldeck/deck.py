@@ -294,9 +294,9 @@ class Deck:
         token_id, secret = tokens.create_token(self.store, principal, deck=self, by=by)
         return TokenGrant(id=token_id, principal=principal, token=secret)
 
-    def list_tokens(self) -> list[dict[str, str | None]]:
-        """Token ids, owners and dates (never the tokens)."""
-        return tokens.list_tokens(self.store)
+    def list_tokens(self, *, by: str | None = None) -> list[dict[str, str | None]]:
+        """Token ids, owners and dates (never the tokens); the listing is audited (over REST)."""
+        return tokens.list_tokens(self.store, deck=self, by=by, surface="api")
 
     def revoke_token(self, token_id: str, *, by: str | None = None) -> None:
         tokens.revoke_token(self.store, token_id, deck=self, by=by)

@@ -366,7 +366,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.get("/api/tokens", tags=["identity"])
     def list_tokens(auth: Actor | None = configure_dep) -> list[dict[str, str | None]]:
-        return deck.list_tokens()
+        return deck.list_tokens(by=auth.principal if auth else None)
 
     @app.delete("/api/tokens/{token_id}", tags=["identity"])
     def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
