@@ -53,9 +53,20 @@ def hourly_spec(dep: DeploymentRecord, **capacity: int | None) -> DeploySpec:
     )
 
 
+# Statuses that end a request nobody decided: said in words (and why, for a stale one).
+ENDED_LABELS = {
+    "stale": "stale, no longer approvable",
+    "withdrawn": "withdrawn by its requester",
+}
+
+
 def request_line(req: RequestRecord) -> str:
     """One line about a request made from the row: id, kind and status."""
-    return f"{req.kind} request {req.id}: {req.status}"
+    status = str(req.status)
+    if status in ENDED_LABELS:
+        why = f" ({req.error})" if status == "stale" and req.error else ""
+        return f"{req.kind} request {req.id}: {ENDED_LABELS[status]}{why}"
+    return f"{req.kind} request {req.id}: {status}"
 
 
 class DeploymentRow:
