@@ -174,6 +174,11 @@ def test_requests_resolve_on_the_command_line(
             "outside the order calendar",
         ),
         ("cost all period=0001-01", "outside the billing calendar"),
+        (  # shown as typed, never with year 1's local mean time offset (+08:05:43)
+            f"estimate {PTU} ptu in=10000 out=1000 billing=upfront days=7 "
+            "start=0001-01-01T00:00:00",
+            "start=0001-01-01T00:00:00 is outside the order calendar",
+        ),
     ],
 )
 def test_typed_numbers_out_of_range_name_a_limit(
