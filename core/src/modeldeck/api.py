@@ -81,7 +81,12 @@ class DeckAPI(Protocol):
         ...
 
     def request_renew(
-        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: RenewSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         """Store a request to extend a deployment's upfront PTU order by `spec.days`."""
         ...
@@ -159,10 +164,14 @@ class DeckAPI(Protocol):
         """Map a Slack user id / notebook user to a principal; NotLinked if unknown."""
         ...
 
-    def run(self, command: CommandModel, actor: Actor) -> Result:
+    def run(
+        self, command: CommandModel, actor: Actor, *, idempotency_key: str | None = None
+    ) -> Result:
         """Run one parsed command (`modeldeck.grammar.parse` where the text was typed).
 
         Returns the verb's typed result (`modeldeck.results`); render it with
-        `modeldeck.rendering.render(result, surface)`.
+        `modeldeck.rendering.render(result, surface)`. `idempotency_key` identifies the
+        submission when the command makes a request (Slack's trigger_id, a notebook click):
+        a replay answers with the first request, as the request methods do.
         """
         ...

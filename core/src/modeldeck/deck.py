@@ -151,11 +151,16 @@ class Deck:
         return requests.request_limits(self, spec, actor, reason, idempotency_key)
 
     def request_renew(
-        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: RenewSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         from modeldeck.workflow import renewals
 
-        return renewals.request_renew(self, spec, actor, reason)
+        return renewals.request_renew(self, spec, actor, reason, idempotency_key)
 
     def request_unpublish(
         self,
@@ -289,9 +294,9 @@ class Deck:
         token_id, secret = tokens.create_token(self.store, principal, deck=self, by=by)
         return TokenGrant(id=token_id, principal=principal, token=secret)
 
-    def list_tokens(self) -> list[dict[str, str | None]]:
-        """Token ids, owners and dates (never the tokens)."""
-        return tokens.list_tokens(self.store)
+    def list_tokens(self, *, by: str | None = None) -> list[dict[str, str | None]]:
+        """Token ids, owners and dates (never the tokens); the listing is audited (over REST)."""
+        return tokens.list_tokens(self.store, deck=self, by=by, surface="api")
 
     def revoke_token(self, token_id: str, *, by: str | None = None) -> None:
         tokens.revoke_token(self.store, token_id, deck=self, by=by)
@@ -303,7 +308,9 @@ class Deck:
         return self.list_deployments()
 
     # --- the grammar
-    def run(self, command: CommandModel, actor: Actor) -> Result:
+    def run(
+        self, command: CommandModel, actor: Actor, *, idempotency_key: str | None = None
+    ) -> Result:
         from modeldeck.commands import run_command
 
-        return run_command(self, command, actor)
+        return run_command(self, command, actor, idempotency_key=idempotency_key)

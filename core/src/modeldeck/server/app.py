@@ -263,8 +263,12 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         )
 
     @app.post("/api/requests/renew", tags=["requests"])
-    def request_renew(body: RenewBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_renew(body.spec, as_actor(auth, body.actor), body.reason)
+    def request_renew(
+        body: RenewBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_renew(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.post("/api/requests/limits", tags=["requests"])
     def request_limits(
@@ -362,7 +366,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.get("/api/tokens", tags=["identity"])
     def list_tokens(auth: Actor | None = configure_dep) -> list[dict[str, str | None]]:
-        return deck.list_tokens()
+        return deck.list_tokens(by=auth.principal if auth else None)
 
     @app.delete("/api/tokens/{token_id}", tags=["identity"])
     def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
@@ -376,11 +380,13 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.resolve_actor(body.surface, body.external_id)
 
     @app.post("/api/run", tags=["commands"])
-    def run(body: RunBody, auth: Actor | None = auth_dep) -> dict[str, Any]:
+    def run(
+        body: RunBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> dict[str, Any]:
         command = validate_command(body.command)  # the same models the parser produces
         if isinstance(command, PlanCommand):
             require_trace_text(command.spec)
-        result = deck.run(command, as_actor(auth, body.actor))
+        result = deck.run(command, as_actor(auth, body.actor), idempotency_key=key)
         return result.model_dump(mode="json")
 
     _mount_plugin_routes(app, deck, settings)

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -230,6 +230,27 @@ def lock_request(session: Session, request_id: str) -> bool:
     return compare_and_set(
         session, RequestRow, [RequestRow.id == request_id], {"version": RequestRow.version}
     )
+
+
+# The PostgreSQL advisory lock that serialises auto-approvals under a window budget (724311 is the
+# migrations' lock).
+AUTO_APPROVE_BUDGET_LOCK = 724312
+
+
+def lock_auto_approve_budgets(session: Session) -> None:
+    """Hold the auto-approve budgets for the rest of this transaction, across replicas.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a no-op UPDATE (of no row) takes the
+    database's write lock up front, as `lock_request` does. Call it first in the transaction, so
+    the reads after it see every auto-approval committed before it.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUTO_APPROVE_BUDGET_LOCK}
+        )
+        return
+    compare_and_set(session, RequestRow, [RequestRow.id == ""], {"version": RequestRow.version})
 
 
 def add_decision(

@@ -24,6 +24,7 @@ from modeldeck.grammar import LimitsCommand, ScaleCommand, parse
 from modeldeck.grammar.tokens import join_argv
 from modeldeck.money import format_amount
 from modeldeck_jupyter.render import error_html, esc
+from modeldeck_jupyter.submissions import SubmissionKeys
 
 log = logging.getLogger(__name__)
 GONE = {"DELETED", "DELETING", "unpublished"}
@@ -52,9 +53,20 @@ def hourly_spec(dep: DeploymentRecord, **capacity: int | None) -> DeploySpec:
     )
 
 
+# Statuses that end a request nobody decided: said in words (and why, for a stale one).
+ENDED_LABELS = {
+    "stale": "stale, no longer approvable",
+    "withdrawn": "withdrawn by its requester",
+}
+
+
 def request_line(req: RequestRecord) -> str:
     """One line about a request made from the row: id, kind and status."""
-    return f"{req.kind} request {req.id}: {req.status}"
+    status = str(req.status)
+    if status in ENDED_LABELS:
+        why = f" ({req.error})" if status == "stale" and req.error else ""
+        return f"{req.kind} request {req.id}: {ENDED_LABELS[status]}{why}"
+    return f"{req.kind} request {req.id}: {status}"
 
 
 class DeploymentRow:
@@ -71,6 +83,7 @@ class DeploymentRow:
         self.dep = dep
         self._deck, self._actor, self._lock, self._on_request = deck, actor, lock, on_request
         self.requests: list[RequestRecord] = []
+        self._keys = SubmissionKeys()  # the same form sent twice (a double click): one request
         self.title = W.HTML(layout=W.Layout(flex="1 1 auto"))
         self.scale_button = W.Button(description="Scale", icon="arrows-v")
         self.limits_button = W.Button(description="Limits", icon="sliders")
@@ -218,7 +231,8 @@ class DeploymentRow:
             log.debug("row action failed", exc_info=not isinstance(exc, UserError))
             self.status_html.value = error_html(exc)
             return None
-        self.requests.append(record)
+        if all(r.id != record.id for r in self.requests):  # a replay answers with the first
+            self.requests.append(record)
         self.refresh_requests()
         self._on_request(record)
         return record
@@ -229,7 +243,10 @@ class DeploymentRow:
             return None
         command = parse(self._scale_line())
         assert isinstance(command, ScaleCommand)
-        return self._send(lambda deck, actor: deck.request_scale(command.spec, actor))
+        key = self._keys.key_for(command.spec.model_dump_json())
+        return self._send(
+            lambda deck, actor: deck.request_scale(command.spec, actor, idempotency_key=key)
+        )
 
     def request_limits(self) -> RequestRecord | None:
         words = ["limits", self.dep.id]
@@ -240,7 +257,10 @@ class DeploymentRow:
         except UserError as exc:
             self.status_html.value = error_html(exc)
             return None
-        return self._send(lambda deck, actor: deck.request_limits(command.spec, actor))
+        key = self._keys.key_for(command.spec.model_dump_json())
+        return self._send(
+            lambda deck, actor: deck.request_limits(command.spec, actor, idempotency_key=key)
+        )
 
     def _on_confirm(self, _change: object) -> None:
         self.unpublish_send.disabled = self.confirm.value.strip() != label(self.dep)
@@ -254,7 +274,10 @@ class DeploymentRow:
                 )
             )
             return None
-        return self._send(lambda deck, actor: deck.request_unpublish(self.dep.id, actor))
+        key = self._keys.key_for(f"unpublish {self.dep.id}")
+        return self._send(
+            lambda deck, actor: deck.request_unpublish(self.dep.id, actor, idempotency_key=key)
+        )
 
     def refresh_requests(self) -> None:
         """Re-read the status of each request made from this row (cheap: one get each)."""

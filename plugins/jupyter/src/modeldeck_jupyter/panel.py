@@ -55,6 +55,7 @@ from modeldeck_jupyter.render import (
     estimate_html,
     request_html,
 )
+from modeldeck_jupyter.submissions import SubmissionKeys
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class DeckPanel:
         self._lock = threading.RLock()
         self._syncing = False
         self._last_request_key: tuple[str, str] | None = None
+        self._deploy_keys = SubmissionKeys()  # a double click or a lost answer: one request
         self._poller: Poller | None = None
         self._enabled = True
         self._owns_deck = False
@@ -587,7 +589,8 @@ class DeckPanel:
             self.deploy_button.disabled = True
             with self._lock:
                 actor = deck.resolve_actor("jupyter", self.user)
-                record = deck.request_deploy(spec, actor, reason or None)
+                click = self._deploy_keys.key_for("\n".join(key))
+                record = deck.request_deploy(spec, actor, reason or None, idempotency_key=click)
         except Exception as exc:
             log.debug("deploy request failed", exc_info=not isinstance(exc, UserError))
             self.deploy_result_html.value = error_html(exc)

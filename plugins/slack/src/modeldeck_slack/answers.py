@@ -203,6 +203,9 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
     """What a new request became, and where its card is (or why it could not be posted)."""
     origin = origin or SlackOrigin(channel=None, user="")
     where = origin.posted.get(request.id)
+    posted_before = request.refs.get("slack_channel"), request.refs.get("slack_ts")
+    if where is None and posted_before[0] and posted_before[1]:  # a replay, a withdraw
+        where = (str(posted_before[0]), str(posted_before[1]))
     policy = escape(request.policy.rule)
     rid = f"`{escape(request.id)}`"
     if request.status == RequestStatus.EXECUTED:
@@ -212,6 +215,11 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
         head = f":warning: {rid} was approved but failed: {escape(request.error or '')}"
     elif request.status == RequestStatus.PENDING:
         head = f":hourglass_flowing_sand: {rid} is waiting for approval ({policy})."
+    elif request.status == RequestStatus.WITHDRAWN:
+        head = f":leftwards_arrow_with_hook: {rid} is withdrawn: nobody can approve it now."
+    elif request.status == RequestStatus.STALE:
+        why = escape(request.error or "its deployment changed")
+        head = f":no_entry_sign: {rid} is stale and can no longer be approved: {why}"
     else:
         head = f"{rid} is {escape(request.status.value)}."
     if where is not None:
