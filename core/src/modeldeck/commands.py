@@ -15,10 +15,16 @@ from modeldeck import identity
 from modeldeck import results as r
 from modeldeck.domain import Actor
 from modeldeck.errors import GrammarError, UserError
+from modeldeck.schedules.views import ScheduleView
 from modeldeck.settings import Settings, config_error
 
 if TYPE_CHECKING:
     from modeldeck.deck import Deck
+
+
+def next_changes(views: list[ScheduleView]) -> dict[str, r.ScheduledChange]:
+    """The next scheduled change of each deployment (by deployment id)."""
+    return {v.deployment_id: v.next_change for v in views if v.next_change is not None}
 
 
 def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
@@ -35,7 +41,15 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
     if isinstance(command, g.DeployCommand):
         return _request("deploy", deck.request_deploy(command.spec, actor, command.reason))
     if isinstance(command, g.ScaleCommand):
+        window = command.window()  # `from=`/`until=`: a one-off window, a schedule request
+        if window is not None:
+            return _request("scale", deck.request_schedule(window, actor, command.reason))
         return _request("scale", deck.request_scale(command.spec, actor, command.reason))
+    if isinstance(command, g.ScheduleCommand):
+        return _request("schedule", deck.request_schedule(command.spec, actor, command.reason))
+    if isinstance(command, g.SchedulesCommand):
+        identity.require(actor, "read")
+        return r.SchedulesResult(schedules=deck.schedules())
     if isinstance(command, g.RenewCommand):
         return _request("renew", deck.request_renew(command.spec, actor, command.reason))
     if isinstance(command, g.LimitsCommand):
@@ -52,11 +66,16 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
         return _request("unpublish", request)
     if isinstance(command, g.ListCommand):
         deps = deck.list_deployments(include_deleted=command.include_deleted)
-        return r.DeploymentsResult(deployments=deps, include_deleted=command.include_deleted)
+        return r.DeploymentsResult(
+            deployments=deps,
+            include_deleted=command.include_deleted,
+            next_changes=next_changes(deck.schedules()),
+        )
     if isinstance(command, g.StatusCommand):
         dep = deck.get_deployment(command.deployment)
         spent = _cost_report(deck, dep.id, "all")
         return r.DeploymentStatusResult(
+            schedule=schedule_of(deck.schedules(), dep.id),
             deployment=dep,
             cost_so_far=spent.total,
             currency=spent.currency,
@@ -173,6 +192,14 @@ def _plan_without_store(command: g.PlanCommand, settings: Settings) -> r.Result 
         ) from None
     result = planning.make_plan(command.spec, settings, load_catalog(settings), rules)
     return r.CapacityPlanResult(plan=result)
+
+
+def schedule_of(views: list[ScheduleView], dep_id: str) -> ScheduleView | None:
+    """The deployment's active schedule, else its newest (paused or finished) one."""
+    mine = [v for v in views if v.deployment_id == dep_id]
+    active = [v for v in mine if v.state == "active"]
+    chosen = active or mine
+    return chosen[-1] if chosen else None
 
 
 def _cost_report(deck: Deck, target: str | None, period: str) -> r.CostReport:
