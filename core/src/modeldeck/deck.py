@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.provider.base import Provider
     from modeldeck.results import Result
+    from modeldeck.schedules.spec import ScheduleSpec
+    from modeldeck.schedules.views import ScheduleView
 
 
 class Deck:
@@ -161,6 +163,28 @@ class Deck:
         from modeldeck.workflow import renewals
 
         return renewals.request_renew(self, spec, actor, reason, idempotency_key)
+
+    def request_schedule(
+        self,
+        spec: ScheduleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+        now: datetime | None = None,
+    ) -> RequestRecord:
+        """Ask for capacity on a schedule (or a one-off window), approved for its maximum."""
+        from modeldeck.workflow import schedule_requests
+
+        return schedule_requests.request_schedule(
+            self, spec, actor, reason, idempotency_key, now=now
+        )
+
+    def schedules(self, *, now: datetime | None = None) -> list[ScheduleView]:
+        """Every capacity schedule with its state and next change."""
+        from modeldeck.workflow import schedules
+
+        return schedules.schedule_views(self, now)
 
     def request_unpublish(
         self,
