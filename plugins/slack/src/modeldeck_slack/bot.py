@@ -45,7 +45,7 @@ from modeldeck_slack.blocks import (
 from modeldeck_slack.cards import deciders, slack_error
 from modeldeck_slack.clients import async_client
 from modeldeck_slack.context import ORIGIN, SlackOrigin
-from modeldeck_slack.dedup import SeenEvents, dedup_middleware
+from modeldeck_slack.dedup import SeenEvents, SharedEvents, dedup_middleware
 from modeldeck_slack.modals import (
     DEPLOY_MODAL,
     DEPLOY_SELECTS,
@@ -94,7 +94,7 @@ class SlackBot:
             name="modeldeck",
         )
         self.seen_events = SeenEvents()
-        self.app.middleware(dedup_middleware(self.seen_events))
+        self.app.middleware(dedup_middleware(self.seen_events, SharedEvents(deck)))
         self.app.command("/deck")(self.on_command)
         self.app.action(APPROVE_ACTION)(self.on_approve)
         self.app.action(REJECT_ACTION)(self.on_reject)
