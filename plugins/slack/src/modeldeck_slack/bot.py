@@ -43,6 +43,7 @@ from modeldeck_slack.blocks import (
     spec_is_open_ended,
 )
 from modeldeck_slack.cards import deciders, slack_error
+from modeldeck_slack.charts_post import chart_command, chart_text
 from modeldeck_slack.clients import async_client
 from modeldeck_slack.context import ORIGIN, SlackOrigin
 from modeldeck_slack.dedup import SeenEvents, SharedEvents, dedup_middleware
@@ -116,10 +117,18 @@ class SlackBot:
     # -- /deck -----------------------------------------------------------------------------------
 
     async def on_command(
-        self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Any
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        command: dict[str, Any],
+        respond: Any,
+        client: AsyncWebClient,
     ) -> None:
         """Answer `/deck <command>` ephemerally; a deploy also posts its card in the channel."""
         origin = SlackOrigin(channel=command.get("channel_id"), user=str(command.get("user_id")))
+        charted = chart_text(str(command.get("text") or ""))
+        if charted is not None:
+            await chart_command(self, ack, respond, client, charted, origin)
+            return
         if str(command.get("text") or "").strip().lower() == "deploy":
             await ack()
             await self.open_deploy_modal(command, origin, respond)
