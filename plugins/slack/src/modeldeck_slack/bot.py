@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from modeldeck.domain import Actor, RequestRecord
 from modeldeck.errors import ModeldeckRuntimeError, NotLinked, PermissionDenied, UserError
 from modeldeck.settings import Settings
+from modeldeck_slack.actions import register_fallbacks
 from modeldeck_slack.blocks import (
     APPROVE_ACTION,
     REJECT_ACTION,
@@ -103,6 +104,7 @@ class SlackBot:
         self.app.view(DEPLOY_MODAL)(self.on_deploy_submitted)
         self.app.action(re.compile(f"^({'|'.join(DEPLOY_SELECTS)})$"))(self.on_deploy_changed)
         self.app.event("app_home_opened")(self.on_home_opened)
+        register_fallbacks(self)
 
     # -- helpers -------------------------------------------------------------------------------
 

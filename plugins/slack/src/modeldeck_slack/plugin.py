@@ -142,9 +142,29 @@ def track_event(event: Any, deck: Any) -> None:
     progress goes to the thread of the card of the request that caused it, and the requester
     hears every decision, failure, expiry and RUNNING in a DM with a link to the card.
     """
+    if event.name in ALERT_EVENTS:
+        _post_alert(deck, event)
     if event.name not in NOTIFIED_EVENTS:
         return
     _notify(deck, lambda notifier: notifier.on_event(event, deck))
+
+
+ALERT_EVENTS = frozenset(
+    {"alert_raised", "execution_failed", "drift_detected", "deployment_imported"}
+)
+
+
+def _post_alert(deck: Any, event: Any) -> None:
+    """Alerts, failed executions, drift and imports to their routed channels (alerts_post.py)."""
+    settings = getattr(deck, "settings", None)
+    if not isinstance(settings, Settings) or not settings.slack.enabled:
+        return
+    from modeldeck_slack.alerts_post import poster_for
+    from modeldeck_slack.cards import off_the_loop
+
+    poster = poster_for(deck)
+    if poster is not None:
+        off_the_loop(lambda: poster.on_event(event, deck))
 
 
 NOTIFIED_EVENTS = frozenset(
