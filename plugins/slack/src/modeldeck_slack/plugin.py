@@ -145,13 +145,31 @@ def track_event(event: Any, deck: Any) -> None:
     if event.name in ALERT_EVENTS:
         _post_alert(deck, event)
     if event.name not in NOTIFIED_EVENTS:
+        _refresh_home(deck, event)
         return
     _notify(deck, lambda notifier: notifier.on_event(event, deck))
+    _refresh_home(deck, event)  # after the card: the dashboard shows the new state
 
 
 ALERT_EVENTS = frozenset(
     {"alert_raised", "execution_failed", "drift_detected", "deployment_imported"}
 )
+
+
+def _refresh_home(deck: Any, event: Any) -> None:
+    """Republish App Home for the users who opened it, when the event changed their view."""
+    settings = getattr(deck, "settings", None)
+    if not isinstance(settings, Settings) or not settings.slack.enabled:
+        return
+    from modeldeck_slack.home import HOME_EVENTS, publisher_for
+
+    if event.name not in HOME_EVENTS:
+        return
+    from modeldeck_slack.cards import off_the_loop
+
+    publisher = publisher_for(deck)
+    if publisher is not None:
+        off_the_loop(lambda: publisher.on_event(event, deck))
 
 
 def _post_alert(deck: Any, event: Any) -> None:
