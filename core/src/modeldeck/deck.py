@@ -297,6 +297,12 @@ class Deck:
         """Spend to date and still to come this period, per deployment (or one)."""
         return spend.forecast_report(self, target, period, now)
 
+    def weekly_digest(self, now: datetime | None = None) -> Any:
+        """The weekly digest's facts (spend.digest.WeeklyDigest) for the 7 days up to `now`."""
+        from modeldeck.spend.digest import weekly_digest
+
+        return weekly_digest(self, now)
+
     def alerts(self, *, now: datetime | None = None) -> spend.AlertsReport:
         """Evaluate the alert rules once, raise what is due, list this month's alerts."""
         return spend.raise_alerts(self, now)
