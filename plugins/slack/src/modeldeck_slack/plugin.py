@@ -91,12 +91,20 @@ def register_routes(register: Callable[..., None], deck: Any, settings: Settings
 
 @hookimpl
 def startup(deck: Any, settings: Settings) -> list[Any] | None:
-    """Socket Mode runner when `SLACK_APP_TOKEN` is set."""
-    if _log_off_once(settings) or settings.slack.app_token is None:
+    """Socket Mode runner when `SLACK_APP_TOKEN` is set; the weekly digest's loop when
+    `[slack.digest]` is configured."""
+    if _log_off_once(settings):
         return None
-    from modeldeck_slack.socket_mode import socket_mode_runner
+    tasks: list[Any] = []
+    if settings.slack.digest is not None:
+        from modeldeck_slack.digest import digest_loop
 
-    return [socket_mode_runner(bot_for(deck, settings), settings)]
+        tasks.append(digest_loop(deck, settings))
+    if settings.slack.app_token is not None:
+        from modeldeck_slack.socket_mode import socket_mode_runner
+
+        tasks.append(socket_mode_runner(bot_for(deck, settings), settings))
+    return tasks or None
 
 
 def _notify(deck: Any, action: Callable[[CardNotifier], object]) -> None:
