@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from modeldeck.planner import PlanResult
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.results import Result
+    from modeldeck.schedules.spec import ScheduleSpec
+    from modeldeck.schedules.views import ScheduleView
     from modeldeck.workflow.costs import CostReport
     from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
 
@@ -89,6 +91,22 @@ class DeckAPI(Protocol):
         idempotency_key: str | None = None,
     ) -> RequestRecord:
         """Store a request to extend a deployment's upfront PTU order by `spec.days`."""
+        ...
+
+    def request_schedule(
+        self,
+        spec: ScheduleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RequestRecord:
+        """Store a schedule (weekly levels, or a one-off window) request, priced for its
+        maximum cost (docs/schedules.md)."""
+        ...
+
+    def schedules(self) -> list[ScheduleView]:
+        """Every capacity schedule: state, next change, why one is paused."""
         ...
 
     def request_unpublish(

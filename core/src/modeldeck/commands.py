@@ -16,10 +16,16 @@ from modeldeck import identity
 from modeldeck import results as r
 from modeldeck.domain import Actor
 from modeldeck.errors import GrammarError, UserError
+from modeldeck.schedules.views import ScheduleView
 from modeldeck.settings import Settings, config_error
 
 if TYPE_CHECKING:
     from modeldeck.deck import Deck
+
+
+def next_changes(views: list[ScheduleView]) -> dict[str, r.ScheduledChange]:
+    """The next scheduled change of each deployment (by deployment id)."""
+    return {v.deployment_id: v.next_change for v in views if v.next_change is not None}
 
 
 def run_command(
@@ -40,8 +46,18 @@ def run_command(
         request = deck.request_deploy(command.spec, actor, command.reason, idempotency_key=key)
         return _request("deploy", request)
     if isinstance(command, g.ScaleCommand):
+        window = command.window()  # `from=`/`until=`: a one-off window, a schedule request
+        if window is not None:
+            request = deck.request_schedule(window, actor, command.reason, idempotency_key=key)
+            return _request("scale", request)
         request = deck.request_scale(command.spec, actor, command.reason, idempotency_key=key)
         return _request("scale", request)
+    if isinstance(command, g.ScheduleCommand):
+        request = deck.request_schedule(command.spec, actor, command.reason, idempotency_key=key)
+        return _request("schedule", request)
+    if isinstance(command, g.SchedulesCommand):
+        identity.require(actor, "read")
+        return r.SchedulesResult(schedules=deck.schedules())
     if isinstance(command, g.RenewCommand):
         request = deck.request_renew(command.spec, actor, command.reason, idempotency_key=key)
         return _request("renew", request)
@@ -62,11 +78,16 @@ def run_command(
         return _request("unpublish", request)
     if isinstance(command, g.ListCommand):
         deps = deck.list_deployments(include_deleted=command.include_deleted)
-        return r.DeploymentsResult(deployments=deps, include_deleted=command.include_deleted)
+        return r.DeploymentsResult(
+            deployments=deps,
+            include_deleted=command.include_deleted,
+            next_changes=next_changes(deck.schedules()),
+        )
     if isinstance(command, g.StatusCommand):
         dep = deck.get_deployment(command.deployment)
         spent = _cost_report(deck, dep.id, "all")
         return r.DeploymentStatusResult(
+            schedule=schedule_of(deck.schedules(), dep.id),
             deployment=dep,
             cost_so_far=spent.total,
             currency=spent.currency,
@@ -191,6 +212,14 @@ def _plan_without_store(command: g.PlanCommand, settings: Settings) -> r.Result 
         ) from None
     result = planning.make_plan(command.spec, settings, load_catalog(settings), rules)
     return r.CapacityPlanResult(plan=result)
+
+
+def schedule_of(views: list[ScheduleView], dep_id: str) -> ScheduleView | None:
+    """The deployment's active schedule, else its newest (paused or finished) one."""
+    mine = [v for v in views if v.deployment_id == dep_id]
+    active = [v for v in mine if v.state == "active"]
+    chosen = active or mine
+    return chosen[-1] if chosen else None
 
 
 def _cost_report(deck: Deck, target: str | None, period: str) -> r.CostReport:

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.provider.base import Provider
     from modeldeck.results import Result
+    from modeldeck.schedules.spec import ScheduleSpec
+    from modeldeck.schedules.views import ScheduleView
 
 
 class Deck:
@@ -106,6 +108,35 @@ class Deck:
         """Publish an event to every plugin (each in isolation; failures are logged)."""
         events.publish(event, self)
 
+    # --- claimed rows: work done once across replicas (store/claims.py)
+    def claim_once(self, kind: str, key: str) -> bool:
+        """Claim `key` in the store: True for the one process that claimed it first."""
+        from modeldeck.store import claims
+
+        with self.store.session() as session:
+            return claims.claim(session, kind, key, by=self.worker_id)
+
+    def claimed_keys(self, kind: str, since: datetime | None = None) -> list[str]:
+        """The keys claimed under `kind` (oldest first)."""
+        from modeldeck.store import claims
+
+        with self.store.session() as session:
+            return claims.claimed(session, kind, since)
+
+    def release_claim(self, key: str) -> None:
+        """Forget a claim whose work failed, so it may be tried again."""
+        from modeldeck.store import claims
+
+        with self.store.session() as session:
+            claims.release(session, key)
+
+    def prune_claims(self, kind: str, before: datetime) -> int:
+        """Drop claims of `kind` older than `before` (how many)."""
+        from modeldeck.store import claims
+
+        with self.store.session() as session:
+            return claims.prune(session, kind, before)
+
     # --- catalog and estimates
     def models(self) -> list[dict[str, Any]]:
         return self.catalog.rows()
@@ -161,6 +192,28 @@ class Deck:
         from modeldeck.workflow import renewals
 
         return renewals.request_renew(self, spec, actor, reason, idempotency_key)
+
+    def request_schedule(
+        self,
+        spec: ScheduleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+        now: datetime | None = None,
+    ) -> RequestRecord:
+        """Ask for capacity on a schedule (or a one-off window), approved for its maximum."""
+        from modeldeck.workflow import schedule_requests
+
+        return schedule_requests.request_schedule(
+            self, spec, actor, reason, idempotency_key, now=now
+        )
+
+    def schedules(self, *, now: datetime | None = None) -> list[ScheduleView]:
+        """Every capacity schedule with its state and next change."""
+        from modeldeck.workflow import schedules
+
+        return schedules.schedule_views(self, now)
 
     def request_unpublish(
         self,
@@ -272,6 +325,12 @@ class Deck:
     ) -> spend.ForecastReport:
         """Spend to date and still to come this period, per deployment (or one)."""
         return spend.forecast_report(self, target, period, now)
+
+    def weekly_digest(self, now: datetime | None = None) -> Any:
+        """The weekly digest's facts (spend.digest.WeeklyDigest) for the 7 days up to `now`."""
+        from modeldeck.spend.digest import weekly_digest
+
+        return weekly_digest(self, now)
 
     def alerts(self, *, now: datetime | None = None) -> spend.AlertsReport:
         """Evaluate the alert rules once, raise what is due, list this month's alerts."""

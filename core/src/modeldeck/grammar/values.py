@@ -295,6 +295,9 @@ VALUE_PARSERS: dict[str, _Parser] = {
     "duration": _positive_duration,
     "cancel_after": _positive_duration,
     "start": _start,
+    "from": _start,
+    "until": _start,
+    "at": _text,  # read with its capacity by the schedule parser (schedule_parser)
     "auto_renew": _yes_no,
     "mode": lambda text, key: _choice(text, key, ("instruct", "thinking")),
     "billing": lambda text, key: text.strip().lower(),  # checked against the plan later

@@ -35,6 +35,8 @@ from modeldeck.planner import PlanResult
 from modeldeck.planner.spec import PlanSpec
 from modeldeck.planner.transport import require_trace_text
 from modeldeck.registry import Registry
+from modeldeck.schedules.spec import ScheduleSpec
+from modeldeck.schedules.views import ScheduleView
 from modeldeck.server import exposure
 from modeldeck.server.handlers import document_errors, install_error_handlers
 from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
@@ -65,6 +67,12 @@ class RenewBody(BaseModel):
 
 class LimitsBody(BaseModel):
     spec: LimitsSpec
+    actor: Actor
+    reason: str | None = None
+
+
+class ScheduleBody(BaseModel):
+    spec: ScheduleSpec
     actor: Actor
     reason: str | None = None
 
@@ -277,6 +285,18 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.request_limits(
             body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
         )
+
+    @app.post("/api/requests/schedule", tags=["requests"])
+    def request_schedule(
+        body: ScheduleBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_schedule(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
+
+    @app.get("/api/schedules", tags=["deployments"])
+    def schedules(auth: Actor | None = read_dep) -> list[ScheduleView]:
+        return deck.schedules()
 
     @app.get("/api/cost", tags=["costs"])
     def cost(

@@ -28,6 +28,8 @@ from modeldeck.identity.tokens import TokenGrant
 from modeldeck.planner import PlanResult
 from modeldeck.planner.spec import PlanSpec
 from modeldeck.results import Result, result_from_json
+from modeldeck.schedules.spec import ScheduleSpec
+from modeldeck.schedules.views import ScheduleView
 from modeldeck.server.errors import from_body
 from modeldeck.workflow.costs import CostReport
 from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
@@ -133,6 +135,21 @@ class RemoteDeck:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return self._call("POST", "/api/requests/renew", RequestRecord, body, headers)
+
+    def request_schedule(
+        self,
+        spec: ScheduleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RequestRecord:
+        body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/api/requests/schedule", RequestRecord, body, headers)
+
+    def schedules(self) -> list[ScheduleView]:
+        return self._call("GET", "/api/schedules", list[ScheduleView])
 
     def request_unpublish(
         self,

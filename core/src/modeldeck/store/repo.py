@@ -25,6 +25,7 @@ from modeldeck.domain import (
     ScaleSpec,
 )
 from modeldeck.errors import NotFound
+from modeldeck.schedules.spec import ScheduleSpec
 from modeldeck.store.models import AuditRow, Base, DecisionRow, DeploymentRow, RequestRow
 from modeldeck.timeutil import utcnow
 
@@ -102,6 +103,9 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
         scale=ScaleSpec.model_validate(payload["scale"]) if payload.get("scale") else None,
         limits=LimitsSpec.model_validate(payload["limits"]) if payload.get("limits") else None,
         renew=RenewSpec.model_validate(payload["renew"]) if payload.get("renew") else None,
+        schedule=(
+            ScheduleSpec.model_validate(payload["schedule"]) if payload.get("schedule") else None
+        ),
         deployment_id=row.deployment_id,
         estimate=Estimate.model_validate(row.estimate) if row.estimate else None,
         policy=PolicyDecision.model_validate(row.policy),
@@ -164,7 +168,7 @@ def by_idempotency_key(session: Session, requester: str, key: str) -> RequestRec
 
 def insert_request(session: Session, record: RequestRecord) -> None:
     payload: dict[str, Any] = {}
-    for key in ("deploy", "scale", "limits", "renew", "target"):
+    for key in ("deploy", "scale", "limits", "renew", "schedule", "target"):
         spec = getattr(record, key)
         if spec is not None:
             payload[key] = spec.model_dump(mode="json", exclude_none=key == "target")

@@ -229,8 +229,8 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
             place += f" (<{link}|open it>)"
         tail = f" Its card is posted {place}; it updates when someone decides."
     else:
-        why = origin.card_errors.get(request.id)
-        reason = f" ({escape(why)})" if why else ""
+        card_error = origin.card_errors.get(request.id)
+        reason = f" ({escape(card_error)})" if card_error else ""
         tail = (
             f" I could not post its card{reason}: invite the bot to this channel or set "
             f"MODELDECK_SLACK__CHANNEL. Approvers can run `/deck approve {escape(request.id)}`."
