@@ -218,8 +218,8 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
     elif request.status == RequestStatus.WITHDRAWN:
         head = f":leftwards_arrow_with_hook: {rid} is withdrawn: nobody can approve it now."
     elif request.status == RequestStatus.STALE:
-        why = escape(request.error or "its deployment changed")
-        head = f":no_entry_sign: {rid} is stale and can no longer be approved: {why}"
+        cause = escape(request.error or "its deployment changed")
+        head = f":no_entry_sign: {rid} is stale and can no longer be approved: {cause}"
     else:
         head = f"{rid} is {escape(request.status.value)}."
     if where is not None:
