@@ -222,10 +222,13 @@ def create(
         recent = request_rows.created_since(
             session, policy.window_start(ctx.settings, now), policy.SPENDING
         )
+    effects, unknown = budget_guard.card_effects(ctx, draft, now)
     decision = budget_guard.guard(
-        ctx, draft, policy.evaluate(draft, estimate, ctx.settings, recent), now
+        ctx, draft, policy.evaluate(draft, estimate, ctx.settings, recent), now, effects
     )
-    record = draft.model_copy(update={"policy": decision})
+    record = draft.model_copy(
+        update={"policy": decision, "budget_effect": effects, "budget_effect_unknown": unknown}
+    )
     created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
     first: RequestRecord | None = None
     with ctx.store.session() as session:
