@@ -6,7 +6,7 @@ One line per budget: `llm-team (soft, workspace): forecast $3,500.00 (70%) → $
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from modeldeck.domain import BudgetEffect, RequestRecord
 from modeldeck.money import format_amount
@@ -15,8 +15,10 @@ TITLE = "Budgets"
 
 
 def percent(value: Decimal) -> str:
-    """`70%`, `82.4%`: one decimal at most, cut toward zero."""
-    text = f"{value.quantize(Decimal('0.1'), rounding=ROUND_DOWN):f}"
+    """`70%`, `82.4%`: one decimal at most, cut toward zero (after dropping the noise of a
+    division below 0.001%, so 69.99999…% reads 70%)."""
+    clean = value.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    text = f"{clean.quantize(Decimal('0.1'), rounding=ROUND_DOWN):f}"
     return f"{text.removesuffix('.0')}%"
 
 
