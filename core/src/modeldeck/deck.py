@@ -35,7 +35,15 @@ from modeldeck.identity.tokens import TokenGrant
 from modeldeck.settings import Settings, config_error, load_settings
 from modeldeck.store import Store, repo
 from modeldeck.store import requests as request_rows
-from modeldeck.workflow import costs, decisions, execution, reconcile, requests, spend
+from modeldeck.workflow import (
+    costs,
+    decisions,
+    event_alerts,
+    execution,
+    reconcile,
+    requests,
+    spend,
+)
 
 if TYPE_CHECKING:
     from modeldeck.billing.rules import BillingRules
@@ -105,8 +113,10 @@ class Deck:
         self.store.dispose()
 
     def emit(self, event: events.Event) -> None:
-        """Publish an event to every plugin (each in isolation; failures are logged)."""
+        """Publish an event to every plugin (each in isolation; failures are logged), then
+        raise the alert it calls for, if any (failed execution, console import, drift)."""
         events.publish(event, self)
+        event_alerts.raise_for_event(self, event)
 
     # --- claimed rows: work done once across replicas (store/claims.py)
     def claim_once(self, kind: str, key: str) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modeldeck.domain import (
+    BudgetEffect,
     Decision,
     DeploymentRecord,
     DeploySpec,
@@ -128,6 +129,8 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
         target=DeploySpec.model_validate(payload["target"]) if payload.get("target") else None,
         basis=dict(payload["basis"]) if payload.get("basis") else None,
         idempotency_key=row.idempotency_key,
+        budget_effect=[BudgetEffect.model_validate(e) for e in payload.get("budget_effect", [])],
+        budget_effect_unknown=payload.get("budget_effect_unknown"),
     )
 
 
@@ -174,6 +177,10 @@ def insert_request(session: Session, record: RequestRecord) -> None:
             payload[key] = spec.model_dump(mode="json", exclude_none=key == "target")
     if record.basis is not None:
         payload["basis"] = dict(record.basis)
+    if record.budget_effect:
+        payload["budget_effect"] = [e.model_dump(mode="json") for e in record.budget_effect]
+    if record.budget_effect_unknown is not None:
+        payload["budget_effect_unknown"] = record.budget_effect_unknown
     session.add(
         RequestRow(
             id=record.id,

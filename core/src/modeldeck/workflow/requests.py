@@ -222,8 +222,9 @@ def create(
         recent = request_rows.created_since(
             session, policy.window_start(ctx.settings, now), policy.SPENDING
         )
+    effects, unknown = budget_guard.card_effects(ctx, draft, now)
     decision = budget_guard.guard(
-        ctx, draft, policy.evaluate(draft, estimate, ctx.settings, recent), now
+        ctx, draft, policy.evaluate(draft, estimate, ctx.settings, recent), now, effects
     )
     first: RequestRecord | None = None
     with ctx.store.session() as session:
@@ -235,7 +236,9 @@ def create(
                 session, policy.window_start(ctx.settings, now), policy.SPENDING
             )
             decision = policy.within_budgets(decision, draft, estimate, ctx.settings, recent)
-        record = draft.model_copy(update={"policy": decision})
+        record = draft.model_copy(
+            update={"policy": decision, "budget_effect": effects, "budget_effect_unknown": unknown}
+        )
         created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
         if repo.insert_request_once(session, record):
             audit_log.record_event(session, created)

@@ -333,6 +333,9 @@ def request_card(
         if len(request.estimate.lines) > 8:
             lines.append(f"… and {len(request.estimate.lines) - 8} more line(s)")
         blocks.append(SectionBlock(text=_mrkdwn("\n".join(lines)), block_id="modeldeck_lines"))
+    from modeldeck_slack.budget_fields import budget_blocks  # (imports this module)
+
+    blocks.extend(budget_blocks(request))
     context = f"Request `{escape(request.id)}` · created {when(request.created_at)}"
     if request.expires_at is not None and request.status == RequestStatus.PENDING:
         context += f" · expires {when(request.expires_at)}"
