@@ -19,22 +19,27 @@ from modeldeck_jupyter.html import visible_text
 from modeldeck_jupyter.panel import PLAYGROUND_TAB
 from modeldeck_jupyter.playground import max_tokens, stats_html
 
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
 # The sandbox clock nearly frozen on a minute boundary: every call lands in one admission minute,
 # so a small output TPM overflows after a few calls.
 FROZEN = {"clock_speed": 1e-6, "start_time": datetime(2026, 3, 1, 10, 0, tzinfo=BEIJING)}
 AUTO = {"auto_approve_below_usd_per_day": Decimal("100000")}
+BUDGET = {"name": "llm-team", "scope": "workspace", "amount_usd": "5000"}
 
 
 @pytest.fixture(scope="module")
 def frozen_stack() -> Iterator[Stack]:
-    with Stack(deploy_delay_seconds=0, sandbox_options=FROZEN, policy=AUTO) as running:
+    with Stack(
+        deploy_delay_seconds=0, sandbox_options=FROZEN, policy=AUTO, budgets=[BUDGET]
+    ) as running:
         yield running
 
 
-def running_ptu(stack: Stack) -> DeploymentRecord:
+def running_ptu(stack: Stack, suffix: str = "play") -> DeploymentRecord:
     assert stack.deck is not None
     spec = DeploySpec(
-        model="qwen3-max-2025-09-23", plan="ptu", input_tpm=10000, output_tpm=1000, suffix="play"
+        model="qwen3-max-2025-09-23", plan="ptu", input_tpm=10000, output_tpm=1000, suffix=suffix
     )
     record = stack.deck.request_deploy(spec, stack.deck.resolve_actor("jupyter", "bob"))
     assert record.deployment_id is not None, record.status
@@ -118,3 +123,46 @@ def test_team_mode_says_the_playground_needs_the_in_process_deck(frozen_stack: S
         assert "needs the in-process deck" in (remote.playground.last_error or "")
     finally:
         remote.close()
+
+
+@pytest.mark.slow  # 7 s: matplotlib's first import and five charts drawn
+def test_charts_draw_usage_spend_and_plan_with_the_core_module(
+    panel: DeckPanel, frozen_stack: Stack
+) -> None:
+    """Issue 14 item 2: usage per minute vs purchased TPM, spend with forecast (and against a
+    budget), the planner's curve and recommendation; PNG bytes in the widgets (offline)."""
+    from modeldeck.charts.data import CostCurveChart, SpendChart, UsageChart
+    from modeldeck_jupyter.panel import CHARTS_TAB
+
+    deck = frozen_stack.deck
+    assert deck is not None
+    dep = running_ptu(frozen_stack, "chart")
+    panel.tabs.selected_index = PLAYGROUND_TAB
+    panel.playground.deployment.value = dep.deployed_model
+    panel.playground.prompt.value = "one two three four five"
+    records = [panel.playground.send() for _ in range(3)]
+    assert all(r is not None for r in records), panel.playground.last_error
+
+    panel.tabs.selected_index = CHARTS_TAB
+    charts = panel.charts
+    charts.deployment.value = dep.id  # redraws
+    assert not charts.errors, charts.errors
+    usage, spend, plan = charts.charts["usage"], charts.charts["spend"], charts.charts["plan"]
+    assert isinstance(usage, UsageChart) and usage.purchased_tpm == 10000
+    assert sum(usage.input_tokens) == sum(r.input_tokens for r in records if r is not None)
+    assert isinstance(spend, SpendChart) and spend.budget is None
+    forecast = deck.forecast(dep.id, "month").forecasts[0]
+    assert spend.forecast[-1].amount == forecast.total
+    assert spend.actual[-1].amount == forecast.to_date
+    assert isinstance(plan, CostCurveChart) and plan.points and plan.recommended is not None
+    assert "Recommended:" in charts.notes["plan"].value
+    for image in charts.images.values():
+        assert bytes(image.value).startswith(PNG_MAGIC) and image.layout.display is None
+
+    charts.budget.value = "llm-team"  # the budget's daily spend, forecast and line
+    budget = charts.charts["spend"]
+    assert isinstance(budget, SpendChart) and budget.budget == Decimal("5000")
+    assert budget.forecast and budget.actual
+    light = bytes(charts.images["spend"].value)
+    charts.theme.value = "dark"
+    assert bytes(charts.images["spend"].value) != light  # redrawn in the dark palette

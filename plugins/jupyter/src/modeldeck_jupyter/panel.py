@@ -423,7 +423,8 @@ class DeckPanel:
         """Set the form to a catalog choice and show it (the estimate follows)."""
         self.model.value = model
         self.plan.value = plan
-        if plan == "ptu" and mode in self.mode.options:
+        modes = [value for _, value in self.mode.options]  # options are (label, value) pairs
+        if plan == "ptu" and mode in modes:
             self.mode.value = mode
         self.tabs.selected_index = FORM_TAB
         self.update_estimate()
