@@ -69,6 +69,7 @@ def test_a_streamed_call_shows_tokens_cost_and_lands_in_cost(
     panel.tabs.selected_index = PLAYGROUND_TAB  # opening the tab offers the RUNNING ones
     offered = [value for _, value in panel.playground.deployment.options]
     assert dep.deployed_model in offered
+    assert panel.playground.deployment.value == offered[0]  # one is chosen, not just shown
     panel.playground.deployment.value = dep.deployed_model
     panel.playground.prompt.value = "count the words in this sentence please"
     panel.playground.max_tokens.value = "400"

@@ -145,6 +145,20 @@ class DeploymentRow:
             layout=W.Layout(padding="2px 4px", margin="0 0 4px 0"),
         )
         self.box.add_class("modeldeck-deployment-row")
+        for widget, css in (
+            (self.scale_button, "modeldeck-row-scale"),
+            (self.renew_button, "modeldeck-row-renew"),
+            (self.limits_button, "modeldeck-row-limits"),
+            (self.unpublish_button, "modeldeck-row-unpublish"),
+            (self.scale_units, "modeldeck-scale-units"),
+            (self.scale_in, "modeldeck-scale-in"),
+            (self.scale_out, "modeldeck-scale-out"),
+            (self.scale_send, "modeldeck-scale-send"),
+            (self.renew_days, "modeldeck-renew-days"),
+            (self.renew_send, "modeldeck-renew-send"),
+            (self.status_html, "modeldeck-row-status"),
+        ):
+            widget.add_class(css)
         self.scale_button.on_click(lambda _b: self.open("scale"))
         self.renew_button.on_click(lambda _b: self.open("renew"))
         self.limits_button.on_click(lambda _b: self.open("limits"))

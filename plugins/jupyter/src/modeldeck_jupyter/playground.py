@@ -144,6 +144,8 @@ class Playground:
         values = [v for _, v in options]
         if previous in values:
             self.deployment.value = previous
+        elif values:  # a fresh list selects nothing by itself: the first RUNNING one is chosen
+            self.deployment.value = values[0]
         if not rows:
             self.stats_html.value = (
                 f"<span style='{MUTED}'>No RUNNING deployment yet: deploy one (Estimate &amp; "
