@@ -207,15 +207,17 @@ def run_all(page: Page) -> None:
     page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
 
 
-def cell_to_panel(page: Page, timeout_ms: float = 60_000) -> float:
-    """Seconds from Run All to a new `.modeldeck-panel` visible (an older one is marked first,
-    so a re-run waits for the panel it draws, not the one it replaces)."""
-    page.evaluate("document.querySelectorAll('.modeldeck-panel').forEach(e => e.dataset.old = '1')")
+def cell_to_panel(
+    page: Page, timeout_ms: float = 60_000, selector: str = ".modeldeck-panel"
+) -> float:
+    """Seconds from Run All to a new `selector` visible (an older one is marked first, so a
+    re-run waits for the element it draws, not the one it replaces)."""
+    page.evaluate(
+        "sel => document.querySelectorAll(sel).forEach(e => e.dataset.old = '1')", selector
+    )
     start = time.perf_counter()
     run_all(page)
-    page.locator(".modeldeck-panel:not([data-old])").first.wait_for(
-        state="visible", timeout=timeout_ms
-    )
+    page.locator(f"{selector}:not([data-old])").first.wait_for(state="visible", timeout=timeout_ms)
     return time.perf_counter() - start
 
 
