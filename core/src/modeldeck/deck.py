@@ -49,7 +49,9 @@ if TYPE_CHECKING:
     from modeldeck.billing.rules import BillingRules
     from modeldeck.budgets.models import Budget
     from modeldeck.catalog import Catalog
+    from modeldeck.charts.data import SpendChart, UsageChart
     from modeldeck.grammar import CommandModel
+    from modeldeck.metering import MeteredClient
     from modeldeck.planner import PlanResult
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.provider.base import Provider
@@ -155,6 +157,53 @@ class Deck:
         from modeldeck.billing import estimate
 
         return estimate(spec, self.catalog, self.rules)
+
+    # --- calling deployed models and charting them (in-process only: both read the store)
+    def metered_client(self) -> MeteredClient:
+        """A metering client on this deck's Model Studio and store: every call it makes is
+        recorded and priced, so it shows in `cost` (the notebook's playground); close it."""
+        from modeldeck.metering import MeteredClient
+        from modeldeck.provider.factory import endpoint
+
+        base_url, api_key = endpoint(self.settings)
+        return MeteredClient(
+            base_url,
+            api_key,
+            store=self.store,
+            catalog=self.catalog,
+            journal_dir=self.settings.data_dir / "metering-journal",
+            workspace=self.settings.provider.workspace,
+            timeout=self.settings.provider.timeout_seconds,
+        )
+
+    def usage_chart(self, ref: str, since: datetime, until: datetime) -> UsageChart:
+        """Input tokens per minute of a PTU deployment against its purchased input TPM."""
+        from modeldeck.errors import ValidationFailed
+        from modeldeck.spend.charts import usage_chart_data
+
+        dep = self.get_deployment(ref)
+        if not dep.deployed_model or not dep.input_tpm:
+            raise ValidationFailed(
+                f"{dep.id} has no purchased input TPM to chart usage against.",
+                hint="Usage charts are for PTU deployments (in=<TPM>).",
+            )
+        with self.store.session() as session:
+            return usage_chart_data(session, dep.deployed_model, dep.input_tpm, since, until)
+
+    def budget_chart(self, name: str, *, now: datetime | None = None) -> SpendChart:
+        """A budget's spend over its period: actual per day, the forecast, the budget line."""
+        from modeldeck.errors import ValidationFailed
+        from modeldeck.spend.charts import budget_chart_data
+
+        lines = self.budgets(now=now).lines
+        item = next((b.forecast for b in lines if b.forecast.budget.name == name), None)
+        if item is None:
+            raise ValidationFailed(
+                f"No budget is named {name!r}.",
+                hint=f"Budgets: {', '.join(b.forecast.budget.name for b in lines) or 'none'}.",
+            )
+        with self.store.session() as session:
+            return budget_chart_data(session, self.catalog, item, self.rules)
 
     # --- identity
     def resolve_actor(self, surface: Surface, external_id: str) -> Actor:
