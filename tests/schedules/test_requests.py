@@ -68,7 +68,8 @@ def test_a_window_is_priced_for_its_level_over_the_window(
         dep_id = deployed(deck, sandbox, MU)
         alice = deck.resolve_actor("jupyter", "alice")
         start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
-        text = f"scale {dep_id} units=8 from={start.isoformat()} until={(start + timedelta(hours=6)).isoformat()}"
+        end = start + timedelta(hours=6)
+        text = f"scale {dep_id} units=8 from={start.isoformat()} until={end.isoformat()}"
         result = deck.run(parse(text), alice)
         assert isinstance(result, RequestResult) and result.verb == "scale"
         req = result.request
@@ -98,7 +99,7 @@ def test_windows_in_the_past_or_backwards_are_refused_clearly(
         alice = deck.resolve_actor("jupyter", "alice")
         with pytest.raises(ValidationFailed, match=r"from= \(.*\) is in the past"):
             deck.request_schedule(_window(dep_id, -timedelta(hours=1), 4), alice)
-        with pytest.raises(ValidationFailed, match="until= .* must be after from="):
+        with pytest.raises(ValidationFailed, match=r"until= .* must be after from="):
             deck.request_schedule(_window(dep_id, timedelta(hours=1), -2), alice)
         assert [r.kind for r in deck.list_requests()] == ["deploy"]  # nothing more stored
 
