@@ -7,8 +7,11 @@ from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from modeldeck.deck import Deck
 from modeldeck.domain import RequestRecord, RequestStatus, ScaleSpec
+from modeldeck.errors import ConflictError, NotFound, PermissionDenied
 from modeldeck.grammar import parse
 from modeldeck.reconciler import Reconciler
 from modeldeck.results import DeploymentsResult, DeploymentStatusResult, SchedulesResult
@@ -219,3 +222,33 @@ def test_a_failed_change_is_reported_and_the_schedule_goes_on(
         assert second is not None
         assert reconciler.run_once(now=second.at).schedules[-1][1] in ("applied",)
         assert deck.schedules()[0].state == "active"
+
+
+def test_unschedule_ends_it_and_nothing_more_changes(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with closing(deck_for(sandbox, tmp_path / "d")) as deck:
+        dep_id = deployed(deck, sandbox)
+        req = scheduled(deck, f"schedule {dep_id} {OFFICE}")
+        schedule_id = req.refs["schedule"]
+        assert req.schedule is not None
+        first = next_change(req.schedule, utcnow())
+        assert first is not None
+        viewer = deck.resolve_actor("slack", "U0VICTOR")
+        with pytest.raises(PermissionDenied):
+            deck.run(parse(f"unschedule {schedule_id}"), viewer)
+        alice = deck.resolve_actor("jupyter", "alice")
+        done = deck.run(parse(f'unschedule {schedule_id} reason="project paused"'), alice)
+        assert isinstance(done, SchedulesResult)
+        assert done.schedules[0].state == "cancelled" and done.schedules[0].next_change is None
+        assert "cancelled by alice: project paused" in done.text
+        assert Reconciler(deck).run_once(now=first.at).schedules == []
+        assert capacity(deck, dep_id) == (10000, 1000)
+        assert actions(deck, schedule_id)[-1] == "schedule_cancelled"
+        with pytest.raises(ConflictError, match="only an active or paused schedule"):
+            deck.run(parse(f"unschedule {schedule_id}"), alice)
+        with pytest.raises(NotFound):
+            deck.run(parse("unschedule sch_nope"), alice)
+        # the deployment is free for a new schedule
+        again = scheduled(deck, f"schedule {dep_id} {OFFICE}")
+        assert again.refs["schedule"] != schedule_id

@@ -54,5 +54,9 @@ def test_schedule_verbs_work_over_rest(sandbox: RunningSandbox, tmp_path: Path) 
                 )
                 with pytest.raises(ValidationFailed, match="is in the past"):
                     remote.request_schedule(past, alice)
+                schedule_id = listed.schedules[0].id
+                cancelled = remote.cancel_schedule(schedule_id, alice, "over")
+                assert cancelled.state == "cancelled"
+                assert deck.schedules()[0].state == "cancelled"
             finally:
                 remote.close()

@@ -47,6 +47,9 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
         return _request("scale", deck.request_scale(command.spec, actor, command.reason))
     if isinstance(command, g.ScheduleCommand):
         return _request("schedule", deck.request_schedule(command.spec, actor, command.reason))
+    if isinstance(command, g.UnscheduleCommand):
+        view = deck.cancel_schedule(command.schedule_id, actor, command.reason)
+        return r.SchedulesResult(schedules=[view])
     if isinstance(command, g.SchedulesCommand):
         identity.require(actor, "read")
         return r.SchedulesResult(schedules=deck.schedules())
