@@ -121,3 +121,24 @@ def test_what_a_schedule_cannot_be(sandbox: RunningSandbox, tmp_path: Path) -> N
         upfront = deployed(deck, sandbox, PTU.model_copy(update={"billing": "upfront", "days": 1}))
         with pytest.raises(UserError, match="billed upfront: scheduled capacity is for hourly"):
             deck.run(parse(f"schedule {upfront} {OFFICE}"), alice)
+
+
+def test_a_schedule_asked_before_a_hand_change_goes_stale(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with closing(deck_for(sandbox, tmp_path / "d")) as deck:
+        dep_id = deployed(deck, sandbox)
+        alice = deck.resolve_actor("jupyter", "alice")
+        asked = deck.run(parse(f"schedule {dep_id} {OFFICE}"), alice)
+        assert isinstance(asked, RequestResult)
+        scaled = through(
+            deck,
+            deck.request_scale(
+                ScaleSpec(deployment=dep_id, input_tpm=20000, output_tpm=2000), alice
+            ),
+        )
+        assert scaled.status == RequestStatus.EXECUTED, scaled.error
+        outcome = deck.approve(asked.request.id, deck.resolve_actor("slack", "U0BOB"))
+        assert outcome.request.status == RequestStatus.STALE
+        assert "changed since the request was made" in (outcome.request.error or "")
+        assert deck.schedules() == []

@@ -72,6 +72,8 @@ def drive_schedules(ctx: WorkflowContext, now: datetime | None = None) -> list[t
             done.extend(_drive(ctx, schedule_id, at))
         except ModeldeckRuntimeError as exc:  # Model Studio unreachable: next pass
             log.warning("schedule %s: %s; tried again next pass", schedule_id, type(exc).__name__)
+        except Exception:  # one schedule's failure never stops the others or the pass
+            log.exception("schedule %s: unexpected error; tried again next pass", schedule_id)
     return done
 
 
