@@ -20,7 +20,7 @@ from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.schedules.calendar import next_change
 from modeldeck.store.deployments import capacity_of
 from modeldeck.timeutil import BEIJING, utcnow
-from tests.schedules.helpers import MU, deck_for, deployed, through
+from tests.schedules.helpers import MU, deck_for, deployed, settled, through
 
 OFFICE = 'in=40000 out=4000 at="mon-fri 09:00" in=10000 out=1000 at="mon-fri 19:00"'
 
@@ -88,6 +88,7 @@ def test_each_change_runs_once_at_its_beijing_time(sandbox: RunningSandbox, tmp_
         assert status.schedule.next_change.at == second.at
         assert "next scheduled change: " in status.text
         # the next change, once
+        settled(deck, sandbox)
         assert [s for _, s in reconciler.run_once(now=second.at).schedules] == [
             "started",
             "applied",
@@ -112,6 +113,7 @@ def test_a_window_sets_its_level_then_restores_and_ends(
         assert deck.get_deployment(dep_id).units == 1
         assert reconciler.run_once(now=start).schedules[-1] == (schedule_id, "applied")
         assert deck.get_deployment(dep_id).units == 3
+        settled(deck, sandbox)
         assert reconciler.run_once(now=end - timedelta(minutes=1)).schedules == []
         assert reconciler.run_once(now=end).schedules[-1] == (schedule_id, "applied")
         assert deck.get_deployment(dep_id).units == 1
@@ -141,6 +143,7 @@ def test_a_hand_change_pauses_the_schedule_and_it_is_not_fought(
             ),
         )
         assert hand.status == RequestStatus.EXECUTED, hand.error
+        sandbox.advance(5)  # its operation ends at Model Studio
         assert reconciler.run_once(now=first.at + timedelta(minutes=5)).schedules == [
             (schedule_id, "paused")
         ]
@@ -218,6 +221,7 @@ def test_a_failed_change_is_reported_and_the_schedule_goes_on(
         ]
         assert capacity(deck, dep_id) == (10000, 1000)
         sandbox.sandbox.set_faults([])
+        settled(deck, sandbox)
         second = next_change(req.schedule, first.at)
         assert second is not None
         assert reconciler.run_once(now=second.at).schedules[-1][1] in ("applied",)

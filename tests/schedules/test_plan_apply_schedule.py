@@ -39,7 +39,10 @@ def test_apply_option_schedule_requests_a_daily_schedule(
                     )
                 )  # fmt: skip
         alice = deck.resolve_actor("jupyter", "alice")
-        text = f"plan {PTU.model} deployment={dep_id} period={PERIOD} coverage=0.9 apply option=schedule"
+        text = (
+            f"plan {PTU.model} deployment={dep_id} period={PERIOD} coverage=0.9 "
+            "apply option=schedule"
+        )
         result = deck.run(parse(text), alice)
         assert isinstance(result, CapacityPlanResult) and result.request is not None
         planned = result.plan.option("schedule").schedule or []

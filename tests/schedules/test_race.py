@@ -3,10 +3,11 @@ once: one claimed run row, one scale request, one audit record of each step."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack, closing
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from modeldeck.schedules.spec import ScheduleSpec
 from modeldeck.store import Store
 from modeldeck.timeutil import utcnow
 from modeldeck.workflow import schedules
-from tests.schedules.helpers import deck_for, deployed, through
+from tests.schedules.helpers import deck_for, deployed, settled, through
 
 OFFICE = 'in=40000 out=4000 at="mon-fri 09:00" in=10000 out=1000 at="mon-fri 19:00"'
 
@@ -56,6 +57,10 @@ def _at_once(decks: list[Deck], step: Callable[[Deck], object]) -> None:
     assert not errors, errors
 
 
+def _drive_at(deck: Deck, at: datetime) -> object:
+    return schedules.drive_schedules(deck, at)
+
+
 def _race(decks: list[Deck], sandbox: RunningSandbox) -> None:
     first_deck = decks[0]
     dep_id = deployed(first_deck, sandbox)
@@ -67,9 +72,11 @@ def _race(decks: list[Deck], sandbox: RunningSandbox) -> None:
     changes = _changes(req.schedule, 4)
     # whole reconciler passes at the first change, then the schedule step alone at the others
     _at_once(decks, lambda d: Reconciler(d).run_once(now=changes[0].at))
+    settled(first_deck, sandbox)
     _at_once(decks, lambda d: Reconciler(d).run_once(now=changes[0].at + timedelta(seconds=20)))
     for change in changes[1:]:
-        _at_once(decks, lambda d, at=change.at: schedules.drive_schedules(d, at))
+        settled(first_deck, sandbox)
+        _at_once(decks, functools.partial(_drive_at, at=change.at))
     actions = [a["action"] for a in first_deck.audit(subject=schedule_id)]
     assert actions.count("scheduled_change_started") == len(changes), actions
     assert actions.count("scheduled_change_applied") == len(changes), actions
@@ -94,6 +101,7 @@ def test_two_reconcilers_on_one_sqlite_file_apply_each_change_once(
         _race(decks, sandbox)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_reconcilers_on_postgres_apply_each_change_once(
     sandbox: RunningSandbox, tmp_path: Path, postgres_url: str
