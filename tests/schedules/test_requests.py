@@ -15,7 +15,7 @@ from modeldeck.grammar import parse
 from modeldeck.results import RequestResult
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.schedules.spec import ScheduleLevel, ScheduleSpec
-from modeldeck.timeutil import utcnow
+from modeldeck.timeutil import to_beijing, utcnow
 from tests.schedules.helpers import MU, PTU, deck_for, deployed, through
 
 OFFICE = 'in=40000 out=4000 at="mon-fri 09:00" in=10000 out=1000 at="mon-fri 19:00"'
@@ -142,3 +142,34 @@ def test_a_schedule_asked_before_a_hand_change_goes_stale(
         assert outcome.request.status == RequestStatus.STALE
         assert "changed since the request was made" in (outcome.request.error or "")
         assert deck.schedules() == []
+
+
+def test_a_schedule_that_would_cross_a_hard_budget_needs_an_admin(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    # a budget over the next eight Beijing days: the schedule's daily 09:00-19:00 at 40k/4k
+    # ($6.24/h against $1.56/h) adds far more than the $1 left in it
+    today = to_beijing(utcnow()).date()
+    period = f"{today}..{today + timedelta(days=8)}"
+    policy = {"auto_approve_below_usd_per_day": 100_000}
+    daily = 'in=40000 out=4000 at="daily 09:00" in=10000 out=1000 at="daily 19:00"'
+    with closing(deck_for(sandbox, tmp_path / "d", policy=policy)) as deck:
+        dep_id = deployed(deck, sandbox)
+        spent = deck.forecast(dep_id, period).forecasts[0].total
+    budget = {"name": "search", "scope": "workspace", "amount_usd": str(spent + 1)}
+    hard = [{**budget, "hard": True, "period": period}]
+    with closing(deck_for(sandbox, tmp_path / "d", policy=policy, budgets=hard)) as deck:
+        alice = deck.resolve_actor("jupyter", "alice")
+        held = deck.run(parse(f"schedule {dep_id} {daily}"), alice)
+        assert isinstance(held, RequestResult)
+        request = held.request
+        assert request.status == RequestStatus.PENDING
+        assert request.policy.approver_role == "admin"
+        assert "hard budget search" in request.policy.rule
+    roomy = [{**budget, "amount_usd": str(spent + 10_000), "hard": True, "period": period}]
+    with closing(deck_for(sandbox, tmp_path / "d", policy=policy, budgets=roomy)) as deck:
+        alice = deck.resolve_actor("jupyter", "alice")
+        deck.withdraw(request.id, alice)
+        easy = deck.run(parse(f"schedule {dep_id} {daily}"), alice)
+        assert isinstance(easy, RequestResult)
+        assert easy.request.status == RequestStatus.EXECUTED  # under the budget: auto-approved

@@ -1,4 +1,4 @@
-"""Hard budgets on requests: a deploy or scale whose exact extra spend would leave a hard
+"""Hard budgets on requests: a deploy, scale or schedule whose exact extra spend would leave a hard
 budget's forecast above its amount needs an admin's approval, and the rule names the budget.
 
 Hourly capacity is priced with `billing.impact.change_cost` (the reserved accrual from now to the
@@ -8,7 +8,7 @@ placed (accrual's rule), so its estimate's total is the extra.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from modeldeck.billing.accrual import CapacityEvent, DeploymentHistory
@@ -52,6 +52,24 @@ def _change(
             estimate = request.estimate
             prepaid = ctx.catalog.convert(Decimal(estimate.total), estimate.currency, "USD")
         return target, None, after, prepaid
+    if request.kind == "schedule" and request.schedule is not None and request.deployment_id:
+        # every change the schedule would make within a year (longer than any budget period)
+        from modeldeck.schedules.calendar import changes_between
+
+        known = _stored(ctx, request.deployment_id)
+        if known is None:
+            return None
+        target, before = known
+        planned = [
+            CapacityEvent(at=c.at, kind="scaled", **c.level.model_dump())
+            for c in changes_between(request.schedule, now, now + timedelta(days=366))
+        ]
+        return (
+            target,
+            before,
+            before.model_copy(update={"events": [*before.events, *planned]}),
+            None,
+        )
     if request.kind == "scale" and request.scale is not None and request.deployment_id:
         scale = request.scale
         with ctx.store.session() as session:
@@ -78,6 +96,22 @@ def _change(
         after = before.model_copy(update={"events": [*before.events, scaled]})
         return target, before, after, None
     return None
+
+
+def _stored(
+    ctx: WorkflowContext, deployment_id: str
+) -> tuple[BudgetTarget, DeploymentHistory] | None:
+    """A stored deployment as a budget target, with its history."""
+    with ctx.store.session() as session:
+        stored = load_histories(session, {deployment_id}, columns=ctx.catalog)
+    found = next((s for s in stored if s.row.id == deployment_id), None)
+    if found is None:
+        return None
+    row = found.row
+    target = BudgetTarget(
+        id=row.id, deployed_model=row.deployed_model, name=row.name, tags=row.tags or {}
+    )
+    return target, found.history
 
 
 def hard_budget_impacts(
