@@ -207,9 +207,14 @@ def bump_schedule(
     values: dict[str, Any] = {"version": ScheduleRow.version + 1, "updated_at": now}
     if last_set is not None:
         values["last_set"] = dict(last_set)
-    if state is not None:
-        values["state"] = state
     compare_and_set(session, ScheduleRow, [ScheduleRow.id == schedule_id], values)
+    if state is not None:  # a final state only for a schedule still active (not paused/cancelled)
+        compare_and_set(
+            session,
+            ScheduleRow,
+            [ScheduleRow.id == schedule_id, ScheduleRow.state == ACTIVE],
+            {"state": state},
+        )
 
 
 def pause_if_unchanged(
