@@ -109,6 +109,12 @@ class DeckAPI(Protocol):
         """Every capacity schedule: state, next change, why one is paused."""
         ...
 
+    def cancel_schedule(
+        self, schedule_id: str, actor: Actor, reason: str | None = None
+    ) -> ScheduleView:
+        """End a schedule (active or paused); the deployment keeps the capacity it has."""
+        ...
+
     def request_unpublish(
         self,
         deployment: str,

@@ -274,6 +274,14 @@ class Deck:
 
         return schedules.schedule_views(self, now)
 
+    def cancel_schedule(
+        self, schedule_id: str, actor: Actor, reason: str | None = None
+    ) -> ScheduleView:
+        """End a schedule (active or paused); audited, `ScheduleCancelled`."""
+        from modeldeck.workflow import schedules
+
+        return schedules.cancel_schedule(self, schedule_id, actor, reason)
+
     def request_unpublish(
         self,
         deployment: str,

@@ -298,6 +298,12 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     def schedules(auth: Actor | None = read_dep) -> list[ScheduleView]:
         return deck.schedules()
 
+    @app.post("/api/schedules/{schedule_id}/cancel", tags=["deployments"])
+    def cancel_schedule(
+        schedule_id: str, body: DecideBody, auth: Actor | None = auth_dep
+    ) -> ScheduleView:
+        return deck.cancel_schedule(schedule_id, as_actor(auth, body.actor), body.reason)
+
     @app.get("/api/cost", tags=["costs"])
     def cost(
         target: str | None = None, period: str | None = None, auth: Actor | None = read_dep

@@ -151,6 +151,12 @@ class RemoteDeck:
     def schedules(self) -> list[ScheduleView]:
         return self._call("GET", "/api/schedules", list[ScheduleView])
 
+    def cancel_schedule(
+        self, schedule_id: str, actor: Actor, reason: str | None = None
+    ) -> ScheduleView:
+        body = {"actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", f"/api/schedules/{schedule_id}/cancel", ScheduleView, body)
+
     def request_unpublish(
         self,
         deployment: str,
