@@ -19,6 +19,8 @@ import re
 import threading
 from typing import Any
 
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy import desc, select
 
 from modeldeck import masking
@@ -115,7 +117,7 @@ def _create_tables(store: Any) -> None:
         store.create_tables()
 
 
-class AsyncInstallations:
+class AsyncInstallations(AsyncInstallationStore):
     """The sync SQLAlchemy installation store for Bolt's AsyncApp (each call in a thread)."""
 
     def __init__(self, sync: Any) -> None:
@@ -193,7 +195,7 @@ class AsyncInstallations:
         await self.async_delete_installation(enterprise_id=enterprise_id, team_id=team_id)
 
 
-class AsyncStates:
+class AsyncStates(AsyncOAuthStateStore):
     """The sync SQLAlchemy OAuth state store for Bolt's AsyncApp."""
 
     def __init__(self, sync: Any) -> None:
