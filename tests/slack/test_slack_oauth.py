@@ -15,6 +15,7 @@ from sqlalchemy import inspect, text
 
 from modeldeck.testing import Stack
 from tests.slack.fake_slack import FakeSlack
+from tests.slack.replicas import replica
 from tests.slack.slack_env import (
     ALICE,
     BOT_TOKEN,
@@ -147,3 +148,31 @@ def test_a_forged_or_replayed_redirect_installs_nothing(stack: Stack, fake: Fake
     assert fake.calls("oauth.v2.access") == []
     assert install(stack, fake, TEAM).status_code == 200
     assert len(fake.calls("oauth.v2.access", ok=True)) == 1
+
+
+@pytest.mark.postgres
+def test_an_install_on_postgres_serves_every_replica(fake: FakeSlack, postgres_url: str) -> None:
+    """Installed through one server, a command reaching the other replica is answered with
+    the installed workspace's token: both read the installation from the shared database."""
+    slack = {
+        "signing_secret": SIGNING_SECRET,
+        "api_url": fake.api_url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "channel": CHANNEL,
+    }
+    with Stack(slack=slack, database_url=postgres_url) as running, replica(running) as (_, other):
+        assert install(running, fake, TEAM).status_code == 200
+        url = fake.response_url()
+        resp = other.command(
+            "cost all chart",
+            user=ALICE,
+            channel=CHANNEL,
+            response_url=url,
+            trigger_id=fake.trigger_id(),
+            team_id=TEAM,
+        )
+        assert resp.status_code == 200
+        assert "Shared" in fake.wait_for_response(url).body["text"]
+    uploads = [c for c in fake.calls() if c.method.startswith("files.")]
+    assert uploads and {c.team for c in uploads} == {TEAM}

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import re
 import threading
+import weakref
 from typing import Any
 
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -35,7 +36,7 @@ STATE_EXPIRY_SECONDS = 600
 TOKEN_PATTERN = re.compile(r"\b(?:xox[abposre](?:\.xox[a-z])?|xapp)-[0-9A-Za-z][0-9A-Za-z\-]*")
 
 _lock = threading.Lock()
-_stores: dict[tuple[int, str], Any] = {}
+_stores: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 _redaction_installed = False
 
 
@@ -81,13 +82,13 @@ def installation_store(deck: Any, settings: Settings) -> Any:
 
     assert settings.slack.client_id is not None
     engine = _engine(deck)
-    key = (id(engine), "installations")
     with _lock:
-        found = _stores.get(key)
-        if found is None:
+        mine = _stores.setdefault(engine, {})
+        found = mine.get("installations")
+        if found is None or found.client_id != settings.slack.client_id:
             found = SQLAlchemyInstallationStore(client_id=settings.slack.client_id, engine=engine)
             _create_tables(found)
-            _stores[key] = found
+            mine["installations"] = found
     return found
 
 
@@ -96,15 +97,15 @@ def state_store(deck: Any) -> Any:
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
     engine = _engine(deck)
-    key = (id(engine), "states")
     with _lock:
-        found = _stores.get(key)
+        mine = _stores.setdefault(engine, {})
+        found = mine.get("states")
         if found is None:
             found = SQLAlchemyOAuthStateStore(
                 expiration_seconds=STATE_EXPIRY_SECONDS, engine=engine
             )
             _create_tables(found)
-            _stores[key] = found
+            mine["states"] = found
     return found
 
 
@@ -277,32 +278,21 @@ def installed_bot_token(settings: Settings, deck: Any | None = None) -> str | No
 
 
 _notifiers_lock = threading.Lock()
+_oauth_notifiers: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def oauth_notifier(deck: Any) -> Any | None:
     """The card notifier under OAuth without SLACK_BOT_TOKEN (the installed workspace's token)."""
-    import weakref
-
     from modeldeck_slack.cards import CardNotifier
     from modeldeck_slack.clients import notify_client
 
     settings = deck.settings
     with _notifiers_lock:
-        cache: weakref.WeakKeyDictionary[Any, Any] = _oauth_notifiers
-        found = cache.get(deck)
+        found = _oauth_notifiers.get(deck)
         if found is None or found.settings is not settings:
             client = notify_client(settings, deck)
             if client is None:
                 return None
             found = CardNotifier(settings, client)
-            cache[deck] = found
+            _oauth_notifiers[deck] = found
         return found
-
-
-def _new_cache() -> Any:
-    import weakref
-
-    return weakref.WeakKeyDictionary()
-
-
-_oauth_notifiers = _new_cache()
