@@ -72,6 +72,7 @@ def install(stack: Stack, fake: FakeSlack, team: str) -> httpx.Response:
         )
 
 
+@pytest.mark.slow  # 7-14 s on a loaded 2-core machine (debug logging of the whole flow)
 def test_install_then_a_command_from_that_workspace_uses_its_token(
     stack: Stack, fake: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
