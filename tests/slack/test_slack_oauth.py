@@ -177,3 +177,41 @@ def test_an_install_on_postgres_serves_every_replica(fake: FakeSlack, postgres_u
         assert "Shared" in fake.wait_for_response(url).body["text"]
     uploads = [c for c in fake.calls() if c.method.startswith("files.")]
     assert uploads and {c.team for c in uploads} == {TEAM}
+
+
+def test_an_alert_route_names_the_workspace_it_posts_in(fake: FakeSlack) -> None:
+    """Installed in two workspaces: a route with `team` posts with that workspace's bot; an
+    alert no route matches goes to the default channel with `notify_team`'s bot."""
+    fake.channels["C0OPS"] = True
+    slack = {
+        "signing_secret": SIGNING_SECRET,
+        "api_url": fake.api_url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "channel": CHANNEL,
+        "notify_team": "T0THIRD",
+    }
+    routes = [{"kind": "import", "channel": "C0OPS", "team": TEAM}]
+    with Stack(slack=slack, alerts={"routes": routes}) as running:
+        assert install(running, fake, TEAM).status_code == 200
+        assert install(running, fake, "T0THIRD").status_code == 200
+        deck = running.deck
+        assert deck is not None
+        body = {
+            "model_name": "qwen3-32b",
+            "plan": "mu",
+            "capacity": 1,
+            "deploy_spec": "MU1",
+            "billing_method": "POST_PAY",
+            "suffix": "console",
+        }
+        deck.provider.create_deployment(body)
+        deck.refresh()
+        imported = fake.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == "C0OPS")
+        assert imported.team == TEAM
+        from modeldeck.events import DriftDetected
+
+        [dep] = deck.list_deployments()
+        deck.emit(DriftDetected(deployment_id=dep.id, stored={"units": 1}, provider={"units": 2}))
+        drift = fake.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == CHANNEL)
+        assert drift.team == "T0THIRD" and "capacity changed" in drift.args["text"]

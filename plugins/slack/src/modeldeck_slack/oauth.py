@@ -257,16 +257,19 @@ def app_options(deck: Any, settings: Settings, client: Any | None) -> dict[str, 
     }
 
 
-def installed_bot_token(settings: Settings, deck: Any | None = None) -> str | None:
-    """The bot token hooks post with under OAuth: `notify_team`'s installation, else the latest
-    one (None before any workspace installed the app)."""
+def installed_bot_token(
+    settings: Settings, deck: Any | None = None, *, team: str | None = None
+) -> str | None:
+    """The bot token hooks post with under OAuth: `team`'s installation (an alert route's
+    workspace), else `notify_team`'s, else the latest one (None before any install)."""
     if not settings.slack.oauth or deck is None or getattr(deck, "store", None) is None:
         return None
     store = installation_store(deck, settings)
     c = store.bots.c
     query = select(c.bot_token).where(c.client_id == store.client_id, c.bot_token.is_not(None))
-    if settings.slack.notify_team:
-        query = query.where(c.team_id == settings.slack.notify_team)
+    team = team or settings.slack.notify_team
+    if team:
+        query = query.where(c.team_id == team)
     query = query.order_by(desc(c.installed_at)).limit(1)
     with store.engine.connect() as conn:
         token = conn.execute(query).scalar()
