@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from modeldeck.domain import DeploymentRecord, DeploySpec
 from modeldeck.testing import Stack
-from modeldeck.timeutil import BEIJING
+from modeldeck.timeutil import BEIJING, utcnow
 from modeldeck_jupyter import Deck, DeckPanel
 from modeldeck_jupyter.html import visible_text
 from modeldeck_jupyter.panel import PLAYGROUND_TAB
@@ -142,6 +142,14 @@ def test_team_mode_streams_through_the_servers_metering_client(frozen_stack: Sta
                 )
             )
         assert len(rows) == 1 and rows[0].input_tokens == 3
+        # the charts' data travels too: the same usage chart over REST as in-process
+        until = utcnow() + timedelta(minutes=1)
+        since = until - timedelta(hours=1)
+        remote_deck = remote.deck
+        assert remote_deck is not None
+        over_rest = remote_deck.usage_chart(dep.id, since, until)
+        assert over_rest == deck.usage_chart(dep.id, since, until)
+        assert sum(over_rest.input_tokens) == 3 and over_rest.purchased_tpm == 10000
         remote.playground.deployment.options = [("gone", "no-such-deployment")]
         remote.playground.deployment.value = "no-such-deployment"
         assert remote.playground.send() is None
