@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import ipywidgets as W
 
@@ -20,9 +21,11 @@ from modeldeck.api import DeckAPI
 from modeldeck.domain import DeploymentRecord
 from modeldeck.errors import UserError, ValidationFailed
 from modeldeck.grammar import parse_value
-from modeldeck.metering.playground import PlaygroundCall
 from modeldeck.money import format_amount
 from modeldeck_jupyter.render import MUTED, error_html, esc
+
+if TYPE_CHECKING:  # modeldeck.metering pulls the store and httpx: not at first paint
+    from modeldeck.metering.playground import PlaygroundCall
 
 log = logging.getLogger(__name__)
 
