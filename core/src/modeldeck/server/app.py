@@ -6,15 +6,17 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel
 
 from modeldeck import identity, plugins, tokens
 from modeldeck.budgets.models import Budget
+from modeldeck.charts.data import SpendChart, UsageChart
 from modeldeck.deck import Deck
 from modeldeck.domain import (
     Actor,
@@ -31,6 +33,7 @@ from modeldeck.domain import (
 )
 from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
 from modeldeck.grammar import PlanCommand, validate_command
+from modeldeck.metering.playground import PlaygroundEvent, PlaygroundPrompt
 from modeldeck.planner import PlanResult
 from modeldeck.planner.spec import PlanSpec
 from modeldeck.planner.transport import require_trace_text
@@ -324,6 +327,24 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     def set_budget(body: BudgetBody, auth: Actor | None = auth_dep) -> Budget:
         return deck.set_budget(body.fields, as_actor(auth, body.actor))
 
+    @app.get("/api/charts/usage", tags=["costs"])
+    def usage_chart(
+        deployment: str, since: datetime, until: datetime, auth: Actor | None = read_dep
+    ) -> UsageChart:
+        return deck.usage_chart(deployment, since, until)
+
+    @app.get("/api/charts/budget", tags=["costs"])
+    def budget_chart(name: str, auth: Actor | None = read_dep) -> SpendChart:
+        return deck.budget_chart(name)
+
+    @app.post("/api/playground", tags=["deployments"])
+    def playground(body: PlaygroundPrompt, auth: Actor | None = auth_dep) -> StreamingResponse:
+        """NDJSON lines of `PlaygroundEvent`s; calling a model spends, so it needs `request`."""
+        if auth is not None:
+            identity.require(auth, "request")
+        events = deck.playground(body.deployment, body.prompt, body.max_tokens)  # checked now
+        return StreamingResponse(ndjson_events(events), media_type="application/x-ndjson")
+
     @app.post("/api/alerts", tags=["costs"])
     def alerts(auth: Actor | None = read_dep) -> AlertsReport:
         return deck.alerts()
@@ -450,3 +471,21 @@ def _version() -> str:
     from modeldeck import __version__
 
     return __version__
+
+
+def ndjson_events(events: Iterator[PlaygroundEvent]) -> Iterator[str]:
+    """One JSON line per event; a failure after the answer began becomes an `error` event
+    (the HTTP status is already sent), with the error's words, never a traceback."""
+    from modeldeck.errors import ModeldeckError
+
+    try:
+        for event in events:
+            yield event.model_dump_json() + "\n"
+    except ModeldeckError as exc:
+        yield PlaygroundEvent(error=str(exc)).model_dump_json() + "\n"
+    except Exception as exc:  # logged in full, sent as one line
+        log.exception("playground stream failed")
+        yield (
+            PlaygroundEvent(error=f"Unexpected error ({type(exc).__name__}).").model_dump_json()
+            + "\n"
+        )
