@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from modeldeck.money import DecimalStr
+from modeldeck.schedules.spec import ScheduleSpec
 
 Plan = Literal["ptu", "mu"]
 Mode = Literal["instruct", "thinking"]
@@ -251,7 +252,7 @@ class DeploymentRecord(BaseModel):
         )
 
 
-RequestKind = Literal["deploy", "scale", "unpublish", "limits", "renew"]
+RequestKind = Literal["deploy", "scale", "unpublish", "limits", "renew", "schedule"]
 
 
 class RequestStatus(StrEnum):
@@ -325,6 +326,7 @@ class RequestRecord(BaseModel):
     scale: ScaleSpec | None = None
     limits: LimitsSpec | None = None
     renew: RenewSpec | None = None
+    schedule: ScheduleSpec | None = None
     deployment_id: str | None = None
     estimate: Estimate | None = None
     policy: PolicyDecision
@@ -360,6 +362,8 @@ class RequestRecord(BaseModel):
             return f"set limits on {self.limits.deployment}"
         if self.renew is not None:
             return f"renew {self.renew.deployment} for {self.renew.days} day(s)"
+        if self.schedule is not None:
+            return f"schedule {self.schedule.deployment}: {self.schedule.describe()}"
         return f"{self.kind} {self.deployment_id or ''}".strip()
 
     @property

@@ -111,6 +111,8 @@ def request_text(req: RequestRecord) -> str:
         lines.append(
             f"  estimate: {format_amount(Decimal(est.total), est.currency)} ({est.period}){per_day}"
         )
+        if req.schedule is not None and est.notes:  # approved once, for its maximum cost
+            lines.append(f"  {est.notes[0]}")
     lines.append(f"  policy: {req.policy.rule}")
     lines.extend(f"  budget {line}" for line in effect_lines(req))
     status = req.status.value

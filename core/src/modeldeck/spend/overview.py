@@ -23,6 +23,7 @@ from modeldeck.budgets.models import Budget, BudgetTarget, period_bounds
 from modeldeck.catalog import Catalog
 from modeldeck.spend.histories import load_histories
 from modeldeck.spend.period_overflow import period_overflow
+from modeldeck.spend.scheduled import planned_changes
 from modeldeck.store.alerts import raise_due
 from modeldeck.timeutil import ensure_aware
 
@@ -75,6 +76,7 @@ def spend_overview(
         (lo, hi): period_overflow(session, rows, lo, min(max(now, lo), hi), catalog)
         for lo, hi in periods
     }
+    planned = planned_changes(session, now, max(hi for _, hi in periods))
     pairs = [
         (
             BudgetTarget.model_construct(  # from store rows, already valid
@@ -103,6 +105,7 @@ def spend_overview(
                     auto_renew=auto_renew,
                     calls=calls.get(h.deployment_id),
                     summed=summed[period],
+                    planned=planned.get(h.deployment_id, ()),
                 ),
             )
             for target, h in pairs
@@ -120,6 +123,7 @@ def spend_overview(
         auto_renew=auto_renew,
         known=known,
         calls=calls,
+        planned=planned,
     )
     recent = timedelta(minutes=settings.overflow_window_minutes)
     alerts = evaluate(

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from modeldeck.domain import (
     ScaleSpec,
 )
 from modeldeck.errors import NotFound
+from modeldeck.schedules.spec import ScheduleSpec
 from modeldeck.store.models import AuditRow, Base, DecisionRow, DeploymentRow, RequestRow
 from modeldeck.timeutil import utcnow
 
@@ -103,6 +104,9 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
         scale=ScaleSpec.model_validate(payload["scale"]) if payload.get("scale") else None,
         limits=LimitsSpec.model_validate(payload["limits"]) if payload.get("limits") else None,
         renew=RenewSpec.model_validate(payload["renew"]) if payload.get("renew") else None,
+        schedule=(
+            ScheduleSpec.model_validate(payload["schedule"]) if payload.get("schedule") else None
+        ),
         deployment_id=row.deployment_id,
         estimate=Estimate.model_validate(row.estimate) if row.estimate else None,
         policy=PolicyDecision.model_validate(row.policy),
@@ -167,7 +171,7 @@ def by_idempotency_key(session: Session, requester: str, key: str) -> RequestRec
 
 def insert_request(session: Session, record: RequestRecord) -> None:
     payload: dict[str, Any] = {}
-    for key in ("deploy", "scale", "limits", "renew", "target"):
+    for key in ("deploy", "scale", "limits", "renew", "schedule", "target"):
         spec = getattr(record, key)
         if spec is not None:
             payload[key] = spec.model_dump(mode="json", exclude_none=key == "target")
@@ -237,6 +241,27 @@ def lock_request(session: Session, request_id: str) -> bool:
     return compare_and_set(
         session, RequestRow, [RequestRow.id == request_id], {"version": RequestRow.version}
     )
+
+
+# The PostgreSQL advisory lock that serialises auto-approvals under a window budget (724311 is the
+# migrations' lock).
+AUTO_APPROVE_BUDGET_LOCK = 724312
+
+
+def lock_auto_approve_budgets(session: Session) -> None:
+    """Hold the auto-approve budgets for the rest of this transaction, across replicas.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a no-op UPDATE (of no row) takes the
+    database's write lock up front, as `lock_request` does. Call it first in the transaction, so
+    the reads after it see every auto-approval committed before it.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUTO_APPROVE_BUDGET_LOCK}
+        )
+        return
+    compare_and_set(session, RequestRow, [RequestRow.id == ""], {"version": RequestRow.version})
 
 
 def add_decision(

@@ -41,6 +41,8 @@ REQUEST_WORDS = {
     "rejected": "was rejected",
     "failed": "failed",
     "expired": "expired",
+    "stale": "is stale: what it would change is no longer there, so it can no longer be approved",
+    "withdrawn": "was withdrawn by its requester",
 }
 
 

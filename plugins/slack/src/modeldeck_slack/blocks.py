@@ -52,6 +52,8 @@ STATUS_LABELS: dict[str, str] = {
     RequestStatus.REJECTED: ":x: Rejected",
     RequestStatus.FAILED: ":warning: Failed",
     RequestStatus.EXPIRED: ":hourglass: Expired",
+    RequestStatus.STALE: ":no_entry_sign: Stale: no longer approvable",
+    RequestStatus.WITHDRAWN: ":leftwards_arrow_with_hook: Withdrawn by the requester",
 }
 
 
@@ -284,7 +286,8 @@ def _outcome_text(request: RequestRecord, people: Mapping[str, str] | None) -> s
     if request.deployment_id and request.status == RequestStatus.EXECUTED:
         parts.append(f"Deployment `{escape(request.deployment_id)}`")
     if request.error:
-        parts.append(f"Error: {escape(request.error)}")
+        why = "Why" if request.status == RequestStatus.STALE else "Error"
+        parts.append(f"{why}: {escape(request.error)}")
     return "\n".join(parts)
 
 
