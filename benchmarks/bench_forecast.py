@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deployments", type=int, default=1_000)
     parser.add_argument("--calls-per-day", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--database-url", default=None, help="only this EMPTY database")
     parser.add_argument(
