@@ -46,6 +46,7 @@ from modeldeck_slack.cards import deciders, slack_error
 from modeldeck_slack.clients import async_client
 from modeldeck_slack.context import ORIGIN, SlackOrigin
 from modeldeck_slack.dedup import SeenEvents, dedup_middleware
+from modeldeck_slack.interactions import register_interactions
 from modeldeck_slack.modals import (
     DEPLOY_MODAL,
     DEPLOY_SELECTS,
@@ -102,6 +103,7 @@ class SlackBot:
         self.app.view(DEPLOY_MODAL)(self.on_deploy_submitted)
         self.app.action(re.compile(f"^({'|'.join(DEPLOY_SELECTS)})$"))(self.on_deploy_changed)
         self.app.event("app_home_opened")(self.on_home_opened)
+        self.ui = register_interactions(self)  # change modals, shortcuts, withdraw, share, more
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -212,7 +214,7 @@ class SlackBot:
             log.exception("/deck %s failed", verb or "help")
             return error_card(INTERNAL_ERROR)
         try:
-            card: Card = render(result, "slack", people=self.people, origin=origin)
+            card: Card = render(result, "slack", people=self.people, origin=origin, command=text)
         except (ValueError, TypeError, KeyError, LookupError, UserError):
             log.warning("could not lay out the %s answer; sending its text", verb)
             card = result_card(result)
