@@ -14,7 +14,6 @@ from modeldeck_slack.modals import (
     DEPLOYMENT_MENU_ACTION,
     OPEN_RENEW_ACTION,
     OPEN_SCALE_ACTION,
-    OPEN_UNPUBLISH_ACTION,
     RENEW_MODAL,
     SCALE_MODAL,
     UNPUBLISH_MODAL,
