@@ -18,7 +18,7 @@ from modeldeck_slack.modals import (
     SCALE_MODAL,
     UNPUBLISH_MODAL,
 )
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import Call, FakeSlack
 from tests.slack.slack_env import ALICE, CHANNEL, MU_MODEL, SlackUser
 from tests.slack.ui_helpers import card_of, chosen, press, running_deployment, typed
 
@@ -158,3 +158,22 @@ def test_a_button_for_a_deployment_that_does_not_exist_opens_a_notice(
     press(alice, OPEN_SCALE_ACTION, "dep_nope")
     opened = fake_slack.wait_for_call("views.open")
     assert "submit" not in opened.args["view"] and "dep_nope" in json.dumps(opened.args["view"])
+
+
+def test_the_verb_and_a_deployment_alone_open_its_modal(
+    alice: SlackUser, bob: SlackUser, fake_slack: FakeSlack, stack: Stack
+) -> None:
+    dep = running_deployment(stack, alice, [bob], f"deploy {MU_MODEL} mu units=1")
+    name = dep.deployed_model or dep.id
+    for verb, callback in (("scale", SCALE_MODAL), ("unpublish", UNPUBLISH_MODAL)):
+        resp, _ = alice.command(f"{verb} {name}")
+        assert resp.status_code == 200 and not resp.content.strip(b"{} ")  # an empty ack
+
+        def opened(call: Call, callback: str = callback) -> bool:
+            return bool(call.args["view"]["callback_id"] == callback)
+
+        fake_slack.wait_for_call("views.open", opened)
+        view = fake_slack.opened_view(callback)
+        assert json.loads(view["private_metadata"]) == {"d": dep.id, "c": CHANNEL}
+    # the whole command still works as typed, without a form
+    assert "waiting for approval" in alice.answer(f"scale {name} units=2")

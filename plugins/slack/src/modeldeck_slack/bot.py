@@ -126,6 +126,8 @@ class SlackBot:
             await ack()
             await self.open_deploy_modal(command, origin, respond)
             return
+        if await self.ui.open_form_for(ack, command, respond, self.app.client):
+            return  # `scale|renew|unpublish <deployment>` alone: its modal
         text = str(command.get("text") or "")
         if _verb_of(text) in AFTER_ACK_VERBS:
             await self.ack_then_run(ack, respond, text, origin)

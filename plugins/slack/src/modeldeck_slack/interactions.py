@@ -183,6 +183,29 @@ class Interactions:
             view = unpublish_modal(dep, ref)
         await client.views_open(trigger_id=trigger_id, view=view.to_dict())
 
+    async def open_form_for(
+        self, ack: Ack, command: dict[str, Any], respond: Any, client: AsyncWebClient
+    ) -> bool:
+        """`/deck scale|renew|unpublish <deployment>` with nothing else opens its modal (the
+        trigger lives 3 s, so the ack comes first); False for any other command."""
+        words = str(command.get("text") or "").split()
+        if len(words) != 2 or words[0].lower() not in MENU_VERBS:
+            return False
+        await ack()
+        channel = command.get("channel_id")
+        try:
+            await self.open_change(
+                client, str(command.get("trigger_id")), words[0].lower(), words[1], channel
+            )
+        except (SlackApiError, SlackClientError, KeyError) as exc:
+            log.warning("could not open the %s modal: %s", words[0], slack_error(exc))
+            await respond(
+                text=f"Slack would not open the form; type the whole command "
+                f"(`/deck help {escape(words[0].lower())}`).",
+                response_type="ephemeral",
+            )
+        return True
+
     async def on_deploy_shortcut(
         self, ack: Ack, body: dict[str, Any], client: AsyncWebClient
     ) -> None:

@@ -50,8 +50,8 @@ def models_card(rows: Sequence[CatalogRow], command: str | None = None, start: i
         fields = [mrkdwn(_price(r), FIELD_LIMIT) for r in prices]
         blocks: list[Block] = []
         for i in range(0, len(fields), SECTION_FIELDS):
-            head = f"*{escape(model)}*" if i == 0 else f"*{escape(model)}* (continued)"
-            blocks.append(SectionBlock(text=mrkdwn(head), fields=fields[i : i + SECTION_FIELDS]))
+            title = f"*{escape(model)}*" if i == 0 else f"*{escape(model)}* (continued)"
+            blocks.append(SectionBlock(text=mrkdwn(title), fields=fields[i : i + SECTION_FIELDS]))
         items.append(blocks)
     if not items:
         return Card(text="No models.", blocks=[SectionBlock(text=mrkdwn("No models."))])
