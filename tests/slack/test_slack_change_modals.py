@@ -177,3 +177,52 @@ def test_the_verb_and_a_deployment_alone_open_its_modal(
         assert json.loads(view["private_metadata"]) == {"d": dep.id, "c": CHANNEL}
     # the whole command still works as typed, without a form
     assert "waiting for approval" in alice.answer(f"scale {name} units=2")
+
+
+def test_a_form_opened_from_app_home_answers_in_a_dm(
+    alice: SlackUser, bob: SlackUser, fake_slack: FakeSlack, stack: Stack
+) -> None:
+    """A button in a view (App Home) has no channel: the answer goes to the requester's DM (and
+    says where the card is; with no channel configured, that it could not be posted)."""
+    import time
+
+    from tests.slack.fake_slack import dm_channel
+    from tests.slack.slack_wire import interaction_body
+
+    dep = running_deployment(stack, alice, [bob], f"deploy {MU_MODEL} mu units=1")
+    payload = {
+        "type": "block_actions",
+        "user": {"id": ALICE, "username": "alice", "team_id": "T0MODELDECK"},
+        "api_app_id": "A0MODELDECK",
+        "token": "deprecated-verification-token",
+        "container": {"type": "view", "view_id": "VHOME"},
+        "trigger_id": fake_slack.trigger_id(),
+        "team": {"id": "T0MODELDECK", "domain": "modeldeck-fake"},
+        "view": {"id": "VHOME", "type": "home", "blocks": []},
+        "actions": [
+            {
+                "action_id": OPEN_SCALE_ACTION,
+                "block_id": "home",
+                "type": "button",
+                "value": dep.id,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    assert alice.sender.post(interaction_body(payload)).status_code == 200
+    fake_slack.wait_for_call("views.open")
+    view = fake_slack.opened_view(SCALE_MODAL)
+    assert json.loads(view["private_metadata"]) == {"d": dep.id, "c": None}
+    assert alice.submit(view, typed("units", UNITS, "2")).status_code == 200
+    assert stack.deck is not None
+    deck = stack.deck
+    (scale,) = fake_slack.wait_for(
+        lambda f: deck.list_requests("pending"), what="the scale request"
+    )
+    assert scale.kind == "scale"
+    told = fake_slack.wait_for(
+        lambda f: [m for m in f.dm_messages(ALICE) if f"`{scale.id}` is waiting" in m.text],
+        what="alice's DM about her scale request",
+    )
+    assert told[0].channel == dm_channel(ALICE)
+    assert "set MODELDECK_SLACK__CHANNEL" in told[0].text  # no channel anywhere for its card
