@@ -59,6 +59,10 @@ def test_scale_modal_shows_now_new_and_the_difference_and_requests_the_scale(
         "response_action": "errors",
         "errors": {"units": "units=0 is too small: units must be at least 1."},
     }
+    # beyond the billing rules' bounds: the estimate's own words, in the ack, on the field
+    big = alice.submit(view, typed("units", UNITS, "1000")).json()
+    assert big["response_action"] == "errors"
+    assert big["errors"]["units"].startswith("units=1000 is out of range.")
     assert stack.deck is not None and stack.deck.list_requests("pending") == []
     values = {**typed("units", UNITS, "3"), **typed("reason", "reason", "peak week")}
     ok = alice.submit(view, values)

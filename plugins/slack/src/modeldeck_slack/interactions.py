@@ -126,6 +126,20 @@ def notice_modal(title: str, text: str) -> View:
     )
 
 
+def renewal_spec(dep: DeploymentRecord, days: int) -> DeploySpec:
+    """What a renewal is priced as: `days` of the order at today's daily price (the workflow's
+    own rule, `workflow.renewals`)."""
+    return DeploySpec(
+        model=dep.model,
+        plan="ptu",
+        mode=dep.mode,
+        billing="upfront",
+        days=days,
+        input_tpm=dep.input_tpm,
+        output_tpm=dep.output_tpm,
+    )
+
+
 class Interactions:
     """Listeners that need the bot's deck, its worker-thread calls and its answers."""
 
@@ -308,17 +322,7 @@ class Interactions:
             return "Type the days and press Enter to see the price."
         try:
             spec = parse(text).spec  # type: ignore[attr-defined]
-            est = await self._estimate(
-                DeploySpec(
-                    model=dep.model,
-                    plan="ptu",
-                    mode=dep.mode,
-                    billing="upfront",
-                    days=spec.days,
-                    input_tpm=dep.input_tpm,
-                    output_tpm=dep.output_tpm,
-                )
-            )
+            est = await self._estimate(renewal_spec(dep, spec.days))
         except UserError as exc:
             return f":warning: {escape(str(exc))}"
         auto = " Then renewed automatically." if spec.auto_renew else ""
@@ -375,7 +379,7 @@ class Interactions:
         text, errors = TEXT_OF[callback](view, dep)
         if text is not None:
             try:
-                parse(text)
+                await self.check_priced(parse(text), dep)
             except UserError as exc:
                 errors = {change_field_of_error(str(exc), fields): clip(str(exc), 150)}
         if errors or text is None:
@@ -386,6 +390,16 @@ class Interactions:
         origin = SlackOrigin(channel=ref.channel, user=user)
         card = await self.bot.answer(text, origin)
         await self.tell(client, user, ref.channel, card)
+
+    async def check_priced(self, command: Any, dep: DeploymentRecord) -> None:
+        """Price what a scale or renew form asks for, so a capacity out of bounds or a price
+        that is not listed is a field error in the ack (UserError), as for the deploy form."""
+        from modeldeck.workflow.targets import scale_target
+
+        if command.verb == "scale":
+            await self._estimate(scale_target(dep, command.spec)[1])
+        elif command.verb == "renew":
+            await self._estimate(renewal_spec(dep, command.spec.days))
 
     async def tell(
         self, client: AsyncWebClient, user: str, channel: str | None, card: Card
@@ -443,7 +457,7 @@ class Interactions:
         try:
             actor: Actor = await self.bot._actor(origin.user)
         except NotLinked:
-            if command.verb not in ("help", "models", "estimate"):
+            if command.verb != "help":  # as for a typed command: only help is open to all
                 raise
             actor = Actor(principal=f"slack:{origin.user}", surface="slack", roles=[])
         result: Result = await self.bot._call(origin, self.bot.deck.run, command, actor)
