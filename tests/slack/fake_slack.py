@@ -335,13 +335,19 @@ class FakeSlack:
         return PlainTextResponse("ok")
 
     async def _upload(self, request: Request) -> Response:
+        """The upload URL of files.getUploadURLExternal: the declared number of bytes, once."""
         file_id = request.path_params["file_id"]
         data = await request.body()
         with self._cond:
             meta = self.state.files.get(file_id)
             if meta is None:
                 return PlainTextResponse("file_not_found", status_code=404)
+            if meta["uploaded"] is not None:
+                return PlainTextResponse("already_uploaded", status_code=400)
+            if len(data) != meta["length"]:
+                return PlainTextResponse("length_mismatch", status_code=400)
             meta["uploaded"] = len(data)
+            meta["bytes"] = data
             self._cond.notify_all()
         return PlainTextResponse(f"OK - {len(data)}")
 
@@ -490,33 +496,93 @@ class FakeSlack:
         return {"user": {"id": user, "name": self.users[user], "team_id": self.team_id}}
 
     def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
-        name = args.get("filename")
-        length = args.get("length")
-        if not name or length in (None, ""):
+        _only(args, required={"filename", "length"}, optional={"alt_txt", "snippet_type"})
+        name = str(args["filename"])
+        try:
+            length = int(args["length"])
+        except (TypeError, ValueError):
+            raise SlackError("invalid_arguments") from None
+        if not name or length <= 0:
             raise SlackError("invalid_arguments")
         file_id = f"F{next(self._seq):08d}"
-        self.state.files[file_id] = {"filename": name, "length": int(length), "uploaded": None}
+        self.state.files[file_id] = {
+            "filename": name,
+            "length": length,
+            "uploaded": None,
+            "bytes": b"",
+            "completed": False,
+            "alt_txt": args.get("alt_txt"),
+        }
         return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Strict: known args only, the bytes uploaded before, a PNG is a PNG, shared once."""
+        _only(
+            args,
+            required={"files"},
+            optional={"channel_id", "channels", "thread_ts", "initial_comment", "blocks"},
+        )
         files = args.get("files")
         if isinstance(files, str):
-            files = json.loads(files)
+            try:
+                files = json.loads(files)
+            except json.JSONDecodeError:
+                raise SlackError("invalid_arguments") from None
         if not isinstance(files, list) or not files:
             raise SlackError("invalid_arguments")
-        out = []
-        for item in files:
-            meta = self.state.files.get(str(item.get("id")))
-            if meta is None or meta["uploaded"] is None:
-                raise SlackError("file_not_found")
-            out.append({"id": item["id"], "title": item.get("title") or meta["filename"]})
         channel = args.get("channel_id")
         if channel:
             self._channel({"channel": channel})
+        thread_ts = args.get("thread_ts")
+        if thread_ts is not None and (
+            not channel or (str(channel), str(thread_ts)) not in self.state.messages
+        ):
+            raise SlackError("invalid_thread_ts")
+        out = []
+        for item in files:
+            if not isinstance(item, dict) or set(item) - {"id", "title"} or "id" not in item:
+                raise SlackError("invalid_arguments")
+            meta = self.state.files.get(str(item["id"]))
+            if meta is None or meta["uploaded"] is None:
+                raise SlackError("file_not_found")
+            if meta["completed"]:
+                raise SlackError("file_already_completed")
+            if str(meta["filename"]).lower().endswith(".png") and not bytes(
+                meta["bytes"]
+            ).startswith(b"\x89PNG\r\n\x1a\n"):
+                raise SlackError("invalid_file_type")
+            out.append({"id": item["id"], "title": item.get("title") or meta["filename"]})
+        for item in files:
+            meta = self.state.files[str(item["id"])]
+            meta.update(
+                completed=True,
+                channel=str(channel) if channel else None,
+                thread_ts=str(thread_ts) if thread_ts else None,
+                title=item.get("title") or meta["filename"],
+            )
         return {"files": out}
+
+    def shared_files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files completed (shared) so far, in `channel` when given: filename, title, bytes."""
+        with self._lock:
+            return [
+                dict(m)
+                for m in self.state.files.values()
+                if m.get("completed") and (channel is None or m.get("channel") == channel)
+            ]
 
 
 # -- validation helpers ----------------------------------------------------------------------
+
+
+def _only(args: dict[str, Any], *, required: set[str], optional: set[str]) -> None:
+    """Real Slack refuses a method call missing an argument; the fake also refuses unknown ones
+    (a typo Slack would silently ignore is a bug the bot should not ship)."""
+    given = {k for k, v in args.items() if v not in (None, "")}
+    if required - given:
+        raise SlackError("invalid_arguments")
+    if given - required - optional:
+        raise SlackError("invalid_arg_name")
 
 
 def dm_channel(user: str) -> str:

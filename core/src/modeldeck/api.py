@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from modeldeck.planner import PlanResult
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.results import Result
+    from modeldeck.schedules.spec import ScheduleSpec
+    from modeldeck.schedules.views import ScheduleView
     from modeldeck.workflow.costs import CostReport
     from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
 
@@ -81,9 +83,30 @@ class DeckAPI(Protocol):
         ...
 
     def request_renew(
-        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: RenewSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         """Store a request to extend a deployment's upfront PTU order by `spec.days`."""
+        ...
+
+    def request_schedule(
+        self,
+        spec: ScheduleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RequestRecord:
+        """Store a schedule (weekly levels, or a one-off window) request, priced for its
+        maximum cost (docs/schedules.md)."""
+        ...
+
+    def schedules(self) -> list[ScheduleView]:
+        """Every capacity schedule: state, next change, why one is paused."""
         ...
 
     def request_unpublish(
@@ -159,10 +182,14 @@ class DeckAPI(Protocol):
         """Map a Slack user id / notebook user to a principal; NotLinked if unknown."""
         ...
 
-    def run(self, command: CommandModel, actor: Actor) -> Result:
+    def run(
+        self, command: CommandModel, actor: Actor, *, idempotency_key: str | None = None
+    ) -> Result:
         """Run one parsed command (`modeldeck.grammar.parse` where the text was typed).
 
         Returns the verb's typed result (`modeldeck.results`); render it with
-        `modeldeck.rendering.render(result, surface)`.
+        `modeldeck.rendering.render(result, surface)`. `idempotency_key` identifies the
+        submission when the command makes a request (Slack's trigger_id, a notebook click):
+        a replay answers with the first request, as the request methods do.
         """
         ...

@@ -35,6 +35,8 @@ from modeldeck.planner import PlanResult
 from modeldeck.planner.spec import PlanSpec
 from modeldeck.planner.transport import require_trace_text
 from modeldeck.registry import Registry
+from modeldeck.schedules.spec import ScheduleSpec
+from modeldeck.schedules.views import ScheduleView
 from modeldeck.server import exposure
 from modeldeck.server.handlers import document_errors, install_error_handlers
 from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
@@ -65,6 +67,12 @@ class RenewBody(BaseModel):
 
 class LimitsBody(BaseModel):
     spec: LimitsSpec
+    actor: Actor
+    reason: str | None = None
+
+
+class ScheduleBody(BaseModel):
+    spec: ScheduleSpec
     actor: Actor
     reason: str | None = None
 
@@ -263,8 +271,12 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         )
 
     @app.post("/api/requests/renew", tags=["requests"])
-    def request_renew(body: RenewBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_renew(body.spec, as_actor(auth, body.actor), body.reason)
+    def request_renew(
+        body: RenewBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_renew(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.post("/api/requests/limits", tags=["requests"])
     def request_limits(
@@ -273,6 +285,18 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.request_limits(
             body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
         )
+
+    @app.post("/api/requests/schedule", tags=["requests"])
+    def request_schedule(
+        body: ScheduleBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_schedule(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
+
+    @app.get("/api/schedules", tags=["deployments"])
+    def schedules(auth: Actor | None = read_dep) -> list[ScheduleView]:
+        return deck.schedules()
 
     @app.get("/api/cost", tags=["costs"])
     def cost(
@@ -362,7 +386,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.get("/api/tokens", tags=["identity"])
     def list_tokens(auth: Actor | None = configure_dep) -> list[dict[str, str | None]]:
-        return deck.list_tokens()
+        return deck.list_tokens(by=auth.principal if auth else None)
 
     @app.delete("/api/tokens/{token_id}", tags=["identity"])
     def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
@@ -376,11 +400,13 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.resolve_actor(body.surface, body.external_id)
 
     @app.post("/api/run", tags=["commands"])
-    def run(body: RunBody, auth: Actor | None = auth_dep) -> dict[str, Any]:
+    def run(
+        body: RunBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> dict[str, Any]:
         command = validate_command(body.command)  # the same models the parser produces
         if isinstance(command, PlanCommand):
             require_trace_text(command.spec)
-        result = deck.run(command, as_actor(auth, body.actor))
+        result = deck.run(command, as_actor(auth, body.actor), idempotency_key=key)
         return result.model_dump(mode="json")
 
     _mount_plugin_routes(app, deck, settings)

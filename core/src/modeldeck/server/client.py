@@ -28,6 +28,8 @@ from modeldeck.identity.tokens import TokenGrant
 from modeldeck.planner import PlanResult
 from modeldeck.planner.spec import PlanSpec
 from modeldeck.results import Result, result_from_json
+from modeldeck.schedules.spec import ScheduleSpec
+from modeldeck.schedules.views import ScheduleView
 from modeldeck.server.errors import from_body
 from modeldeck.workflow.costs import CostReport
 from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
@@ -123,10 +125,31 @@ class RemoteDeck:
         return self._call("POST", "/api/requests/limits", RequestRecord, body, headers)
 
     def request_renew(
-        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: RenewSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
-        return self._call("POST", "/api/requests/renew", RequestRecord, body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/api/requests/renew", RequestRecord, body, headers)
+
+    def request_schedule(
+        self,
+        spec: ScheduleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RequestRecord:
+        body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/api/requests/schedule", RequestRecord, body, headers)
+
+    def schedules(self) -> list[ScheduleView]:
+        return self._call("GET", "/api/schedules", list[ScheduleView])
 
     def request_unpublish(
         self,
@@ -221,7 +244,9 @@ class RemoteDeck:
 
         return self._call("POST", "/api/plan", PlanResult, with_trace_text(spec))
 
-    def run(self, command: CommandModel, actor: Actor) -> Result:
+    def run(
+        self, command: CommandModel, actor: Actor, *, idempotency_key: str | None = None
+    ) -> Result:
         """Send the parsed command as JSON; the server validates it with the same models."""
         from modeldeck.grammar import PlanCommand
         from modeldeck.planner.transport import with_trace_text
@@ -229,4 +254,5 @@ class RemoteDeck:
         if isinstance(command, PlanCommand):  # the server never reads a client's file names
             command = command.model_copy(update={"spec": with_trace_text(command.spec)})
         body = {"command": command.model_dump(mode="json"), "actor": actor.model_dump()}
-        return result_from_json(self._call("POST", "/api/run", dict[str, Any], body))
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return result_from_json(self._call("POST", "/api/run", dict[str, Any], body, headers))

@@ -199,6 +199,7 @@ def apply_option(
     option: OptionName | None = None,
     deployment: DeploymentRecord | None = None,
     reason: str | None = None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
     """A deploy (no deployment) or scale request for one planned option, priced over the trace's
     span so its estimate is the option's reserved cost; it then waits for its approvals."""
@@ -222,7 +223,7 @@ def apply_option(
             hours=hours,
             days=days,
         )
-        return requests.request_deploy(ctx, spec, actor, why)
+        return requests.request_deploy(ctx, spec, actor, why, idempotency_key)
     name = deployment.deployed_model or deployment.id
     if deployment.plan != plan_kind:
         raise UserError(
@@ -242,4 +243,4 @@ def apply_option(
         input_tpm=chosen.input_tpm if plan_kind == "ptu" else None,
         output_tpm=chosen.output_tpm if plan_kind == "ptu" else None,
     )
-    return requests.request_scale(ctx, scale, actor, why, hours=hours, days=days)
+    return requests.request_scale(ctx, scale, actor, why, idempotency_key, hours=hours, days=days)

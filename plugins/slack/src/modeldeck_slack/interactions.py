@@ -62,6 +62,7 @@ from modeldeck_slack.modals import (
     unpublish_text,
 )
 from modeldeck_slack.paging import MORE_ACTION, SHARE_ACTION, More, shared_by
+from modeldeck_slack.submissions import view_key
 
 if TYPE_CHECKING:
     from modeldeck.results import Result
@@ -388,7 +389,7 @@ class Interactions:
         await ack()
         user = _user(body)
         origin = SlackOrigin(channel=ref.channel, user=user)
-        card = await self.bot.answer(text, origin)
+        card = await self.bot.answer(text, origin, key=view_key(view))  # one request per view
         await self.tell(client, user, ref.channel, card)
 
     async def check_priced(self, command: Any, dep: DeploymentRecord) -> None:
