@@ -103,8 +103,8 @@ def test_help_is_a_section_per_verb_group_with_short_lines(alice: SlackUser) -> 
     for verb in all_verbs():
         assert f"`{verb}`" in shown or verb == "help"
     lines = [line for t in texts(blocks) for line in t.splitlines()]
-    assert max(len(line) for line in lines) <= 170
-    assert "`/deck help <command>`" in shown
+    assert max(len(line) for line in lines) <= 120
+    assert "`/deck help <command>`: its options" in shown
     assert [b["action_id"] for b in buttons(blocks)] == ["modeldeck_open_deploy"]
 
 
@@ -341,3 +341,49 @@ def test_every_example_of_every_verb_answers_within_slacks_limits(
         shown = alice.answer(words)
         assert shown and "Traceback" not in shown, words
     assert fake_slack.responses()  # the changes answered through response_url, checked too
+
+
+def test_list_and_status_show_the_next_scheduled_change() -> None:
+    from modeldeck.domain import DeploymentRecord
+    from modeldeck.schedules.views import ScheduledChange, ScheduleView
+    from modeldeck_slack.deployment_cards import status_card
+
+    dep = DeploymentRecord(
+        id="dep_1",
+        deployed_model="m-1",
+        model=PTU_MODEL,
+        plan="ptu",
+        status="RUNNING",
+        input_tpm=20000,
+        output_tpm=2000,
+        created_at=T0,
+        updated_at=T0,
+    )
+    change = ScheduledChange(
+        schedule_id="sch_1",
+        deployment_id="dep_1",
+        at=T0 + timedelta(days=1),
+        level="40,000 in / 4,000 out TPM",
+        label="mon-fri 09:00",
+    )
+    listed = json.dumps(list_card([dep], "list", next_changes={"dep_1": change}).block_dicts())
+    assert (
+        "*Next change*" in listed and "40,000 in / 4,000 out TPM (mon-fri 09:00, sch_1)" in listed
+    )
+    view = ScheduleView(
+        id="sch_1",
+        request_id="req_1",
+        deployment_id="dep_1",
+        deployment="m-1",
+        kind="schedule",
+        state="paused",
+        summary="mon-fri 09:00 40k/4k, 18:00 20k/2k",
+        paused_reason="m-1 was scaled by hand",
+        activated_at=T0,
+        next_change=change,
+    )
+    from decimal import Decimal
+
+    shown = json.dumps(status_card(dep, Decimal("1.5"), "USD", schedule=view).block_dicts())
+    assert "*Schedule* `sch_1` (paused)" in shown and "Paused: m-1 was scaled by hand" in shown
+    assert "Next change: " in shown

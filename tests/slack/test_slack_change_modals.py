@@ -230,3 +230,52 @@ def test_a_form_opened_from_app_home_answers_in_a_dm(
     )
     assert told[0].channel == dm_channel(ALICE)
     assert "set MODELDECK_SLACK__CHANNEL" in told[0].text  # no channel anywhere for its card
+
+
+def test_app_home_buttons_open_the_change_forms(
+    alice: SlackUser, bob: SlackUser, fake_slack: FakeSlack, stack: Stack
+) -> None:
+    """The dashboard's Scale…/Unpublish… (App Home's own module) open these forms."""
+    from tests.slack.slack_wire import block_actions_payload, interaction_body
+
+    dep = running_deployment(stack, alice, [bob], f"deploy {MU_MODEL} mu units=1")
+    alice.sender.event({"type": "app_home_opened", "user": ALICE, "tab": "home"})
+
+    def home_with(f: FakeSlack) -> dict[str, object] | None:
+        home = f.state.home.get(ALICE)
+        return home if home and dep.id in json.dumps(home) else None
+
+    home = fake_slack.wait_for(home_with, what="App Home with the deployment")
+    found = [
+        el
+        for b in home["blocks"]
+        if b["type"] == "actions"
+        for el in b["elements"]
+        if el.get("value") == dep.id
+    ]
+    ids = [el["action_id"] for el in found]
+    assert OPEN_SCALE_ACTION in ids
+    for action_id, callback in (
+        (OPEN_SCALE_ACTION, SCALE_MODAL),
+        ("modeldeck_open_unpublish", UNPUBLISH_MODAL),
+    ):
+        payload = block_actions_payload(
+            action_id=action_id,
+            value=dep.id,
+            user=ALICE,
+            channel="",
+            message_ts="",
+            response_url="",
+            trigger_id=fake_slack.trigger_id(),
+        )
+        payload["container"] = {"type": "view", "view_id": home["id"]}
+        payload["view"] = home
+        for key in ("channel", "message", "response_url"):
+            payload.pop(key)
+        assert alice.sender.post(interaction_body(payload)).status_code == 200
+
+        def opened(call: Call, callback: str = callback) -> bool:
+            return bool(call.args["view"]["callback_id"] == callback)
+
+        fake_slack.wait_for_call("views.open", opened)
+        assert json.loads(fake_slack.opened_view(callback)["private_metadata"])["d"] == dep.id

@@ -7,7 +7,7 @@ fields, what it cost so far (or that a price is unknown, never $0) and the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from slack_sdk.models.blocks import (
@@ -21,6 +21,8 @@ from slack_sdk.models.blocks import (
 )
 
 from modeldeck.domain import DeploymentRecord
+from modeldeck.schedules.text import next_change_text
+from modeldeck.schedules.views import ScheduledChange, ScheduleView
 from modeldeck_slack.blocks import FIELD_LIMIT, Card, clip, escape, money, when
 from modeldeck_slack.modals import (
     DEPLOYMENT_MENU_ACTION,
@@ -52,16 +54,22 @@ def deployment_menu(dep: DeploymentRecord) -> OverflowMenuElement | None:
     )
 
 
-def deployment_section(dep: DeploymentRecord) -> SectionBlock:
-    """One deployment: name and status, then model, plan and billing, capacity, created."""
+def deployment_section(
+    dep: DeploymentRecord, change: ScheduledChange | None = None
+) -> SectionBlock:
+    """One deployment: name and status, then model, plan and billing, capacity, created, and
+    its next scheduled capacity change when it has one."""
+    fields = [
+        mrkdwn(f"*Model*\n{escape(dep.model)} ({escape(dep.mode)})", FIELD_LIMIT),
+        mrkdwn(f"*Plan*\n{dep.plan}, billed {dep.billing}", FIELD_LIMIT),
+        mrkdwn(f"*Capacity*\n{escape(dep.capacity)}", FIELD_LIMIT),
+        mrkdwn(f"*Created*\n{when(dep.created_at)}", FIELD_LIMIT),
+    ]
+    if change is not None:
+        fields.append(mrkdwn(f"*Next change*\n{escape(next_change_text(change))}", FIELD_LIMIT))
     return SectionBlock(
         text=mrkdwn(f"*{escape(deployment_name(dep))}* · {_status(dep)}"),
-        fields=[
-            mrkdwn(f"*Model*\n{escape(dep.model)} ({escape(dep.mode)})", FIELD_LIMIT),
-            mrkdwn(f"*Plan*\n{dep.plan}, billed {dep.billing}", FIELD_LIMIT),
-            mrkdwn(f"*Capacity*\n{escape(dep.capacity)}", FIELD_LIMIT),
-            mrkdwn(f"*Created*\n{when(dep.created_at)}", FIELD_LIMIT),
-        ],
+        fields=fields,
         accessory=deployment_menu(dep),
     )
 
@@ -71,6 +79,7 @@ def list_card(
     command: str | None = None,
     start: int = 0,
     include_deleted: bool = False,
+    next_changes: Mapping[str, ScheduledChange] | None = None,
 ) -> Card:
     """Deployments, a section each, paged; an empty list offers the deploy form."""
     if not deps:
@@ -87,7 +96,8 @@ def list_card(
     head: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=f"{len(deps)} {which} ({live} live)"))
     ]
-    items: list[list[Block]] = [[deployment_section(d)] for d in deps]
+    changes = next_changes or {}
+    items: list[list[Block]] = [[deployment_section(d, changes.get(d.id))] for d in deps]
     text = f"{len(deps)} deployments: " + ", ".join(deployment_name(d) for d in deps)
     return paged(
         text, head, items, command=command, start=start, per_page=LIST_PER_PAGE, noun="deployments"
@@ -95,9 +105,13 @@ def list_card(
 
 
 def status_card(
-    dep: DeploymentRecord, cost_so_far: Decimal, currency: str, unpriced: Sequence[str] = ()
+    dep: DeploymentRecord,
+    cost_so_far: Decimal,
+    currency: str,
+    unpriced: Sequence[str] = (),
+    schedule: ScheduleView | None = None,
 ) -> Card:
-    """One deployment in detail, what it cost so far, and what can be done with it."""
+    """One deployment in detail, what it cost so far, its schedule, and what can be done."""
     incomplete = bool(unpriced) or dep.price_note is not None
     so_far = money(cost_so_far, currency)
     cost = f"{so_far} *incomplete: a price is not listed*" if incomplete else so_far
@@ -123,6 +137,16 @@ def status_card(
         warnings.insert(0, f":warning: Price unknown: {escape(dep.price_note)}")
     if warnings:
         blocks.append(SectionBlock(text=mrkdwn("\n".join(warnings))))
+    if schedule is not None:
+        lines = [
+            f"*Schedule* `{escape(schedule.id)}` ({escape(schedule.state)}): "
+            f"{escape(schedule.summary)}"
+        ]
+        if schedule.next_change is not None:
+            lines.append(f"Next change: {escape(next_change_text(schedule.next_change))}")
+        if schedule.paused_reason:
+            lines.append(f":warning: Paused: {escape(schedule.paused_reason)}")
+        blocks.append(SectionBlock(text=mrkdwn("\n".join(lines))))
     if dep.imported:
         blocks.append(context("Imported from the Model Studio console; tracked and billed here."))
     buttons = deployment_buttons(dep)

@@ -15,18 +15,24 @@ from modeldeck_slack.paging import context, mrkdwn
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Prices and plans", ("models", "estimate", "compare", "plan")),
-    ("Ask for a change", ("deploy", "scale", "renew", "limits", "unpublish", "withdraw")),
+    (
+        "Ask for a change",
+        ("deploy", "scale", "renew", "limits", "unpublish", "schedule", "withdraw"),
+    ),
     ("Decide", ("approvals", "approve", "reject")),
-    ("Deployments and spend", ("list", "status", "cost", "budget", "alerts")),
+    ("Deployments and spend", ("list", "status", "schedules", "cost", "budget", "alerts")),
 )
 FOOTER = (
-    "`/deck help <command>` shows its options and examples · `/deck help syntax` numbers, "
-    "durations and quotes · `/deck deploy` alone opens a form."
+    "`/deck help <command>`: its options and examples\n"
+    "`/deck help syntax`: numbers, durations and quotes\n"
+    "`/deck deploy` alone opens a form"
 )
 
 
 def _line(verb: str, description: str) -> str:
-    return f"• `{escape(verb)}` — {escape(description)}"
+    """One verb, one short line: its description up to the first `;` (`help <verb>` has all)."""
+    short = description.split("; ")[0].rstrip(".")
+    return f"• `{escape(verb)}` — {escape(short)}."
 
 
 def help_card(topic: str | None = None) -> Card:

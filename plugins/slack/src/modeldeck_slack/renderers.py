@@ -64,11 +64,18 @@ def deployments(result: r.DeploymentsResult, **context: Any) -> Card:
         command_of(context),
         int(context.get("start") or 0),
         include_deleted=result.include_deleted,
+        next_changes=result.next_changes,
     )
 
 
 def status(result: r.DeploymentStatusResult, **_: Any) -> Card:
-    return status_card(result.deployment, result.cost_so_far, result.currency, result.unpriced)
+    return status_card(
+        result.deployment,
+        result.cost_so_far,
+        result.currency,
+        result.unpriced,
+        schedule=result.schedule,
+    )
 
 
 def approvals(result: r.ApprovalsResult, **context: Any) -> Card:
