@@ -405,17 +405,20 @@ class Interactions:
     async def tell(
         self, client: AsyncWebClient, user: str, channel: str | None, card: Card
     ) -> None:
-        """Show `card` to `user` only: ephemerally where the form was opened, else in a DM."""
-        try:
-            if channel is None:
-                opened = await client.conversations_open(users=user)
-                channel = str(opened["channel"]["id"])
-                await client.chat_postMessage(
-                    channel=channel, text=card.text, blocks=card.block_dicts()
+        """Show `card` to `user` only: ephemerally where the form was opened, else (App Home,
+        or a channel Slack refuses) in their DM with the bot."""
+        if channel is not None:
+            try:
+                await client.chat_postEphemeral(
+                    channel=channel, user=user, text=card.text, blocks=card.block_dicts()
                 )
                 return
-            await client.chat_postEphemeral(
-                channel=channel, user=user, text=card.text, blocks=card.block_dicts()
+            except (SlackApiError, SlackClientError) as exc:
+                log.info("no ephemeral answer in %s (%s); using the DM", channel, slack_error(exc))
+        try:
+            opened = await client.conversations_open(users=user)
+            await client.chat_postMessage(
+                channel=str(opened["channel"]["id"]), text=card.text, blocks=card.block_dicts()
             )
         except (SlackApiError, SlackClientError) as exc:
             log.warning("could not tell %s about their request: %s", user, slack_error(exc))
