@@ -46,6 +46,7 @@ from modeldeck_slack.charts_post import chart_command, chart_text
 from modeldeck_slack.context import ORIGIN, SlackOrigin
 from modeldeck_slack.dedup import SeenEvents, SharedEvents, dedup_middleware
 from modeldeck_slack.home import open_home, register_home
+from modeldeck_slack.interactions import register_interactions
 from modeldeck_slack.modals import (
     DEPLOY_MODAL,
     DEPLOY_SELECTS,
@@ -106,6 +107,7 @@ class SlackBot:
         self.app.view(DEPLOY_MODAL)(self.on_deploy_submitted)
         self.app.action(re.compile(f"^({'|'.join(DEPLOY_SELECTS)})$"))(self.on_deploy_changed)
         self.app.event("app_home_opened")(self.on_home_opened)
+        self.ui = register_interactions(self)  # change modals, shortcuts, withdraw, share, more
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -136,6 +138,8 @@ class SlackBot:
             await ack()
             await self.open_deploy_modal(command, origin, respond)
             return
+        if await self.ui.open_form_for(ack, command, respond, self.app.client):
+            return  # `scale|renew|unpublish <deployment>` alone: its modal
         text = str(command.get("text") or "")
         if _verb_of(text) in AFTER_ACK_VERBS:
             await self.ack_then_run(ack, respond, text, origin, key=command_key(command))
@@ -234,7 +238,7 @@ class SlackBot:
             log.exception("/deck %s failed", verb or "help")
             return error_card(INTERNAL_ERROR)
         try:
-            card: Card = render(result, "slack", people=self.people, origin=origin)
+            card: Card = render(result, "slack", people=self.people, origin=origin, command=text)
         except (ValueError, TypeError, KeyError, LookupError, UserError):
             log.warning("could not lay out the %s answer; sending its text", verb)
             card = result_card(result)

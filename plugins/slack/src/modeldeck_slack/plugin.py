@@ -127,9 +127,9 @@ def register_renderers(register: Callable[..., None]) -> None:
 
     def lazy(name: str) -> Callable[..., Any]:
         def draw(result: Any, **context: Any) -> Any:
-            from modeldeck_slack import renderers
+            from modeldeck_slack import paging, renderers
 
-            return getattr(renderers, name)(result, **context)
+            return paging.fit(getattr(renderers, name)(result, **context))
 
         return draw
 
@@ -139,6 +139,12 @@ def register_renderers(register: Callable[..., None]) -> None:
         (r.ApprovalsResult, "approvals"),
         (r.DecisionResult, "decision"),
         (r.RequestResult, "request"),
+        (r.HelpResult, "help_topic"),
+        (r.ModelsResult, "models"),
+        (r.EstimateResult, "estimate"),
+        (r.ComparisonResult, "comparison"),
+        (r.DeploymentsResult, "deployments"),
+        (r.DeploymentStatusResult, "status"),
     ):
         register(result_type, "slack", lazy(name))
 
