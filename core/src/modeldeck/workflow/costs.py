@@ -20,8 +20,6 @@ from modeldeck.billing.accrual import Accrual, AccrualLine, accrue
 from modeldeck.billing.periods import parse_period
 from modeldeck.domain import BillingMethod, DeploymentRecord, Plan
 from modeldeck.money import ExactDecimal
-from modeldeck.spend.histories import load_histories
-from modeldeck.spend.period_overflow import period_overflow
 from modeldeck.timeutil import iso
 from modeldeck.workflow.context import WorkflowContext
 
@@ -115,6 +113,9 @@ def deployment_accruals(
     ctx: WorkflowContext, target: str | None, start: datetime, end: datetime
 ) -> list[tuple[DeploymentRecord, Accrual]]:
     """Accruals of one deployment (`target`) or all of them, unpublished ones included."""
+    from modeldeck.spend.histories import load_histories  # the store: only when costs are read
+    from modeldeck.spend.period_overflow import period_overflow
+
     deps = (
         [ctx.get_deployment(target)]
         if target and target != "all"
