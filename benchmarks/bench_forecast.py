@@ -39,6 +39,10 @@ from modeldeck.store.models import AuditRow, DeploymentRow, OrderRow, UsageCallR
 from modeldeck.timeutil import BEIJING
 from modeldeck.workflow import costs
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from table import Row
+from table import seconds as table_seconds
+
 T = TypeVar("T")
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=BEIJING)
 START = datetime(2026, 3, 1, tzinfo=BEIJING)
@@ -237,6 +241,54 @@ def timed(fn: Callable[[], T], rounds: int) -> tuple[T, float, float]:
     return result, best_wall, best_cpu
 
 
+def measure(
+    deployments: int, calls_per_day: int, rounds: int, seed: int, url: str | None
+) -> dict[str, Any]:
+    """The cost query and forecast + alerts, best of `rounds`, and the consistency checks."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(url or f"sqlite:///{Path(tmp) / 'bench.db'}")
+        tags = populate(store, deployments, calls_per_day, seed)
+        deck = Deck(Settings(), store=store)
+        settings = AlertSettings()
+        report, base_wall, base_cpu = timed(
+            lambda: costs.cost_report(deck, None, "2026-03", NOW), rounds
+        )
+        overview, wall, cpu = timed(lambda: spend_control(deck, tags, settings), rounds)
+        alerts = overview.alerts
+        with store.session() as s:
+            t0 = time.perf_counter()
+            raised = raise_due(s, alerts)
+            claim = time.perf_counter() - t0
+        with store.session() as s:
+            again = raise_due(s, alerts)
+        to_date = sum((f.to_date for f in overview.forecasts), Decimal(0))
+        found = {
+            "dialect": store.dialect, "report": report, "overview": overview,
+            "base_wall": base_wall, "base_cpu": base_cpu, "wall": wall, "cpu": cpu,
+            "raised": raised, "claim": claim, "again": again,
+            "same": to_date == report.total, "histories": same_histories(deck),
+        }  # fmt: skip
+        store.dispose()
+    return found
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """The suite's row: forecast + alerts for 1,000 deployments (goal ≤ 1 s, SQLite)."""
+    n = 100 if quick else 1_000
+    m = measure(n, 10, 2 if quick else 3, 12, None)
+    ok = m["same"] and m["histories"] and not m["again"]
+    return [
+        Row(
+            f"forecast + alerts, {n:,} deps, SQLite (wall)" + ("" if ok else " — INCONSISTENT"),
+            table_seconds(m["wall"]),
+            f"{table_seconds(m['base_wall'])} cost query, same store",
+            f"{m['wall'] / m['base_wall']:.2f}×",
+            "≤ 1 s",
+            None if quick else (m["wall"] <= 1 and ok),
+        )
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deployments", type=int, default=1_000)
@@ -245,48 +297,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--database-url", default=None, help="an EMPTY database (default: SQLite)")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        store = Store(url)
-        tags = populate(store, args.deployments, args.calls_per_day, args.seed)
-        deck = Deck(Settings(), store=store)
-        settings = AlertSettings()
-        report, base_wall, base_cpu = timed(
-            lambda: costs.cost_report(deck, None, "2026-03", NOW), args.rounds
-        )
-        overview, wall, cpu = timed(lambda: spend_control(deck, tags, settings), args.rounds)
-        per_dep, budgets, alerts = overview.forecasts, overview.budgets, overview.alerts
-        with store.session() as s:
-            t0 = time.perf_counter()
-            raised = raise_due(s, alerts)
-            claim = time.perf_counter() - t0
-        with store.session() as s:
-            again = raise_due(s, alerts)
-        to_date = sum((f.to_date for f in per_dep), Decimal(0))
-        same = to_date == report.total
-        kinds: dict[str, int] = defaultdict(int)
-        for a in alerts:
-            kinds[a.kind.split(":")[0]] += 1
-        histories = same_histories(deck)
-        print(
-            f"store: {store.dialect}; spend to date identical to the cost query: {same}; "
-            f"histories identical: {histories}"
-        )
-        print(
-            f"forecast total ${sum((f.total for f in per_dep), Decimal(0)):,.2f}; "
-            f"{len(budgets)} budgets; {len(alerts)} alerts ({dict(sorted(kinds.items()))})"
-        )
-        print(f"best of {args.rounds} rounds        wall        CPU")
-        print(f"  cost query (baseline)  {base_wall:7.3f} s  {base_cpu:7.3f} s")
-        print(
-            f"  forecast + alerts      {wall:7.3f} s  {cpu:7.3f} s   "
-            f"{wall / base_wall:.2f}x the cost query"
-        )
-        print(
-            f"  raise_due ({len(raised)} new)    {claim:7.3f} s   (second run raised {len(again)})"
-        )
-        store.dispose()
-        return 0 if same and histories and not again else 1
+    m = measure(args.deployments, args.calls_per_day, args.rounds, args.seed, args.database_url)
+    overview, report = m["overview"], m["report"]
+    per_dep, budgets, alerts = overview.forecasts, overview.budgets, overview.alerts
+    base_wall, base_cpu, wall, cpu = m["base_wall"], m["base_cpu"], m["wall"], m["cpu"]
+    raised, claim, again, same, histories = (
+        m["raised"], m["claim"], m["again"], m["same"], m["histories"]
+    )  # fmt: skip
+    kinds: dict[str, int] = defaultdict(int)
+    for a in alerts:
+        kinds[a.kind.split(":")[0]] += 1
+    print(
+        f"store: {m['dialect']}; spend to date identical to the cost query: {same}; "
+        f"histories identical: {histories}"
+    )
+    print(
+        f"forecast total ${sum((f.total for f in per_dep), Decimal(0)):,.2f}; "
+        f"{len(budgets)} budgets; {len(alerts)} alerts ({dict(sorted(kinds.items()))})"
+    )
+    assert report.total is not None
+    print(f"best of {args.rounds} rounds        wall        CPU")
+    print(f"  cost query (baseline)  {base_wall:7.3f} s  {base_cpu:7.3f} s")
+    print(
+        f"  forecast + alerts      {wall:7.3f} s  {cpu:7.3f} s   "
+        f"{wall / base_wall:.2f}x the cost query"
+    )
+    print(f"  raise_due ({len(raised)} new)    {claim:7.3f} s   (second run raised {len(again)})")
+    return 0 if same and histories and not again else 1
 
 
 if __name__ == "__main__":

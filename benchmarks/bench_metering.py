@@ -51,6 +51,10 @@ from modeldeck.metering.records import RAW_VERSION
 from modeldeck.provider import ModelStudioClient, ProviderError
 from modeldeck.serving import free_port
 from modeldeck.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from table import Row
+
 from modeldeck.store.models import UsageCallRow
 
 API_KEY = "sk-bench"
@@ -302,6 +306,56 @@ def recorder_cost(store: Store, journal: Path, catalog: Catalog, n: int = 20_000
     }
 
 
+def measure(
+    calls: int, concurrency: int, rounds: int, output_tpm: int, database_url: str | None
+) -> dict[str, Any]:
+    """Sequential pairs, concurrent rounds and the recorder's cost, against one sandbox."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-metering-"))
+    store = Store(database_url or f"sqlite:///{tmp / 'modeldeck.db'}")
+    catalog = load_catalog()
+    proc, url = start_sandbox()
+    try:
+        dm = deploy(url, output_tpm)
+        seq = sequential(url, store, tmp / "journal", dm, calls, catalog)
+        conc = asyncio.run(
+            concurrent(url, store, tmp / "journal", dm, concurrency, rounds, catalog)
+        )
+        rec = recorder_cost(store, tmp / "journal", catalog)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        store.dispose()
+    rec["writer_core_share_at_sequential_rate"] = round(
+        rec["writer_cpu_us_per_record"] * 1e-6 * seq["metered_calls_per_s"], 4
+    )
+    return {"store": store.dialect, "sequential": seq, "concurrent": conc, "recorder": rec}
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """The suite's rows: metered call p50 against bare httpx (goal ≤ +5%), no lost records."""
+    m = measure(500 if quick else 5000, 50 if quick else 200, 2 if quick else 5, 20_000, None)
+    seq, conc = m["sequential"], m["concurrent"]
+    lost = conc["lost_records"] + seq["records_expected"] - seq["records_stored"]
+    return [
+        Row(
+            "metering: a chat call, p50 (sequential pairs)",
+            f"{seq['metered']['p50_ms']:.3f} ms",
+            f"{seq['bare']['p50_ms']:.3f} ms bare httpx, same connection",
+            f"{seq['p50_overhead']:+.2%} (paired {seq['paired_overhead']:+.2%})",
+            "≤ +5%, 0 lost",
+            seq["p50_overhead"] <= 0.05 and lost == 0,
+        ),
+        Row(
+            f"metering: throughput at {50 if quick else 200} concurrent",
+            f"{conc['metered']['calls_per_s']:.0f} calls/s",
+            f"{conc['bare']['calls_per_s']:.0f} calls/s bare",
+            f"{conc['throughput_ratio']:.3f}",
+            "0 lost",
+            conc["lost_records"] == 0,
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=5000, help="sequential pairs of calls")
@@ -316,26 +370,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-metering-"))
-    store = Store(args.database_url or f"sqlite:///{tmp / 'modeldeck.db'}")
-    catalog = load_catalog()
-    proc, url = start_sandbox()
-    try:
-        dm = deploy(url, args.output_tpm)
-        seq = sequential(url, store, tmp / "journal", dm, args.calls, catalog)
-        conc = asyncio.run(
-            concurrent(url, store, tmp / "journal", dm, args.concurrency, args.rounds, catalog)
-        )
-        rec = recorder_cost(store, tmp / "journal", catalog)
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        store.dispose()
-    rec["writer_core_share_at_sequential_rate"] = round(
-        rec["writer_cpu_us_per_record"] * 1e-6 * seq["metered_calls_per_s"], 4
-    )
-    results = {"store": store.dialect, "sequential": seq, "concurrent": conc, "recorder": rec}
+    results = measure(args.calls, args.concurrency, args.rounds, args.output_tpm, args.database_url)
+    seq, conc, rec = results["sequential"], results["concurrent"], results["recorder"]
     if args.json:
         print(json.dumps(results, indent=2))
         return
