@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from fastapi.responses import PlainTextResponse, StreamingResponse
-from pydantic import BaseModel
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from pydantic import BaseModel, TypeAdapter
 
 from modeldeck import identity, plugins, tokens
 from modeldeck.budgets.models import Budget
@@ -43,6 +43,7 @@ from modeldeck.schedules.views import ScheduleView
 from modeldeck.server import exposure
 from modeldeck.server.handlers import document_errors, install_error_handlers
 from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
+from modeldeck.server.token_cache import TokenCache
 from modeldeck.settings import Settings
 from modeldeck.workflow.costs import CostReport
 from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
@@ -146,6 +147,8 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     )
     app.state.deck = deck
     app.state.settings = settings
+    known_tokens = TokenCache()
+    deployments_json = TypeAdapter(list[DeploymentRecord])
 
     def authenticate(request: Request) -> Actor | None:
         """Bearer token -> actor; without one (open mode only) the server's own identity.
@@ -155,7 +158,9 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             try:
-                principal = tokens.principal_for(deck.store, header[7:].strip())
+                principal = known_tokens.principal(
+                    header[7:].strip(), lambda token: tokens.principal_for(deck.store, token)
+                )
             except PermissionDenied as exc:  # an unknown token is not authenticated: 401
                 raise Unauthenticated(exc.message, hint=exc.hint) from None
             return identity.actor_for_principal(settings, principal, "api")
@@ -234,20 +239,20 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     def models(auth: Actor | None = read_dep) -> list[dict[str, Any]]:
         return deck.models()
 
-    @app.post("/api/estimate", tags=["catalog"])
-    def estimate(spec: DeploySpec, auth: Actor | None = read_dep) -> Estimate:
-        return deck.estimate(spec)
+    # The reads people wait on answer their model's JSON directly: FastAPI would validate the
+    # returned models against the response model again before dumping them (same JSON).
+    @app.post("/api/estimate", tags=["catalog"], response_model=Estimate)
+    def estimate(spec: DeploySpec, auth: Actor | None = read_dep) -> Response:
+        return _json(deck.estimate(spec).model_dump_json())
 
     @app.post("/api/plan", tags=["catalog"])
     def plan(spec: PlanSpec, auth: Actor | None = read_dep) -> PlanResult:
         require_trace_text(spec)
         return deck.plan(spec)
 
-    @app.get("/api/deployments", tags=["deployments"])
-    def deployments(
-        include_deleted: bool = False, auth: Actor | None = read_dep
-    ) -> list[DeploymentRecord]:
-        return deck.list_deployments(include_deleted)
+    @app.get("/api/deployments", tags=["deployments"], response_model=list[DeploymentRecord])
+    def deployments(include_deleted: bool = False, auth: Actor | None = read_dep) -> Response:
+        return _json(deployments_json.dump_json(deck.list_deployments(include_deleted)))
 
     @app.post("/api/deployments/refresh", tags=["deployments"])
     def refresh(auth: Actor | None = read_dep) -> list[DeploymentRecord]:
@@ -418,6 +423,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.delete("/api/tokens/{token_id}", tags=["identity"])
     def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
         deck.revoke_token(token_id, by=auth.principal if auth else None)
+        known_tokens.clear()
         return {"status": "ok"}
 
     @app.post("/api/actors/resolve", tags=["identity"])
@@ -465,6 +471,11 @@ async def _refresh_loop(deck: Deck, interval: float) -> None:
         except Exception:
             log.exception("background refresh failed")
         await asyncio.sleep(interval)
+
+
+def _json(body: str | bytes) -> Response:
+    """An answer already serialized by its pydantic model."""
+    return Response(content=body, media_type="application/json")
 
 
 def _version() -> str:
