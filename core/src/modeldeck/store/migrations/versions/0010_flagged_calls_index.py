@@ -4,8 +4,8 @@
 calls through it (about 95% of them) when the cost query asked for the long unflagged ones; a
 partial index on the flagged calls alone, holding every column the query sums, replaces it.
 
-Revision ID: 0008_flagged_calls_index
-Revises: 0007_tags_and_budgets
+Revision ID: 0010_flagged_calls_index
+Revises: 0009_claims
 Create Date: 2026-12-01
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0008_flagged_calls_index'
-down_revision: str | None = '0007_tags_and_budgets'
+revision: str = '0010_flagged_calls_index'
+down_revision: str | None = '0009_claims'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
