@@ -16,7 +16,7 @@ from modeldeck.grammar import parse
 from modeldeck.reconciler import Reconciler
 from modeldeck.results import DeploymentsResult, DeploymentStatusResult, SchedulesResult
 from modeldeck.sandbox import FaultRule
-from modeldeck.sandbox.testing import RunningSandbox
+from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.schedules.calendar import next_change
 from modeldeck.store.deployments import capacity_of
 from modeldeck.timeutil import BEIJING, utcnow
@@ -256,3 +256,35 @@ def test_unschedule_ends_it_and_nothing_more_changes(
         # the deployment is free for a new schedule
         again = scheduled(deck, f"schedule {dep_id} {OFFICE}")
         assert again.refs["schedule"] != schedule_id
+
+
+@pytest.mark.slow
+def test_a_change_whose_operation_is_still_running_applies_once_it_succeeded(
+    tmp_path: Path,
+) -> None:
+    slow = running_sandbox(deploy_delay_seconds=0.05, operation_delay_seconds=60)
+    with (
+        slow as sb,
+        closing(deck_for(sb, tmp_path / "d", provider={"operation_timeout_seconds": 0.3})) as deck,
+    ):
+        dep_id = deployed(deck, sb)
+        req = scheduled(deck, f"schedule {dep_id} {OFFICE}")
+        schedule_id = req.refs["schedule"]
+        assert req.schedule is not None
+        first = next_change(req.schedule, utcnow())
+        assert first is not None
+        reconciler = Reconciler(deck)
+        assert reconciler.run_once(now=first.at).schedules == [(schedule_id, "started")]
+        assert capacity(deck, dep_id) == (10000, 1000)  # not billed before it SUCCEEDED
+        # still running: neither applied, nor taken for a hand change, nor claimed again
+        assert reconciler.run_once(now=first.at + timedelta(minutes=1)).schedules == []
+        sb.advance(120)
+        done = reconciler.run_once(now=first.at + timedelta(minutes=2))
+        assert done.schedules == [(schedule_id, "applied")]
+        assert capacity(deck, dep_id) == (first.level.input_tpm, first.level.output_tpm)
+        assert actions(deck, schedule_id) == [
+            "schedule_activated",
+            "scheduled_change_started",
+            "scheduled_change_applied",
+        ]
+        assert deck.schedules()[0].state == "active"
