@@ -14,6 +14,7 @@ from modeldeck.domain import RequestRecord, RequestStatus, ScaleSpec
 from modeldeck.errors import ConflictError, NotFound, PermissionDenied
 from modeldeck.grammar import parse
 from modeldeck.reconciler import Reconciler
+from modeldeck.rendering import render
 from modeldeck.results import DeploymentsResult, DeploymentStatusResult, SchedulesResult
 from modeldeck.sandbox import FaultRule
 from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
@@ -87,6 +88,8 @@ def test_each_change_runs_once_at_its_beijing_time(sandbox: RunningSandbox, tmp_
         assert status.schedule.next_change is not None
         assert status.schedule.next_change.at == second.at
         assert "next scheduled change: " in status.text
+        as_json = render(status, "json")
+        assert as_json["schedule"]["next_change"]["label"] == second.label
         # the next change, once
         settled(deck, sandbox)
         assert [s for _, s in reconciler.run_once(now=second.at).schedules] == [
