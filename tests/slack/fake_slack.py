@@ -45,6 +45,7 @@ class Call:
     error: str | None
     response: dict[str, Any]
     authorized: bool
+    team: str | None = None  # the workspace whose token made the call
 
 
 @dataclass
@@ -122,6 +123,11 @@ class FakeSlack:
         self._response_keys: set[str] = set()
         # the bot's direct messages (conversations.open): channel id -> user
         self.dms: dict[str, str] = {}
+        # bot tokens by workspace (an OAuth install adds one per team): token -> team id
+        self.tokens: dict[str, str] = {bot_token: team_id}
+        self.oauth_client: tuple[str, str] | None = None
+        self._codes: dict[str, str] = {}
+        self._team: str | None = None
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["POST", "GET"]),
@@ -283,15 +289,23 @@ class FakeSlack:
         token = auth[7:] if auth.lower().startswith("bearer ") else str(args.get("token", ""))
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         status = 200
+        team = None
         try:
             if handler is None:
                 raise SlackError("unknown_method", 404)
-            if not token:
+            if method == "oauth.v2.access":
+                self._check_client(auth, args)
+            elif not token:
                 raise SlackError("not_authed")
-            expected = self.app_token if method == "apps.connections.open" else self.bot_token
-            if token != expected:
-                raise SlackError("invalid_auth")
+            elif method == "apps.connections.open":
+                if token != self.app_token:
+                    raise SlackError("invalid_auth")
+            else:
+                team = self.tokens.get(token)
+                if team is None:
+                    raise SlackError("invalid_auth")
             with self._cond:
+                self._team = team
                 body = handler(args)
             body = {"ok": True, **body}
         except SlackError as exc:
@@ -305,6 +319,7 @@ class FakeSlack:
             error=body.get("error"),
             response=body,
             authorized=bool(token) and body.get("error") not in ("invalid_auth", "not_authed"),
+            team=team,
         )
         with self._cond:
             self.state.calls.append(call)
@@ -335,13 +350,19 @@ class FakeSlack:
         return PlainTextResponse("ok")
 
     async def _upload(self, request: Request) -> Response:
+        """The upload URL of files.getUploadURLExternal: the declared number of bytes, once."""
         file_id = request.path_params["file_id"]
         data = await request.body()
         with self._cond:
             meta = self.state.files.get(file_id)
             if meta is None:
                 return PlainTextResponse("file_not_found", status_code=404)
+            if meta["uploaded"] is not None:
+                return PlainTextResponse("already_uploaded", status_code=400)
+            if len(data) != meta["length"]:
+                return PlainTextResponse("length_mismatch", status_code=400)
             meta["uploaded"] = len(data)
+            meta["bytes"] = data
             self._cond.notify_all()
         return PlainTextResponse(f"OK - {len(data)}")
 
@@ -359,12 +380,57 @@ class FakeSlack:
             raise SlackError("not_in_channel")
         return channel
 
+    def enable_oauth(self, client_id: str, client_secret: str) -> None:
+        """Accept oauth.v2.access for this app's client id and secret (HTTP Basic auth)."""
+        self.oauth_client = (client_id, client_secret)
+
+    def issue_oauth_code(self, team_id: str) -> str:
+        """What Slack's consent screen hands back to the redirect URL: a one-time code."""
+        code = f"code-{team_id}-{next(self._seq)}"
+        with self._lock:
+            self._codes[code] = team_id
+        return code
+
+    def _check_client(self, auth: str, args: dict[str, Any]) -> None:
+        import base64
+
+        if self.oauth_client is None:
+            raise SlackError("invalid_client_id")
+        given = (str(args.get("client_id") or ""), str(args.get("client_secret") or ""))
+        if auth.lower().startswith("basic "):
+            raw = base64.b64decode(auth[6:]).decode()
+            given = (raw.split(":", 1)[0], raw.split(":", 1)[-1])
+        if given[0] != self.oauth_client[0]:
+            raise SlackError("invalid_client_id")
+        if given[1] != self.oauth_client[1]:
+            raise SlackError("bad_client_secret")
+
+    def _m_oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Exchange a code (once) for the installing workspace's bot token."""
+        team = self._codes.pop(str(args.get("code") or ""), None)
+        if team is None:
+            raise SlackError("invalid_code")
+        token = f"xoxb-{team}-{next(self._seq)}-installed-bot-token"
+        self.tokens[token] = team
+        return {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write,im:write,files:write,users:read",
+            "bot_user_id": f"U0BOT{team[-3:]}",
+            "app_id": "A0MODELDECK",
+            "team": {"id": team, "name": f"team {team}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0ALICE"},
+        }
+
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        team = self._team or self.team_id
         return {
             "url": "https://modeldeck-fake.slack.com/",
             "team": "modeldeck fake",
             "user": "modeldeck",
-            "team_id": self.team_id,
+            "team_id": team,
             "user_id": self.bot_user_id,
             "bot_id": "B0BOT",
             "is_enterprise_install": False,
@@ -490,33 +556,93 @@ class FakeSlack:
         return {"user": {"id": user, "name": self.users[user], "team_id": self.team_id}}
 
     def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
-        name = args.get("filename")
-        length = args.get("length")
-        if not name or length in (None, ""):
+        _only(args, required={"filename", "length"}, optional={"alt_txt", "snippet_type"})
+        name = str(args["filename"])
+        try:
+            length = int(args["length"])
+        except (TypeError, ValueError):
+            raise SlackError("invalid_arguments") from None
+        if not name or length <= 0:
             raise SlackError("invalid_arguments")
         file_id = f"F{next(self._seq):08d}"
-        self.state.files[file_id] = {"filename": name, "length": int(length), "uploaded": None}
+        self.state.files[file_id] = {
+            "filename": name,
+            "length": length,
+            "uploaded": None,
+            "bytes": b"",
+            "completed": False,
+            "alt_txt": args.get("alt_txt"),
+        }
         return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Strict: known args only, the bytes uploaded before, a PNG is a PNG, shared once."""
+        _only(
+            args,
+            required={"files"},
+            optional={"channel_id", "channels", "thread_ts", "initial_comment", "blocks"},
+        )
         files = args.get("files")
         if isinstance(files, str):
-            files = json.loads(files)
+            try:
+                files = json.loads(files)
+            except json.JSONDecodeError:
+                raise SlackError("invalid_arguments") from None
         if not isinstance(files, list) or not files:
             raise SlackError("invalid_arguments")
-        out = []
-        for item in files:
-            meta = self.state.files.get(str(item.get("id")))
-            if meta is None or meta["uploaded"] is None:
-                raise SlackError("file_not_found")
-            out.append({"id": item["id"], "title": item.get("title") or meta["filename"]})
         channel = args.get("channel_id")
         if channel:
             self._channel({"channel": channel})
+        thread_ts = args.get("thread_ts")
+        if thread_ts is not None and (
+            not channel or (str(channel), str(thread_ts)) not in self.state.messages
+        ):
+            raise SlackError("invalid_thread_ts")
+        out = []
+        for item in files:
+            if not isinstance(item, dict) or set(item) - {"id", "title"} or "id" not in item:
+                raise SlackError("invalid_arguments")
+            meta = self.state.files.get(str(item["id"]))
+            if meta is None or meta["uploaded"] is None:
+                raise SlackError("file_not_found")
+            if meta["completed"]:
+                raise SlackError("file_already_completed")
+            if str(meta["filename"]).lower().endswith(".png") and not bytes(
+                meta["bytes"]
+            ).startswith(b"\x89PNG\r\n\x1a\n"):
+                raise SlackError("invalid_file_type")
+            out.append({"id": item["id"], "title": item.get("title") or meta["filename"]})
+        for item in files:
+            meta = self.state.files[str(item["id"])]
+            meta.update(
+                completed=True,
+                channel=str(channel) if channel else None,
+                thread_ts=str(thread_ts) if thread_ts else None,
+                title=item.get("title") or meta["filename"],
+            )
         return {"files": out}
+
+    def shared_files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files completed (shared) so far, in `channel` when given: filename, title, bytes."""
+        with self._lock:
+            return [
+                dict(m)
+                for m in self.state.files.values()
+                if m.get("completed") and (channel is None or m.get("channel") == channel)
+            ]
 
 
 # -- validation helpers ----------------------------------------------------------------------
+
+
+def _only(args: dict[str, Any], *, required: set[str], optional: set[str]) -> None:
+    """Real Slack refuses a method call missing an argument; the fake also refuses unknown ones
+    (a typo Slack would silently ignore is a bug the bot should not ship)."""
+    given = {k for k, v in args.items() if v not in (None, "")}
+    if required - given:
+        raise SlackError("invalid_arguments")
+    if given - required - optional:
+        raise SlackError("invalid_arg_name")
 
 
 def dm_channel(user: str) -> str:

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from tests.slack.fake_slack import FakeSlack
 
 TOKEN = "xoxb-test-fake-token"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
 
 
 @pytest.fixture
@@ -117,11 +118,52 @@ def test_unknown_method(slack: FakeSlack, client: WebClient) -> None:
 
 
 def test_file_upload_flow(slack: FakeSlack, client: WebClient) -> None:
-    got = client.files_getUploadURLExternal(filename="chart.png", length=4)
-    httpx.post(got["upload_url"], content=b"\x89PNG")
+    got = client.files_getUploadURLExternal(filename="chart.png", length=len(PNG))
+    httpx.post(got["upload_url"], content=PNG)
     done = client.files_completeUploadExternal(files=[{"id": got["file_id"]}], channel_id="C0DECK")
     assert done["files"][0]["id"] == got["file_id"]
     empty = client.files_getUploadURLExternal(filename="never.png", length=1)
     with pytest.raises(SlackApiError) as exc:
         client.files_completeUploadExternal(files=[{"id": empty["file_id"]}])
     assert _error(exc) == "file_not_found"
+
+
+def test_upload_flow_is_strict(slack: FakeSlack, client: WebClient) -> None:
+    """Missing or unknown arguments, bytes not (fully) uploaded, a .png that is not a PNG, a
+    thread that does not exist and a second completion are refused, as a strict Slack would."""
+    with pytest.raises(SlackApiError) as exc:
+        client.api_call("files.getUploadURLExternal", params={"filename": "a.png"})
+    assert _error(exc) == "invalid_arguments"
+    with pytest.raises(SlackApiError) as exc:
+        client.files_getUploadURLExternal(filename="a.png", length=3, channel="C0DECK")
+    assert _error(exc) == "invalid_arg_name"
+    short = client.files_getUploadURLExternal(filename="a.png", length=len(PNG))
+    assert httpx.post(short["upload_url"], content=PNG[:4]).status_code == 400
+    with pytest.raises(SlackApiError) as exc:  # the bytes never arrived in full
+        client.files_completeUploadExternal(files=[{"id": short["file_id"]}], channel_id="C0DECK")
+    assert _error(exc) == "file_not_found"
+    fake = client.files_getUploadURLExternal(filename="b.png", length=len(PNG))
+    httpx.post(fake["upload_url"], content=b"GIF89a" + PNG[6:])
+    with pytest.raises(SlackApiError) as exc:
+        client.files_completeUploadExternal(files=[{"id": fake["file_id"]}], channel_id="C0DECK")
+    assert _error(exc) == "invalid_file_type"
+    good = client.files_getUploadURLExternal(filename="c.png", length=len(PNG))
+    httpx.post(good["upload_url"], content=PNG)
+    with pytest.raises(SlackApiError) as exc:
+        client.files_completeUploadExternal(
+            files=[{"id": good["file_id"]}], channel_id="C0DECK", thread_ts="1.2"
+        )
+    assert _error(exc) == "invalid_thread_ts"
+    with pytest.raises(SlackApiError) as exc:
+        client.files_completeUploadExternal(
+            files=[{"id": good["file_id"], "name": "x"}], channel_id="C0DECK"
+        )
+    assert _error(exc) == "invalid_arguments"
+    client.files_completeUploadExternal(
+        files=[{"id": good["file_id"], "title": "Spend"}], channel_id="C0DECK"
+    )
+    with pytest.raises(SlackApiError) as exc:
+        client.files_completeUploadExternal(files=[{"id": good["file_id"]}], channel_id="C0DECK")
+    assert _error(exc) == "file_already_completed"
+    [shared] = slack.shared_files("C0DECK")
+    assert (shared["title"], shared["bytes"]) == ("Spend", PNG)

@@ -286,6 +286,33 @@ class Decision(BaseModel):
     at: datetime
 
 
+class BudgetEffect(BaseModel):
+    """A request's effect on one budget's forecast (USD): now, with the request, and the
+    thresholds it would make the forecast reach; shown on every request card."""
+
+    budget: str
+    scope: str
+    hard: bool = False
+    amount: DecimalStr
+    period_end: datetime | None = None
+    before: DecimalStr  # the period's forecast without the request
+    after: DecimalStr  # with it
+    crosses: list[int] = Field(default_factory=list)  # thresholds (percent) newly reached
+    needs_admin: bool = False  # a hard budget left (further) over: an admin must approve
+
+    @property
+    def change(self) -> Decimal:
+        return self.after - self.before
+
+    @property
+    def before_percent(self) -> Decimal:
+        return self.before * 100 / self.amount if self.amount else Decimal(0)
+
+    @property
+    def after_percent(self) -> Decimal:
+        return self.after * 100 / self.amount if self.amount else Decimal(0)
+
+
 class RequestRecord(BaseModel):
     """A change that costs money, from request to outcome."""
 
@@ -316,6 +343,10 @@ class RequestRecord(BaseModel):
     target: DeploySpec | None = None
     basis: dict[str, Any] | None = None
     idempotency_key: str | None = None
+    # Its effect on every budget whose scope it matches, computed when it was asked;
+    # `budget_effect_unknown` says why no effect could be computed (never a silent blank).
+    budget_effect: list[BudgetEffect] = Field(default_factory=list)
+    budget_effect_unknown: str | None = None
 
     @property
     def summary(self) -> str:

@@ -502,6 +502,23 @@ class TokenRevoked(Event):
         )
 
 
+class TokensListed(Event):
+    """Someone listed the API tokens (ids, owners, dates; never the tokens): audited like every
+    token action, so who looked at the team's tokens is on record."""
+
+    name: ClassVar[str] = "tokens_listed"
+    count: int
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="token_list",
+            subject="tokens",
+            detail={"count": self.count},
+        )
+
+
 # --- scheduled capacity --------------------------------------------------------------------
 
 
@@ -670,6 +687,7 @@ CORE_EVENTS: tuple[type[Event], ...] = (
     AlertRaised,
     TokenCreated,
     TokenRevoked,
+    TokensListed,
     ScheduleActivated,
     ScheduledChangeStarted,
     ScheduledChangeApplied,

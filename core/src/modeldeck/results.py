@@ -123,6 +123,12 @@ class CatalogRow(BaseModel):
     currency: str = "USD"
     source: str | None = None
     as_of: str | None = None
+    # The model's limits (None: the catalog does not know them) and where they come from.
+    max_context: int | None = None
+    max_input: int | None = None
+    context_fixed: bool = False
+    limits_source: str | None = None
+    limits_as_of: str | None = None
 
 
 class ModelsResult(Result):

@@ -119,8 +119,47 @@ class ServerSettings(BaseModel):
     open_mode_principal: str | None = None
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock(value: str) -> str:
+    """`HH:MM` on a 24-hour clock (Beijing time for the digest)."""
+    parts = value.strip().split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ValueError(f'time {value!r} is not HH:MM (e.g. "09:00", Beijing time)')
+    hour, minute = int(parts[0]), int(parts[1])
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ValueError(f"time {value!r} is not a time of day (00:00 to 23:59)")
+    return f"{hour:02d}:{minute:02d}"
+
+
+class SlackDigestSettings(BaseModel):
+    """`[slack.digest]`: the weekly digest (spend, overflow, expiring orders, idle deployments)
+    posted once a week, on `weekday` at `time` Beijing time, to `channel`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(min_length=1, max_length=200)
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    time: Annotated[str, AfterValidator(_clock)] = "09:00"
+    # A digest whose slot passed longer ago than this (the server was down) is skipped.
+    late_hours: int = Field(default=12, ge=1, le=24 * 6)
+    chart: bool = True
+
+
+# The bot scopes an OAuth install asks for (what /deck, cards, DMs, App Home and uploads use).
+DEFAULT_OAUTH_SCOPES = [
+    "commands",
+    "chat:write",
+    "im:write",
+    "files:write",
+    "users:read",
+]
+
+
 class SlackSettings(BaseModel):
-    """Slack bot credentials; the bot is off unless a bot token and signing secret are set."""
+    """Slack bot credentials; the bot is off unless a bot token (or an OAuth client) and a
+    signing secret (or an app token) are set."""
 
     model_config = HIDE_INPUT
 
@@ -129,10 +168,22 @@ class SlackSettings(BaseModel):
     app_token: Secret | None = None
     api_url: str | None = None
     channel: str | None = None
+    # OAuth install to several workspaces (SLACK_CLIENT_ID / SLACK_CLIENT_SECRET).
+    client_id: str | None = None
+    client_secret: Secret | None = None
+    oauth_scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_OAUTH_SCOPES))
+    # The workspace whose installation posts alerts, App Home refreshes and the digest when
+    # there is no SLACK_BOT_TOKEN (default: the most recent installation).
+    notify_team: str | None = None
+    digest: SlackDigestSettings | None = None
+
+    @property
+    def oauth(self) -> bool:
+        return self.client_id is not None and self.client_secret is not None
 
     @property
     def enabled(self) -> bool:
-        return self.bot_token is not None and (
+        return (self.bot_token is not None or self.oauth) and (
             self.signing_secret is not None or self.app_token is not None
         )
 
@@ -271,6 +322,8 @@ FOREIGN_ENV = {
     "SLACK_BOT_TOKEN": ("slack", "bot_token"),
     "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
     "SLACK_APP_TOKEN": ("slack", "app_token"),
+    "SLACK_CLIENT_ID": ("slack", "client_id"),
+    "SLACK_CLIENT_SECRET": ("slack", "client_secret"),
     "MODELDECK_SLACK_API_URL": ("slack", "api_url"),
 }
 

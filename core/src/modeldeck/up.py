@@ -142,6 +142,8 @@ def slack_banner(settings: Settings, where: str) -> str:
         modes.append("Socket Mode (no public URL needed; state at /healthz)")
     if slack.signing_secret is not None:
         modes.append(f"Request URL {where}/slack/events")
+    if slack.oauth and slack.signing_secret is not None:
+        modes.append(f"OAuth install at {where}/slack/install")
     return " and ".join(modes)
 
 

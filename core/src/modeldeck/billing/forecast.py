@@ -201,9 +201,7 @@ def forecast(
                     notes.append(
                         f"Reserved capacity billed hourly until {iso(to_beijing(end))} with the "
                         f"{len(coming)} scheduled change(s) still to come: "
-                        + "; ".join(
-                            f"{iso(to_beijing(e.at))} → {e.describe()}" for e in coming[:5]
-                        )
+                        + "; ".join(f"{iso(to_beijing(e.at))} → {e.describe()}" for e in coming[:5])
                         + ("; …" if len(coming) > 5 else "")
                         + " (a pause, scale, stop or unpublish changes this)."
                     )

@@ -55,7 +55,10 @@ def _plain_digits(whole: str, key: str, text: str) -> str:
         raise GrammarError(f"{key}={shown(text)} has misplaced underscores: write e.g. 20_000.")
     digits = whole.replace(",", "").replace("_", "")
     if len(digits) > _MAX_DIGITS:
-        raise GrammarError(f"{key}={shown(text)} is too large.")
+        raise GrammarError(
+            f"{key}={shown(text)} is too large: at most {_MAX_DIGITS} digits are read, and "
+            f"{key}'s own limit is lower (a smaller number that is still too large names it)."
+        )
     return digits
 
 

@@ -194,6 +194,7 @@ def apply_option(
     option: OptionName | None = None,
     deployment: DeploymentRecord | None = None,
     reason: str | None = None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
     """A deploy (no deployment) or scale request for one planned option, priced over the trace's
     span so its estimate is the option's reserved cost; it then waits for its approvals."""
@@ -201,7 +202,7 @@ def apply_option(
 
     chosen = _chosen(result, option)
     if chosen.option == "schedule":
-        return _apply_schedule(ctx, result, chosen, actor, deployment, reason)
+        return _apply_schedule(ctx, result, chosen, actor, deployment, reason, idempotency_key)
     minutes = result.trace.minutes
     hours = Decimal(minutes) / 60 if chosen.billing == "hourly" else None
     days = -(-minutes // MINUTES_PER_DAY) if chosen.billing == "upfront" else None
@@ -219,7 +220,7 @@ def apply_option(
             hours=hours,
             days=days,
         )
-        return requests.request_deploy(ctx, spec, actor, why)
+        return requests.request_deploy(ctx, spec, actor, why, idempotency_key)
     name = deployment.deployed_model or deployment.id
     if deployment.plan != plan_kind:
         raise UserError(
@@ -239,7 +240,7 @@ def apply_option(
         input_tpm=chosen.input_tpm if plan_kind == "ptu" else None,
         output_tpm=chosen.output_tpm if plan_kind == "ptu" else None,
     )
-    return requests.request_scale(ctx, scale, actor, why, hours=hours, days=days)
+    return requests.request_scale(ctx, scale, actor, why, idempotency_key, hours=hours, days=days)
 
 
 def schedule_of(chosen: OptionResult, deployment: str) -> ScheduleSpec:
@@ -269,6 +270,7 @@ def _apply_schedule(
     actor: Actor,
     deployment: DeploymentRecord | None,
     reason: str | None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
     """`apply option=schedule`: a schedule request of the deployment, one level per change of
     the planned Beijing-hour capacity, approved like any schedule (for its maximum cost)."""
@@ -287,4 +289,5 @@ def _apply_schedule(
             hint="Apply it to an hourly PTU deployment.",
         )
     spec = schedule_of(chosen, deployment.id)
-    return schedule_requests.request_schedule(ctx, spec, actor, _reason(result, chosen, reason))
+    why = _reason(result, chosen, reason)
+    return schedule_requests.request_schedule(ctx, spec, actor, why, idempotency_key)

@@ -16,24 +16,23 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormationError
-from slack_sdk.models.blocks import DividerBlock, HeaderBlock, PlainTextObject, SectionBlock
-from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from modeldeck.domain import Actor, RequestRecord
 from modeldeck.errors import ModeldeckRuntimeError, NotLinked, PermissionDenied, UserError
 from modeldeck.settings import Settings
+from modeldeck_slack.actions import register_fallbacks
 from modeldeck_slack.blocks import (
     APPROVE_ACTION,
     REJECT_ACTION,
     Before,
     Card,
     clip,
-    commitment,
     error_card,
     escape,
     estimate_commitment,
@@ -43,9 +42,10 @@ from modeldeck_slack.blocks import (
     spec_is_open_ended,
 )
 from modeldeck_slack.cards import deciders, slack_error
-from modeldeck_slack.clients import async_client
+from modeldeck_slack.charts_post import chart_command, chart_text
 from modeldeck_slack.context import ORIGIN, SlackOrigin
-from modeldeck_slack.dedup import SeenEvents, dedup_middleware
+from modeldeck_slack.dedup import SeenEvents, SharedEvents, dedup_middleware
+from modeldeck_slack.home import open_home, register_home
 from modeldeck_slack.modals import (
     DEPLOY_MODAL,
     DEPLOY_SELECTS,
@@ -57,6 +57,8 @@ from modeldeck_slack.modals import (
     reject_modal,
     reject_reason,
 )
+from modeldeck_slack.oauth import app_options
+from modeldeck_slack.submissions import command_key, view_key
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +90,15 @@ class SlackBot:
             signing_secret=(
                 slack.signing_secret.get_secret_value() if slack.signing_secret else None
             ),
-            client=client or async_client(slack),
+            **app_options(deck, settings, client),  # a bot token, or the OAuth flow (oauth.py)
             process_before_response=False,
             request_verification_enabled=slack.signing_secret is not None,
             name="modeldeck",
         )
         self.seen_events = SeenEvents()
-        self.app.middleware(dedup_middleware(self.seen_events))
+        self.app.middleware(dedup_middleware(self.seen_events, SharedEvents(deck)))
+        register_fallbacks(self)  # buttons of alerts and App Home (actions.py, home.py)
+        register_home(self)
         self.app.command("/deck")(self.on_command)
         self.app.action(APPROVE_ACTION)(self.on_approve)
         self.app.action(REJECT_ACTION)(self.on_reject)
@@ -116,17 +120,25 @@ class SlackBot:
     # -- /deck -----------------------------------------------------------------------------------
 
     async def on_command(
-        self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Any
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        command: dict[str, Any],
+        respond: Any,
+        client: AsyncWebClient,
     ) -> None:
         """Answer `/deck <command>` ephemerally; a deploy also posts its card in the channel."""
         origin = SlackOrigin(channel=command.get("channel_id"), user=str(command.get("user_id")))
+        charted = chart_text(str(command.get("text") or ""))
+        if charted is not None:
+            await chart_command(self, ack, respond, client, charted, origin)
+            return
         if str(command.get("text") or "").strip().lower() == "deploy":
             await ack()
             await self.open_deploy_modal(command, origin, respond)
             return
         text = str(command.get("text") or "")
         if _verb_of(text) in AFTER_ACK_VERBS:
-            await self.ack_then_run(ack, respond, text, origin)
+            await self.ack_then_run(ack, respond, text, origin, key=command_key(command))
             return
         task = asyncio.ensure_future(self.answer(text, origin))
         try:
@@ -144,19 +156,26 @@ class SlackBot:
         await ack(text=card.text, blocks=_dicts(card), response_type="ephemeral")
 
     async def ack_then_run(
-        self, ack: Callable[..., Awaitable[Any]], respond: Any, text: str, origin: SlackOrigin
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        respond: Any,
+        text: str,
+        origin: SlackOrigin,
+        *,
+        key: str | None = None,
     ) -> None:
         """A change: ack with its validation (and the estimate) only; run it after the ack.
 
         The store write, the card and the answer happen once, in this listener after `ack()`
         (Bolt keeps it running); the answer and any error go to the user's response_url.
+        `key` (the command's trigger_id) makes a replayed delivery answer with the first request.
         """
         refusal, preview = await self.validate(text, origin)
         if refusal is not None:
             await ack(text=refusal.text, blocks=_dicts(refusal), response_type="ephemeral")
             return
         await ack(text=clip(f"{WORKING} {preview}", 3000), response_type="ephemeral")
-        card = await self.answer(text, origin)
+        card = await self.answer(text, origin, key=key)
         try:
             await respond(
                 text=card.text,
@@ -187,8 +206,10 @@ class SlackBot:
             return error_card(f"modeldeck could not do that right now: {exc}"), ""
         return None, f"{escape(command.verb)}…"
 
-    async def answer(self, text: str, origin: SlackOrigin) -> Card:
-        """Run one command for a Slack user and say what happened, never with a traceback."""
+    async def answer(self, text: str, origin: SlackOrigin, *, key: str | None = None) -> Card:
+        """Run one command for a Slack user and say what happened, never with a traceback.
+
+        `key` is the submission's idempotency key (a replay answers with the first request)."""
         from modeldeck.grammar import parse
         from modeldeck.rendering import render
 
@@ -203,7 +224,8 @@ class SlackBot:
                 if verb not in OPEN_VERBS:
                     return error_card(str(exc))
                 actor = Actor(principal=f"slack:{origin.user}", surface="slack", roles=[])
-            result = await self._call(origin, self.deck.run, command, actor)
+            run = partial(self.deck.run, idempotency_key=key) if key else self.deck.run
+            result = await self._call(origin, run, command, actor)
         except UserError as exc:
             return error_card(str(exc))
         except ModeldeckRuntimeError as exc:
@@ -293,7 +315,7 @@ class SlackBot:
         meta = json.loads(str(view.get("private_metadata") or "{}"))
         user = str((body.get("user") or {}).get("id") or "")
         origin = SlackOrigin(channel=meta.get("c"), user=user)
-        card = await self.answer(text, origin)
+        card = await self.answer(text, origin, key=view_key(view))
         channel = origin.channel or (await client.conversations_open(users=user))["channel"]["id"]
         try:
             await client.chat_postEphemeral(
@@ -474,60 +496,8 @@ class SlackBot:
     # -- App Home ------------------------------------------------------------------------------
 
     async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
-        """App Home: pending requests and deployments (refreshed whenever it is opened)."""
-        user = str(event.get("user") or "")
-        if event.get("tab", "home") != "home":
-            return
-        try:
-            await self._actor(user)
-            pending = await self._call(None, self.deck.list_requests, "pending")
-            deployments = await self._call(None, self.deck.list_deployments)
-            view = home_view(pending, deployments)
-        except UserError as exc:
-            view = View(
-                type="home",
-                blocks=[SectionBlock(text=clip(f":warning: {escape(str(exc))}", 3000))],
-            )
-        try:
-            await client.views_publish(user_id=user, view=view.to_dict())
-        except (SlackApiError, SlackClientError) as exc:
-            log.warning("views.publish failed: %s", slack_error(exc))
-
-
-def home_view(pending: list[RequestRecord], deployments: list[Any]) -> View:
-    """The App Home tab: what waits for approval and what runs."""
-    blocks: list[Any] = [
-        HeaderBlock(text=PlainTextObject(text="Waiting for approval")),
-    ]
-    if not pending:
-        blocks.append(SectionBlock(text="Nothing is waiting for approval."))
-    for req in pending[:20]:
-        cost = ""
-        if req.estimate is not None:
-            cost = f" · {commitment(req)}"
-        blocks.append(
-            SectionBlock(
-                text=clip(
-                    f"*{escape(req.summary)}*{cost}\n`{escape(req.id)}` by {escape(req.requester)}",
-                    3000,
-                )
-            )
-        )
-    blocks += [DividerBlock(), HeaderBlock(text=PlainTextObject(text="Deployments"))]
-    if not deployments:
-        blocks.append(SectionBlock(text="No deployments yet."))
-    for dep in deployments[:40]:
-        name = dep.name or dep.deployed_model or dep.id
-        blocks.append(
-            SectionBlock(
-                text=clip(
-                    f"*{escape(name)}* · {escape(dep.model)} {dep.plan} {dep.billing} · "
-                    f"`{escape(dep.status)}`",
-                    3000,
-                )
-            )
-        )
-    return View(type="home", blocks=blocks[:100])
+        """App Home: the dashboard (home.py), published whenever it is opened."""
+        await open_home(self, event, client)
 
 
 def _verb_of(text: str) -> str:

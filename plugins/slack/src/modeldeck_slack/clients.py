@@ -6,7 +6,7 @@ from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from modeldeck.errors import ConfigError
-from modeldeck.settings import SlackSettings
+from modeldeck.settings import Settings, SlackSettings
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -36,3 +36,16 @@ def sync_client(slack: SlackSettings) -> WebClient:
 def async_client(slack: SlackSettings) -> AsyncWebClient:
     """For the Bolt app on the server's event loop."""
     return AsyncWebClient(token=_token(slack), base_url=api_base_url(slack), timeout=15)
+
+
+def notify_client(settings: Settings, deck: object | None = None) -> WebClient | None:
+    """The sync client alerts, App Home refreshes and the digest post with: the bot token, or
+    (OAuth install, no SLACK_BOT_TOKEN) the bot token of the installed workspace."""
+    if settings.slack.bot_token is not None:
+        return sync_client(settings.slack)
+    from modeldeck_slack.oauth import installed_bot_token
+
+    token = installed_bot_token(settings, deck)
+    if token is None:
+        return None
+    return WebClient(token=token, base_url=api_base_url(settings.slack), timeout=15)

@@ -91,12 +91,20 @@ def register_routes(register: Callable[..., None], deck: Any, settings: Settings
 
 @hookimpl
 def startup(deck: Any, settings: Settings) -> list[Any] | None:
-    """Socket Mode runner when `SLACK_APP_TOKEN` is set."""
-    if _log_off_once(settings) or settings.slack.app_token is None:
+    """Socket Mode runner when `SLACK_APP_TOKEN` is set; the weekly digest's loop when
+    `[slack.digest]` is configured."""
+    if _log_off_once(settings):
         return None
-    from modeldeck_slack.socket_mode import socket_mode_runner
+    tasks: list[Any] = []
+    if settings.slack.digest is not None:
+        from modeldeck_slack.digest import digest_loop
 
-    return [socket_mode_runner(bot_for(deck, settings), settings)]
+        tasks.append(digest_loop(deck, settings))
+    if settings.slack.app_token is not None:
+        from modeldeck_slack.socket_mode import socket_mode_runner
+
+        tasks.append(socket_mode_runner(bot_for(deck, settings), settings))
+    return tasks or None
 
 
 def _notify(deck: Any, action: Callable[[CardNotifier], object]) -> None:
@@ -105,8 +113,9 @@ def _notify(deck: Any, action: Callable[[CardNotifier], object]) -> None:
     if not isinstance(settings, Settings) or not settings.slack.enabled:
         return
     from modeldeck_slack.cards import notifier_for, off_the_loop
+    from modeldeck_slack.oauth import oauth_notifier
 
-    notifier = notifier_for(deck)
+    notifier = notifier_for(deck) if settings.slack.bot_token else oauth_notifier(deck)
     if notifier is not None:
         off_the_loop(lambda: action(notifier))
 
@@ -142,15 +151,55 @@ def track_event(event: Any, deck: Any) -> None:
     progress goes to the thread of the card of the request that caused it, and the requester
     hears every decision, failure, expiry and RUNNING in a DM with a link to the card.
     """
+    if event.name in ALERT_EVENTS:
+        _post_alert(deck, event)
     if event.name not in NOTIFIED_EVENTS:
+        _refresh_home(deck, event)
         return
     _notify(deck, lambda notifier: notifier.on_event(event, deck))
+    _refresh_home(deck, event)  # after the card: the dashboard shows the new state
+
+
+ALERT_EVENTS = frozenset(
+    {"alert_raised", "execution_failed", "drift_detected", "deployment_imported"}
+)
+
+
+def _refresh_home(deck: Any, event: Any) -> None:
+    """Republish App Home for the users who opened it, when the event changed their view."""
+    settings = getattr(deck, "settings", None)
+    if not isinstance(settings, Settings) or not settings.slack.enabled:
+        return
+    from modeldeck_slack.home import HOME_EVENTS, publisher_for
+
+    if event.name not in HOME_EVENTS:
+        return
+    from modeldeck_slack.cards import off_the_loop
+
+    publisher = publisher_for(deck)
+    if publisher is not None:
+        off_the_loop(lambda: publisher.on_event(event, deck))
+
+
+def _post_alert(deck: Any, event: Any) -> None:
+    """Alerts, failed executions, drift and imports to their routed channels (alerts_post.py)."""
+    settings = getattr(deck, "settings", None)
+    if not isinstance(settings, Settings) or not settings.slack.enabled:
+        return
+    from modeldeck_slack.alerts_post import poster_for
+    from modeldeck_slack.cards import off_the_loop
+
+    poster = poster_for(deck)
+    if poster is not None:
+        off_the_loop(lambda: poster.on_event(event, deck))
 
 
 NOTIFIED_EVENTS = frozenset(
     {
         "request_created",
         "request_decided",
+        "request_withdrawn",
+        "request_stale",
         "execution_succeeded",
         "execution_failed",
         "deployment_status_changed",
