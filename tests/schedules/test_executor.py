@@ -4,7 +4,7 @@ and pauses (never fights) a schedule whose deployment is gone or was changed by 
 from __future__ import annotations
 
 from contextlib import closing
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -291,3 +291,49 @@ def test_a_change_whose_operation_is_still_running_applies_once_it_succeeded(
             "scheduled_change_applied",
         ]
         assert deck.schedules()[0].state == "active"
+
+
+def test_missed_changes_are_superseded_by_the_latest_one_due(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with closing(deck_for(sandbox, tmp_path / "d")) as deck:
+        dep_id = deployed(deck, sandbox)
+        req = scheduled(deck, f"schedule {dep_id} {OFFICE}")
+        schedule_id = req.refs["schedule"]
+        assert req.schedule is not None
+        first = next_change(req.schedule, utcnow())
+        assert first is not None
+        second = next_change(req.schedule, first.at)
+        assert second is not None
+        if second.level.input_tpm != 40000:  # the latest change due must be a real change
+            first, second = second, next_change(req.schedule, second.at)
+            assert second is not None
+        # no reconciler ran at the earlier change(s): the first pass after `second` runs only it
+        late = second.at + timedelta(minutes=30)
+        assert Reconciler(deck).run_once(now=late).schedules == [
+            (schedule_id, "started"),
+            (schedule_id, "applied"),
+        ]
+        assert capacity(deck, dep_id) == (second.level.input_tpm, second.level.output_tpm)
+        runs = [
+            a for a in deck.audit(subject=schedule_id) if a["action"] == "scheduled_change_applied"
+        ]
+        assert [datetime.fromisoformat(a["detail"]["change_at"]) for a in runs] == [second.at]
+
+
+def test_a_window_first_seen_late_still_sets_its_level(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with closing(deck_for(sandbox, tmp_path / "d")) as deck:
+        dep_id = deployed(deck, sandbox, MU)
+        start = (utcnow() + timedelta(hours=1)).replace(second=0, microsecond=0)
+        end = start + timedelta(hours=4)
+        req = scheduled(
+            deck, f"scale {dep_id} units=2 from={start.isoformat()} until={end.isoformat()}"
+        )
+        reconciler = Reconciler(deck)
+        assert reconciler.run_once(now=start + timedelta(hours=2)).schedules[-1] == (
+            req.refs["schedule"],
+            "applied",
+        )
+        assert deck.get_deployment(dep_id).units == 2
