@@ -4,7 +4,7 @@ and pauses (never fights) a schedule whose deployment is gone or was changed by 
 from __future__ import annotations
 
 from contextlib import closing
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,10 @@ from modeldeck.domain import RequestRecord, RequestStatus, ScaleSpec
 from modeldeck.errors import ConflictError, NotFound, PermissionDenied
 from modeldeck.grammar import parse
 from modeldeck.reconciler import Reconciler
+from modeldeck.rendering import render
 from modeldeck.results import DeploymentsResult, DeploymentStatusResult, SchedulesResult
 from modeldeck.sandbox import FaultRule
-from modeldeck.sandbox.testing import RunningSandbox
+from modeldeck.sandbox.testing import RunningSandbox, running_sandbox
 from modeldeck.schedules.calendar import next_change
 from modeldeck.store.deployments import capacity_of
 from modeldeck.timeutil import BEIJING, utcnow
@@ -87,6 +88,8 @@ def test_each_change_runs_once_at_its_beijing_time(sandbox: RunningSandbox, tmp_
         assert status.schedule.next_change is not None
         assert status.schedule.next_change.at == second.at
         assert "next scheduled change: " in status.text
+        as_json = render(status, "json")
+        assert as_json["schedule"]["next_change"]["label"] == second.label
         # the next change, once
         settled(deck, sandbox)
         assert [s for _, s in reconciler.run_once(now=second.at).schedules] == [
@@ -256,3 +259,81 @@ def test_unschedule_ends_it_and_nothing_more_changes(
         # the deployment is free for a new schedule
         again = scheduled(deck, f"schedule {dep_id} {OFFICE}")
         assert again.refs["schedule"] != schedule_id
+
+
+@pytest.mark.slow
+def test_a_change_whose_operation_is_still_running_applies_once_it_succeeded(
+    tmp_path: Path,
+) -> None:
+    slow = running_sandbox(deploy_delay_seconds=0.05, operation_delay_seconds=60)
+    with (
+        slow as sb,
+        closing(deck_for(sb, tmp_path / "d", provider={"operation_timeout_seconds": 0.3})) as deck,
+    ):
+        dep_id = deployed(deck, sb)
+        req = scheduled(deck, f"schedule {dep_id} {OFFICE}")
+        schedule_id = req.refs["schedule"]
+        assert req.schedule is not None
+        first = next_change(req.schedule, utcnow())
+        assert first is not None
+        reconciler = Reconciler(deck)
+        assert reconciler.run_once(now=first.at).schedules == [(schedule_id, "started")]
+        assert capacity(deck, dep_id) == (10000, 1000)  # not billed before it SUCCEEDED
+        # still running: neither applied, nor taken for a hand change, nor claimed again
+        assert reconciler.run_once(now=first.at + timedelta(minutes=1)).schedules == []
+        sb.advance(120)
+        done = reconciler.run_once(now=first.at + timedelta(minutes=2))
+        assert done.schedules == [(schedule_id, "applied")]
+        assert capacity(deck, dep_id) == (first.level.input_tpm, first.level.output_tpm)
+        assert actions(deck, schedule_id) == [
+            "schedule_activated",
+            "scheduled_change_started",
+            "scheduled_change_applied",
+        ]
+        assert deck.schedules()[0].state == "active"
+
+
+def test_missed_changes_are_superseded_by_the_latest_one_due(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with closing(deck_for(sandbox, tmp_path / "d")) as deck:
+        dep_id = deployed(deck, sandbox)
+        req = scheduled(deck, f"schedule {dep_id} {OFFICE}")
+        schedule_id = req.refs["schedule"]
+        assert req.schedule is not None
+        first = next_change(req.schedule, utcnow())
+        assert first is not None
+        second = next_change(req.schedule, first.at)
+        assert second is not None
+        if second.level.input_tpm != 40000:  # the latest change due must be a real change
+            first, second = second, next_change(req.schedule, second.at)
+            assert second is not None
+        # no reconciler ran at the earlier change(s): the first pass after `second` runs only it
+        late = second.at + timedelta(minutes=30)
+        assert Reconciler(deck).run_once(now=late).schedules == [
+            (schedule_id, "started"),
+            (schedule_id, "applied"),
+        ]
+        assert capacity(deck, dep_id) == (second.level.input_tpm, second.level.output_tpm)
+        runs = [
+            a for a in deck.audit(subject=schedule_id) if a["action"] == "scheduled_change_applied"
+        ]
+        assert [datetime.fromisoformat(a["detail"]["change_at"]) for a in runs] == [second.at]
+
+
+def test_a_window_first_seen_late_still_sets_its_level(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with closing(deck_for(sandbox, tmp_path / "d")) as deck:
+        dep_id = deployed(deck, sandbox, MU)
+        start = (utcnow() + timedelta(hours=1)).replace(second=0, microsecond=0)
+        end = start + timedelta(hours=4)
+        req = scheduled(
+            deck, f"scale {dep_id} units=2 from={start.isoformat()} until={end.isoformat()}"
+        )
+        reconciler = Reconciler(deck)
+        assert reconciler.run_once(now=start + timedelta(hours=2)).schedules[-1] == (
+            req.refs["schedule"],
+            "applied",
+        )
+        assert deck.get_deployment(dep_id).units == 2

@@ -119,3 +119,14 @@ def test_a_window_is_a_scale_with_from_and_until_in_beijing_time() -> None:
 
 def test_schedules_lists() -> None:
     assert isinstance(parse("schedules"), SchedulesCommand)
+
+
+def test_a_ptu_window_carries_its_tpm() -> None:
+    command = parse("scale promo in=40k out=4k from=2027-11-11T00:00 until=2027-11-11T12:00")
+    assert isinstance(command, ScaleCommand)
+    window = command.window()
+    assert window is not None
+    assert window.level == ScheduleLevel(input_tpm=40000, output_tpm=4000)
+    assert window.describe() == (
+        "40,000 in / 4,000 out TPM from 2027-11-11T00:00:00+08:00 until 2027-11-11T12:00:00+08:00"
+    )

@@ -304,6 +304,8 @@ def reconcile(watch: bool, interval: float, as_json: bool) -> None:
         click.echo(f"  {dep_id}: {old or '(new)'} -> {new}")
     for dep_id in report.imported:
         click.echo(f"  imported {dep_id} (created outside modeldeck)")
+    for schedule_id, what in report.schedules:  # scheduled capacity (docs/schedules.md)
+        click.echo(f"  schedule {schedule_id}: change {what}")
 
 
 @cli.group()

@@ -128,6 +128,8 @@ def register_json_renderers(register: Register) -> None:
             "price_known": not result.unpriced and result.deployment.price_note is None,
             "unpriced": list(result.unpriced),
         }
+        if result.schedule is not None:  # its schedule and next change (docs/schedules.md)
+            data["schedule"] = dump(result.schedule)
         return data
 
     def cost(result: r.CostResult, **_: Any) -> dict[str, Any]:
