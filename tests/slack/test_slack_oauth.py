@@ -108,6 +108,16 @@ def test_install_then_a_command_from_that_workspace_uses_its_token(
         assert "Shared" in post.body["text"], post.body
         uploads = [c for c in fake.calls() if c.method.startswith("files.")]
         assert uploads and {c.team for c in uploads} == {TEAM}
+        # `/deck deploy` opens its form with that workspace's token as well
+        sender.command(
+            "deploy",
+            user=ALICE,
+            channel=CHANNEL,
+            response_url=fake.response_url(),
+            trigger_id=fake.trigger_id(),
+            team_id=TEAM,
+        )
+        assert fake.wait_for_call("views.open").team == TEAM
         # the hooks post with the installed workspace's token too (no SLACK_BOT_TOKEN here)
         url = fake.response_url()
         sender.command(
