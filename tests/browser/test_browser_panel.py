@@ -11,7 +11,7 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-    from tests.browser.conftest import Lab
+    from tests.browser.conftest import TeamLab as Lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -116,7 +116,8 @@ def test_every_mu_model_has_rate_limiting_not_supported(catalog: Catalog) -> Non
 def test_rows_are_json_able_with_provenance(catalog: Catalog) -> None:
     rows = catalog.rows()
     keys = {"model", "mode", "plan", "billing", "price", "tier", "amount", "listed", "unit",
-            "currency", "source", "as_of"}  # fmt: skip
+            "currency", "source", "as_of", "max_context", "max_input", "context_fixed",
+            "limits_source", "limits_as_of"}  # fmt: skip
     assert all(set(row) == keys for row in rows)
     assert all(row["currency"] == "USD" and row["source"] and row["as_of"] for row in rows)
     first = rows[0]
@@ -301,3 +302,13 @@ def test_plugin_registering_garbage_fails_clearly() -> None:
     with pytest.raises(ConfigError) as info:
         load_catalog()
     assert "odd plugin registered a catalog entry of type int" in str(info.value)
+
+
+def test_rows_carry_the_models_limits_from_the_seed(catalog: Catalog) -> None:
+    rows = {r["model"]: r for r in catalog.rows()}
+    ptu = rows["deepseek-v3.2"]
+    assert (ptu["max_context"], ptu["max_input"], ptu["context_fixed"]) == (64_000, 64_000, False)
+    assert "Model Deployment Overview" in ptu["limits_source"] and ptu["limits_as_of"]
+    mu = rows["qwen3-32b"]
+    # The seed gives MU models a fixed context and no max input: unknown, never guessed.
+    assert (mu["max_context"], mu["max_input"], mu["context_fixed"]) == (131_072, None, True)

@@ -309,7 +309,7 @@ ERROR_CASES: list[tuple[str, list[str]]] = [
     ("status a b", ["Unexpected 'b' after the deployment"]),
     ("scale d1", ["'scale' needs the new capacity"]),
     ("scale d1 units=1 in=2", ["units= (mu) or with in=/out= (ptu), not both"]),
-    ("scale d1 unit=2", ["Unknown key 'unit' for 'scale'", "Did you mean 'units'?"]),
+    ("scale d1 unit=2", ["Unknown key 'unit' for 'scale'", "Did you mean 'units'"]),
     ("limits d1", ["'limits' needs rpm="]),
     ("limits d1 units=2", ["Key 'units' does not apply to 'limits'"]),
     ("unpublish", ["Expected a deployment after 'unpublish'"]),
@@ -424,6 +424,9 @@ def test_every_verb_has_usage_description_and_parsing_examples() -> None:
         "approve",
         "reject",
         "plan",
+        "schedule",
+        "schedules",
+        "unschedule",
         "withdraw",
     }
     for name, info in VERBS.items():

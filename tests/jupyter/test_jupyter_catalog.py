@@ -47,3 +47,45 @@ def test_choosing_a_row_fills_the_estimate_form(panel: DeckPanel) -> None:
     assert (panel.model.value, panel.plan.value) == mu[:2]
     assert panel.tabs.selected_index == FORM_TAB
     assert panel.last_estimate is not None and panel.last_estimate.model == mu[0]
+
+
+def test_limits_per_model_with_source_and_unknown_where_not_known(
+    panel: DeckPanel, stack: Stack
+) -> None:
+    from modeldeck_jupyter.catalog_view import limit_rows
+
+    assert stack.deck is not None
+    models = stack.deck.models()
+    html = panel.catalog.html.value
+    assert html.count("modeldeck-limits-row") == len({r["model"] for r in models})
+    shown = visible_text(html)
+    assert "Max context (input + output tokens)" in shown and "Max input tokens" in shown
+    rows = {r["model"]: r for r in limit_rows(models)}
+    assert (rows["deepseek-v3.2"]["context"], rows["deepseek-v3.2"]["input"]) == (
+        "64,000",
+        "64,000",
+    )
+    # MU models: the seed fixes the context and gives no max input, so it is unknown
+    assert (rows["qwen3-32b"]["context"], rows["qwen3-32b"]["input"]) == (
+        "fixed at 131,072",
+        "unknown",
+    )
+    assert "Model Deployment Overview" in rows["qwen3-32b"]["source"]
+    bare = limit_rows([{"model": "acme-7b", "max_context": None}])[0]
+    assert bare == {
+        "model": "acme-7b",
+        "context": "unknown",
+        "input": "unknown",
+        "source": "unknown",
+        "as_of": "unknown",
+    }
+
+
+def test_a_ptu_thinking_row_fills_model_plan_and_mode(panel: DeckPanel) -> None:
+    choice = ("deepseek-v3.2", "ptu", "thinking")
+    assert choice in [value for _, value in panel.catalog.pick.options]
+    panel.catalog.pick.value = choice
+    panel.catalog.use_button.click()
+    assert (panel.model.value, panel.plan.value, panel.mode.value) == choice
+    assert panel.last_estimate is not None, panel.last_error
+    assert (panel.last_estimate.model, panel.last_estimate.mode) == ("deepseek-v3.2", "thinking")

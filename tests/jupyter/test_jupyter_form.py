@@ -146,3 +146,50 @@ def test_a_redeploy_with_a_taken_suffix_proposes_another(auto_stack: Stack) -> N
         assert len(auto_stack.deck.list_requests()) == before + 1
     finally:
         panel.close()
+
+
+def test_each_keystroke_is_read_by_the_grammar(panel: DeckPanel) -> None:
+    """Validated as typed: every intermediate text gets an estimate or the grammar's message."""
+    _ptu(panel)
+    seen: list[str] = []
+    for text in ("2", "20", "20k"):
+        panel.input_tpm.value = text  # what a keystroke sends with continuous_update
+        seen.append(panel.estimate_html.value)
+        assert panel.input_tpm.value == text
+    assert len(set(seen)) == 3  # the estimate followed each keystroke
+    assert panel.build_spec().input_tpm == 20_000
+    panel.input_tpm.value = "20k5"
+    assert panel.last_estimate is None
+    assert "in=20k5" in visible_text(panel.estimate_html.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("tags", "team", "each tag is <key>=<value>"),
+        ("suffix", "Bad_1", "is not a valid suffix"),
+        ("thinking_out", "1.5k", "output TPM is bought in multiples of 1,000"),
+        ("tpm_limit", "lots", "tpm_limit=lots"),
+    ],
+)
+def test_deploy_fields_refuse_with_the_grammars_words(
+    panel: DeckPanel, field: str, typed: str, message: str
+) -> None:
+    if field == "tpm_limit":
+        panel.model.value = MU_MODEL
+        panel.plan.value = "mu"
+    else:
+        _ptu(panel)
+    panel.fields[field].value = typed
+    assert panel.request_deploy() is None
+    assert message in visible_text(panel.deploy_result_html.value)
+    assert panel.fields[field].value == typed
+
+
+def test_fields_a_plan_does_not_take_are_hidden_and_left_out(panel: DeckPanel) -> None:
+    panel.model.value = MU_MODEL
+    panel.plan.value = "mu"
+    assert panel.input_tpm.layout.display == "none" and panel.units.layout.display is None
+    panel.input_tpm.value = "not read"  # hidden: not part of the line
+    assert "in=" not in panel.form_line("deploy")
+    assert panel.build_spec("deploy").input_tpm is None

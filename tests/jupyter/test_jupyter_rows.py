@@ -162,3 +162,63 @@ def test_a_pending_request_shows_on_its_row(stack: Stack) -> None:
         assert f"scale request {record.id}: rejected" in visible_text(row.status_html.value)
     finally:
         alice.close()
+
+
+def _approve_until_done(stack: Stack, request_id: str) -> None:
+    assert stack.deck is not None
+    deck = stack.deck
+    for who in ("bob", "carol"):
+        if str(deck.get_request(request_id).status) == "pending":
+            deck.approve(request_id, deck.resolve_actor("jupyter", who))
+
+
+def test_renew_on_an_upfront_ptu_row_is_a_request_whose_status_shows(stack: Stack) -> None:
+    """Renew is offered on upfront PTU rows only; it sends `renew <id> days=… auto_renew=…`
+    through the workflow (two approvers for a prepaid order) and the row follows its status."""
+    assert stack.deck is not None
+    deck = stack.deck
+    command = parse(
+        f"deploy qwen3-max-2025-09-23 ptu in=10k out=1k billing=upfront days=7 "
+        f"suffix=rn{next(_suffixes)}"
+    )
+    assert isinstance(command, DeployCommand)
+    ask = deck.request_deploy(command.spec, deck.resolve_actor("jupyter", "alice"))
+    _approve_until_done(stack, ask.id)
+    dep_id = deck.get_request(ask.id).deployment_id
+    assert dep_id is not None, deck.get_request(ask.id).error
+    for _ in range(100):
+        deck.refresh()
+        if str(deck.get_deployment(dep_id).status) == "RUNNING":
+            break
+        time.sleep(0.1)
+    alice = Deck(deck, user="alice", auto_refresh=False)
+    try:
+        row = alice.rows[dep_id]
+        assert row.renew_button.layout.display is None  # upfront PTU: offered
+        hourly = [r for r in alice.rows.values() if r.dep.billing == "hourly"]
+        assert all(r.renew_button.layout.display == "none" for r in hourly)
+        row.renew_button.click()
+        assert row.renew_box.layout.display is None
+        assert row.scale_box.layout.display == "none"
+        assert row.request_renew() is None  # no days typed: the grammar's words, no request
+        assert "how many days" in visible_text(row.status_html.value)
+        row.renew_days.value = "1.5"
+        assert row.request_renew() is None
+        assert "days=1.5" in visible_text(row.status_html.value)
+        row.renew_days.value = "3"
+        row.renew_auto.value = True
+        row.renew_send.click()
+        (request,) = row.requests
+        assert request.kind == "renew"
+        assert request.renew is not None and (request.renew.days, request.renew.auto_renew) == (
+            3,
+            True,
+        )
+        assert f"renew request {request.id}: pending" in visible_text(row.status_html.value)
+        _approve_until_done(stack, request.id)
+        alice.refresh_deployments(sync=False)
+        final = str(deck.get_request(request.id).status)
+        assert final == "executed", deck.get_request(request.id).error
+        assert f"renew request {request.id}: executed" in visible_text(row.status_html.value)
+    finally:
+        alice.close()

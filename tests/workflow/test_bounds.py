@@ -3,6 +3,7 @@ an OverflowError, a stuck request can always be resolved, and none blocks the re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,40 @@ def test_requests_resolve_on_the_command_line(
     done = runner.invoke(cli, ["requests", "resolve", request_id, "--reason", "stuck"])
     assert done.exit_code == 0, done.output
     assert f"{request_id} is now failed: Resolved by dave: stuck" in done.output
+
+
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [
+        (f"estimate {PTU} ptu in=10000000000000000000000 out=1000", "at most 15 digits"),
+        ("estimate qwen3-32b mu units=99999999999999999999999", "at most 15 digits"),
+        (f"estimate {PTU} ptu in=10000 out=1000 billing=upfront days=10**30", "whole number"),
+        (
+            f"estimate {PTU} ptu in=10000 out=1000 billing=upfront days=99999999999999999999",
+            "at most 15 digits",
+        ),
+        (f"estimate {PTU} ptu in=200000000 out=1000", "at most 100,000,000 TPM"),
+        (f"estimate {PTU} ptu in=10000 out=1000 hours=90000", "at most 87,840 hours"),
+        (
+            f"estimate {PTU} ptu in=10000 out=1000 billing=upfront days=7 "
+            "start=9999-12-31T23:59:59",
+            "outside the order calendar",
+        ),
+        ("cost all period=0001-01", "outside the billing calendar"),
+        (  # shown as typed, never with year 1's local mean time offset (+08:05:43)
+            f"estimate {PTU} ptu in=10000 out=1000 billing=upfront days=7 "
+            "start=0001-01-01T00:00:00",
+            "start=0001-01-01T00:00:00 is outside the order calendar",
+        ),
+    ],
+)
+def test_typed_numbers_out_of_range_name_a_limit(
+    make_deck: MakeDeck, text: str, limit: str
+) -> None:
+    """Through the grammar (CLI, Slack, notebook) every refusal says what the limit is."""
+    from modeldeck.errors import UserError
+    from modeldeck.grammar import parse
+
+    deck = make_deck()
+    with pytest.raises(UserError, match=re.escape(limit)):
+        deck.run(parse(text), deck.resolve_actor("jupyter", "alice"))

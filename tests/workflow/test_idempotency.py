@@ -79,3 +79,33 @@ def test_a_racing_replay_answers_with_the_first(
     assert second.id == first.id
     assert [r.id for r in deck.list_requests()] == [first.id]
     assert [r["action"] for r in read_audit(deck.store, subject=second.id)] == ["request"]
+
+
+def test_a_command_run_with_a_key_makes_one_request_in_process_and_over_rest(
+    make_deck: MakeDeck,
+) -> None:
+    """`DeckAPI.run` carries the surface's key (Slack's trigger_id, a notebook click) to the
+    request, in process and through `RemoteDeck` (the Idempotency-Key header of /api/run)."""
+    from modeldeck.grammar import parse
+    from modeldeck.results import RequestResult
+    from modeldeck.server import create_app
+
+    deck = make_deck(principals=TEAM)
+    token = create_token(deck.store, "alice")[1]
+    alice = deck.resolve_actor("jupyter", "alice")
+    command = parse("deploy qwen3-32b mu units=1")
+    first = deck.run(command, alice, idempotency_key="trigger-1")
+    again = deck.run(command, alice, idempotency_key="trigger-1")
+    assert isinstance(first, RequestResult) and isinstance(again, RequestResult)
+    assert again.request.id == first.request.id
+    with ServerThread(create_app(deck, deck.settings)) as server:
+        remote = RemoteDeck(server.url, token)
+        try:
+            over_rest = [remote.run(command, alice, idempotency_key="click-7") for _ in range(2)]
+            replayed = remote.run(command, alice, idempotency_key="trigger-1")
+        finally:
+            remote.close()
+    ids = [r.request.id for r in over_rest if isinstance(r, RequestResult)]
+    assert len(ids) == 2 and ids[0] == ids[1] != first.request.id
+    assert isinstance(replayed, RequestResult) and replayed.request.id == first.request.id
+    assert len(deck.list_requests()) == 2

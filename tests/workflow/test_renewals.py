@@ -150,3 +150,18 @@ def test_an_order_without_auto_renewal_is_left_to_expire(deck: Deck, sb: Running
     assert first is not None and first.expires_at is not None
     fired = orders.drive_timelines(deck, first.expires_at - timedelta(hours=20))
     assert [e for _, e in fired] == ["expires_in_24h"]
+
+
+def test_a_replayed_renewal_answers_with_the_first(deck: Deck, sb: RunningSandbox) -> None:
+    """A renewal carries its submission's idempotency key like every other request."""
+    alice = deck.resolve_actor("jupyter", "alice")
+    req = deck.request_deploy(UPFRONT, alice)
+    approve_all(deck, req.id)
+    sb.advance(5)
+    dep_id = deck.get_request(req.id).deployment_id or ""
+    renew = parse(f"renew {dep_id} days=3")
+    first = deck.run(renew, alice, idempotency_key="renew-click-1")
+    again = deck.run(renew, alice, idempotency_key="renew-click-1")
+    assert isinstance(first, RequestResult) and isinstance(again, RequestResult)
+    assert again.request.id == first.request.id
+    assert [r.id for r in deck.list_requests() if r.kind == "renew"] == [first.request.id]

@@ -223,3 +223,25 @@ def test_revoked_tokens_and_tokens_of_removed_principals_are_refused(
     assert "no longer a configured principal" in gone.json()["error"]["message"]
     actions = [r["action"] for r in read_audit(stack.deck.store) if r["subject"] == token_id]
     assert actions == ["token_create", "token_revoke"]
+
+
+def test_listing_tokens_is_audited_on_the_cli_and_over_rest(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every token action is on record, listing included: who looked, from where, how many."""
+    assert stack.deck is not None
+    _, admin = create_token(stack.deck.store, "adam")
+    create_token(stack.deck.store, "alice")
+    monkeypatch.setenv("MODELDECK_TOKEN", admin)
+    listed = run_cli("token", "list")
+    assert listed.exit_code == 0, listed.output
+    over_rest = httpx.get(
+        f"{stack.server_url}/api/tokens", headers={"Authorization": f"Bearer {admin}"}
+    )
+    assert over_rest.status_code == 200 and len(over_rest.json()) == 2
+    rows = [r for r in read_audit(stack.deck.store) if r["action"] == "token_list"]
+    assert [(r["actor"], r["surface"], r["detail"]) for r in rows] == [
+        ("adam", "cli", {"count": 2}),
+        ("adam", "api", {"count": 2}),
+    ]
+    assert admin not in json.dumps(rows)

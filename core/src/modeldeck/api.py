@@ -7,6 +7,8 @@ so a notebook or bot works the same in single-user and team mode.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modeldeck.domain import (
@@ -25,10 +27,14 @@ from modeldeck.domain import (
 
 if TYPE_CHECKING:
     from modeldeck.budgets.models import Budget
+    from modeldeck.charts.data import SpendChart, UsageChart
     from modeldeck.grammar import CommandModel
+    from modeldeck.metering.playground import PlaygroundEvent
     from modeldeck.planner import PlanResult
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.results import Result
+    from modeldeck.schedules.spec import ScheduleSpec
+    from modeldeck.schedules.views import ScheduleView
     from modeldeck.workflow.costs import CostReport
     from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
 
@@ -81,9 +87,36 @@ class DeckAPI(Protocol):
         ...
 
     def request_renew(
-        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: RenewSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         """Store a request to extend a deployment's upfront PTU order by `spec.days`."""
+        ...
+
+    def request_schedule(
+        self,
+        spec: ScheduleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RequestRecord:
+        """Store a schedule (weekly levels, or a one-off window) request, priced for its
+        maximum cost (docs/schedules.md)."""
+        ...
+
+    def schedules(self) -> list[ScheduleView]:
+        """Every capacity schedule: state, next change, why one is paused."""
+        ...
+
+    def cancel_schedule(
+        self, schedule_id: str, actor: Actor, reason: str | None = None
+    ) -> ScheduleView:
+        """End a schedule (active or paused); the deployment keeps the capacity it has."""
         ...
 
     def request_unpublish(
@@ -151,6 +184,19 @@ class DeckAPI(Protocol):
         """Evaluate the alert rules once, raise what is due (once each), list this month's."""
         ...
 
+    def playground(self, ref: str, prompt: str, max_tokens: int = 256) -> Iterator[PlaygroundEvent]:
+        """Stream a prompt to a RUNNING deployment through the metering client (the call lands
+        in `cost`): `delta` events, then one `call` with tokens, latency, overflow and cost."""
+        ...
+
+    def usage_chart(self, ref: str, since: datetime, until: datetime) -> UsageChart:
+        """Input tokens per minute of a PTU deployment against its purchased input TPM."""
+        ...
+
+    def budget_chart(self, name: str) -> SpendChart:
+        """A budget's spend over its period: actual per day, the forecast, the budget line."""
+        ...
+
     def refresh(self) -> list[DeploymentRecord]:
         """Sync deployment statuses from the provider, firing hooks on changes."""
         ...
@@ -159,10 +205,14 @@ class DeckAPI(Protocol):
         """Map a Slack user id / notebook user to a principal; NotLinked if unknown."""
         ...
 
-    def run(self, command: CommandModel, actor: Actor) -> Result:
+    def run(
+        self, command: CommandModel, actor: Actor, *, idempotency_key: str | None = None
+    ) -> Result:
         """Run one parsed command (`modeldeck.grammar.parse` where the text was typed).
 
         Returns the verb's typed result (`modeldeck.results`); render it with
-        `modeldeck.rendering.render(result, surface)`.
+        `modeldeck.rendering.render(result, surface)`. `idempotency_key` identifies the
+        submission when the command makes a request (Slack's trigger_id, a notebook click):
+        a replay answers with the first request, as the request methods do.
         """
         ...

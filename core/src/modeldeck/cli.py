@@ -400,8 +400,7 @@ def token_list() -> None:
 
         settings = load_settings()
         store = Store(settings.effective_database_url)
-        local_admin(store, settings)
-        rows = list_tokens(store)
+        rows = list_tokens(store, by=local_admin(store, settings))
     table = Table()
     for col in ("id", "principal", "created_at", "revoked_at"):
         table.add_column(col)

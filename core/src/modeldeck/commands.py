@@ -1,7 +1,8 @@
 """Run one parsed command against a deck: the same command does the same thing everywhere.
 
 `run_command(deck, command, actor)` returns the verb's typed result (`modeldeck.results`).
-Built-in verbs are mapped here; a plugin's verb runs its registered handler.
+Built-in verbs are mapped here; a plugin's verb runs its registered handler. A verb that makes a
+request passes the surface's `idempotency_key` on, so a replayed submission makes no second one.
 """
 
 from __future__ import annotations
@@ -15,14 +16,23 @@ from modeldeck import identity
 from modeldeck import results as r
 from modeldeck.domain import Actor
 from modeldeck.errors import GrammarError, UserError
+from modeldeck.schedules.views import ScheduleView
 from modeldeck.settings import Settings, config_error
 
 if TYPE_CHECKING:
     from modeldeck.deck import Deck
 
 
-def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
+def next_changes(views: list[ScheduleView]) -> dict[str, r.ScheduledChange]:
+    """The next scheduled change of each deployment (by deployment id)."""
+    return {v.deployment_id: v.next_change for v in views if v.next_change is not None}
+
+
+def run_command(
+    deck: Deck, command: g.CommandModel, actor: Actor, *, idempotency_key: str | None = None
+) -> r.Result:
     """Run `command`; user mistakes raise UserError subclasses for the surface to show."""
+    key = idempotency_key
     if isinstance(command, g.HelpCommand):
         return r.HelpResult(topic=command.topic)
     if isinstance(command, g.ModelsCommand):
@@ -33,13 +43,30 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
             return r.ComparisonResult(estimate=est)
         return r.EstimateResult(estimate=est)
     if isinstance(command, g.DeployCommand):
-        return _request("deploy", deck.request_deploy(command.spec, actor, command.reason))
+        request = deck.request_deploy(command.spec, actor, command.reason, idempotency_key=key)
+        return _request("deploy", request)
     if isinstance(command, g.ScaleCommand):
-        return _request("scale", deck.request_scale(command.spec, actor, command.reason))
+        window = command.window()  # `from=`/`until=`: a one-off window, a schedule request
+        if window is not None:
+            request = deck.request_schedule(window, actor, command.reason, idempotency_key=key)
+            return _request("scale", request)
+        request = deck.request_scale(command.spec, actor, command.reason, idempotency_key=key)
+        return _request("scale", request)
+    if isinstance(command, g.ScheduleCommand):
+        request = deck.request_schedule(command.spec, actor, command.reason, idempotency_key=key)
+        return _request("schedule", request)
+    if isinstance(command, g.UnscheduleCommand):
+        view = deck.cancel_schedule(command.schedule_id, actor, command.reason)
+        return r.SchedulesResult(schedules=[view])
+    if isinstance(command, g.SchedulesCommand):
+        identity.require(actor, "read")
+        return r.SchedulesResult(schedules=deck.schedules())
     if isinstance(command, g.RenewCommand):
-        return _request("renew", deck.request_renew(command.spec, actor, command.reason))
+        request = deck.request_renew(command.spec, actor, command.reason, idempotency_key=key)
+        return _request("renew", request)
     if isinstance(command, g.LimitsCommand):
-        return _request("limits", deck.request_limits(command.spec, actor, command.reason))
+        request = deck.request_limits(command.spec, actor, command.reason, idempotency_key=key)
+        return _request("limits", request)
     if isinstance(command, g.UnpublishCommand):
         if not command.confirm:
             dep = deck.get_deployment(command.deployment)
@@ -48,15 +75,22 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
                 "be undone.",
                 hint=f"Repeat with `confirm`: unpublish {dep.deployed_model or dep.id} confirm",
             )
-        request = deck.request_unpublish(command.deployment, actor, command.reason)
+        request = deck.request_unpublish(
+            command.deployment, actor, command.reason, idempotency_key=key
+        )
         return _request("unpublish", request)
     if isinstance(command, g.ListCommand):
         deps = deck.list_deployments(include_deleted=command.include_deleted)
-        return r.DeploymentsResult(deployments=deps, include_deleted=command.include_deleted)
+        return r.DeploymentsResult(
+            deployments=deps,
+            include_deleted=command.include_deleted,
+            next_changes=next_changes(deck.schedules()),
+        )
     if isinstance(command, g.StatusCommand):
         dep = deck.get_deployment(command.deployment)
         spent = _cost_report(deck, dep.id, "all")
         return r.DeploymentStatusResult(
+            schedule=schedule_of(deck.schedules(), dep.id),
             deployment=dep,
             cost_so_far=spent.total,
             currency=spent.currency,
@@ -81,7 +115,7 @@ def run_command(deck: Deck, command: g.CommandModel, actor: Actor) -> r.Result:
             return r.ForecastResult(report=deck.forecast(command.target, command.period))
         return r.CostResult(report=_cost_report(deck, command.target, command.period))
     if isinstance(command, g.PlanCommand):
-        return _plan(deck, command, actor)
+        return _plan(deck, command, actor, key)
     if isinstance(command, g.BudgetCommand):
         if command.action == "set":
             fields = {
@@ -138,7 +172,9 @@ def run_without_store(
     )
 
 
-def _plan(deck: Deck, command: g.PlanCommand, actor: Actor) -> r.CapacityPlanResult:
+def _plan(
+    deck: Deck, command: g.PlanCommand, actor: Actor, key: str | None
+) -> r.CapacityPlanResult:
     from modeldeck.workflow import planning
 
     identity.require(actor, "read")
@@ -148,7 +184,13 @@ def _plan(deck: Deck, command: g.PlanCommand, actor: Actor) -> r.CapacityPlanRes
     request = None
     if command.apply:
         request = planning.apply_option(
-            deck, result, actor, option=command.option, deployment=dep, reason=command.reason
+            deck,
+            result,
+            actor,
+            option=command.option,
+            deployment=dep,
+            reason=command.reason,
+            idempotency_key=key,
         )
     return r.CapacityPlanResult(
         plan=result, deployment=dep.deployed_model or dep.id if dep else None, request=request
@@ -173,6 +215,14 @@ def _plan_without_store(command: g.PlanCommand, settings: Settings) -> r.Result 
         ) from None
     result = planning.make_plan(command.spec, settings, load_catalog(settings), rules)
     return r.CapacityPlanResult(plan=result)
+
+
+def schedule_of(views: list[ScheduleView], dep_id: str) -> ScheduleView | None:
+    """The deployment's active schedule, else its newest (paused or finished) one."""
+    mine = [v for v in views if v.deployment_id == dep_id]
+    active = [v for v in mine if v.state == "active"]
+    chosen = active or mine
+    return chosen[-1] if chosen else None
 
 
 def _cost_report(deck: Deck, target: str | None, period: str) -> r.CostReport:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -35,17 +37,30 @@ from modeldeck.identity.tokens import TokenGrant
 from modeldeck.settings import Settings, config_error, load_settings
 from modeldeck.store import Store, repo
 from modeldeck.store import requests as request_rows
-from modeldeck.workflow import costs, decisions, execution, reconcile, requests, spend
+from modeldeck.workflow import (
+    costs,
+    decisions,
+    event_alerts,
+    execution,
+    reconcile,
+    requests,
+    spend,
+)
 
 if TYPE_CHECKING:
     from modeldeck.billing.rules import BillingRules
     from modeldeck.budgets.models import Budget
     from modeldeck.catalog import Catalog
+    from modeldeck.charts.data import SpendChart, UsageChart
     from modeldeck.grammar import CommandModel
+    from modeldeck.metering import MeteredClient
+    from modeldeck.metering.playground import PlaygroundEvent
     from modeldeck.planner import PlanResult
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.provider.base import Provider
     from modeldeck.results import Result
+    from modeldeck.schedules.spec import ScheduleSpec
+    from modeldeck.schedules.views import ScheduleView
 
 
 class Deck:
@@ -62,6 +77,8 @@ class Deck:
         self.store = store or Store(settings.effective_database_url)
         self._provider = provider
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._metered: MeteredClient | None = None  # the playground's, made on first use
+        self._metered_lock = threading.Lock()
         record_config_change(self.store, settings, deck=self)
 
     @classmethod
@@ -98,13 +115,18 @@ class Deck:
         return self._provider
 
     def close(self) -> None:
+        if self._metered is not None:
+            self._metered.close()
+            self._metered = None
         if self._provider is not None:
             self._provider.close()
         self.store.dispose()
 
     def emit(self, event: events.Event) -> None:
-        """Publish an event to every plugin (each in isolation; failures are logged)."""
+        """Publish an event to every plugin (each in isolation; failures are logged), then
+        raise the alert it calls for, if any (failed execution, console import, drift)."""
         events.publish(event, self)
+        event_alerts.raise_for_event(self, event)
 
     # --- claimed rows: work done once across replicas (store/claims.py)
     def claim_once(self, kind: str, key: str) -> bool:
@@ -144,6 +166,72 @@ class Deck:
 
         return estimate(spec, self.catalog, self.rules)
 
+    # --- calling deployed models and charting them (in-process only: both read the store)
+    def metered_client(self) -> MeteredClient:
+        """A metering client on this deck's Model Studio and store: every call it makes is
+        recorded and priced, so it shows in `cost` (the notebook's playground); close it."""
+        from modeldeck.metering import MeteredClient
+        from modeldeck.provider.factory import endpoint
+
+        base_url, api_key = endpoint(self.settings)
+        return MeteredClient(
+            base_url,
+            api_key,
+            store=self.store,
+            catalog=self.catalog,
+            journal_dir=self.settings.data_dir / "metering-journal",
+            workspace=self.settings.provider.workspace,
+            timeout=self.settings.provider.timeout_seconds,
+        )
+
+    def playground(self, ref: str, prompt: str, max_tokens: int = 256) -> Iterator[PlaygroundEvent]:
+        """Stream a prompt to a RUNNING deployment through the metering client (so the call is
+        recorded and priced, and shows in `cost`): the answer's chunks, then the call."""
+        from modeldeck.errors import ValidationFailed
+        from modeldeck.metering.playground import PlaygroundPrompt, stream_prompt
+
+        checked = PlaygroundPrompt(deployment=ref, prompt=prompt, max_tokens=max_tokens)
+        dep = self.get_deployment(checked.deployment)
+        if str(dep.status) != "RUNNING" or not dep.deployed_model:
+            raise ValidationFailed(
+                f"{dep.id} is {dep.status}: only a RUNNING deployment answers prompts.",
+                hint="Wait for the deploy to finish (refresh), or pick another deployment.",
+            )
+        with self._metered_lock:
+            if self._metered is None:
+                self._metered = self.metered_client()
+            client = self._metered
+        return stream_prompt(client, dep.deployed_model, checked.prompt, checked.max_tokens)
+
+    def usage_chart(self, ref: str, since: datetime, until: datetime) -> UsageChart:
+        """Input tokens per minute of a PTU deployment against its purchased input TPM."""
+        from modeldeck.errors import ValidationFailed
+        from modeldeck.spend.charts import usage_chart_data
+
+        dep = self.get_deployment(ref)
+        if not dep.deployed_model or not dep.input_tpm:
+            raise ValidationFailed(
+                f"{dep.id} has no purchased input TPM to chart usage against.",
+                hint="Usage charts are for PTU deployments (in=<TPM>).",
+            )
+        with self.store.session() as session:
+            return usage_chart_data(session, dep.deployed_model, dep.input_tpm, since, until)
+
+    def budget_chart(self, name: str, *, now: datetime | None = None) -> SpendChart:
+        """A budget's spend over its period: actual per day, the forecast, the budget line."""
+        from modeldeck.errors import ValidationFailed
+        from modeldeck.spend.charts import budget_chart_data
+
+        lines = self.budgets(now=now).lines
+        item = next((b.forecast for b in lines if b.forecast.budget.name == name), None)
+        if item is None:
+            raise ValidationFailed(
+                f"No budget is named {name!r}.",
+                hint=f"Budgets: {', '.join(b.forecast.budget.name for b in lines) or 'none'}.",
+            )
+        with self.store.session() as session:
+            return budget_chart_data(session, self.catalog, item, self.rules)
+
     # --- identity
     def resolve_actor(self, surface: Surface, external_id: str) -> Actor:
         return identity.resolve_actor(self.settings, surface, external_id)
@@ -180,11 +268,46 @@ class Deck:
         return requests.request_limits(self, spec, actor, reason, idempotency_key)
 
     def request_renew(
-        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: RenewSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         from modeldeck.workflow import renewals
 
-        return renewals.request_renew(self, spec, actor, reason)
+        return renewals.request_renew(self, spec, actor, reason, idempotency_key)
+
+    def request_schedule(
+        self,
+        spec: ScheduleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+        now: datetime | None = None,
+    ) -> RequestRecord:
+        """Ask for capacity on a schedule (or a one-off window), approved for its maximum."""
+        from modeldeck.workflow import schedule_requests
+
+        return schedule_requests.request_schedule(
+            self, spec, actor, reason, idempotency_key, now=now
+        )
+
+    def schedules(self, *, now: datetime | None = None) -> list[ScheduleView]:
+        """Every capacity schedule with its state and next change."""
+        from modeldeck.workflow import schedules
+
+        return schedules.schedule_views(self, now)
+
+    def cancel_schedule(
+        self, schedule_id: str, actor: Actor, reason: str | None = None
+    ) -> ScheduleView:
+        """End a schedule (active or paused); audited, `ScheduleCancelled`."""
+        from modeldeck.workflow import schedules
+
+        return schedules.cancel_schedule(self, schedule_id, actor, reason)
 
     def request_unpublish(
         self,
@@ -324,9 +447,9 @@ class Deck:
         token_id, secret = tokens.create_token(self.store, principal, deck=self, by=by)
         return TokenGrant(id=token_id, principal=principal, token=secret)
 
-    def list_tokens(self) -> list[dict[str, str | None]]:
-        """Token ids, owners and dates (never the tokens)."""
-        return tokens.list_tokens(self.store)
+    def list_tokens(self, *, by: str | None = None) -> list[dict[str, str | None]]:
+        """Token ids, owners and dates (never the tokens); the listing is audited (over REST)."""
+        return tokens.list_tokens(self.store, deck=self, by=by, surface="api")
 
     def revoke_token(self, token_id: str, *, by: str | None = None) -> None:
         tokens.revoke_token(self.store, token_id, deck=self, by=by)
@@ -338,7 +461,9 @@ class Deck:
         return self.list_deployments()
 
     # --- the grammar
-    def run(self, command: CommandModel, actor: Actor) -> Result:
+    def run(
+        self, command: CommandModel, actor: Actor, *, idempotency_key: str | None = None
+    ) -> Result:
         from modeldeck.commands import run_command
 
-        return run_command(self, command, actor)
+        return run_command(self, command, actor, idempotency_key=idempotency_key)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from modeldeck.money import DecimalStr
+from modeldeck.schedules.spec import ScheduleSpec
 
 Plan = Literal["ptu", "mu"]
 Mode = Literal["instruct", "thinking"]
@@ -251,7 +252,7 @@ class DeploymentRecord(BaseModel):
         )
 
 
-RequestKind = Literal["deploy", "scale", "unpublish", "limits", "renew"]
+RequestKind = Literal["deploy", "scale", "unpublish", "limits", "renew", "schedule"]
 
 
 class RequestStatus(StrEnum):
@@ -285,6 +286,33 @@ class Decision(BaseModel):
     at: datetime
 
 
+class BudgetEffect(BaseModel):
+    """A request's effect on one budget's forecast (USD): now, with the request, and the
+    thresholds it would make the forecast reach; shown on every request card."""
+
+    budget: str
+    scope: str
+    hard: bool = False
+    amount: DecimalStr
+    period_end: datetime | None = None
+    before: DecimalStr  # the period's forecast without the request
+    after: DecimalStr  # with it
+    crosses: list[int] = Field(default_factory=list)  # thresholds (percent) newly reached
+    needs_admin: bool = False  # a hard budget left (further) over: an admin must approve
+
+    @property
+    def change(self) -> Decimal:
+        return self.after - self.before
+
+    @property
+    def before_percent(self) -> Decimal:
+        return self.before * 100 / self.amount if self.amount else Decimal(0)
+
+    @property
+    def after_percent(self) -> Decimal:
+        return self.after * 100 / self.amount if self.amount else Decimal(0)
+
+
 class RequestRecord(BaseModel):
     """A change that costs money, from request to outcome."""
 
@@ -298,6 +326,7 @@ class RequestRecord(BaseModel):
     scale: ScaleSpec | None = None
     limits: LimitsSpec | None = None
     renew: RenewSpec | None = None
+    schedule: ScheduleSpec | None = None
     deployment_id: str | None = None
     estimate: Estimate | None = None
     policy: PolicyDecision
@@ -314,6 +343,10 @@ class RequestRecord(BaseModel):
     target: DeploySpec | None = None
     basis: dict[str, Any] | None = None
     idempotency_key: str | None = None
+    # Its effect on every budget whose scope it matches, computed when it was asked;
+    # `budget_effect_unknown` says why no effect could be computed (never a silent blank).
+    budget_effect: list[BudgetEffect] = Field(default_factory=list)
+    budget_effect_unknown: str | None = None
 
     @property
     def summary(self) -> str:
@@ -329,6 +362,8 @@ class RequestRecord(BaseModel):
             return f"set limits on {self.limits.deployment}"
         if self.renew is not None:
             return f"renew {self.renew.deployment} for {self.renew.days} day(s)"
+        if self.schedule is not None:
+            return f"schedule {self.schedule.deployment}: {self.schedule.describe()}"
         return f"{self.kind} {self.deployment_id or ''}".strip()
 
     @property

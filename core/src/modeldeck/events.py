@@ -502,6 +502,169 @@ class TokenRevoked(Event):
         )
 
 
+class TokensListed(Event):
+    """Someone listed the API tokens (ids, owners, dates; never the tokens): audited like every
+    token action, so who looked at the team's tokens is on record."""
+
+    name: ClassVar[str] = "tokens_listed"
+    count: int
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="token_list",
+            subject="tokens",
+            detail={"count": self.count},
+        )
+
+
+# --- scheduled capacity --------------------------------------------------------------------
+
+
+class ScheduleActivated(Event):
+    """An approved schedule (or one-off window) is now in force: the reconciler runs it."""
+
+    name: ClassVar[str] = "schedule_activated"
+    schedule_id: str
+    request_id: str
+    deployment_id: str
+    summary: str
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="schedule_activated",
+            subject=self.schedule_id,
+            detail={
+                "request": self.request_id,
+                "deployment": self.deployment_id,
+                "summary": self.summary,
+            },
+        )
+
+
+class ScheduledChangeStarted(Event):
+    """A replica claimed one scheduled change and asked Model Studio for it (once)."""
+
+    name: ClassVar[str] = "scheduled_change_started"
+    schedule_id: str
+    deployment_id: str
+    change_at: datetime
+    level: dict[str, int]
+    request_id: str
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="scheduled_change_started",
+            subject=self.schedule_id,
+            detail={
+                "deployment": self.deployment_id,
+                "change_at": self.change_at.isoformat(),
+                "level": dict(self.level),
+                "request": self.request_id,
+            },
+        )
+
+
+class ScheduledChangeApplied(Event):
+    """A scheduled change reached its final state at Model Studio: the level now runs."""
+
+    name: ClassVar[str] = "scheduled_change_applied"
+    schedule_id: str
+    deployment_id: str
+    change_at: datetime
+    level: dict[str, int]
+    request_id: str | None = None
+    note: str | None = None
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="scheduled_change_applied",
+            subject=self.schedule_id,
+            detail={
+                "deployment": self.deployment_id,
+                "change_at": self.change_at.isoformat(),
+                "level": dict(self.level),
+                "request": self.request_id,
+                "note": self.note,
+            },
+        )
+
+
+class ScheduledChangeFailed(Event):
+    """A scheduled change ended failed at Model Studio (the schedule goes on to the next)."""
+
+    name: ClassVar[str] = "scheduled_change_failed"
+    schedule_id: str
+    deployment_id: str
+    change_at: datetime
+    level: dict[str, int]
+    request_id: str | None = None
+    error: str
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="scheduled_change_failed",
+            subject=self.schedule_id,
+            detail={
+                "deployment": self.deployment_id,
+                "change_at": self.change_at.isoformat(),
+                "level": dict(self.level),
+                "request": self.request_id,
+                "error": self.error,
+            },
+        )
+
+
+class SchedulePaused(Event):
+    """A schedule stopped itself: its deployment is gone or was changed by hand (never fought)."""
+
+    name: ClassVar[str] = "schedule_paused"
+    schedule_id: str
+    deployment_id: str
+    reason: str
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="schedule_paused",
+            subject=self.schedule_id,
+            detail={"deployment": self.deployment_id, "reason": self.reason},
+        )
+
+
+class ScheduleCancelled(Event):
+    """Someone ended a schedule (`unschedule`): no more changes; the capacity stays as it is."""
+
+    name: ClassVar[str] = "schedule_cancelled"
+    schedule_id: str
+    deployment_id: str
+    previous_state: str
+    reason: str | None = None
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="schedule_cancelled",
+            subject=self.schedule_id,
+            detail={
+                "deployment": self.deployment_id,
+                "previous_state": self.previous_state,
+                "reason": self.reason,
+            },
+        )
+
+
 CORE_EVENTS: tuple[type[Event], ...] = (
     RequestCreated,
     RequestDecided,
@@ -524,6 +687,13 @@ CORE_EVENTS: tuple[type[Event], ...] = (
     AlertRaised,
     TokenCreated,
     TokenRevoked,
+    TokensListed,
+    ScheduleActivated,
+    ScheduledChangeStarted,
+    ScheduledChangeApplied,
+    ScheduledChangeFailed,
+    SchedulePaused,
+    ScheduleCancelled,
 )
 
 

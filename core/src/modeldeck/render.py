@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from modeldeck.budgets.effect_text import effect_lines
 from modeldeck.domain import DeploymentRecord, RequestRecord
 from modeldeck.money import format_amount
 from modeldeck.timeutil import iso, to_beijing
@@ -110,7 +111,10 @@ def request_text(req: RequestRecord) -> str:
         lines.append(
             f"  estimate: {format_amount(Decimal(est.total), est.currency)} ({est.period}){per_day}"
         )
+        if req.schedule is not None and est.notes:  # approved once, for its maximum cost
+            lines.append(f"  {est.notes[0]}")
     lines.append(f"  policy: {req.policy.rule}")
+    lines.extend(f"  budget {line}" for line in effect_lines(req))
     status = req.status.value
     if req.status == "pending":
         status += f" - needs {req.approvals_remaining} more approval(s)"

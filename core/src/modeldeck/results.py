@@ -26,6 +26,7 @@ from modeldeck.domain import (
 from modeldeck.errors import ModeldeckError
 from modeldeck.money import DecimalStr, to_decimal
 from modeldeck.planner.result import PlanResult
+from modeldeck.schedules.views import ScheduledChange, ScheduleView
 from modeldeck.workflow.costs import CostReport, DeploymentCost
 from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
 
@@ -49,6 +50,8 @@ __all__ = [
     "ModelsResult",
     "RequestResult",
     "Result",
+    "ScheduledChange",
+    "SchedulesResult",
     "cost_scope",
     "result_from_json",
 ]
@@ -120,6 +123,12 @@ class CatalogRow(BaseModel):
     currency: str = "USD"
     source: str | None = None
     as_of: str | None = None
+    # The model's limits (None: the catalog does not know them) and where they come from.
+    max_context: int | None = None
+    max_input: int | None = None
+    context_fixed: bool = False
+    limits_source: str | None = None
+    limits_as_of: str | None = None
 
 
 class ModelsResult(Result):
@@ -178,6 +187,9 @@ class DeploymentsResult(Result):
     kind: Literal["deployments"] = "deployments"
     deployments: list[DeploymentRecord] = Field(default_factory=list)
     include_deleted: bool = False
+    next_changes: dict[str, ScheduledChange] = Field(
+        default_factory=dict, description="The next scheduled capacity change, by deployment id."
+    )
 
 
 class DeploymentStatusResult(Result):
@@ -190,6 +202,16 @@ class DeploymentStatusResult(Result):
     unpriced: list[str] = Field(
         default_factory=list, description="Lines left out of cost_so_far: price not listed."
     )
+    schedule: ScheduleView | None = Field(
+        default=None, description="Its newest schedule (active or paused) and next change."
+    )
+
+
+class SchedulesResult(Result):
+    """`schedules`: every capacity schedule, its state and its next change."""
+
+    kind: Literal["schedules"] = "schedules"
+    schedules: list[ScheduleView] = Field(default_factory=list)
 
 
 class ApprovalsResult(Result):

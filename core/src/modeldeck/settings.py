@@ -126,7 +126,7 @@ def _clock(value: str) -> str:
     """`HH:MM` on a 24-hour clock (Beijing time for the digest)."""
     parts = value.strip().split(":")
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"time {value!r} is not HH:MM (e.g. \"09:00\", Beijing time)")
+        raise ValueError(f'time {value!r} is not HH:MM (e.g. "09:00", Beijing time)')
     hour, minute = int(parts[0]), int(parts[1])
     if not (0 <= hour < 24 and 0 <= minute < 60):
         raise ValueError(f"time {value!r} is not a time of day (00:00 to 23:59)")

@@ -197,7 +197,6 @@ def state_alerts(
     `covered`: deployment ids whose stop an order alert already explains.
     """
     out = []
-    day = f"{to_beijing(now):%Y-%m-%d}"
     idle = timedelta(hours=settings.idle_hours)
     for s in states:
         scope = f"deployment:{s.target.id}"
@@ -233,19 +232,9 @@ def state_alerts(
                     data={"release_at": _stamp(release)},
                 )
             )
-        if s.recorded is not None and s.observed is not None and s.recorded != s.observed:
-            out.append(
-                AlertCandidate(
-                    kind="capacity_mismatch",
-                    scope=scope,
-                    period=day,
-                    severity="warning",
-                    title=f"{s.ref}: capacity differs from what was bought",
-                    text=f"modeldeck recorded {s.recorded.describe()}, Model Studio reports "
-                    f"{s.observed.describe()}. Billing follows Model Studio.",
-                    at=now,
-                )
-            )
+        mismatch = capacity_mismatch(s, now)
+        if mismatch is not None:
+            out.append(mismatch)
         last = ensure_aware(s.last_call_at) if s.last_call_at else since
         if s.status in RESERVING and now - last >= idle:
             out.append(
@@ -261,6 +250,25 @@ def state_alerts(
                 )
             )
     return out
+
+
+def capacity_mismatch(state: DeploymentState, now: datetime) -> AlertCandidate | None:
+    """The capacity Model Studio reports differs from what modeldeck recorded (at most one alert
+    a Beijing day per deployment); None when they agree or either is unknown."""
+    recorded, observed = state.recorded, state.observed
+    if recorded is None or observed is None or recorded == observed:
+        return None
+    return AlertCandidate(
+        kind="capacity_mismatch",
+        scope=f"deployment:{state.target.id}",
+        period=f"{to_beijing(now):%Y-%m-%d}",
+        severity="warning",
+        title=f"{state.ref}: capacity differs from what was bought",
+        text=f"modeldeck recorded {recorded.describe()}, Model Studio reports "
+        f"{observed.describe()}. Billing follows Model Studio.",
+        at=now,
+        data={"recorded": recorded.describe(), "observed": observed.describe()},
+    )
 
 
 def evaluate(

@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from modeldeck.billing.accrual import DeploymentHistory, accrue
+from modeldeck.billing.accrual import CapacityEvent, DeploymentHistory, accrue
 from modeldeck.billing.call_columns import CallColumns
 from modeldeck.billing.rules import DEFAULT_RULES, BillingRules, money_context
 from modeldeck.billing.timeline import order_timeline
@@ -152,11 +152,13 @@ def forecast(
     window: timedelta = DEFAULT_OVERFLOW_WINDOW,
     auto_renew: bool = False,
     calls: CallColumns | None = None,
+    planned: Sequence[CapacityEvent] = (),
 ) -> Forecast:
     """The forecast of one deployment over `period` (whole [start, end), e.g. `Budget.bounds`).
 
     `calls`: the deployment's billable calls as columns (e.g. from `load_histories`), used
-    instead of `history.calls`.
+    instead of `history.calls`. `planned`: capacity changes still to come (a schedule's
+    `scaled` events), billed from their instant in the reserved spend still to come.
     """
     start, end = (ensure_aware(t) for t in period)
     now = ensure_aware(now)
@@ -186,12 +188,28 @@ def forecast(
         reserved = Decimal(0)
         if split < end and state == "running":
             if history.billing == "hourly":
-                ahead = accrue(reserved_only, split, end, catalog, rules)
-                reserved = catalog.convert(ahead.total, ahead.currency, currency)
-                notes.append(
-                    f"Reserved capacity billed hourly until {iso(to_beijing(end))}, as if it keeps "
-                    "running unchanged (a scale, stop or unpublish changes this)."
+                coming = sorted(
+                    (e for e in planned if split < ensure_aware(e.at) < end),
+                    key=lambda e: ensure_aware(e.at),
                 )
+                planned_history = reserved_only.model_copy(
+                    update={"events": [*reserved_only.events, *coming]}
+                )
+                ahead = accrue(planned_history, split, end, catalog, rules)
+                reserved = catalog.convert(ahead.total, ahead.currency, currency)
+                if coming:
+                    notes.append(
+                        f"Reserved capacity billed hourly until {iso(to_beijing(end))} with the "
+                        f"{len(coming)} scheduled change(s) still to come: "
+                        + "; ".join(f"{iso(to_beijing(e.at))} → {e.describe()}" for e in coming[:5])
+                        + ("; …" if len(coming) > 5 else "")
+                        + " (a pause, scale, stop or unpublish changes this)."
+                    )
+                else:
+                    notes.append(
+                        f"Reserved capacity billed hourly until {iso(to_beijing(end))}, as if it "
+                        "keeps running unchanged (a scale, stop or unpublish changes this)."
+                    )
             else:
                 notes.append(
                     "Prepaid orders are paid when placed and counted in spend to date; "
@@ -292,6 +310,7 @@ def forecast_budgets(
     known: Mapping[tuple[datetime, datetime], Sequence[tuple[BudgetTarget, Forecast]]]
     | None = None,
     calls: Mapping[str, CallColumns] | None = None,
+    planned: Mapping[str, Sequence[CapacityEvent]] | None = None,
 ) -> list[BudgetForecast]:
     """Every budget's forecast; each deployment is forecast once per distinct budget period
     (`known`: forecasts already made, by period bounds, e.g. for `cost … forecast`; `calls`:
@@ -315,6 +334,7 @@ def forecast_budgets(
                         window=window,
                         auto_renew=auto_renew,
                         calls=(calls or {}).get(h.deployment_id),
+                        planned=(planned or {}).get(h.deployment_id, ()),
                     ),
                 )
                 for target, h in deployments

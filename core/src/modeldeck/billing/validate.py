@@ -135,8 +135,11 @@ def check_bounds(spec: Any, rules: BillingRules = DEFAULT_RULES) -> None:
         except OverflowError:  # a time at the calendar's very edge, in another zone
             inside = False
         if not inside:
+            # As typed: a Beijing time is shown without the zone's offset (zoneinfo gives year 1
+            # Beijing's local mean time, +08:05:43, which nobody wrote).
+            typed = start.replace(tzinfo=None) if start.tzinfo in (None, BEIJING) else start
             raise ValidationFailed(
-                f"start={start.isoformat()} is outside the order calendar: give a start from "
+                f"start={typed.isoformat()} is outside the order calendar: give a start from "
                 f"{EARLIEST_START:%Y-%m-%d} to {latest.astimezone(BEIJING):%Y-%m-%d} "
                 f"(at most {rules.max_start_ahead_days} days ahead), Beijing time.",
                 hint="Drop start= to order now.",

@@ -145,7 +145,8 @@ class Catalog:
         )
 
     def rows(self) -> list[dict[str, Any]]:
-        """JSON-able rows for `models`: one per price, `amount` a decimal string or None."""
+        """JSON-able rows for `models`: one per price, `amount` a decimal string or None, with
+        the model's context and input limits (None: not known) and where they come from."""
         out: list[dict[str, Any]] = []
         price_rank = {p: i for names in PRICE_NAMES.values() for i, p in enumerate(names)}
 
@@ -160,6 +161,7 @@ class Catalog:
             )
 
         for e in sorted(self._prices.values(), key=sort_key):
+            info = self._models.get(e.model)
             out.append(
                 {
                     "model": e.model,
@@ -174,6 +176,7 @@ class Catalog:
                     "currency": e.currency,
                     "source": e.source,
                     "as_of": e.as_of,
+                    **model_limits(info),
                 }
             )
         return out
@@ -199,3 +202,17 @@ class Catalog:
                 f"(USD per {currency}).",
             )
         return rate
+
+
+def model_limits(info: ModelInfo | None) -> dict[str, Any]:
+    """A model's context and input limits for a catalog row; None where the source gives none."""
+    if info is None:
+        return {"max_context": None, "max_input": None, "context_fixed": False,
+                "limits_source": None, "limits_as_of": None}  # fmt: skip
+    return {
+        "max_context": info.max_context,
+        "max_input": info.max_input,
+        "context_fixed": info.context_fixed,
+        "limits_source": info.source,
+        "limits_as_of": info.as_of,
+    }

@@ -18,6 +18,7 @@ from modeldeck.cli_render import Printable, estimate_printables, listing, rows_t
 from modeldeck.grammar import help_text
 from modeldeck.hookspecs import hookimpl
 from modeldeck.money import format_amount
+from modeldeck.schedules import text as schedule_text
 from modeldeck.spend import text as spend_text
 
 Register = Callable[[type, str, Callable[..., Any]], None]
@@ -44,15 +45,12 @@ def register_text_renderers(register: Register) -> None:
     register(r.ComparisonResult, "text", lambda result, **_: render_estimate_text(result.estimate))
     register(r.RequestResult, "text", lambda result, **_: render.request_text(result.request))
     register(r.DecisionResult, "text", decision)
+    register(r.DeploymentsResult, "text", deployments_text)
+    register(r.DeploymentStatusResult, "text", status_text)
     register(
-        r.DeploymentsResult, "text", lambda result, **_: render.deployments_text(result.deployments)
-    )
-    register(
-        r.DeploymentStatusResult,
+        r.SchedulesResult,
         "text",
-        lambda result, **_: render.status_text(
-            result.deployment, result.cost_so_far, result.currency, result.unpriced
-        ),
+        lambda result, **_: schedule_text.schedules_text(result.schedules),
     )
     register(r.ApprovalsResult, "text", lambda result, **_: render.requests_text(result.requests))
     register(r.CostResult, "text", lambda result, **_: render.cost_text(result.report))
@@ -81,13 +79,13 @@ def register_cli_renderers(register: Register) -> None:
     register(r.Result, "cli", text)
     register(r.EstimateResult, "cli", estimate_printables)
     register(r.ComparisonResult, "cli", estimate_printables)
-    register(
-        r.DeploymentsResult,
-        "cli",
-        lambda result, **_: listing(
-            render.deployment_rows(result.deployments), render.deployments_text([])
-        ),
-    )
+
+    def deployments(result: r.DeploymentsResult, **_: Any) -> list[Printable]:
+        shown = listing(render.deployment_rows(result.deployments), render.deployments_text([]))
+        footer = _next_changes(result)
+        return [*shown, footer] if footer else list(shown)
+
+    register(r.DeploymentsResult, "cli", deployments)
     register(
         r.ApprovalsResult,
         "cli",
@@ -147,6 +145,28 @@ def register_json_renderers(register: Register) -> None:
     register(r.ApprovalsResult, "json", lambda result, **_: [dump(q) for q in result.requests])
     register(r.CostResult, "json", cost)
     register(r.CapacityPlanResult, "json", plan_json)
+
+
+def _next_changes(result: r.DeploymentsResult) -> str:
+    names = {d.id: d.deployed_model or d.id for d in result.deployments}
+    return schedule_text.next_changes_text(result.next_changes, names)
+
+
+def deployments_text(result: r.DeploymentsResult, **_: Any) -> str:
+    """The deployments, then each one's next scheduled capacity change."""
+    footer = _next_changes(result)
+    body = render.deployments_text(result.deployments)
+    return f"{body}\n\n{footer}" if footer else body
+
+
+def status_text(result: r.DeploymentStatusResult, **_: Any) -> str:
+    """One deployment, its cost so far, and its schedule (next change, or why it is paused)."""
+    text = render.status_text(
+        result.deployment, result.cost_so_far, result.currency, result.unpriced
+    )
+    if result.schedule is not None:
+        text += "\n" + schedule_text.schedule_status_text(result.schedule)
+    return text
 
 
 def plan_text(result: r.CapacityPlanResult, **_: Any) -> str:

@@ -8,6 +8,7 @@ parsed once, where it was typed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -16,6 +17,7 @@ from modeldeck.domain import DeploySpec, LimitsSpec, RenewSpec, ScaleSpec
 from modeldeck.money import DecimalStr
 from modeldeck.planner.result import OptionName
 from modeldeck.planner.spec import PlanSpec
+from modeldeck.schedules.spec import ScheduleLevel, ScheduleSpec
 
 __all__ = [
     "AlertsCommand",
@@ -35,8 +37,11 @@ __all__ = [
     "RejectCommand",
     "RenewCommand",
     "ScaleCommand",
+    "ScheduleCommand",
+    "SchedulesCommand",
     "StatusCommand",
     "UnpublishCommand",
+    "UnscheduleCommand",
     "WithdrawCommand",
     "command_adapter",
 ]
@@ -147,7 +152,62 @@ class ScaleCommand(CommandModel):
     verb: Literal["scale"] = "scale"
     spec: ScaleSpec
     reason: str | None = None
-    keys: ClassVar[tuple[str, ...]] = ("units", "in", "out", "thinking_out", "reason")
+    # `from=`/`until=`: only for that window, then back (a schedule request, docs/schedules.md)
+    window_from: datetime | None = None
+    window_until: datetime | None = None
+    keys: ClassVar[tuple[str, ...]] = (
+        "units",
+        "in",
+        "out",
+        "thinking_out",
+        "from",
+        "until",
+        "reason",
+    )
+
+    def window(self) -> ScheduleSpec | None:
+        """The one-off window this scale asks for, as a schedule; None for a plain scale."""
+        if self.window_from is None or self.window_until is None:
+            return None
+        s = self.spec
+        level = ScheduleLevel(
+            units=s.units,
+            input_tpm=s.input_tpm,
+            output_tpm=s.output_tpm,
+            thinking_output_tpm=s.thinking_output_tpm,
+        )
+        return ScheduleSpec(
+            deployment=s.deployment,
+            kind="window",
+            level=level,
+            window_from=self.window_from,
+            window_until=self.window_until,
+        )
+
+
+class ScheduleCommand(CommandModel):
+    """`schedule <deployment> <capacity> at="<days> <HH:MM>" […]`: request capacity on a weekly
+    Beijing calendar, approved once for its maximum cost."""
+
+    verb: Literal["schedule"] = "schedule"
+    spec: ScheduleSpec
+    reason: str | None = None
+    keys: ClassVar[tuple[str, ...]] = ("units", "in", "out", "thinking_out", "at", "reason")
+
+
+class UnscheduleCommand(CommandModel):
+    """`unschedule <schedule-id> [reason=…]`: end a schedule; the capacity stays as it is."""
+
+    verb: Literal["unschedule"] = "unschedule"
+    schedule_id: str
+    reason: str | None = None
+    keys: ClassVar[tuple[str, ...]] = ("reason",)
+
+
+class SchedulesCommand(CommandModel):
+    """`schedules`: every schedule, its state and its next change."""
+
+    verb: Literal["schedules"] = "schedules"
 
 
 class RenewCommand(CommandModel):
@@ -266,6 +326,9 @@ Command = Annotated[
     | ListCommand
     | StatusCommand
     | ScaleCommand
+    | ScheduleCommand
+    | SchedulesCommand
+    | UnscheduleCommand
     | RenewCommand
     | LimitsCommand
     | UnpublishCommand

@@ -74,6 +74,12 @@ KEYS: dict[str, KeyInfo] = {
         KeyInfo("options", "payg,hourly,upfront,schedule,mu", "which options to price"),
         KeyInfo("option", "payg|hourly|upfront|schedule|mu", "the option `apply` requests "
                 "(default: the recommended one)"),
+        KeyInfo("at", "\"<days> <HH:MM>\"", "when the capacity written before it starts, every "
+                "week (Beijing time; days: mon-fri, sat,sun, daily…), e.g. at=\"mon-fri 09:00\""),
+        KeyInfo("from", "<ISO time>", "when a one-off capacity window starts (no offset = "
+                "Beijing time)"),
+        KeyInfo("until", "<ISO time>", "when the window ends and the capacity goes back to "
+                "what it was"),
     )
 }  # fmt: skip
 

@@ -34,14 +34,18 @@ from modeldeck.grammar.commands import (
     RejectCommand,
     RenewCommand,
     ScaleCommand,
+    ScheduleCommand,
+    SchedulesCommand,
     StatusCommand,
     UnpublishCommand,
+    UnscheduleCommand,
     WithdrawCommand,
 )
 from modeldeck.grammar.help import help_topic
 from modeldeck.grammar.keys import KEYS, canonical_key
 from modeldeck.grammar.messages import did_you_mean, shown
 from modeldeck.grammar.plan_parser import parse_plan
+from modeldeck.grammar.schedule_parser import check_window, parse_schedule
 from modeldeck.grammar.tokens import Token, join_argv, tokenize
 from modeldeck.grammar.values import VALUE_PARSERS
 from modeldeck.grammar.verbs import MODEL_EXAMPLE, VerbInfo, all_verbs, key_places, usage
@@ -330,6 +334,7 @@ def _scale(raw: str, args: _Args) -> ScaleCommand:
             + usage("scale")
             + "."
         )
+    window = check_window(values) if "from" in values or "until" in values else (None, None)
     spec = ScaleSpec(
         deployment=deployment,
         units=values.get("units"),
@@ -337,7 +342,13 @@ def _scale(raw: str, args: _Args) -> ScaleCommand:
         output_tpm=values.get("out"),
         thinking_output_tpm=values.get("thinking_out"),
     )
-    return ScaleCommand(raw=raw, spec=spec, reason=values.get("reason"))
+    return ScaleCommand(
+        raw=raw,
+        spec=spec,
+        reason=values.get("reason"),
+        window_from=window[0],
+        window_until=window[1],
+    )
 
 
 def _limits(raw: str, args: _Args) -> LimitsCommand:
@@ -439,6 +450,25 @@ def _plan(raw: str, args: _Args) -> PlanCommand:
     return parse_plan(raw, args.words, values, usage("plan"))
 
 
+def _schedule(raw: str, args: _Args) -> ScheduleCommand:
+    deployment = _one_word(args, "a deployment")
+    _no_more_words(args, 1, "the deployment")
+    return parse_schedule(raw, deployment, args.options, usage("schedule"))
+
+
+def _schedules(raw: str, args: _Args) -> SchedulesCommand:
+    _options(args, (), "'schedules'")
+    _no_more_words(args, 0, "'schedules'")
+    return SchedulesCommand(raw=raw)
+
+
+def _unschedule(raw: str, args: _Args) -> UnscheduleCommand:
+    schedule_id = _one_word(args, "a schedule id")
+    _no_more_words(args, 1, "the schedule id")
+    values = _options(args, UnscheduleCommand.keys, "'unschedule'")
+    return UnscheduleCommand(raw=raw, schedule_id=schedule_id, reason=values.get("reason"))
+
+
 def _withdraw(raw: str, args: _Args) -> WithdrawCommand:
     request_id = _one_word(args, "a request id")
     _no_more_words(args, 1, "the request id")
@@ -465,6 +495,9 @@ _HANDLERS: dict[str, Callable[[str, _Args], Any]] = {
     "approve": _approve,
     "reject": _reject,
     "plan": _plan,
+    "schedule": _schedule,
+    "schedules": _schedules,
+    "unschedule": _unschedule,
     "withdraw": _withdraw,
 }
 

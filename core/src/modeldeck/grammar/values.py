@@ -55,7 +55,10 @@ def _plain_digits(whole: str, key: str, text: str) -> str:
         raise GrammarError(f"{key}={shown(text)} has misplaced underscores: write e.g. 20_000.")
     digits = whole.replace(",", "").replace("_", "")
     if len(digits) > _MAX_DIGITS:
-        raise GrammarError(f"{key}={shown(text)} is too large.")
+        raise GrammarError(
+            f"{key}={shown(text)} is too large: at most {_MAX_DIGITS} digits are read, and "
+            f"{key}'s own limit is lower (a smaller number that is still too large names it)."
+        )
     return digits
 
 
@@ -292,6 +295,9 @@ VALUE_PARSERS: dict[str, _Parser] = {
     "duration": _positive_duration,
     "cancel_after": _positive_duration,
     "start": _start,
+    "from": _start,
+    "until": _start,
+    "at": _text,  # read with its capacity by the schedule parser (schedule_parser)
     "auto_renew": _yes_no,
     "mode": lambda text, key: _choice(text, key, ("instruct", "thinking")),
     "billing": lambda text, key: text.strip().lower(),  # checked against the plan later

@@ -31,8 +31,11 @@ from modeldeck.grammar.commands import (
     RejectCommand,
     RenewCommand,
     ScaleCommand,
+    ScheduleCommand,
+    SchedulesCommand,
     StatusCommand,
     UnpublishCommand,
+    UnscheduleCommand,
     WithdrawCommand,
     _SpecCommand,
 )
@@ -125,11 +128,15 @@ VERBS: dict[str, VerbInfo] = {
         ),
         VerbInfo(
             "scale",
-            'scale <deployment> units=<n> | in=<TPM> out=<TPM> [reason="…"]',
-            "Ask for a new absolute capacity: units for mu, input/output TPM for ptu.",
+            'scale <deployment> units=<n> | in=<TPM> out=<TPM> [from=<ISO> until=<ISO>] '
+            '[reason="…"]',
+            "Ask for a new absolute capacity: units for mu, input/output TPM for ptu; with "
+            "from=/until= only for that window (Beijing time), then back.",
             (
                 "scale my-mu-deployment units=3",
                 'scale my-ptu-deployment in=40k out=4k reason="peak"',
+                'scale my-mu-deployment units=8 from=2027-11-11T00:00 until=2027-11-12T00:00 '
+                'reason="sales promotion"',
             ),
             ScaleCommand,
         ),
@@ -213,6 +220,30 @@ VERBS: dict[str, VerbInfo] = {
                 f"plan {MODEL_EXAMPLE} deployment=my-deployment coverage=0.9 apply option=hourly",
             ),
             PlanCommand,
+        ),
+        VerbInfo(
+            "schedule",
+            'schedule <deployment> <capacity> at="<days> <HH:MM>" [<capacity> at="…"]… '
+            '[reason="…"]',
+            "Ask for capacity on a weekly Beijing calendar: each at= starts the capacity written "
+            "before it; approved once for its maximum cost, run by the reconciler.",
+            (
+                'schedule my-deployment in=40000 out=4000 at="mon-fri 09:00" in=10000 out=1000 '
+                'at="mon-fri 19:00"',
+                'schedule my-mu-deployment units=4 at="weekdays 08:30" units=1 at="daily 20:00" '
+                'reason="office hours"',
+            ),
+            ScheduleCommand,
+        ),
+        VerbInfo(
+            "schedules", "schedules",
+            "List the capacity schedules: state, next change, why one is paused.",
+            ("schedules",), SchedulesCommand,
+        ),
+        VerbInfo(
+            "unschedule", 'unschedule <schedule-id> [reason="…"]',
+            "End a schedule (active or paused); the deployment keeps the capacity it has.",
+            ('unschedule sch_12 reason="promotion over"',), UnscheduleCommand,
         ),
         VerbInfo(
             "withdraw", "withdraw <id>", "Take back your own pending request.", ("withdraw r-12",),

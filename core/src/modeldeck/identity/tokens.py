@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
 
@@ -62,9 +62,17 @@ def principal_for(store: Store, token: str) -> str:
     return found[2]
 
 
-def list_tokens(store: Store) -> list[dict[str, str | None]]:
+def list_tokens(
+    store: Store,
+    *,
+    deck: Any = None,
+    by: str | None = None,
+    surface: Literal["cli", "api"] = "cli",
+) -> list[dict[str, str | None]]:
+    """Every token's id, owner and dates (never the token), the listing audited (`token_list`)
+    with who asked (`by`; "system" in open mode) in the same transaction."""
     with store.session() as session:
-        return [
+        rows = [
             {
                 "id": r.id,
                 "principal": r.principal,
@@ -73,6 +81,11 @@ def list_tokens(store: Store) -> list[dict[str, str | None]]:
             }
             for r in token_rows.all_tokens(session)
         ]
+        event = events.TokensListed(count=len(rows), actor=by or "system", surface=surface)
+        audit_log.record_event(session, event)
+    if deck is not None:
+        events.publish(event, deck)
+    return rows
 
 
 def revoke_token(store: Store, token_id: str, *, deck: Any = None, by: str | None = None) -> None:

@@ -8,11 +8,12 @@ every option exactly (docs/planner.md) and `render_plan_text` shows the answer;
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from modeldeck.planner.csv_source import parse_csv_trace, read_csv_trace
-from modeldeck.planner.metering_source import trace_from_metering
 from modeldeck.planner.options import MuUnitTpm
 from modeldeck.planner.plan import plan
-from modeldeck.planner.prometheus_source import PrometheusUsage, usage_query
 from modeldeck.planner.render import render_plan_text
 from modeldeck.planner.result import (
     OPTION_NAMES,
@@ -25,6 +26,29 @@ from modeldeck.planner.result import (
     TraceSummary,
 )
 from modeldeck.planner.trace import Trace, TraceError
+
+if TYPE_CHECKING:
+    from modeldeck.planner.metering_source import trace_from_metering
+    from modeldeck.planner.prometheus_source import PrometheusUsage, usage_query
+
+# The trace sources that need the store (SQLAlchemy, Alembic) or HTTP are imported when first
+# used (PEP 562): the grammar imports `planner.result` for `plan`, and a notebook's first paint
+# must not pay for the metering store.
+_LAZY = {
+    "trace_from_metering": "modeldeck.planner.metering_source",
+    "PrometheusUsage": "modeldeck.planner.prometheus_source",
+    "usage_query": "modeldeck.planner.prometheus_source",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "OPTION_NAMES",

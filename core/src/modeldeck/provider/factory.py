@@ -26,24 +26,28 @@ def make_client(settings: Settings, **kwargs: Any) -> ModelStudioClient:
     Extra keyword arguments go to :class:`ModelStudioClient` (e.g. ``transport``).
     """
     provider = settings.provider
-    api_key: SecretStr | None
-    if settings.uses_sandbox:
-        base_url = sandbox_base_url(settings)
-        api_key = provider.api_key or settings.sandbox.api_key
-    else:
-        base_url = provider.base_url or region_base_url(provider.region)
-        api_key = provider.api_key
-        if api_key is None:
-            raise ConfigError(
-                f"Model Studio at {base_url} needs an API key, and none is set.",
-                hint="Set DASHSCOPE_API_KEY (or [provider] api_key in modeldeck.toml).",
-            )
+    base_url, api_key = endpoint(settings)
     kwargs.setdefault("timeout", provider.timeout_seconds)
     kwargs.setdefault("max_retries", provider.max_retries)
     kwargs.setdefault("api_generation", provider.api_generation)
     kwargs.setdefault("ptu_wire_unit", provider.ptu_wire_unit)
     kwargs.setdefault("operation_timeout", provider.operation_timeout_seconds)
     return ModelStudioClient(base_url, api_key, workspace=provider.workspace, **kwargs)
+
+
+def endpoint(settings: Settings) -> tuple[str, SecretStr]:
+    """Model Studio's base URL (`…/api/v1`) and API key: the configured endpoint, the region's,
+    or the embedded sandbox (the deployments client and the metering client share it)."""
+    provider = settings.provider
+    if settings.uses_sandbox:
+        return sandbox_base_url(settings), provider.api_key or settings.sandbox.api_key
+    base_url = provider.base_url or region_base_url(provider.region)
+    if provider.api_key is None:
+        raise ConfigError(
+            f"Model Studio at {base_url} needs an API key, and none is set.",
+            hint="Set DASHSCOPE_API_KEY (or [provider] api_key in modeldeck.toml).",
+        )
+    return base_url, provider.api_key
 
 
 def region_base_url(region: str) -> str:

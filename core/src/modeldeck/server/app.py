@@ -6,15 +6,17 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel
 
 from modeldeck import identity, plugins, tokens
 from modeldeck.budgets.models import Budget
+from modeldeck.charts.data import SpendChart, UsageChart
 from modeldeck.deck import Deck
 from modeldeck.domain import (
     Actor,
@@ -31,10 +33,13 @@ from modeldeck.domain import (
 )
 from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
 from modeldeck.grammar import PlanCommand, validate_command
+from modeldeck.metering.playground import PlaygroundEvent, PlaygroundPrompt
 from modeldeck.planner import PlanResult
 from modeldeck.planner.spec import PlanSpec
 from modeldeck.planner.transport import require_trace_text
 from modeldeck.registry import Registry
+from modeldeck.schedules.spec import ScheduleSpec
+from modeldeck.schedules.views import ScheduleView
 from modeldeck.server import exposure
 from modeldeck.server.handlers import document_errors, install_error_handlers
 from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
@@ -65,6 +70,12 @@ class RenewBody(BaseModel):
 
 class LimitsBody(BaseModel):
     spec: LimitsSpec
+    actor: Actor
+    reason: str | None = None
+
+
+class ScheduleBody(BaseModel):
+    spec: ScheduleSpec
     actor: Actor
     reason: str | None = None
 
@@ -263,8 +274,12 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         )
 
     @app.post("/api/requests/renew", tags=["requests"])
-    def request_renew(body: RenewBody, auth: Actor | None = auth_dep) -> RequestRecord:
-        return deck.request_renew(body.spec, as_actor(auth, body.actor), body.reason)
+    def request_renew(
+        body: RenewBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_renew(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
 
     @app.post("/api/requests/limits", tags=["requests"])
     def request_limits(
@@ -273,6 +288,24 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.request_limits(
             body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
         )
+
+    @app.post("/api/requests/schedule", tags=["requests"])
+    def request_schedule(
+        body: ScheduleBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> RequestRecord:
+        return deck.request_schedule(
+            body.spec, as_actor(auth, body.actor), body.reason, idempotency_key=key
+        )
+
+    @app.get("/api/schedules", tags=["deployments"])
+    def schedules(auth: Actor | None = read_dep) -> list[ScheduleView]:
+        return deck.schedules()
+
+    @app.post("/api/schedules/{schedule_id}/cancel", tags=["deployments"])
+    def cancel_schedule(
+        schedule_id: str, body: DecideBody, auth: Actor | None = auth_dep
+    ) -> ScheduleView:
+        return deck.cancel_schedule(schedule_id, as_actor(auth, body.actor), body.reason)
 
     @app.get("/api/cost", tags=["costs"])
     def cost(
@@ -293,6 +326,24 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.put("/api/budgets", tags=["costs"])
     def set_budget(body: BudgetBody, auth: Actor | None = auth_dep) -> Budget:
         return deck.set_budget(body.fields, as_actor(auth, body.actor))
+
+    @app.get("/api/charts/usage", tags=["costs"])
+    def usage_chart(
+        deployment: str, since: datetime, until: datetime, auth: Actor | None = read_dep
+    ) -> UsageChart:
+        return deck.usage_chart(deployment, since, until)
+
+    @app.get("/api/charts/budget", tags=["costs"])
+    def budget_chart(name: str, auth: Actor | None = read_dep) -> SpendChart:
+        return deck.budget_chart(name)
+
+    @app.post("/api/playground", tags=["deployments"])
+    def playground(body: PlaygroundPrompt, auth: Actor | None = auth_dep) -> StreamingResponse:
+        """NDJSON lines of `PlaygroundEvent`s; calling a model spends, so it needs `request`."""
+        if auth is not None:
+            identity.require(auth, "request")
+        events = deck.playground(body.deployment, body.prompt, body.max_tokens)  # checked now
+        return StreamingResponse(ndjson_events(events), media_type="application/x-ndjson")
 
     @app.post("/api/alerts", tags=["costs"])
     def alerts(auth: Actor | None = read_dep) -> AlertsReport:
@@ -362,7 +413,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
 
     @app.get("/api/tokens", tags=["identity"])
     def list_tokens(auth: Actor | None = configure_dep) -> list[dict[str, str | None]]:
-        return deck.list_tokens()
+        return deck.list_tokens(by=auth.principal if auth else None)
 
     @app.delete("/api/tokens/{token_id}", tags=["identity"])
     def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
@@ -376,11 +427,13 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         return deck.resolve_actor(body.surface, body.external_id)
 
     @app.post("/api/run", tags=["commands"])
-    def run(body: RunBody, auth: Actor | None = auth_dep) -> dict[str, Any]:
+    def run(
+        body: RunBody, auth: Actor | None = auth_dep, key: str | None = idempotency_header
+    ) -> dict[str, Any]:
         command = validate_command(body.command)  # the same models the parser produces
         if isinstance(command, PlanCommand):
             require_trace_text(command.spec)
-        result = deck.run(command, as_actor(auth, body.actor))
+        result = deck.run(command, as_actor(auth, body.actor), idempotency_key=key)
         return result.model_dump(mode="json")
 
     _mount_plugin_routes(app, deck, settings)
@@ -418,3 +471,21 @@ def _version() -> str:
     from modeldeck import __version__
 
     return __version__
+
+
+def ndjson_events(events: Iterator[PlaygroundEvent]) -> Iterator[str]:
+    """One JSON line per event; a failure after the answer began becomes an `error` event
+    (the HTTP status is already sent), with the error's words, never a traceback."""
+    from modeldeck.errors import ModeldeckError
+
+    try:
+        for event in events:
+            yield event.model_dump_json() + "\n"
+    except ModeldeckError as exc:
+        yield PlaygroundEvent(error=str(exc)).model_dump_json() + "\n"
+    except Exception as exc:  # logged in full, sent as one line
+        log.exception("playground stream failed")
+        yield (
+            PlaygroundEvent(error=f"Unexpected error ({type(exc).__name__}).").model_dump_json()
+            + "\n"
+        )

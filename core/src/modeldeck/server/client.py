@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -9,6 +11,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from modeldeck.budgets.models import Budget
+from modeldeck.charts.data import SpendChart, UsageChart
 from modeldeck.domain import (
     Actor,
     DecisionOutcome,
@@ -25,9 +28,12 @@ from modeldeck.domain import (
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.grammar import CommandModel
 from modeldeck.identity.tokens import TokenGrant
+from modeldeck.metering.playground import PlaygroundEvent, PlaygroundPrompt
 from modeldeck.planner import PlanResult
 from modeldeck.planner.spec import PlanSpec
 from modeldeck.results import Result, result_from_json
+from modeldeck.schedules.spec import ScheduleSpec
+from modeldeck.schedules.views import ScheduleView
 from modeldeck.server.errors import from_body
 from modeldeck.workflow.costs import CostReport
 from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
@@ -123,10 +129,37 @@ class RemoteDeck:
         return self._call("POST", "/api/requests/limits", RequestRecord, body, headers)
 
     def request_renew(
-        self, spec: RenewSpec, actor: Actor, reason: str | None = None
+        self,
+        spec: RenewSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> RequestRecord:
         body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
-        return self._call("POST", "/api/requests/renew", RequestRecord, body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/api/requests/renew", RequestRecord, body, headers)
+
+    def request_schedule(
+        self,
+        spec: ScheduleSpec,
+        actor: Actor,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RequestRecord:
+        body = {"spec": spec.model_dump(mode="json"), "actor": actor.model_dump(), "reason": reason}
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/api/requests/schedule", RequestRecord, body, headers)
+
+    def schedules(self) -> list[ScheduleView]:
+        return self._call("GET", "/api/schedules", list[ScheduleView])
+
+    def cancel_schedule(
+        self, schedule_id: str, actor: Actor, reason: str | None = None
+    ) -> ScheduleView:
+        body = {"actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", f"/api/schedules/{schedule_id}/cancel", ScheduleView, body)
 
     def request_unpublish(
         self,
@@ -211,6 +244,58 @@ class RemoteDeck:
     def refresh(self) -> list[DeploymentRecord]:
         return self._call("POST", "/api/deployments/refresh", list[DeploymentRecord])
 
+    def usage_chart(self, ref: str, since: datetime, until: datetime) -> UsageChart:
+        return self._call(
+            "GET",
+            "/api/charts/usage",
+            UsageChart,
+            deployment=ref,
+            since=since.isoformat(),
+            until=until.isoformat(),
+        )
+
+    def budget_chart(self, name: str) -> SpendChart:
+        return self._call("GET", "/api/charts/budget", SpendChart, name=name)
+
+    def playground(self, ref: str, prompt: str, max_tokens: int = 256) -> Iterator[PlaygroundEvent]:
+        """The server's metered call, streamed back as NDJSON events (refusals raise at once)."""
+        body = PlaygroundPrompt(deployment=ref, prompt=prompt, max_tokens=max_tokens)
+        try:
+            response = self._http.send(
+                self._http.build_request("POST", "/api/playground", json=body.model_dump()),
+                stream=True,
+            )
+        except httpx.HTTPError as exc:
+            raise ModeldeckRuntimeError(
+                f"Cannot reach the modeldeck server at {self.url} ({type(exc).__name__}).",
+                hint="Is `modeldeck up` or `modeldeck server` running there?",
+            ) from None
+        if response.status_code >= 400:
+            response.read()
+            response.close()
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            raise from_body(response.status_code, data)
+        return self._events(response)
+
+    def _events(self, response: httpx.Response) -> Iterator[PlaygroundEvent]:
+        try:
+            for line in response.iter_lines():
+                if not line.strip():
+                    continue
+                event = PlaygroundEvent.model_validate_json(line)
+                if event.error is not None:
+                    raise ModeldeckRuntimeError(event.error)
+                yield event
+        except httpx.HTTPError as exc:
+            raise ModeldeckRuntimeError(
+                f"The playground stream from {self.url} broke ({type(exc).__name__})."
+            ) from None
+        finally:
+            response.close()
+
     def resolve_actor(self, surface: Surface, external_id: str) -> Actor:
         body = {"surface": surface, "external_id": external_id}
         return self._call("POST", "/api/actors/resolve", Actor, body)
@@ -221,7 +306,9 @@ class RemoteDeck:
 
         return self._call("POST", "/api/plan", PlanResult, with_trace_text(spec))
 
-    def run(self, command: CommandModel, actor: Actor) -> Result:
+    def run(
+        self, command: CommandModel, actor: Actor, *, idempotency_key: str | None = None
+    ) -> Result:
         """Send the parsed command as JSON; the server validates it with the same models."""
         from modeldeck.grammar import PlanCommand
         from modeldeck.planner.transport import with_trace_text
@@ -229,4 +316,5 @@ class RemoteDeck:
         if isinstance(command, PlanCommand):  # the server never reads a client's file names
             command = command.model_copy(update={"spec": with_trace_text(command.spec)})
         body = {"command": command.model_dump(mode="json"), "actor": actor.model_dump()}
-        return result_from_json(self._call("POST", "/api/run", dict[str, Any], body))
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return result_from_json(self._call("POST", "/api/run", dict[str, Any], body, headers))

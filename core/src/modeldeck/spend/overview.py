@@ -22,6 +22,7 @@ from modeldeck.billing.rules import DEFAULT_RULES, BillingRules
 from modeldeck.budgets.models import Budget, BudgetTarget, period_bounds
 from modeldeck.catalog import Catalog
 from modeldeck.spend.histories import load_histories
+from modeldeck.spend.scheduled import planned_changes
 from modeldeck.store.alerts import raise_due
 from modeldeck.timeutil import ensure_aware
 
@@ -68,6 +69,7 @@ def spend_overview(
     periods = [bounds, *(b.bounds(now) for b in budgets)]
     earliest = min(min(lo, min(max(now, lo), hi) - window) for lo, hi in periods)
     stored = load_histories(session, columns=catalog, calls_since=earliest)
+    planned = planned_changes(session, now, max(hi for _, hi in periods))
     pairs = [
         (
             BudgetTarget(
@@ -93,6 +95,7 @@ def spend_overview(
                 window=window,
                 auto_renew=auto_renew,
                 calls=calls.get(h.deployment_id),
+                planned=planned.get(h.deployment_id, ()),
             ),
         )
         for target, h in pairs
@@ -107,6 +110,7 @@ def spend_overview(
         auto_renew=auto_renew,
         known={bounds: made},
         calls=calls,
+        planned=planned,
     )
     recent = timedelta(minutes=settings.overflow_window_minutes)
     alerts = evaluate(

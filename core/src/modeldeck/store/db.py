@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from modeldeck.errors import ConfigError
+
+if TYPE_CHECKING:  # Alembic is imported when a schema is checked: importing the store is cheap
+    from alembic.config import Config
 
 MIGRATIONS = "modeldeck.store:migrations"
 
@@ -53,6 +53,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", MIGRATIONS)
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -61,6 +63,9 @@ def alembic_config(engine: Engine) -> Config:
 
 def _at_head(engine: Engine, cfg: Config) -> bool:
     """True when the schema is already at the newest revision (the common, cheap case)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(cfg).get_current_head()
     with engine.connect() as conn:
         return bool(MigrationContext.configure(conn).get_current_revision() == head)
@@ -85,6 +90,8 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision: idempotent, safe from several processes."""
+    from alembic import command
+
     cfg = alembic_config(engine)
     if _at_head(engine, cfg):
         return

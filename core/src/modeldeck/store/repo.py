@@ -8,11 +8,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modeldeck.domain import (
+    BudgetEffect,
     Decision,
     DeploymentRecord,
     DeploySpec,
@@ -25,6 +26,7 @@ from modeldeck.domain import (
     ScaleSpec,
 )
 from modeldeck.errors import NotFound
+from modeldeck.schedules.spec import ScheduleSpec
 from modeldeck.store.models import AuditRow, Base, DecisionRow, DeploymentRow, RequestRow
 from modeldeck.timeutil import utcnow
 
@@ -102,6 +104,9 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
         scale=ScaleSpec.model_validate(payload["scale"]) if payload.get("scale") else None,
         limits=LimitsSpec.model_validate(payload["limits"]) if payload.get("limits") else None,
         renew=RenewSpec.model_validate(payload["renew"]) if payload.get("renew") else None,
+        schedule=(
+            ScheduleSpec.model_validate(payload["schedule"]) if payload.get("schedule") else None
+        ),
         deployment_id=row.deployment_id,
         estimate=Estimate.model_validate(row.estimate) if row.estimate else None,
         policy=PolicyDecision.model_validate(row.policy),
@@ -124,6 +129,8 @@ def request_to_record(row: RequestRow, decisions: list[DecisionRow]) -> RequestR
         target=DeploySpec.model_validate(payload["target"]) if payload.get("target") else None,
         basis=dict(payload["basis"]) if payload.get("basis") else None,
         idempotency_key=row.idempotency_key,
+        budget_effect=[BudgetEffect.model_validate(e) for e in payload.get("budget_effect", [])],
+        budget_effect_unknown=payload.get("budget_effect_unknown"),
     )
 
 
@@ -164,12 +171,16 @@ def by_idempotency_key(session: Session, requester: str, key: str) -> RequestRec
 
 def insert_request(session: Session, record: RequestRecord) -> None:
     payload: dict[str, Any] = {}
-    for key in ("deploy", "scale", "limits", "renew", "target"):
+    for key in ("deploy", "scale", "limits", "renew", "schedule", "target"):
         spec = getattr(record, key)
         if spec is not None:
             payload[key] = spec.model_dump(mode="json", exclude_none=key == "target")
     if record.basis is not None:
         payload["basis"] = dict(record.basis)
+    if record.budget_effect:
+        payload["budget_effect"] = [e.model_dump(mode="json") for e in record.budget_effect]
+    if record.budget_effect_unknown is not None:
+        payload["budget_effect_unknown"] = record.budget_effect_unknown
     session.add(
         RequestRow(
             id=record.id,
@@ -230,6 +241,27 @@ def lock_request(session: Session, request_id: str) -> bool:
     return compare_and_set(
         session, RequestRow, [RequestRow.id == request_id], {"version": RequestRow.version}
     )
+
+
+# The PostgreSQL advisory lock that serialises auto-approvals under a window budget (724311 is the
+# migrations' lock).
+AUTO_APPROVE_BUDGET_LOCK = 724312
+
+
+def lock_auto_approve_budgets(session: Session) -> None:
+    """Hold the auto-approve budgets for the rest of this transaction, across replicas.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a no-op UPDATE (of no row) takes the
+    database's write lock up front, as `lock_request` does. Call it first in the transaction, so
+    the reads after it see every auto-approval committed before it.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUTO_APPROVE_BUDGET_LOCK}
+        )
+        return
+    compare_and_set(session, RequestRow, [RequestRow.id == ""], {"version": RequestRow.version})
 
 
 def add_decision(

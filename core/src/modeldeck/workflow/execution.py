@@ -206,6 +206,10 @@ def apply(ctx: WorkflowContext, record: RequestRecord) -> dict[str, Any]:
             hint="Nothing changed at Model Studio; ask again for the capacity you want now.",
         )
     code = dep.deployed_model or dep.id
+    if record.schedule is not None:  # in force from now on: the reconciler runs its changes
+        from modeldeck.workflow import schedule_activation
+
+        return {"refs": {**record.refs, "schedule": schedule_activation.activate(ctx, record, dep)}}
     if record.scale is not None:
         return _scale(ctx, record, dep, code)
     if record.limits is not None:

@@ -13,8 +13,10 @@ from modeldeck.durations import parse_duration
 from modeldeck.errors import ConfigError
 from modeldeck.settings import Settings
 
-# Auto-approved requests in these states spent (or will spend) money; the rest never ran.
-SPENDING = ("approved", "executing", "executed")
+# Auto-approved requests in these states spent (or will spend) money; the rest never ran. An
+# auto-approved request is pending only between its insert and its approval: it counts already,
+# so a replica checking in that moment sees it.
+SPENDING = ("pending", "approved", "executing", "executed")
 
 
 def evaluate(
@@ -35,12 +37,37 @@ def evaluate(
         raise ConfigError(
             f"An evaluate_policy plugin returned {type(decision).__name__}, not a PolicyDecision."
         )
-    if decision.auto_approve and recent is not None:
-        over = over_budget(request, estimate, settings, recent)
-        if over is not None:
-            n = max(1, settings.policy.approvers_required, decision.approvers_required)
-            return PolicyDecision(auto_approve=False, approvers_required=n, rule=over)
+    if recent is not None:
+        return within_budgets(decision, request, estimate, settings, recent)
     return decision
+
+
+def within_budgets(
+    decision: PolicyDecision,
+    request: RequestRecord,
+    estimate: Estimate | None,
+    settings: Settings,
+    recent: list[RequestRecord],
+) -> PolicyDecision:
+    """`decision`, or one approver's when auto-approving would overrun a window budget."""
+    if not decision.auto_approve:
+        return decision
+    over = over_budget(request, estimate, settings, recent)
+    if over is None:
+        return decision
+    n = max(1, settings.policy.approvers_required, decision.approvers_required)
+    return PolicyDecision(auto_approve=False, approvers_required=n, rule=over)
+
+
+def has_window_budget(settings: Settings) -> bool:
+    """True when an auto-approve budget over the window is configured (then replicas check and
+    store auto-approvals one at a time, under the store's budget lock)."""
+    policy = settings.policy
+    budgets = (
+        policy.auto_approve_budget_usd_per_day,
+        policy.workspace_auto_approve_budget_usd_per_day,
+    )
+    return any(b is not None for b in budgets)
 
 
 def window_start(settings: Settings, now: datetime) -> datetime:

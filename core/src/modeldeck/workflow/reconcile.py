@@ -29,7 +29,7 @@ from modeldeck.store import audit_log, repo
 from modeldeck.store import deployments as deployment_rows
 from modeldeck.store import requests as request_rows
 from modeldeck.timeutil import utcnow
-from modeldeck.workflow import arrears, decisions, execution, imports, orders
+from modeldeck.workflow import arrears, decisions, execution, imports, orders, schedules
 from modeldeck.workflow.context import WorkflowContext
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ class ReconcileReport:
     timeline: list[tuple[str, str]] = field(default_factory=list)
     arrears: list[tuple[str, str]] = field(default_factory=list)
     alerts: list[int] = field(default_factory=list)
+    schedules: list[tuple[str, str]] = field(default_factory=list)
     provider_reachable: bool = True
 
 
@@ -85,6 +86,8 @@ class Reconciler:
         self.sync_deployments(report, now)
         if report.provider_reachable:  # an outage must not turn stuck work into failures
             self.recover_executions(report)
+            # each scheduled change once at its Beijing time, on any replica (workflow.schedules)
+            report.schedules.extend(schedules.drive_schedules(self.deck, now))
         decisions.expire_due(self.deck)
         report.timeline.extend(orders.drive_timelines(self.deck, now))
         report.arrears.extend(arrears.drive_arrears(self.deck, now))

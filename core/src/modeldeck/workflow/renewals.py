@@ -12,10 +12,15 @@ from modeldeck.workflow.context import WorkflowContext
 
 
 def request_renew(
-    ctx: WorkflowContext, spec: RenewSpec, actor: Actor, reason: str | None
+    ctx: WorkflowContext,
+    spec: RenewSpec,
+    actor: Actor,
+    reason: str | None,
+    idempotency_key: str | None = None,
 ) -> RequestRecord:
     """Validate and price a renewal, then store it for approval (like any request)."""
-    requests.admit(ctx, actor, None)  # the role and module access every request needs
+    if (first := requests.admit(ctx, actor, idempotency_key)) is not None:
+        return first  # a replayed submission
     dep = ctx.get_deployment(spec.deployment)
     name = dep.deployed_model or dep.id
     order = orders.current_order(ctx, dep.id)
@@ -44,5 +49,12 @@ def request_renew(
     estimate = ctx.estimate(target)
     spec = spec.model_copy(update={"deployment": dep.id})
     return requests.create(
-        ctx, "renew", actor, reason, renew=spec, deployment_id=dep.id, estimate=estimate
+        ctx,
+        "renew",
+        actor,
+        reason,
+        renew=spec,
+        deployment_id=dep.id,
+        estimate=estimate,
+        idempotency_key=idempotency_key,
     )

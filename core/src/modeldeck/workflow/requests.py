@@ -222,13 +222,24 @@ def create(
         recent = request_rows.created_since(
             session, policy.window_start(ctx.settings, now), policy.SPENDING
         )
+    effects, unknown = budget_guard.card_effects(ctx, draft, now)
     decision = budget_guard.guard(
-        ctx, draft, policy.evaluate(draft, estimate, ctx.settings, recent), now
+        ctx, draft, policy.evaluate(draft, estimate, ctx.settings, recent), now, effects
     )
-    record = draft.model_copy(update={"policy": decision})
-    created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
     first: RequestRecord | None = None
     with ctx.store.session() as session:
+        if decision.auto_approve and policy.has_window_budget(ctx.settings):
+            # Check the window budgets again under the store's lock and insert in the same
+            # transaction: two replicas auto-approving at once cannot both spend the same room.
+            repo.lock_auto_approve_budgets(session)
+            recent = request_rows.created_since(
+                session, policy.window_start(ctx.settings, now), policy.SPENDING
+            )
+            decision = policy.within_budgets(decision, draft, estimate, ctx.settings, recent)
+        record = draft.model_copy(
+            update={"policy": decision, "budget_effect": effects, "budget_effect_unknown": unknown}
+        )
+        created = RequestCreated(request=record, actor=actor.principal, surface=actor.surface)
         if repo.insert_request_once(session, record):
             audit_log.record_event(session, created)
         else:  # a replay of the same submission won the race: answer with its request

@@ -65,7 +65,7 @@ def stale_reason(record: RequestRecord, dep: DeploymentRecord | None) -> str | N
     if record.basis is None:
         return None  # stored before targets were recorded: nothing to compare with
     keys: tuple[str, ...] = ()
-    if record.kind == "scale":
+    if record.kind in ("scale", "schedule"):
         keys = ("billing", *CAPACITY)
     elif record.kind == "limits":
         keys = LIMITS

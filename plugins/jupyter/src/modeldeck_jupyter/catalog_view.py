@@ -1,8 +1,9 @@
 """The Catalog tab: every price the deck knows, with its source and date; a row fills the form.
 
-`deck.models()` gives one row per model, mode, plan, billing method, price and tier. The tab
-shows them all (an unlisted price as "unknown", never $0) and a picker of the deployable
-(model, plan, mode) choices; choosing one sets the Estimate & deploy form.
+`deck.models()` gives one row per model, mode, plan, billing method, price and tier, each with
+the model's context and input limits. The tab shows the limits per model (what the catalog does
+not know as "unknown"), every price (an unlisted one as "unknown", never $0) and a picker of
+the deployable (model, plan, mode) choices; choosing one sets the Estimate & deploy form.
 """
 
 from __future__ import annotations
@@ -35,6 +36,29 @@ def catalog_rows(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _tokens(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else "unknown"
+
+
+def limit_rows(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per model: max context (fixed or up to), max input, and their source and date."""
+    seen: dict[str, dict[str, Any]] = {}
+    for row in models:
+        if row["model"] in seen:
+            continue
+        context = _tokens(row.get("max_context"))
+        if row.get("context_fixed") and context != "unknown":
+            context = f"fixed at {context}"
+        seen[row["model"]] = {
+            "model": row["model"],
+            "context": context,
+            "input": _tokens(row.get("max_input")),
+            "source": row.get("limits_source") or "unknown",
+            "as_of": row.get("limits_as_of") or "unknown",
+        }
+    return list(seen.values())
+
+
 class CatalogView:
     """The Catalog tab's widgets."""
 
@@ -60,7 +84,7 @@ class CatalogView:
             {(r["model"], r["plan"], r["mode"]) for r in rows if r.get("plan") in ("ptu", "mu")}
         )
         self.pick.options = [(f"{m} · {p} · {mode}", (m, p, mode)) for m, p, mode in choices]
-        self.html.value = render_template("catalog.html.j2", rows=rows)
+        self.html.value = render_template("catalog.html.j2", rows=rows, limits=limit_rows(rows))
 
     def use(self) -> None:
         """Set the form to the chosen model, plan and mode."""

@@ -1,11 +1,12 @@
-"""Row actions of the deployments table: scale, limits and unpublish, each a request.
+"""Row actions of the deployments table: scale, renew, limits and unpublish, each a request.
 
-Every action goes through the deck's workflow (`request_scale`, `request_limits`,
-`request_unpublish`): roles, policy and approvals hold as on every surface. Values are typed as
-text and read by the grammar (`scale <id> units=...`), so the row accepts and refuses what
-`%deck` does. A scale shows current → new capacity and the hourly cost difference before it is
-sent; an unpublish needs the deployment's name typed. The request and its status stay on the row.
-Model Studio has no renew verb on main, so there is no Renew action.
+Every action goes through the deck's workflow (`request_scale`, `request_renew`,
+`request_limits`, `request_unpublish`): roles, policy and approvals hold as on every surface.
+Values are typed as text and read by the grammar (`scale <id> units=...`,
+`renew <id> days=... auto_renew=on`), so the row accepts and refuses what `%deck` does. A scale
+shows current → new capacity and the hourly cost difference before it is sent; Renew is offered
+on upfront PTU rows only (the only orders Model Studio renews); an unpublish needs the
+deployment's name typed. The requests and their statuses stay on the row.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ import ipywidgets as W
 from modeldeck.api import DeckAPI
 from modeldeck.domain import Actor, DeploymentRecord, DeploySpec, RequestRecord
 from modeldeck.errors import UserError, ValidationFailed
-from modeldeck.grammar import LimitsCommand, ScaleCommand, parse
+from modeldeck.grammar import LimitsCommand, RenewCommand, ScaleCommand, parse
 from modeldeck.grammar.tokens import join_argv
 from modeldeck.money import format_amount
 from modeldeck_jupyter.render import error_html, esc
+from modeldeck_jupyter.submissions import SubmissionKeys
 
 log = logging.getLogger(__name__)
 GONE = {"DELETED", "DELETING", "unpublished"}
+ACTIONS = ("scale", "renew", "limits", "unpublish")
 
 
 def label(dep: DeploymentRecord) -> str:
@@ -52,9 +55,25 @@ def hourly_spec(dep: DeploymentRecord, **capacity: int | None) -> DeploySpec:
     )
 
 
+# Statuses that end a request nobody decided: said in words (and why, for a stale one).
+ENDED_LABELS = {
+    "stale": "stale, no longer approvable",
+    "withdrawn": "withdrawn by its requester",
+}
+
+
+def renewable(dep: DeploymentRecord) -> bool:
+    """Only upfront (prepaid by the day) PTU orders are renewed."""
+    return dep.plan == "ptu" and dep.billing == "upfront"
+
+
 def request_line(req: RequestRecord) -> str:
     """One line about a request made from the row: id, kind and status."""
-    return f"{req.kind} request {req.id}: {req.status}"
+    status = str(req.status)
+    if status in ENDED_LABELS:
+        why = f" ({req.error})" if status == "stale" and req.error else ""
+        return f"{req.kind} request {req.id}: {ENDED_LABELS[status]}{why}"
+    return f"{req.kind} request {req.id}: {status}"
 
 
 class DeploymentRow:
@@ -71,8 +90,10 @@ class DeploymentRow:
         self.dep = dep
         self._deck, self._actor, self._lock, self._on_request = deck, actor, lock, on_request
         self.requests: list[RequestRecord] = []
+        self._keys = SubmissionKeys()  # the same form sent twice (a double click): one request
         self.title = W.HTML(layout=W.Layout(flex="1 1 auto"))
         self.scale_button = W.Button(description="Scale", icon="arrows-v")
+        self.renew_button = W.Button(description="Renew", icon="calendar-plus-o")
         self.limits_button = W.Button(description="Limits", icon="sliders")
         self.unpublish_button = W.Button(description="Unpublish", icon="trash")
         self.status_html = W.HTML()
@@ -90,6 +111,9 @@ class DeploymentRow:
         self.scale_out = text("Output TPM")
         self.scale_preview = W.HTML()
         self.scale_send = W.Button(description="Request scale", button_style="primary")
+        self.renew_days = text("Days", "whole days, e.g. 30")
+        self.renew_auto = W.Checkbox(description="Auto-renew", value=False, indent=False)
+        self.renew_send = W.Button(description="Request renew", button_style="primary")
         self.rpm = text("RPM limit")
         self.tpm = text("TPM limit")
         self.limits_send = W.Button(description="Request limits", button_style="primary")
@@ -102,21 +126,31 @@ class DeploymentRow:
         self.scale_box = W.VBox(
             [W.HBox(capacity, layout=W.Layout(**wrap)), self.scale_preview, self.scale_send]
         )
+        self.renew_box = W.VBox(
+            [W.HBox([self.renew_days, self.renew_auto], layout=W.Layout(**wrap)), self.renew_send]
+        )
         self.limits_box = W.VBox(
             [W.HBox([self.rpm, self.tpm], layout=W.Layout(**wrap)), self.limits_send]
         )
         self.unpublish_box = W.VBox(
             [W.HBox([self.confirm, self.unpublish_send], layout=W.Layout(**wrap))]
         )
-        for box in (self.scale_box, self.limits_box, self.unpublish_box):
+        for box in self._boxes():
             box.layout.display = "none"
         self.box = W.VBox(
             [
                 W.HBox(
-                    [self.title, self.scale_button, self.limits_button, self.unpublish_button],
+                    [
+                        self.title,
+                        self.scale_button,
+                        self.renew_button,
+                        self.limits_button,
+                        self.unpublish_button,
+                    ],
                     layout=W.Layout(flex_flow="row wrap", align_items="center"),
                 ),
                 self.scale_box,
+                self.renew_box,
                 self.limits_box,
                 self.unpublish_box,
                 self.status_html,
@@ -124,13 +158,29 @@ class DeploymentRow:
             layout=W.Layout(padding="2px 4px", margin="0 0 4px 0"),
         )
         self.box.add_class("modeldeck-deployment-row")
+        for widget, css in (
+            (self.scale_button, "modeldeck-row-scale"),
+            (self.renew_button, "modeldeck-row-renew"),
+            (self.limits_button, "modeldeck-row-limits"),
+            (self.unpublish_button, "modeldeck-row-unpublish"),
+            (self.scale_units, "modeldeck-scale-units"),
+            (self.scale_in, "modeldeck-scale-in"),
+            (self.scale_out, "modeldeck-scale-out"),
+            (self.scale_send, "modeldeck-scale-send"),
+            (self.renew_days, "modeldeck-renew-days"),
+            (self.renew_send, "modeldeck-renew-send"),
+            (self.status_html, "modeldeck-row-status"),
+        ):
+            widget.add_class(css)
         self.scale_button.on_click(lambda _b: self.open("scale"))
+        self.renew_button.on_click(lambda _b: self.open("renew"))
         self.limits_button.on_click(lambda _b: self.open("limits"))
         self.unpublish_button.on_click(lambda _b: self.open("unpublish"))
         for field in (self.scale_units, self.scale_in, self.scale_out):
             field.observe(lambda _c: self.preview_scale(), names="value")
         self.confirm.observe(self._on_confirm, names="value")
         self.scale_send.on_click(lambda _b: self.request_scale())
+        self.renew_send.on_click(lambda _b: self.request_renew())
         self.limits_send.on_click(lambda _b: self.request_limits())
         self.unpublish_send.on_click(lambda _b: self.request_unpublish())
         self.update(dep)
@@ -147,21 +197,22 @@ class DeploymentRow:
             self.title.value = html
         for button in (self.scale_button, self.limits_button, self.unpublish_button):
             button.disabled = gone
+        self.renew_button.disabled = gone
+        self.renew_button.layout.display = None if renewable(dep) else "none"
         if gone:
-            for box in (self.scale_box, self.limits_box, self.unpublish_box):
+            for box in self._boxes():
                 box.layout.display = "none"
         self.refresh_requests()
 
     def open(self, action: str) -> None:
         """Show one action's small form (and hide the others)."""
-        for name, box in (
-            ("scale", self.scale_box),
-            ("limits", self.limits_box),
-            ("unpublish", self.unpublish_box),
-        ):
+        for name, box in zip(ACTIONS, self._boxes(), strict=True):
             box.layout.display = None if name == action else "none"
         if action == "scale":
             self.preview_scale()
+
+    def _boxes(self) -> tuple[W.VBox, ...]:
+        return (self.scale_box, self.renew_box, self.limits_box, self.unpublish_box)
 
     def _scale_line(self) -> str:
         words = ["scale", self.dep.id]
@@ -218,7 +269,8 @@ class DeploymentRow:
             log.debug("row action failed", exc_info=not isinstance(exc, UserError))
             self.status_html.value = error_html(exc)
             return None
-        self.requests.append(record)
+        if all(r.id != record.id for r in self.requests):  # a replay answers with the first
+            self.requests.append(record)
         self.refresh_requests()
         self._on_request(record)
         return record
@@ -229,7 +281,29 @@ class DeploymentRow:
             return None
         command = parse(self._scale_line())
         assert isinstance(command, ScaleCommand)
-        return self._send(lambda deck, actor: deck.request_scale(command.spec, actor))
+        key = self._keys.key_for(command.spec.model_dump_json())
+        return self._send(
+            lambda deck, actor: deck.request_scale(command.spec, actor, idempotency_key=key)
+        )
+
+    def request_renew(self) -> RequestRecord | None:
+        """`renew <id> days=<n> auto_renew=on|off` through the workflow (upfront PTU only)."""
+        words = ["renew", self.dep.id, f"days={self.renew_days.value.strip()}"]
+        words.append(f"auto_renew={'on' if self.renew_auto.value else 'off'}")
+        try:
+            if not self.renew_days.value.strip():
+                raise ValidationFailed(
+                    "Type how many days to renew for.", hint="Whole days, e.g. 30."
+                )
+            command = parse(join_argv(words))
+            assert isinstance(command, RenewCommand)
+        except UserError as exc:
+            self.status_html.value = error_html(exc)
+            return None
+        key = self._keys.key_for(command.spec.model_dump_json())
+        return self._send(
+            lambda deck, actor: deck.request_renew(command.spec, actor, idempotency_key=key)
+        )
 
     def request_limits(self) -> RequestRecord | None:
         words = ["limits", self.dep.id]
@@ -240,7 +314,10 @@ class DeploymentRow:
         except UserError as exc:
             self.status_html.value = error_html(exc)
             return None
-        return self._send(lambda deck, actor: deck.request_limits(command.spec, actor))
+        key = self._keys.key_for(command.spec.model_dump_json())
+        return self._send(
+            lambda deck, actor: deck.request_limits(command.spec, actor, idempotency_key=key)
+        )
 
     def _on_confirm(self, _change: object) -> None:
         self.unpublish_send.disabled = self.confirm.value.strip() != label(self.dep)
@@ -254,7 +331,10 @@ class DeploymentRow:
                 )
             )
             return None
-        return self._send(lambda deck, actor: deck.request_unpublish(self.dep.id, actor))
+        key = self._keys.key_for(f"unpublish {self.dep.id}")
+        return self._send(
+            lambda deck, actor: deck.request_unpublish(self.dep.id, actor, idempotency_key=key)
+        )
 
     def refresh_requests(self) -> None:
         """Re-read the status of each request made from this row (cheap: one get each)."""

@@ -1,4 +1,5 @@
-"""The notebook panel: estimate and deploy, deployments, approvals, plan comparison and costs.
+"""The notebook panel: estimate and deploy, deployments, approvals, comparison, costs, catalog,
+charts, a playground and alerts.
 
 `Deck()` builds it on the deck `connect()` picks (a server in team mode, else the core in-process).
 Every deck call is guarded: a user mistake or a failure shows as a red message in the panel, never
@@ -31,8 +32,10 @@ from modeldeck.errors import ConflictError, UserError, ValidationFailed
 from modeldeck.grammar import DeployCommand, EstimateCommand, parse
 from modeldeck.settings import Settings
 from modeldeck.timeutil import to_beijing, utcnow
+from modeldeck_jupyter.alerts_view import AlertsView
 from modeldeck_jupyter.approvals import ApprovalQueue
 from modeldeck_jupyter.catalog_view import CatalogView
+from modeldeck_jupyter.charts_view import ChartsView
 from modeldeck_jupyter.choices import BILLING_LABELS, BILLING_TIPS, PLAN_LABELS, PLAN_TIPS, Choices
 from modeldeck_jupyter.compare_view import CompareView
 from modeldeck_jupyter.connect import (
@@ -45,6 +48,7 @@ from modeldeck_jupyter.connect import (
 from modeldeck_jupyter.cost_view import CostView
 from modeldeck_jupyter.deployment_rows import GONE, DeploymentRow
 from modeldeck_jupyter.form_fields import FIELDS, form_line
+from modeldeck_jupyter.playground import Playground
 from modeldeck_jupyter.poller import Poller
 from modeldeck_jupyter.render import (
     MUTED,
@@ -55,14 +59,33 @@ from modeldeck_jupyter.render import (
     estimate_html,
     request_html,
 )
+from modeldeck_jupyter.submissions import SubmissionKeys
 
 log = logging.getLogger(__name__)
 
 LABEL_STYLE = {"description_width": "90px"}
-TAB_TITLES = ("Estimate & deploy", "Deployments", "Approvals", "Compare", "Cost", "Catalog")
-FORM_TAB, DEPLOYMENTS_TAB, APPROVALS_TAB, COMPARE_TAB, COST_TAB, CATALOG_TAB = range(
-    len(TAB_TITLES)
+TAB_TITLES = (
+    "Estimate & deploy",
+    "Deployments",
+    "Approvals",
+    "Compare",
+    "Cost",
+    "Catalog",
+    "Charts",
+    "Playground",
+    "Alerts",
 )
+(
+    FORM_TAB,
+    DEPLOYMENTS_TAB,
+    APPROVALS_TAB,
+    COMPARE_TAB,
+    COST_TAB,
+    CATALOG_TAB,
+    CHARTS_TAB,
+    PLAYGROUND_TAB,
+    ALERTS_TAB,
+) = range(len(TAB_TITLES))
 TOGGLE_STYLE = {"description_width": "90px", "button_width": "auto"}
 # The panel last opened in this kernel (weakly): `%deck` acts on its deck as its user.
 _current: weakref.ref[DeckPanel] | None = None
@@ -113,6 +136,7 @@ class DeckPanel:
         self._lock = threading.RLock()
         self._syncing = False
         self._last_request_key: tuple[str, str] | None = None
+        self._deploy_keys = SubmissionKeys()  # a double click or a lost answer: one request
         self._poller: Poller | None = None
         self._enabled = True
         self._owns_deck = False
@@ -336,6 +360,9 @@ class DeckPanel:
         self.compare = CompareView(self._ready_deck, self.capacity_spec, self._lock)
         self.costs = CostView(self._ready_deck, self._actor, self._lock)
         self.catalog = CatalogView(self.fill_form)
+        self.charts = ChartsView(self._ready_deck, self._lock)
+        self.playground = Playground(self._ready_deck, self._lock)
+        self.alerts = AlertsView(self._ready_deck, self._lock)
         self.tabs = W.Tab(
             children=[
                 form,
@@ -344,6 +371,9 @@ class DeckPanel:
                 self.compare.box,
                 self.costs.box,
                 self.catalog.box,
+                self.charts.box,
+                self.playground.box,
+                self.alerts.box,
             ],
             titles=TAB_TITLES,
         )
@@ -395,7 +425,8 @@ class DeckPanel:
         """Set the form to a catalog choice and show it (the estimate follows)."""
         self.model.value = model
         self.plan.value = plan
-        if plan == "ptu" and mode in self.mode.options:
+        modes = [value for _, value in self.mode.options]  # options are (label, value) pairs
+        if plan == "ptu" and mode in modes:
             self.mode.value = mode
         self.tabs.selected_index = FORM_TAB
         self.update_estimate()
@@ -409,6 +440,9 @@ class DeckPanel:
             self.approvals.refresh_button,
             self.compare.compare_button,
             self.costs.show_button,
+            self.charts.draw_button,
+            self.playground.send_button,
+            self.alerts.check_button,
         ):
             widget.disabled = not enabled
 
@@ -587,7 +621,8 @@ class DeckPanel:
             self.deploy_button.disabled = True
             with self._lock:
                 actor = deck.resolve_actor("jupyter", self.user)
-                record = deck.request_deploy(spec, actor, reason or None)
+                click = self._deploy_keys.key_for("\n".join(key))
+                record = deck.request_deploy(spec, actor, reason or None, idempotency_key=click)
         except Exception as exc:
             log.debug("deploy request failed", exc_info=not isinstance(exc, UserError))
             self.deploy_result_html.value = error_html(exc)
@@ -713,6 +748,13 @@ class DeckPanel:
         elif index == COST_TAB:
             self.costs.load_deployments()
             self.costs.show()
+        elif index == CHARTS_TAB:
+            self.charts.load()
+            self.charts.draw()
+        elif index == PLAYGROUND_TAB:
+            self.playground.load()
+        elif index == ALERTS_TAB:
+            self.alerts.refresh()
 
     def _on_capacity(self, _change: dict[str, Any]) -> None:
         """The form changed: the comparison follows now if shown, else when its tab opens."""
@@ -772,6 +814,8 @@ class DeckPanel:
         if _current is not None and _current() is self:
             _current = None
         self.approvals.close()
+        self.playground.close()
+        self.alerts.close()
         for row in self.rows.values():
             row.close()
         closer = getattr(self.deck, "close", None)

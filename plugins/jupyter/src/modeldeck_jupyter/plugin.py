@@ -39,3 +39,14 @@ def register_renderers(register: Callable[..., None]) -> None:
         (r.RequestResult, "request"),
     ):
         register(result_type, "html", lazy(name))
+
+
+@hookimpl
+def track_event(event: Any, deck: Any) -> None:
+    """Alerts raised in this process reach the open panels' Alerts tabs at once. Only a kernel
+    that built a panel has imported the view; any other process skips this without importing."""
+    import sys
+
+    view = sys.modules.get("modeldeck_jupyter.alerts_view")
+    if view is not None and getattr(event, "name", None) == "alert_raised":
+        view.deliver(event)

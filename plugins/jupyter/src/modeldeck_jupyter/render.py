@@ -41,6 +41,8 @@ REQUEST_WORDS = {
     "rejected": "was rejected",
     "failed": "failed",
     "expired": "expired",
+    "stale": "is stale: what it would change is no longer there, so it can no longer be approved",
+    "withdrawn": "was withdrawn by its requester",
 }
 
 
@@ -142,6 +144,8 @@ def request_html(request: RequestRecord) -> str:
     estimate = None
     if request.estimate is not None:
         estimate = format_amount(Decimal(request.estimate.total), request.estimate.currency)
+    from modeldeck_jupyter.budget_view import budget_effect_html  # (imports this module)
+
     return render_template(
         "request.html.j2",
         request=request,
@@ -149,7 +153,7 @@ def request_html(request: RequestRecord) -> str:
         pending=str(request.status) == "pending",
         estimate=estimate,
         error_color=ERROR_COLOR,
-    )
+    ) + budget_effect_html(request)
 
 
 def status_badge(status: str) -> str:

@@ -16,6 +16,7 @@ from modeldeck.money import format_amount, to_decimal
 from modeldeck.render import line_amount, line_detail, line_kind
 from modeldeck.results import ComparisonResult, CostReport, cost_scope
 from modeldeck.timeutil import to_beijing
+from modeldeck_jupyter.budget_view import budget_effect_html
 from modeldeck_jupyter.html import render_template
 from modeldeck_jupyter.render import ERROR_COLOR
 
@@ -60,7 +61,7 @@ def approval_html(request: RequestRecord) -> str:
         expires=None
         if request.expires_at is None
         else to_beijing(request.expires_at).strftime("%Y-%m-%d %H:%M"),
-    )
+    ) + budget_effect_html(request)
 
 
 def outcome_html(outcome: DecisionOutcome, text: str | None = None) -> str:

@@ -203,6 +203,9 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
     """What a new request became, and where its card is (or why it could not be posted)."""
     origin = origin or SlackOrigin(channel=None, user="")
     where = origin.posted.get(request.id)
+    posted_before = request.refs.get("slack_channel"), request.refs.get("slack_ts")
+    if where is None and posted_before[0] and posted_before[1]:  # a replay, a withdraw
+        where = (str(posted_before[0]), str(posted_before[1]))
     policy = escape(request.policy.rule)
     rid = f"`{escape(request.id)}`"
     if request.status == RequestStatus.EXECUTED:
@@ -212,6 +215,11 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
         head = f":warning: {rid} was approved but failed: {escape(request.error or '')}"
     elif request.status == RequestStatus.PENDING:
         head = f":hourglass_flowing_sand: {rid} is waiting for approval ({policy})."
+    elif request.status == RequestStatus.WITHDRAWN:
+        head = f":leftwards_arrow_with_hook: {rid} is withdrawn: nobody can approve it now."
+    elif request.status == RequestStatus.STALE:
+        cause = escape(request.error or "its deployment changed")
+        head = f":no_entry_sign: {rid} is stale and can no longer be approved: {cause}"
     else:
         head = f"{rid} is {escape(request.status.value)}."
     if where is not None:
@@ -221,8 +229,8 @@ def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:
             place += f" (<{link}|open it>)"
         tail = f" Its card is posted {place}; it updates when someone decides."
     else:
-        why = origin.card_errors.get(request.id)
-        reason = f" ({escape(why)})" if why else ""
+        card_error = origin.card_errors.get(request.id)
+        reason = f" ({escape(card_error)})" if card_error else ""
         tail = (
             f" I could not post its card{reason}: invite the bot to this channel or set "
             f"MODELDECK_SLACK__CHANNEL. Approvers can run `/deck approve {escape(request.id)}`."

@@ -52,6 +52,8 @@ STATUS_LABELS: dict[str, str] = {
     RequestStatus.REJECTED: ":x: Rejected",
     RequestStatus.FAILED: ":warning: Failed",
     RequestStatus.EXPIRED: ":hourglass: Expired",
+    RequestStatus.STALE: ":no_entry_sign: Stale: no longer approvable",
+    RequestStatus.WITHDRAWN: ":leftwards_arrow_with_hook: Withdrawn by the requester",
 }
 
 
@@ -284,7 +286,8 @@ def _outcome_text(request: RequestRecord, people: Mapping[str, str] | None) -> s
     if request.deployment_id and request.status == RequestStatus.EXECUTED:
         parts.append(f"Deployment `{escape(request.deployment_id)}`")
     if request.error:
-        parts.append(f"Error: {escape(request.error)}")
+        why = "Why" if request.status == RequestStatus.STALE else "Error"
+        parts.append(f"{why}: {escape(request.error)}")
     return "\n".join(parts)
 
 
@@ -330,6 +333,9 @@ def request_card(
         if len(request.estimate.lines) > 8:
             lines.append(f"… and {len(request.estimate.lines) - 8} more line(s)")
         blocks.append(SectionBlock(text=_mrkdwn("\n".join(lines)), block_id="modeldeck_lines"))
+    from modeldeck_slack.budget_fields import budget_blocks  # (imports this module)
+
+    blocks.extend(budget_blocks(request))
     context = f"Request `{escape(request.id)}` · created {when(request.created_at)}"
     if request.expires_at is not None and request.status == RequestStatus.PENDING:
         context += f" · expires {when(request.expires_at)}"

@@ -16,6 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
@@ -57,6 +58,7 @@ from modeldeck_slack.modals import (
     reject_reason,
 )
 from modeldeck_slack.oauth import app_options
+from modeldeck_slack.submissions import command_key, view_key
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,7 @@ class SlackBot:
             return
         text = str(command.get("text") or "")
         if _verb_of(text) in AFTER_ACK_VERBS:
-            await self.ack_then_run(ack, respond, text, origin)
+            await self.ack_then_run(ack, respond, text, origin, key=command_key(command))
             return
         task = asyncio.ensure_future(self.answer(text, origin))
         try:
@@ -154,19 +156,26 @@ class SlackBot:
         await ack(text=card.text, blocks=_dicts(card), response_type="ephemeral")
 
     async def ack_then_run(
-        self, ack: Callable[..., Awaitable[Any]], respond: Any, text: str, origin: SlackOrigin
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        respond: Any,
+        text: str,
+        origin: SlackOrigin,
+        *,
+        key: str | None = None,
     ) -> None:
         """A change: ack with its validation (and the estimate) only; run it after the ack.
 
         The store write, the card and the answer happen once, in this listener after `ack()`
         (Bolt keeps it running); the answer and any error go to the user's response_url.
+        `key` (the command's trigger_id) makes a replayed delivery answer with the first request.
         """
         refusal, preview = await self.validate(text, origin)
         if refusal is not None:
             await ack(text=refusal.text, blocks=_dicts(refusal), response_type="ephemeral")
             return
         await ack(text=clip(f"{WORKING} {preview}", 3000), response_type="ephemeral")
-        card = await self.answer(text, origin)
+        card = await self.answer(text, origin, key=key)
         try:
             await respond(
                 text=card.text,
@@ -197,8 +206,10 @@ class SlackBot:
             return error_card(f"modeldeck could not do that right now: {exc}"), ""
         return None, f"{escape(command.verb)}…"
 
-    async def answer(self, text: str, origin: SlackOrigin) -> Card:
-        """Run one command for a Slack user and say what happened, never with a traceback."""
+    async def answer(self, text: str, origin: SlackOrigin, *, key: str | None = None) -> Card:
+        """Run one command for a Slack user and say what happened, never with a traceback.
+
+        `key` is the submission's idempotency key (a replay answers with the first request)."""
         from modeldeck.grammar import parse
         from modeldeck.rendering import render
 
@@ -213,7 +224,8 @@ class SlackBot:
                 if verb not in OPEN_VERBS:
                     return error_card(str(exc))
                 actor = Actor(principal=f"slack:{origin.user}", surface="slack", roles=[])
-            result = await self._call(origin, self.deck.run, command, actor)
+            run = partial(self.deck.run, idempotency_key=key) if key else self.deck.run
+            result = await self._call(origin, run, command, actor)
         except UserError as exc:
             return error_card(str(exc))
         except ModeldeckRuntimeError as exc:
@@ -308,7 +320,7 @@ class SlackBot:
         meta = json.loads(str(view.get("private_metadata") or "{}"))
         user = str((body.get("user") or {}).get("id") or "")
         origin = SlackOrigin(channel=meta.get("c"), user=user)
-        card = await self.answer(text, origin)
+        card = await self.answer(text, origin, key=view_key(view))
         channel = origin.channel or (await client.conversations_open(users=user))["channel"]["id"]
         try:
             await client.chat_postEphemeral(

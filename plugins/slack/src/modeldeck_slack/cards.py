@@ -38,7 +38,13 @@ log = logging.getLogger(__name__)
 CHANNEL_REF = "slack_channel"
 TS_REF = "slack_ts"
 LINK_REF = "slack_permalink"
-THREAD_NOTE_STATUSES = {RequestStatus.EXECUTED, RequestStatus.FAILED, RequestStatus.EXPIRED}
+THREAD_NOTE_STATUSES = {
+    RequestStatus.EXECUTED,
+    RequestStatus.FAILED,
+    RequestStatus.EXPIRED,
+    RequestStatus.STALE,
+    RequestStatus.WITHDRAWN,
+}
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -98,6 +104,10 @@ class CardNotifier:
                 self.update_card(event.request, deck)
             if event.verdict != "auto_approve":  # the requester was told in the answer
                 self.tell_requester(event.request, deck, decision_dm(event, self.people))
+        elif isinstance(event, ev.RequestWithdrawn | ev.RequestStale):
+            self.update_card(event.request, deck)  # labelled, and its buttons gone
+            if isinstance(event, ev.RequestStale):
+                self.tell_requester(event.request, deck, stale_dm(event.request, event.why))
         elif isinstance(event, ev.ExecutionSucceeded | ev.ExecutionFailed):
             self.update_card(event.request, deck)
             error = event.error if isinstance(event, ev.ExecutionFailed) else None
@@ -367,6 +377,15 @@ def execution_dm(request: RequestRecord, error: str | None = None) -> str:
     return f":white_check_mark: Your request {rid} was carried out.{dep}"
 
 
+def stale_dm(request: RequestRecord, why: str) -> str:
+    """What the requester reads when their pending request went stale (nobody can approve it)."""
+    rid = f"`{escape(request.id)}` ({escape(request.summary)})"
+    return (
+        f":no_entry_sign: Your request {rid} is stale and can no longer be approved: "
+        f"{escape(why)} Request it again if it is still wanted."
+    )
+
+
 def running_dm(deployment: DeploymentRecord, request: RequestRecord) -> str:
     """What the requester reads when the deployment they asked for is RUNNING (and billing)."""
     name = escape(deployment.name or deployment.deployed_model or deployment.id)
@@ -382,6 +401,11 @@ def _outcome_note(request: RequestRecord) -> str:
         return f":white_check_mark: Executed{dep}."
     if request.status == RequestStatus.FAILED:
         return f":warning: Execution failed: {escape(request.error or 'no detail')}"
+    if request.status == RequestStatus.STALE:
+        why = escape(request.error or "no detail")
+        return f":no_entry_sign: Stale, no longer approvable: {why}"
+    if request.status == RequestStatus.WITHDRAWN:
+        return ":leftwards_arrow_with_hook: Withdrawn by the requester."
     return ":hourglass: The request expired before enough approvals came in."
 
 

@@ -198,6 +198,8 @@ NOTIFIED_EVENTS = frozenset(
     {
         "request_created",
         "request_decided",
+        "request_withdrawn",
+        "request_stale",
         "execution_succeeded",
         "execution_failed",
         "deployment_status_changed",

@@ -8,6 +8,7 @@ from sqlalchemy import engine_from_config, pool
 from modeldeck.store import alerts as _alerts  # noqa: F401  (registers the alerts table)
 from modeldeck.store import budgets as _budgets  # noqa: F401  (registers the budgets table)
 from modeldeck.store import claims as _claims  # noqa: F401  (registers the claims table)
+from modeldeck.store import schedules as _schedules  # noqa: F401  (registers the schedule tables)
 from modeldeck.store.models import Base
 
 config = context.config

@@ -1,7 +1,7 @@
 """claims: keys claimed once across replicas (Slack event ids, weekly digests, posts)
 
-Revision ID: 0008_claims
-Revises: 0007_tags_and_budgets
+Revision ID: 0009_claims
+Revises: 0008_schedules
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0008_claims'
-down_revision: str | None = '0007_tags_and_budgets'
+revision: str = '0009_claims'
+down_revision: str | None = '0008_schedules'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
