@@ -1,5 +1,6 @@
 """Alerts in Slack: what the core raises (expiry with a Renew button, failed executions, drift,
-console imports) reaches the channel `[[alerts.routes]]` names, once, even with two replicas."""
+console imports) reaches the channel `[[alerts.routes]]` names, once (one post per alert, not
+one per event and alert), even with two replicas."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ OPS = "C0OPS"
 ROUTES = [
     {"kind": "expiry", "channel": OPS},
     {"kind": "execution_failed", "channel": OPS},
-    {"kind": "drift", "channel": OPS},
-    {"kind": "import", "channel": OPS},
+    {"kind": "capacity_mismatch", "channel": OPS},  # drift: the capacity changed in the console
+    {"kind": "console_import", "channel": OPS},
 ]
 UPFRONT = "deploy qwen3-max-2025-09-23 ptu billing=upfront in=20000 out=2000 days=7 suffix=up"
 AUTO = {"auto_approve_below_usd_per_day": "1000000", "two_approvers_for_upfront": False}
@@ -81,7 +82,7 @@ def test_failed_execution_and_upfront_expiry_post_once_with_renew(
     # the sandbox refuses the first create: the execution fails, and the ops channel hears it
     failed = deck.run(parse("deploy qwen3-32b mu units=1 suffix=boom"), ops)
     request_id = failed.request.id  # type: ignore[attr-defined]
-    fake.wait_for(lambda f: posts(f, OPS, f"Request {request_id} failed"), what="failure post")
+    fake.wait_for(lambda f: posts(f, OPS, f"{request_id} failed:"), what="failure post")
     deck.run(parse(UPFRONT), ops)
     with deck.store.session() as session:
         [order] = open_orders(session)
@@ -100,7 +101,8 @@ def test_failed_execution_and_upfront_expiry_post_once_with_renew(
         [actions] = [b for b in post.blocks if b["type"] == "actions"]
         [button] = actions["elements"]
         assert (button["action_id"], button["value"]) == (RENEW_ACTION, dep_id)
-    assert len(posts(fake, OPS, f"Request {request_id} failed")) == 1
+    assert len(posts(fake, OPS, f"{request_id} failed:")) == 1
+    assert len(posts(fake, OPS, request_id)) == 1  # one post for the event and its alert
     assert not [m for m in fake.channel_messages("C0DECK") if "within" in m.text]
 
 
@@ -164,8 +166,11 @@ def test_console_import_and_drift_reach_the_routed_channel_once(
     deck.provider.scale_deployment(code, capacity=3)
     wait_running(deck, code)
     deck.refresh()
-    fake.wait_for(lambda f: posts(f, OPS, "capacity changed outside"), what="the drift post")
+    fake.wait_for(
+        lambda f: posts(f, OPS, "capacity differs from what was bought"), what="the drift post"
+    )
     deck.refresh()
     assert len(posts(fake, OPS, "made outside modeldeck")) == 1
-    [drift] = posts(fake, OPS, "capacity changed outside")
-    assert "units 1 → 3" in drift.blocks[1]["text"]["text"]
+    assert len(posts(fake, OPS, code)) == 2  # the import and the drift, one post each
+    [drift] = posts(fake, OPS, "capacity differs from what was bought")
+    assert "Model Studio reports" in drift.blocks[1]["text"]["text"]

@@ -72,3 +72,13 @@ def test_usage_chart_and_bad_chart_requests(
     answer = alice.answer("cost all chart", channel="C0OTHER")
     assert "not_in_channel" in answer and "Invite the bot" in answer
     assert len(fake_slack.shared_files()) == 1
+
+
+def test_budget_chart_shows_the_budget_line(alice: SlackUser, fake_slack: FakeSlack) -> None:
+    assert "no budget to chart" in alice.answer("budget chart")
+    alice.answer("budget set name=team amount=500")
+    answer = alice.answer("budget chart")
+    assert "Shared *Budget team" in answer, answer
+    [shared] = fake_slack.shared_files(CHANNEL)
+    assert shared["bytes"].startswith(PNG)
+    assert "No budget is named" in alice.answer("budget nope chart")

@@ -108,6 +108,16 @@ def test_install_then_a_command_from_that_workspace_uses_its_token(
         assert "Shared" in post.body["text"], post.body
         uploads = [c for c in fake.calls() if c.method.startswith("files.")]
         assert uploads and {c.team for c in uploads} == {TEAM}
+        # `/deck deploy` opens its form with that workspace's token as well
+        sender.command(
+            "deploy",
+            user=ALICE,
+            channel=CHANNEL,
+            response_url=fake.response_url(),
+            trigger_id=fake.trigger_id(),
+            team_id=TEAM,
+        )
+        assert fake.wait_for_call("views.open").team == TEAM
         # the hooks post with the installed workspace's token too (no SLACK_BOT_TOKEN here)
         url = fake.response_url()
         sender.command(
@@ -191,7 +201,7 @@ def test_an_alert_route_names_the_workspace_it_posts_in(fake: FakeSlack) -> None
         "channel": CHANNEL,
         "notify_team": "T0THIRD",
     }
-    routes = [{"kind": "import", "channel": "C0OPS", "team": TEAM}]
+    routes = [{"kind": "console_import", "channel": "C0OPS", "team": TEAM}]
     with Stack(slack=slack, alerts={"routes": routes}) as running:
         assert install(running, fake, TEAM).status_code == 200
         assert install(running, fake, "T0THIRD").status_code == 200
@@ -214,4 +224,4 @@ def test_an_alert_route_names_the_workspace_it_posts_in(fake: FakeSlack) -> None
         [dep] = deck.list_deployments()
         deck.emit(DriftDetected(deployment_id=dep.id, stored={"units": 1}, provider={"units": 2}))
         drift = fake.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == CHANNEL)
-        assert drift.team == "T0THIRD" and "capacity changed" in drift.args["text"]
+        assert drift.team == "T0THIRD" and "capacity differs" in drift.args["text"]

@@ -1,10 +1,11 @@
-"""Alerts in Slack: each `AlertRaised`, failed execution, drift and console import, posted once
-to the channels its `[[alerts.routes]]` name (else the configured `slack.channel`).
+"""Alerts in Slack: each `AlertRaised` posted once to the channels its `[[alerts.routes]]` name
+(else the configured `slack.channel`), in the route's workspace when it names one.
 
-Once: the core emits each of these events in the one process that won its compare-and-set (the
-alert's claimed row, the execution's claim, the drift's and the import's conditional writes),
-and the post itself is claimed in the store (`slack_post:<what>`), so a second emission path or
-replica cannot post it again. Upfront expiry alerts (24 h, 2 h) carry a Renew button.
+The core raises every alert as `AlertRaised` — the rules' (budgets, overflow, expiry, stopped,
+idle, …) and the events' (`execution_failed`, `console_import`, and drift as
+`capacity_mismatch`: workflow/event_alerts.py) — in the one process that claimed its row; the
+post itself is also claimed in the store (`slack_post:alert:<id>`), so no second emission path
+or replica posts it again. Upfront expiry alerts (24 h, 2 h) carry a Renew button.
 """
 
 from __future__ import annotations
@@ -40,13 +41,6 @@ SEVERITY_ICON = {
     "critical": ":rotating_light:",
 }
 RENEWABLE_KINDS = ("expiry:24h", "expiry:2h")
-# Events turned into alert posts (their kind for `[[alerts.routes]]`).
-EVENT_KINDS = {
-    "alert_raised": None,  # the alert's own kind
-    "execution_failed": "execution_failed",
-    "drift_detected": "drift",
-    "deployment_imported": "import",
-}
 # Kinds whose post goes only where a route sends it: the request card and the requester's DM
 # already tell the default channel about a failed execution.
 ROUTED_ONLY = {"execution_failed"}
@@ -108,7 +102,7 @@ def _deployment_of(scope: str) -> str | None:
 
 
 def alert_post(event: Any, settings: Settings) -> AlertPost | None:
-    """The post for one event (None: the event is not an alert Slack shows)."""
+    """The post of an `AlertRaised` (None for any other event)."""
     from modeldeck import events as ev
 
     default: list[Target] = [(None, settings.slack.channel)] if settings.slack.channel else []
@@ -137,52 +131,6 @@ def alert_post(event: Any, settings: Settings) -> AlertPost | None:
             channels=where(event.kind, event.scope, list(event.channels)),
             deployment=_deployment_of(event.scope),
             details=[escape(event.period)],
-        )
-    if isinstance(event, ev.ExecutionFailed):
-        req = event.request
-        scope = f"deployment:{req.deployment_id}" if req.deployment_id else f"request:{req.id}"
-        return AlertPost(
-            key=f"failed:{req.id}",
-            kind="execution_failed",
-            scope=scope,
-            severity="critical",
-            title=clip(f"Request {req.id} failed: {req.summary}", 150),
-            text=event.error,
-            channels=where("execution_failed", scope),
-            details=[f"requested by {escape(req.requester)}"],
-        )
-    if isinstance(event, ev.DriftDetected):
-        scope = f"deployment:{event.deployment_id}"
-        change = ", ".join(
-            f"{k} {event.stored.get(k)} → {v}"
-            for k, v in event.provider.items()
-            if event.stored.get(k) != v
-        )
-        return AlertPost(
-            key=f"drift:{event.deployment_id}:{event.at.isoformat()}",
-            kind="drift",
-            scope=scope,
-            severity="warning",
-            title=clip(f"{event.deployment_id}: capacity changed outside modeldeck", 150),
-            text=f"Model Studio now reports {change or 'a different capacity'}; modeldeck "
-            "follows the provider and bills what it reports.",
-            channels=where("drift", scope),
-            deployment=event.deployment_id,
-        )
-    if isinstance(event, ev.DeploymentImported):
-        dep = event.deployment
-        scope = f"deployment:{dep.id}"
-        name = dep.name or dep.deployed_model or dep.id
-        return AlertPost(
-            key=f"import:{dep.id}",
-            kind="import",
-            scope=scope,
-            severity="info",
-            title=clip(f"Found {name}, made outside modeldeck", 150),
-            text=f"{name} ({dep.model} {dep.plan} {dep.billing}, {dep.status}) was created in "
-            "the console or another tool; it is now tracked and billed like the others.",
-            channels=where("import", scope),
-            deployment=dep.id,
         )
     return None
 

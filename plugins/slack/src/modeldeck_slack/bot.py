@@ -136,7 +136,7 @@ class SlackBot:
             return
         if str(command.get("text") or "").strip().lower() == "deploy":
             await ack()
-            await self.open_deploy_modal(command, origin, respond)
+            await self.open_deploy_modal(command, origin, respond, client)
             return
         if await self.ui.open_form_for(ack, command, respond, self.app.client):
             return  # `scale|renew|unpublish <deployment>` alone: its modal
@@ -247,14 +247,19 @@ class SlackBot:
     # -- the deploy modal ----------------------------------------------------------------------
 
     async def open_deploy_modal(
-        self, command: dict[str, Any], origin: SlackOrigin, respond: Any
+        self,
+        command: dict[str, Any],
+        origin: SlackOrigin,
+        respond: Any,
+        client: AsyncWebClient | None = None,
     ) -> None:
         """`/deck deploy` with no arguments: the form (the trigger lives 3 s: opened first)."""
         try:
             rows = await self._call(None, self.deck.models)
             models = list(dict.fromkeys(str(r["model"]) for r in rows))
             view = deploy_modal(models, origin.channel, ESTIMATE_HINT)
-            await self.app.client.views_open(trigger_id=command["trigger_id"], view=view.to_dict())
+            opener = client or self.app.client  # the request's workspace token under OAuth
+            await opener.views_open(trigger_id=command["trigger_id"], view=view.to_dict())
         except (SlackApiError, SlackClientError, KeyError) as exc:
             log.warning("could not open the deploy modal: %s", type(exc).__name__)
             await respond(

@@ -1,5 +1,6 @@
-"""`/deck cost … chart`, `/deck plan … chart`, `/deck usage <deployment> [hours=N] chart`:
-the core's chart drawn as a PNG and shared in the channel with the upload flow (uploads.py).
+"""`/deck cost … chart`, `/deck plan … chart`, `/deck usage <deployment> [hours=N] chart`,
+`/deck budget [<name>] chart`: the core's chart drawn as a PNG and shared in the channel with
+the upload flow (uploads.py); every chart comes through `DeckAPI`.
 
 The word `chart` is Slack's: the rest of the text is the same command the grammar reads
 (`cost` runs with its forecast, so the image shows spend to date and what is still to come).
@@ -19,7 +20,7 @@ from modeldeck.errors import UserError
 log = logging.getLogger(__name__)
 
 CHART_WORD = "chart"
-CHART_VERBS = ("cost", "plan", "usage")
+CHART_VERBS = ("cost", "plan", "usage", "budget")
 MAX_USAGE_HOURS = 24 * 7
 
 
@@ -104,7 +105,6 @@ def plan_chart(deck: Any, actor: Actor, text: str) -> tuple[Chart, str]:
 def usage_chart(deck: Any, actor: Actor, text: str) -> tuple[Chart, str]:
     """`usage <deployment> [hours=N]`: input tokens per minute against the purchased TPM."""
     from modeldeck.identity.permissions import require
-    from modeldeck.spend.charts import usage_chart_data
     from modeldeck.timeutil import utcnow
 
     words = text.split()[1:]
@@ -126,24 +126,39 @@ def usage_chart(deck: Any, actor: Actor, text: str) -> tuple[Chart, str]:
             hint="`/deck list` shows the deployments.",
         )
     require(actor, "read")
-    dep = deck.get_deployment(refs[0])
-    if not dep.input_tpm or not dep.deployed_model:
-        raise UserError(
-            f"{dep.id} has no purchased input TPM to chart usage against.",
-            hint="Usage charts are for PTU deployments (in=<TPM>).",
-        )
-    store = getattr(deck, "store", None)
-    if store is None:
-        raise UserError("Usage charts are drawn where the store is (the modeldeck server).")
     until = utcnow()
-    with store.session() as session:
-        chart = usage_chart_data(
-            session, dep.deployed_model, dep.input_tpm, until - timedelta(hours=hours), until
-        )
+    chart = deck.usage_chart(refs[0], until - timedelta(hours=hours), until)
     return chart, chart.title
 
 
-BUILDERS = {"cost": cost_chart, "plan": plan_chart, "usage": usage_chart}
+def budget_chart(deck: Any, actor: Actor, text: str) -> tuple[Chart, str]:
+    """`budget [<name>]`: the budget's spend per day, the forecast and the budget line."""
+    from modeldeck.identity.permissions import require
+
+    require(actor, "read")
+    words = text.split()[1:]
+    if len(words) > 1:
+        raise UserError("Which budget? `/deck budget [<name>] chart`.")
+    if words:
+        name = words[0]
+    else:
+        lines = deck.budgets().lines
+        if not lines:
+            raise UserError(
+                "There is no budget to chart.",
+                hint="Add [[budgets]] to modeldeck.toml, or: budget set name=<n> amount=<USD>",
+            )
+        name = lines[0].forecast.budget.name
+    chart = deck.budget_chart(name)
+    return chart, chart.title
+
+
+BUILDERS = {
+    "cost": cost_chart,
+    "plan": plan_chart,
+    "usage": usage_chart,
+    "budget": budget_chart,
+}
 
 
 def build_chart(deck: Any, actor: Actor, text: str) -> tuple[bytes, str]:

@@ -166,9 +166,7 @@ def track_event(event: Any, deck: Any) -> None:
     _refresh_home(deck, event)  # after the card: the dashboard shows the new state
 
 
-ALERT_EVENTS = frozenset(
-    {"alert_raised", "execution_failed", "drift_detected", "deployment_imported"}
-)
+ALERT_EVENTS = frozenset({"alert_raised"})  # the core raises events' alerts as AlertRaised too
 
 
 def _refresh_home(deck: Any, event: Any) -> None:
@@ -188,7 +186,7 @@ def _refresh_home(deck: Any, event: Any) -> None:
 
 
 def _post_alert(deck: Any, event: Any) -> None:
-    """Alerts, failed executions, drift and imports to their routed channels (alerts_post.py)."""
+    """Every raised alert to its routed channels (alerts_post.py)."""
     settings = getattr(deck, "settings", None)
     if not isinstance(settings, Settings) or not settings.slack.enabled:
         return
