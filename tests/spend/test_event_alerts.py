@@ -80,6 +80,31 @@ def test_a_capacity_changed_in_the_console_raises_one_mismatch_alert_once(
     assert [a.kind for a in deck.alerts().alerts] == ["capacity_mismatch"]
 
 
+def test_a_ptu_reservation_scaled_behind_modeldecks_back_raises_one_mismatch_alert(
+    make_deck: MakeDeck, sandbox: RunningSandbox, listener: Listener
+) -> None:
+    """Reservations generation: the observed capacity is the code's total over its capacity
+    instances (in kTPM on the wire), compared with what modeldeck bought."""
+    deck = make_deck(policy=AUTO, alerts=ROUTES)
+    words = "deploy qwen3-max-2025-09-23 ptu in=10000 out=1000 suffix=res"
+    made = deck.run(parse(words), deck.resolve_actor("cli", "alice"))
+    assert isinstance(made, RequestResult) and made.request.status == RequestStatus.EXECUTED
+    code = "qwen3-max-2025-09-23-res"
+    sandbox.wait_for_status(sandbox.client(), code, "RUNNING")
+    deck.refresh()
+    sandbox.client().scale_deployment(code, ptu_capacity={"input_tpm": 20000, "output_tpm": 2000})
+    sandbox.wait_for_status(sandbox.client(), code, "RUNNING")
+    deck.refresh()
+    deck.refresh()
+    (alert,) = listener.raised
+    assert alert.kind == "capacity_mismatch"
+    assert alert.data == {
+        "recorded": "10,000 in / 1,000 out TPM",
+        "observed": "20,000 in / 2,000 out TPM",
+    }
+    assert deck.get_deployment(code).input_tpm == 20000
+
+
 def test_a_failed_execution_raises_one_alert_routed_to_its_channel(
     make_deck: MakeDeck, sandbox: RunningSandbox, listener: Listener
 ) -> None:

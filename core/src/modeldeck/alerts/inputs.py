@@ -29,9 +29,10 @@ GONE = {"DELETED"}
 
 
 def _capacity(row: DeploymentRow) -> Capacity:
+    # Rows come from the store, already valid: built without re-validation (one per deployment).
     if row.plan == "mu":
-        return Capacity(units=row.units)
-    return Capacity(
+        return Capacity.model_construct(units=row.units)
+    return Capacity.model_construct(
         input_tpm=row.input_tpm,
         output_tpm=row.output_tpm,
         thinking_output_tpm=row.thinking_output_tpm,
@@ -56,8 +57,8 @@ def deployment_states(
             continue
         changed = since.get(row.id)
         out.append(
-            DeploymentState(
-                target=BudgetTarget(
+            DeploymentState.model_construct(
+                target=BudgetTarget.model_construct(
                     id=row.id,
                     deployed_model=row.deployed_model,
                     name=row.name,

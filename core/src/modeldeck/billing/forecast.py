@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from modeldeck.billing.accrual import CapacityEvent, DeploymentHistory, accrue
 from modeldeck.billing.call_columns import CallColumns
+from modeldeck.billing.overflow import OverflowTotal
 from modeldeck.billing.rules import DEFAULT_RULES, BillingRules, money_context
 from modeldeck.billing.timeline import order_timeline
 from modeldeck.budgets.models import Budget, BudgetTarget
@@ -152,13 +153,16 @@ def forecast(
     window: timedelta = DEFAULT_OVERFLOW_WINDOW,
     auto_renew: bool = False,
     calls: CallColumns | None = None,
+    summed: Mapping[str, OverflowTotal] | None = None,
     planned: Sequence[CapacityEvent] = (),
 ) -> Forecast:
     """The forecast of one deployment over `period` (whole [start, end), e.g. `Budget.bounds`).
 
     `calls`: the deployment's billable calls as columns (e.g. from `load_histories`), used
-    instead of `history.calls`. `planned`: capacity changes still to come (a schedule's
-    `scaled` events), billed from their instant in the reserved spend still to come.
+    instead of `history.calls`. `summed`: the billable overflow of [start, now) already priced
+    from grouped sums, by deployment id (absent: none), as the cost query prices it; `calls`
+    then need only cover the projection window. `planned`: capacity changes still to come (a
+    schedule's `scaled` events), billed from their instant in the reserved spend still to come.
     """
     start, end = (ensure_aware(t) for t in period)
     now = ensure_aware(now)
@@ -175,14 +179,21 @@ def forecast(
 
     reserved_only = history.model_copy(update={"calls": []})
     with localcontext(money_context()):
-        done = accrue(reserved_only, start, split, catalog, rules)
-        by_kind = done.by_kind()
-        spent, spent_currency = overflow_in(start, split)
-        currency = done.currency if done.lines or spent_currency is None else spent_currency
-        to_date = catalog.convert(done.total, done.currency, currency)
-        if spent_currency is not None:
-            by_kind["overflow"] = catalog.convert(spent, spent_currency, currency)
-            to_date += by_kind["overflow"]
+        if summed is not None:  # the cost query's accrual, overflow summed in SQL
+            done = accrue(
+                reserved_only, start, split, catalog, rules,
+                overflow=summed.get(history.deployment_id),
+            )  # fmt: skip
+            by_kind, currency, to_date = done.by_kind(), done.currency, done.total
+        else:
+            done = accrue(reserved_only, start, split, catalog, rules)
+            by_kind = done.by_kind()
+            spent, spent_currency = overflow_in(start, split)
+            currency = done.currency if done.lines or spent_currency is None else spent_currency
+            to_date = catalog.convert(done.total, done.currency, currency)
+            if spent_currency is not None:
+                by_kind["overflow"] = catalog.convert(spent, spent_currency, currency)
+                to_date += by_kind["overflow"]
         state = run_state(history, split)
         notes: list[str] = []
         reserved = Decimal(0)

@@ -22,6 +22,7 @@ from modeldeck.billing.rules import DEFAULT_RULES, BillingRules
 from modeldeck.budgets.models import Budget, BudgetTarget, period_bounds
 from modeldeck.catalog import Catalog
 from modeldeck.spend.histories import load_histories
+from modeldeck.spend.period_overflow import period_overflow
 from modeldeck.spend.scheduled import planned_changes
 from modeldeck.store.alerts import raise_due
 from modeldeck.timeutil import ensure_aware
@@ -64,15 +65,21 @@ def spend_overview(
     now = ensure_aware(now)
     bounds = period_bounds(period, now)
     window = timedelta(hours=settings.overflow_projection_hours)
-    # A forecast's windows start at its period's start or the projection window before its
-    # split (now, clamped to the period): older calls cannot count, so they are not read.
-    periods = [bounds, *(b.bounds(now) for b in budgets)]
-    earliest = min(min(lo, min(max(now, lo), hi) - window) for lo, hi in periods)
+    # Spend to date is the cost query's accrual, its overflow summed in SQL per period (one
+    # grouped query each); calls are read one by one only for the projection windows, which
+    # start `window` before each period's split (now, clamped to the period).
+    periods = list(dict.fromkeys([bounds, *(b.bounds(now) for b in budgets)]))
+    earliest = min(min(max(now, lo), hi) - window for lo, hi in periods)
     stored = load_histories(session, columns=catalog, calls_since=earliest)
+    rows = [s.row for s in stored]
+    summed = {
+        (lo, hi): period_overflow(session, rows, lo, min(max(now, lo), hi), catalog)
+        for lo, hi in periods
+    }
     planned = planned_changes(session, now, max(hi for _, hi in periods))
     pairs = [
         (
-            BudgetTarget(
+            BudgetTarget.model_construct(  # from store rows, already valid
                 id=s.row.id,
                 deployed_model=s.row.deployed_model,
                 name=s.row.name,
@@ -83,23 +90,29 @@ def spend_overview(
         for s in stored
     ]
     calls = {s.row.id: s.calls for s in stored if s.calls is not None}
-    made = [
-        (
-            target,
-            forecast(
-                h,
-                bounds,
-                now,
-                catalog,
-                rules,
-                window=window,
-                auto_renew=auto_renew,
-                calls=calls.get(h.deployment_id),
-                planned=planned.get(h.deployment_id, ()),
-            ),
-        )
-        for target, h in pairs
-    ]
+
+    def forecasts_over(period: tuple[datetime, datetime]) -> list[tuple[BudgetTarget, Forecast]]:
+        return [
+            (
+                target,
+                forecast(
+                    h,
+                    period,
+                    now,
+                    catalog,
+                    rules,
+                    window=window,
+                    auto_renew=auto_renew,
+                    calls=calls.get(h.deployment_id),
+                    summed=summed[period],
+                    planned=planned.get(h.deployment_id, ()),
+                ),
+            )
+            for target, h in pairs
+        ]
+
+    known = {period: forecasts_over(period) for period in periods}
+    made = known[bounds]
     per_budget = forecast_budgets(
         budgets,
         pairs,
@@ -108,7 +121,7 @@ def spend_overview(
         rules,
         window=window,
         auto_renew=auto_renew,
-        known={bounds: made},
+        known=known,
         calls=calls,
         planned=planned,
     )

@@ -43,7 +43,6 @@ from modeldeck_slack.blocks import (
 )
 from modeldeck_slack.cards import deciders, slack_error
 from modeldeck_slack.charts_post import chart_command, chart_text
-from modeldeck_slack.clients import async_client
 from modeldeck_slack.context import ORIGIN, SlackOrigin
 from modeldeck_slack.dedup import SeenEvents, SharedEvents, dedup_middleware
 from modeldeck_slack.home import open_home, register_home
@@ -59,6 +58,7 @@ from modeldeck_slack.modals import (
     reject_modal,
     reject_reason,
 )
+from modeldeck_slack.oauth import app_options
 from modeldeck_slack.submissions import command_key, view_key
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class SlackBot:
             signing_secret=(
                 slack.signing_secret.get_secret_value() if slack.signing_secret else None
             ),
-            client=client or async_client(slack),
+            **app_options(deck, settings, client),  # a bot token, or the OAuth flow (oauth.py)
             process_before_response=False,
             request_verification_enabled=slack.signing_secret is not None,
             name="modeldeck",

@@ -113,8 +113,9 @@ def _notify(deck: Any, action: Callable[[CardNotifier], object]) -> None:
     if not isinstance(settings, Settings) or not settings.slack.enabled:
         return
     from modeldeck_slack.cards import notifier_for, off_the_loop
+    from modeldeck_slack.oauth import oauth_notifier
 
-    notifier = notifier_for(deck)
+    notifier = notifier_for(deck) if settings.slack.bot_token else oauth_notifier(deck)
     if notifier is not None:
         off_the_loop(lambda: action(notifier))
 
