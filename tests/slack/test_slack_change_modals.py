@@ -279,3 +279,30 @@ def test_app_home_buttons_open_the_change_forms(
 
         fake_slack.wait_for_call("views.open", opened)
         assert json.loads(fake_slack.opened_view(callback)["private_metadata"])["d"] == dep.id
+
+
+def test_a_change_form_submitted_twice_makes_one_request(
+    alice: SlackUser, bob: SlackUser, fake_slack: FakeSlack, stack: Stack
+) -> None:
+    """A double click on Request (or a replayed delivery) carries the same view id."""
+    dep = running_deployment(stack, alice, [bob], f"deploy {MU_MODEL} mu units=1")
+    press(alice, OPEN_SCALE_ACTION, dep.id)
+    fake_slack.wait_for_call("views.open")
+    view = fake_slack.opened_view(SCALE_MODAL)
+    for _ in range(2):
+        assert alice.submit(view, typed("units", UNITS, "2")).status_code == 200
+    assert stack.deck is not None
+    deck = stack.deck
+    fake_slack.wait_for(
+        lambda f: len([c for c in f.calls("chat.postEphemeral") if c.args["user"] == ALICE]) >= 2,
+        what="both submissions answered",
+    )
+    scales = [r for r in deck.list_requests() if r.kind == "scale"]
+    assert len(scales) == 1
+    card_of(fake_slack, 2)  # its card, once
+    with_cards = [
+        c
+        for c in fake_slack.calls("chat.postMessage", ok=True)
+        if scales[0].id in json.dumps(c.args.get("blocks"))
+    ]
+    assert len([c for c in with_cards if not c.args.get("thread_ts")]) == 1

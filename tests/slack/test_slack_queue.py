@@ -114,7 +114,8 @@ def test_approve_by_command_answers_truthfully_and_updates_the_card(
 
     done = ack_of(carol, f"approve {request.id}")
     assert done["text"] == f":white_check_mark: {request.id} approved and executed."
-    assert "status: executed" in json.dumps(done["blocks"])
+    assert "*Status*\\n:white_check_mark: Approved and done" in json.dumps(done["blocks"])
+    assert "```" not in json.dumps(done["blocks"])  # the request as fields, not a code block
     assert len(card_updates(fake_slack, ts)) == 2
     final = card_text(fake_slack, ts)
     assert APPROVE_ACTION not in final and f"<@{CAROL}> approved via slack" in final

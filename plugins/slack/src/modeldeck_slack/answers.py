@@ -17,12 +17,14 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from modeldeck.domain import DecisionOutcome, RequestRecord, RequestStatus
 from modeldeck.money import format_amount
-from modeldeck.render import line_amount, line_detail, line_kind, request_text
+from modeldeck.render import line_amount, line_detail, line_kind
 from modeldeck.results import CostReport, cost_scope
 from modeldeck_slack.blocks import (
     ACTIONS_BLOCK_ID,
+    FIELD_LIMIT,
     MAX_MESSAGE_BLOCKS,
     SECTION_LIMIT,
+    STATUS_LABELS,
     Card,
     buttons,
     clip,
@@ -198,9 +200,28 @@ def decision_card(
         channel = request.refs.get("slack_channel") or ""
         where = f" in <#{channel}>" if channel.isalnum() else ""
         head += f"\nIts card{where} is updated."
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(head))]
-    blocks.extend(text_card(request_text(request)).blocks)
+    blocks: list[Block] = [SectionBlock(text=_mrkdwn(head)), request_fields(request)]
     return Card(text=clip(f"{emoji} {escape(outcome.message)}", 3000), blocks=blocks)
+
+
+def request_fields(request: RequestRecord) -> SectionBlock:
+    """A request as it stands, in fields: what, status, approvals, commitment, policy."""
+    label = STATUS_LABELS.get(request.status, escape(request.status.value))
+    votes = f"{request.approvals_so_far} of {request.approvals_required}"
+    if request.status == RequestStatus.PENDING:  # the core's words (render.request_text)
+        votes += f" · needs {request.approvals_remaining} more approval(s)"
+    fields = [
+        f"*Request*\n`{escape(request.id)}` · {escape(request.summary)}",
+        f"*Status*\n{label}",
+        f"*Approvals*\n{votes}",
+        f"*Commitment*\n{commitment(request)}",
+        f"*Policy*\n{escape(request.policy.rule)}",
+    ]
+    if request.deployment_id:
+        fields.append(f"*Deployment*\n`{escape(request.deployment_id)}`")
+    if request.error:
+        fields.append(f"*Error*\n{escape(request.error)}")
+    return SectionBlock(fields=[MarkdownTextObject(text=clip(f, FIELD_LIMIT)) for f in fields])
 
 
 def request_answer(request: RequestRecord, origin: SlackOrigin | None) -> Card:

@@ -1,6 +1,7 @@
-"""The bot's forms and buttons beyond approve/reject: change modals, shortcuts, withdraw, share.
+"""The bot's forms: the scale, renew and unpublish modals, the deploy shortcuts and buttons.
 
-`register_interactions(bot)` adds the listeners to the bot's Bolt app (one call in `SlackBot`).
+`register_interactions(bot)` adds these listeners and those of `answer_actions` (Withdraw,
+Share to channel, More) to the bot's Bolt app (one call in `SlackBot`).
 Every modal submission becomes the same `/deck` command text the grammar parses, so a form
 and a typed command make the same request through the same workflow; the grammar's message
 for a bad field comes back in the submission's ack as `response_action: errors`.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +22,13 @@ from slack_sdk.models.blocks import PlainTextObject, SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from modeldeck.domain import Actor, DeploymentRecord, DeploySpec, capacity_text
-from modeldeck.errors import ModeldeckRuntimeError, NotLinked, UserError
+from modeldeck.domain import DeploymentRecord, DeploySpec, capacity_text
+from modeldeck.errors import UserError
+from modeldeck_slack.answer_actions import AnswerActions
 from modeldeck_slack.blocks import (
     WITHDRAW_ACTION,
     Card,
     clip,
-    error_card,
     escape,
     estimate_commitment,
     money,
@@ -61,18 +61,16 @@ from modeldeck_slack.modals import (
     unpublish_modal,
     unpublish_text,
 )
-from modeldeck_slack.paging import MORE_ACTION, SHARE_ACTION, More, shared_by
+from modeldeck_slack.paging import MORE_ACTION, SHARE_ACTION
+from modeldeck_slack.slack_bodies import Ack, action_value, channel_of, user_of
 from modeldeck_slack.submissions import view_key
 
 if TYPE_CHECKING:
-    from modeldeck.results import Result
     from modeldeck_slack.bot import SlackBot
 
 log = logging.getLogger(__name__)
 
-Ack = Callable[..., Awaitable[Any]]
 ESTIMATE_HINT = "Choose a model, a plan and the capacity to see what it costs."
-SHAREABLE_VERBS = {"estimate", "cost"}  # `compare` parses to an estimate
 TEXT_OF = {SCALE_MODAL: scale_text, RENEW_MODAL: renew_text, UNPUBLISH_MODAL: unpublish_text}
 FIELDS_OF = {
     SCALE_MODAL: ("units", "in", "out", "reason"),
@@ -94,27 +92,11 @@ def register_interactions(bot: SlackBot) -> Interactions:
     app.action(CHANGE_ACTIONS)(ui.on_change_field)
     for callback in (SCALE_MODAL, RENEW_MODAL, UNPUBLISH_MODAL):
         app.view(callback)(ui.on_change_submitted)
-    app.action(WITHDRAW_ACTION)(ui.on_withdraw)
-    app.action(SHARE_ACTION)(ui.on_share)
-    app.action(MORE_ACTION)(ui.on_more)
+    buttons = AnswerActions(bot)
+    app.action(WITHDRAW_ACTION)(buttons.on_withdraw)
+    app.action(SHARE_ACTION)(buttons.on_share)
+    app.action(MORE_ACTION)(buttons.on_more)
     return ui
-
-
-def _user(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or "")
-
-
-def _channel(body: dict[str, Any]) -> str | None:
-    """The channel a click or shortcut came from (None in App Home and modals)."""
-    container = body.get("container") or {}
-    found = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return str(found) if found else None
-
-
-def _action_value(body: dict[str, Any]) -> str:
-    action = (body.get("actions") or [{}])[0]
-    option = action.get("selected_option") or {}
-    return str(option.get("value") or action.get("value") or "")
 
 
 def notice_modal(title: str, text: str) -> View:
@@ -229,14 +211,14 @@ class Interactions:
         message = body.get("message") or {}
         reason = str(message.get("text") or "").strip() or None
         try:
-            await self.open_deploy(client, str(body.get("trigger_id")), _channel(body), reason)
+            await self.open_deploy(client, str(body.get("trigger_id")), channel_of(body), reason)
         except (SlackApiError, SlackClientError, UserError) as exc:
             log.warning("could not open the deploy modal: %s", slack_error(exc))
 
     async def on_open_deploy(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         try:
-            await self.open_deploy(client, str(body.get("trigger_id")), _channel(body))
+            await self.open_deploy(client, str(body.get("trigger_id")), channel_of(body))
         except (SlackApiError, SlackClientError, UserError) as exc:
             log.warning("could not open the deploy modal: %s", slack_error(exc))
 
@@ -244,7 +226,7 @@ class Interactions:
         """A Scale…/Renew…/Unpublish… button (value: deployment id) or the list's menu."""
         await ack()
         action = (body.get("actions") or [{}])[0]
-        value = _action_value(body)
+        value = action_value(body)
         if action.get("action_id") == DEPLOYMENT_MENU_ACTION:
             verb, _, dep_id = value.partition(":")
         else:
@@ -254,7 +236,7 @@ class Interactions:
             return
         try:
             trigger = str(body.get("trigger_id"))
-            await self.open_change(client, trigger, verb, dep_id, _channel(body))
+            await self.open_change(client, trigger, verb, dep_id, channel_of(body))
         except (SlackApiError, SlackClientError) as exc:
             log.warning("could not open the %s modal: %s", verb, slack_error(exc))
 
@@ -387,7 +369,7 @@ class Interactions:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        user = _user(body)
+        user = user_of(body)
         origin = SlackOrigin(channel=ref.channel, user=user)
         card = await self.bot.answer(text, origin, key=view_key(view))  # one request per view
         await self.tell(client, user, ref.channel, card)
@@ -422,107 +404,3 @@ class Interactions:
             )
         except (SlackApiError, SlackClientError) as exc:
             log.warning("could not tell %s about their request: %s", user, slack_error(exc))
-
-    # -- withdraw --------------------------------------------------------------------------
-
-    async def on_withdraw(
-        self, ack: Ack, body: dict[str, Any], client: AsyncWebClient, respond: Any
-    ) -> None:
-        """Withdraw from the card: the deck lets only the requester; others are told why."""
-        await ack()
-        user, channel = _user(body), _channel(body)
-        container = body.get("container") or {}
-        request_id = _action_value(body)
-        origin = SlackOrigin(channel=channel, user=user)
-        bot = self.bot
-        try:
-            actor = await bot._actor(user)
-            outcome = await bot._call(origin, bot.deck.withdraw, request_id, actor)
-        except UserError as exc:
-            await bot._ephemeral(client, respond, channel, user, f":warning: {escape(str(exc))}")
-            return
-        except ModeldeckRuntimeError as exc:
-            await bot._ephemeral(
-                client, respond, channel, user, f":warning: modeldeck could not record that: {exc}"
-            )
-            return
-        ts = container.get("message_ts")
-        if request_id not in origin.updated and channel and ts:
-            await bot._refresh_card(client, request_id, channel, str(ts), container)
-        await bot._ephemeral(client, respond, channel, user, escape(outcome.message))
-
-    # -- share and more --------------------------------------------------------------------
-
-    async def run(self, text: str, origin: SlackOrigin) -> Result:
-        """Run a read-only command again for the person who clicked (UserError if refused)."""
-        from modeldeck.grammar import parse
-
-        command = parse(text)
-        try:
-            actor: Actor = await self.bot._actor(origin.user)
-        except NotLinked:
-            if command.verb != "help":  # as for a typed command: only help is open to all
-                raise
-            actor = Actor(principal=f"slack:{origin.user}", surface="slack", roles=[])
-        result: Result = await self.bot._call(origin, self.bot.deck.run, command, actor)
-        return result
-
-    def card_of(self, result: Result, origin: SlackOrigin, **context: Any) -> Card:
-        from modeldeck.rendering import render
-
-        card: Card = render(result, "slack", people=self.bot.people, origin=origin, **context)
-        return card
-
-    async def on_share(
-        self, ack: Ack, body: dict[str, Any], client: AsyncWebClient, respond: Any
-    ) -> None:
-        """Share to channel: the same answer (run again now) posted in the channel, attributed."""
-        from modeldeck.grammar import parse
-
-        await ack()
-        user, channel = _user(body), _channel(body)
-        text = _action_value(body)
-        origin = SlackOrigin(channel=channel, user=user)
-        bot = self.bot
-        try:
-            if parse(text).verb not in SHAREABLE_VERBS:
-                raise UserError("Only estimates, comparisons and costs can be shared.")
-            result = await self.run(text, origin)
-            card = shared_by(self.card_of(result, origin, command=text), user)
-        except (UserError, ModeldeckRuntimeError) as exc:
-            await bot._ephemeral(client, respond, channel, user, f":warning: {escape(str(exc))}")
-            return
-        if channel is None:
-            return
-        try:
-            await client.chat_postMessage(
-                channel=channel, text=card.text, blocks=card.block_dicts(), unfurl_links=False
-            )
-        except (SlackApiError, SlackClientError) as exc:
-            await bot._ephemeral(
-                client,
-                respond,
-                channel,
-                user,
-                f"Could not share it here ({slack_error(exc)}): invite the bot to this channel.",
-            )
-
-    async def on_more(self, ack: Ack, body: dict[str, Any], respond: Any) -> None:
-        """More: the next page of the same answer, in place of the one clicked."""
-        await ack()
-        more = More.load(_action_value(body))
-        origin = SlackOrigin(channel=_channel(body), user=_user(body))
-        try:
-            result = await self.run(more.command, origin)
-            card = self.card_of(result, origin, command=more.command, start=more.start)
-        except (UserError, ModeldeckRuntimeError) as exc:
-            card = error_card(str(exc))
-        try:
-            await respond(
-                text=card.text,
-                blocks=card.block_dicts(),
-                response_type="ephemeral",
-                replace_original=True,
-            )
-        except Exception as exc:  # the page is lost, nothing else is
-            log.warning("could not show the next page: %s", type(exc).__name__)
