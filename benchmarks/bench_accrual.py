@@ -18,11 +18,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 from modeldeck.billing import DeploymentOverflow, rollup_overflow
 from modeldeck.catalog import Catalog, load_catalog
 from modeldeck.timeutil import BEIJING
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from table import Row
+from table import seconds as table_seconds
 
 T = TypeVar("T")
 MILLION = Decimal(1_000_000)
@@ -149,6 +154,43 @@ def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[T, float]:
     return result, best
 
 
+def measure(n_records: int, deployments: int, seed: int, rounds: int) -> dict[str, Any]:
+    """Best-of-`rounds` CPU seconds of the per-record loop and the batched roll-up, totals."""
+    catalog = load_catalog()
+    records, deps = make_records(n_records, deployments, seed)
+    columns = as_queried(to_columns(records, deps))
+    # Alternate the two and keep each one's best round: the machine may be shared.
+    slow_s = fast_s = log_s = float("inf")
+    for _ in range(rounds):
+        slow_totals, seconds = timed(lambda: baseline(columns, deps, catalog))
+        slow_s = min(slow_s, seconds)
+        fast_totals, seconds = timed(lambda: fast(columns, catalog), repeat=2)
+        fast_s = min(fast_s, seconds)
+        log_totals, seconds = timed(lambda: fast(to_columns(records, deps), catalog))
+        log_s = min(log_s, seconds)
+    return {
+        "n": len(records), "deps": deps, "slow": slow_totals, "fast": fast_totals,
+        "log": log_totals, "slow_s": slow_s, "fast_s": fast_s, "log_s": log_s,
+    }  # fmt: skip
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """The suite's row: pricing a record batched against the per-record Decimal loop."""
+    m = measure(100_000 if quick else 1_000_000, 200, 7, 2 if quick else 3)
+    exact = m["fast"] == m["slow"] == m["log"]
+    n, ratio = m["n"], m["slow_s"] / m["fast_s"]
+    return [
+        Row(
+            f"pricing, one overflow record (batched, {n:,})" + ("" if exact else " — DIFFER"),
+            table_seconds(m["fast_s"] / n),
+            f"{table_seconds(m['slow_s'] / n)} per-record Decimal loop",
+            f"{ratio:.1f}× faster",
+            "≥ 10× faster, exact",
+            None if quick else (ratio >= 10 and exact),
+        )
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -156,23 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    catalog = load_catalog()
-    records, deps = make_records(args.records, args.deployments, args.seed)
-    log_columns = to_columns(records, deps)
-    columns = as_queried(log_columns)
-    n = len(records)
+    m = measure(args.records, args.deployments, args.seed, args.rounds)
+    n, deps = m["n"], m["deps"]
+    slow_totals, fast_totals, log_totals = m["slow"], m["fast"], m["log"]
+    slow_s, fast_s, log_s = m["slow_s"], m["fast_s"], m["log_s"]
     print(f"{n:,} overflow records, {len(deps)} deployments, {len(MIX)} model/mode mixes")
-
-    # Alternate the two and keep each one's best round: the machine may be shared.
-    slow_s = fast_s = log_s = float("inf")
-    for _ in range(args.rounds):
-        slow_totals, seconds = timed(lambda: baseline(columns, deps, catalog))
-        slow_s = min(slow_s, seconds)
-        fast_totals, seconds = timed(lambda: fast(columns, catalog), repeat=2)
-        fast_s = min(fast_s, seconds)
-        log_totals, seconds = timed(lambda: fast(to_columns(records, deps), catalog))
-        log_s = min(log_s, seconds)
-
     for name, got in (("batched", fast_totals), ("from the log", log_totals)):
         if got != slow_totals:
             diff = {k for k in slow_totals.keys() | got.keys()

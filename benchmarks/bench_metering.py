@@ -51,6 +51,10 @@ from modeldeck.metering.records import RAW_VERSION
 from modeldeck.provider import ModelStudioClient, ProviderError
 from modeldeck.serving import free_port
 from modeldeck.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from table import Row
+
 from modeldeck.store.models import UsageCallRow
 
 API_KEY = "sk-bench"
@@ -112,6 +116,7 @@ def deploy(url: str, output_tpm: int) -> str:
             {
                 "model_name": MODEL,
                 "plan": "ptu",
+                "charge_type": "post_paid",
                 "capacity": 1,
                 "suffix": uuid.uuid4().hex[:8],
                 "ptu_capacity": {"input_tpm": 10_000_000, "output_tpm": output_tpm},
@@ -191,6 +196,67 @@ def sequential(
     out["records_expected"] = calls
     out["records_stored"] = after - before
     out["overflow_records_total"] = overflowed
+    return out
+
+
+def sdk_pairs(
+    url: str, store: Store, journal: Path, dm: str, calls: int, catalog: Catalog
+) -> dict[str, Any]:
+    """The official OpenAI SDK, bare and with modeldeck's `MeteredTransport`, in random order
+    within each of `calls` pairs; each SDK on its own keep-alive connection."""
+    import openai
+
+    from modeldeck.metering.transport import MeteredTransport
+
+    meter = MeteredClient(
+        f"{url}/api/v1", API_KEY, store=store, journal_dir=journal, catalog=catalog,
+        deployments=lambda _dm: (MODEL, "instruct"),
+    )  # fmt: skip
+    metered_http = httpx.Client(transport=MeteredTransport(meter))
+    clients = {
+        "sdk": openai.OpenAI(base_url=meter.base_url, api_key=API_KEY, max_retries=0),
+        "sdk metered": openai.OpenAI(
+            base_url=meter.base_url,
+            api_key=API_KEY,
+            max_retries=0,
+            http_client=metered_http,  # type: ignore[arg-type]
+        ),
+    }
+
+    def call(name: str) -> None:
+        clients[name].chat.completions.create(
+            model=dm,
+            messages=MESSAGES,  # type: ignore[arg-type]
+            max_tokens=MAX_TOKENS,
+        )
+
+    for _ in range(200):
+        for name in clients:
+            call(name)
+    meter.flush()
+    before, _ = count_records(store, dm)
+    times: dict[str, list[float]] = {name: [] for name in clients}
+    diffs: list[float] = []
+    order = random.Random(11)
+    names = list(clients)
+    for _ in range(calls):
+        order.shuffle(names)
+        took = {}
+        for name in names:
+            start = time.perf_counter()
+            call(name)
+            took[name] = time.perf_counter() - start
+            times[name].append(took[name])
+        diffs.append(took["sdk metered"] - took["sdk"])
+    meter.flush()
+    after, _ = count_records(store, dm)
+    meter.close()
+    metered_http.close()
+    out: dict[str, Any] = {name: summary(values) for name, values in times.items()}
+    out["p50_overhead"] = round(out["sdk metered"]["p50_ms"] / out["sdk"]["p50_ms"] - 1, 4)
+    out["paired_overhead"] = round(statistics.median(diffs) * 1000 / out["sdk"]["p50_ms"], 4)
+    out["records_expected"] = calls
+    out["records_stored"] = after - before
     return out
 
 
@@ -302,6 +368,67 @@ def recorder_cost(store: Store, journal: Path, catalog: Catalog, n: int = 20_000
     }
 
 
+def measure(
+    calls: int, concurrency: int, rounds: int, output_tpm: int, database_url: str | None
+) -> dict[str, Any]:
+    """Sequential pairs, concurrent rounds and the recorder's cost, against one sandbox."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-metering-"))
+    store = Store(database_url or f"sqlite:///{tmp / 'modeldeck.db'}")
+    catalog = load_catalog()
+    proc, url = start_sandbox()
+    try:
+        dm = deploy(url, output_tpm)
+        seq = sequential(url, store, tmp / "journal", dm, calls, catalog)
+        sdk = sdk_pairs(url, store, tmp / "journal-sdk", dm, max(calls // 5, 100), catalog)
+        conc = asyncio.run(
+            concurrent(url, store, tmp / "journal", dm, concurrency, rounds, catalog)
+        )
+        rec = recorder_cost(store, tmp / "journal", catalog)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        store.dispose()
+    rec["writer_core_share_at_sequential_rate"] = round(
+        rec["writer_cpu_us_per_record"] * 1e-6 * seq["metered_calls_per_s"], 4
+    )
+    return {
+        "store": store.dialect, "sequential": seq, "sdk": sdk, "concurrent": conc, "recorder": rec
+    }  # fmt: skip
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """The suite's rows: metered call p50 against bare httpx (goal ≤ +5%), no lost records."""
+    m = measure(500 if quick else 5000, 50 if quick else 200, 2 if quick else 5, 20_000, None)
+    seq, conc, sdk = m["sequential"], m["concurrent"], m["sdk"]
+    lost = conc["lost_records"] + seq["records_expected"] - seq["records_stored"]
+    return [
+        Row(
+            "metering: a chat call, p50 (sequential pairs)",
+            f"{seq['metered']['p50_ms']:.3f} ms",
+            f"{seq['bare']['p50_ms']:.3f} ms bare httpx, same connection",
+            f"{seq['p50_overhead']:+.2%} (paired {seq['paired_overhead']:+.2%})",
+            "≤ +5%, 0 lost",
+            seq["p50_overhead"] <= 0.05 and lost == 0,
+        ),
+        Row(
+            "metering: the OpenAI SDK with modeldeck's transport, p50 (pairs)",
+            f"{sdk['sdk metered']['p50_ms']:.3f} ms",
+            f"{sdk['sdk']['p50_ms']:.3f} ms the bare OpenAI SDK",
+            f"{sdk['p50_overhead']:+.2%} (paired {sdk['paired_overhead']:+.2%})",
+            "≤ +5%, 0 lost",
+            sdk["p50_overhead"] <= 0.05 and sdk["records_stored"] == sdk["records_expected"],
+        ),
+        Row(
+            f"metering: throughput at {50 if quick else 200} concurrent",
+            f"{conc['metered']['calls_per_s']:.0f} calls/s",
+            f"{conc['bare']['calls_per_s']:.0f} calls/s bare",
+            f"{conc['throughput_ratio']:.3f}",
+            "0 lost",
+            conc["lost_records"] == 0,
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=5000, help="sequential pairs of calls")
@@ -316,26 +443,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-metering-"))
-    store = Store(args.database_url or f"sqlite:///{tmp / 'modeldeck.db'}")
-    catalog = load_catalog()
-    proc, url = start_sandbox()
-    try:
-        dm = deploy(url, args.output_tpm)
-        seq = sequential(url, store, tmp / "journal", dm, args.calls, catalog)
-        conc = asyncio.run(
-            concurrent(url, store, tmp / "journal", dm, args.concurrency, args.rounds, catalog)
-        )
-        rec = recorder_cost(store, tmp / "journal", catalog)
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        store.dispose()
-    rec["writer_core_share_at_sequential_rate"] = round(
-        rec["writer_cpu_us_per_record"] * 1e-6 * seq["metered_calls_per_s"], 4
-    )
-    results = {"store": store.dialect, "sequential": seq, "concurrent": conc, "recorder": rec}
+    results = measure(args.calls, args.concurrency, args.rounds, args.output_tpm, args.database_url)
+    seq, conc, rec = results["sequential"], results["concurrent"], results["recorder"]
     if args.json:
         print(json.dumps(results, indent=2))
         return
@@ -350,6 +459,14 @@ def main() -> None:
         f" ({seq['paired_overhead']:+.2%})"
     )
     print(f"  records {seq['records_stored']}/{seq['records_expected']}")
+    sdk = results["sdk"]
+    print(f"OpenAI SDK, {sdk['records_expected']} pairs (bare SDK, SDK with MeteredTransport):")
+    for name in ("sdk", "sdk metered"):
+        print(f"  {name:12} p50 {sdk[name]['p50_ms']:7.3f} ms   p95 {sdk[name]['p95_ms']:7.3f} ms")
+    print(
+        f"  p50 overhead {sdk['p50_overhead']:+.2%} (paired {sdk['paired_overhead']:+.2%}); "
+        f"records {sdk['records_stored']}/{sdk['records_expected']}"
+    )
     print(f"concurrent, {args.rounds} rounds of {args.concurrency} calls each (alternating):")
     for name in ("bare", "metered"):
         s = conc[name]

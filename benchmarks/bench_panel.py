@@ -30,6 +30,9 @@ import ipywidgets as W
 
 from modeldeck.testing import Stack
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from table import Row, seconds
+
 GOAL_SECONDS = 0.300
 BROWSER_GOALS = {"new kernel": 4.0, "warm kernel": 2.0}
 BASELINE_CELL = (
@@ -51,6 +54,45 @@ def baseline(n: int) -> float:
     for child in box.children:
         child.close()
     return elapsed
+
+
+def measure(rounds: int) -> tuple[int, float, float, float]:
+    """(widgets, median first paint s, median filled-in s, median plain-widgets floor s)."""
+    with Stack() as stack:
+        os.environ.update(stack.env)
+        from modeldeck_jupyter import Deck
+
+        warm = Deck(auto_refresh=False).wait()  # the kernel is warm after one panel
+        widgets = count_widgets(warm.widget)
+        warm.close()
+        paints, fills, floors = [], [], []
+        for _ in range(rounds):
+            floors.append(baseline(widgets))
+            start = time.perf_counter()
+            panel = Deck(auto_refresh=False)
+            paints.append(time.perf_counter() - start)
+            panel.wait()
+            fills.append(time.perf_counter() - start)
+            assert panel.problem is None, panel.problem
+            panel.close()
+    paint, fill, floor = (statistics.median(x) for x in (paints, fills, floors))
+    return widgets, paint, fill, floor
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """The suite's rows: `Deck()` first paint (goal ≤ 300 ms) and its fill-in."""
+    widgets, paint, fill, floor = measure(5 if quick else 15)
+    return [
+        Row(
+            f"panel `Deck()` returns (first paint, warm kernel, {widgets} widgets)",
+            seconds(paint),
+            f"{seconds(floor)} building as many plain widgets",
+            f"{paint / floor:.2f}×",
+            "≤ 300 ms",
+            paint <= GOAL_SECONDS,
+        ),
+        Row("panel filled in (`wait()`)", seconds(fill), "—", "—", "—", None),
+    ]
 
 
 def browser(rounds: int) -> int:
@@ -111,24 +153,7 @@ def main() -> int:
     if args.browser:
         return browser(args.rounds or 3)
     args.rounds = args.rounds or 15
-    with Stack() as stack:
-        os.environ.update(stack.env)
-        from modeldeck_jupyter import Deck
-
-        warm = Deck(auto_refresh=False).wait()  # the kernel is warm after one panel
-        widgets = count_widgets(warm.widget)
-        warm.close()
-        paints, fills, floors = [], [], []
-        for _ in range(args.rounds):
-            floors.append(baseline(widgets))
-            start = time.perf_counter()
-            panel = Deck(auto_refresh=False)
-            paints.append(time.perf_counter() - start)
-            panel.wait()
-            fills.append(time.perf_counter() - start)
-            assert panel.problem is None, panel.problem
-            panel.close()
-    paint, fill, floor = (statistics.median(x) for x in (paints, fills, floors))
+    widgets, paint, fill, floor = measure(args.rounds)
     met = paint <= GOAL_SECONDS
     print(f"panel widgets: {widgets}, rounds: {args.rounds} (medians)")
     print(f"{'figure':<34}{'modeldeck':>12}{'baseline':>12}{'ratio':>8}{'goal':>10}  met")

@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal, localcontext
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 from modeldeck.billing.rules import money_context
 from modeldeck.catalog import Catalog, load_catalog
@@ -28,6 +29,10 @@ from modeldeck.catalog.exact import quotient
 from modeldeck.money import round_cents
 from modeldeck.planner import PlanResult, Trace, plan
 from modeldeck.timeutil import BEIJING
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from table import Row
+from table import seconds as table_seconds
 
 T = TypeVar("T")
 MODEL = "qwen3-max-2025-09-23"
@@ -179,6 +184,57 @@ def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[T, float]:
     return result, best
 
 
+def measure(
+    days: int, coverage: Decimal | None, seed: int, scale: float, rounds: int
+) -> dict[str, Any]:
+    """Best-of-`rounds` CPU seconds of the planner and both sweeps, and their answers."""
+    catalog = load_catalog()
+    trace = make_trace(days, seed, scale)
+    options = ["payg", "hourly", "upfront", "schedule"]
+
+    def planner() -> PlanResult:
+        return plan(trace, MODEL, catalog=catalog, coverage=coverage, options=options, growth=None)
+
+    def full() -> PlanResult:
+        return plan(trace, MODEL, catalog=catalog, coverage=coverage, options=options)
+
+    plan_s = full_s = slow_s = fast_s = float("inf")
+    for _ in range(rounds):
+        slow, seconds = timed(lambda: sweep(trace, catalog, coverage, per_minute))
+        slow_s = min(slow_s, seconds)
+        fast, seconds = timed(lambda: sweep(trace, catalog, coverage, summed))
+        fast_s = min(fast_s, seconds)
+        result, seconds = timed(planner, repeat=3)
+        plan_s = min(plan_s, seconds)
+        _, seconds = timed(full)
+        full_s = min(full_s, seconds)
+    levels = -(-max(trace.input_tokens) // IN_STEP) + -(-max(trace.output_tokens) // OUT_STEP)
+    return {
+        "trace": trace, "options": options, "answers": answers(result), "slow": slow,
+        "fast": fast, "slow_s": slow_s, "fast_s": fast_s, "plan_s": plan_s, "full_s": full_s,
+        "levels": levels,
+    }  # fmt: skip
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """The suite's row: the planner against the per-minute sweep (goal ≥ 50×, exact)."""
+    days = 7 if quick else 30
+    m = measure(days, Decimal("0.95"), 11, 1.0, 2 if quick else 3)
+    exact = m["answers"] == m["slow"] == m["fast"]
+    ratio = m["slow_s"] / m["plan_s"]
+    return [
+        Row(
+            f"planner, all options, {m['trace'].minutes:,} minutes"
+            + ("" if exact else " — ANSWERS DIFFER"),
+            table_seconds(m["plan_s"]),
+            f"{table_seconds(m['slow_s'])} per-level per-minute sweep",
+            f"{ratio:.1f}× faster",
+            "≥ 50× faster, exact",
+            None if quick else (ratio >= 50 and exact),
+        )
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30)
@@ -190,32 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     coverage = None if args.coverage == "none" else Decimal(args.coverage)
-    catalog = load_catalog()
-    trace = make_trace(args.days, args.seed, args.scale)
-    options = ["payg", "hourly", "upfront", "schedule"]
+    m = measure(args.days, coverage, args.seed, args.scale, args.rounds)
+    trace, options, slow, fast = m["trace"], m["options"], m["slow"], m["fast"]
+    slow_s, fast_s, plan_s, full_s = m["slow_s"], m["fast_s"], m["plan_s"], m["full_s"]
     print(
         f"{trace.minutes:,} minutes of {MODEL}, peak {max(trace.input_tokens):,} input / "
         f"{max(trace.output_tokens):,} output TPM, coverage={coverage}"
     )
-
-    def planner() -> PlanResult:
-        return plan(trace, MODEL, catalog=catalog, coverage=coverage, options=options, growth=None)
-
-    def full() -> PlanResult:
-        return plan(trace, MODEL, catalog=catalog, coverage=coverage, options=options)
-
-    plan_s = full_s = slow_s = fast_s = float("inf")
-    for _ in range(args.rounds):
-        slow, seconds = timed(lambda: sweep(trace, catalog, coverage, per_minute))
-        slow_s = min(slow_s, seconds)
-        fast, seconds = timed(lambda: sweep(trace, catalog, coverage, summed))
-        fast_s = min(fast_s, seconds)
-        result, seconds = timed(planner, repeat=3)
-        plan_s = min(plan_s, seconds)
-        _, seconds = timed(full)
-        full_s = min(full_s, seconds)
-
-    got = answers(result)
+    got = m["answers"]
     for label, swept in (("per-minute sweep", slow), ("summed sweep", fast)):
         if got != swept:
             for name in swept:
@@ -227,8 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in options:
         tin, tout, total = slow[name][:3]
         print(f"  {name:<9} {tin:>8,} in / {tout:>7,} out TPM   ${total:>10,}")
-    levels = -(-max(trace.input_tokens) // IN_STEP) + -(-max(trace.output_tokens) // OUT_STEP)
-    print(f"CPU seconds, best of {args.rounds} rounds ({levels} capacity levels a sweep tries "
+    print(f"CPU seconds, best of {args.rounds} rounds ({m['levels']} capacity levels a sweep tries "
           "per option, input + output):")  # fmt: skip
     print(f"  sweep, per-minute simulation      {slow_s:7.3f} s")
     print(f"  sweep, integer sums per level     {fast_s:7.3f} s")

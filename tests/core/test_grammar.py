@@ -426,6 +426,7 @@ def test_every_verb_has_usage_description_and_parsing_examples() -> None:
         "plan",
         "schedule",
         "schedules",
+        "unschedule",
         "withdraw",
     }
     for name, info in VERBS.items():

@@ -32,3 +32,28 @@ def test_plugin_is_light_and_never_imports_slack() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+FIRST_PAINT = """
+import sys
+import modeldeck_jupyter.panel
+heavy = sorted(
+    m for m in ("sqlalchemy", "alembic", "matplotlib", "modeldeck.results", "modeldeck.store",
+                "modeldeck.metering", "modeldeck.workflow.costs")
+    if m in sys.modules
+)
+assert not heavy, f"building the panel imports {heavy} before its first paint"
+print("ok")
+"""
+
+
+@pytest.mark.slow
+def test_the_panel_paints_before_importing_the_store_or_matplotlib() -> None:
+    """A new kernel's cell run → panel visible pays for what `Deck()` imports: the store's types
+    (SQLAlchemy), Alembic, metering and matplotlib wait for the background fill or a chart."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_PAINT], capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

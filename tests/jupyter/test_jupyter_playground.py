@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from modeldeck.domain import DeploymentRecord, DeploySpec
 from modeldeck.testing import Stack
-from modeldeck.timeutil import BEIJING
+from modeldeck.timeutil import BEIJING, utcnow
 from modeldeck_jupyter import Deck, DeckPanel
 from modeldeck_jupyter.html import visible_text
 from modeldeck_jupyter.panel import PLAYGROUND_TAB
@@ -112,16 +112,48 @@ def test_refusals_are_messages(panel: DeckPanel) -> None:
     assert max_tokens("1k") == 1000
 
 
-def test_team_mode_says_the_playground_needs_the_in_process_deck(frozen_stack: Stack) -> None:
+def test_team_mode_streams_through_the_servers_metering_client(frozen_stack: Stack) -> None:
+    """In team mode the server makes the metered call and streams the events back (NDJSON)."""
     from modeldeck.server.client import RemoteDeck
 
+    deck = frozen_stack.deck
+    assert deck is not None
+    dep = running_ptu(frozen_stack, "team")
     remote = Deck(RemoteDeck(frozen_stack.server_url), user="bob", auto_refresh=False)
     try:
-        remote.playground.deployment.options = [("x", "x")]
-        remote.playground.deployment.value = "x"
-        remote.playground.prompt.value = "hi"
-        remote.playground.send()
-        assert "needs the in-process deck" in (remote.playground.last_error or "")
+        remote.tabs.selected_index = PLAYGROUND_TAB
+        remote.playground.deployment.value = dep.deployed_model
+        remote.playground.prompt.value = "one two three"
+        shown: list[str] = []
+        remote.playground.output_html.observe(lambda c: shown.append(c["new"]), names="value")
+        record = remote.playground.send()
+        assert record is not None, remote.playground.last_error
+        assert record.input_tokens == 3 and record.output_tokens > 0
+        assert len([s for s in shown if s]) > 2  # streamed through the server
+        assert "tokens: 3 in" in visible_text(remote.playground.stats_html.value)
+        with deck.store.session() as session:  # the server's store has the call
+            from sqlalchemy import select
+
+            from modeldeck.store.models import UsageCallRow
+
+            rows = list(
+                session.scalars(
+                    select(UsageCallRow).where(UsageCallRow.deployed_model == dep.deployed_model)
+                )
+            )
+        assert len(rows) == 1 and rows[0].input_tokens == 3
+        # the charts' data travels too: the same usage chart over REST as in-process
+        until = utcnow() + timedelta(minutes=1)
+        since = until - timedelta(hours=1)
+        remote_deck = remote.deck
+        assert remote_deck is not None
+        over_rest = remote_deck.usage_chart(dep.id, since, until)
+        assert over_rest == deck.usage_chart(dep.id, since, until)
+        assert sum(over_rest.input_tokens) == 3 and over_rest.purchased_tpm == 10000
+        remote.playground.deployment.options = [("gone", "no-such-deployment")]
+        remote.playground.deployment.value = "no-such-deployment"
+        assert remote.playground.send() is None
+        assert "no-such-deployment" in (remote.playground.last_error or "")
     finally:
         remote.close()
 

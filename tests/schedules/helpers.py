@@ -42,3 +42,10 @@ def deployed(deck: Deck, sb: RunningSandbox, spec: DeploySpec = PTU) -> str:
     sb.advance(5)
     deck.refresh()
     return done.deployment_id or ""
+
+
+def settled(deck: Deck, sb: RunningSandbox) -> None:
+    """Let Model Studio finish the capacity operation in flight, and sync the store with it
+    (a pass at the real time: the changes tests run ahead of it are not due then)."""
+    sb.advance(5)
+    deck.refresh()

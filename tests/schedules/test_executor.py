@@ -7,8 +7,11 @@ from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from modeldeck.deck import Deck
 from modeldeck.domain import RequestRecord, RequestStatus, ScaleSpec
+from modeldeck.errors import ConflictError, NotFound, PermissionDenied
 from modeldeck.grammar import parse
 from modeldeck.reconciler import Reconciler
 from modeldeck.results import DeploymentsResult, DeploymentStatusResult, SchedulesResult
@@ -17,7 +20,7 @@ from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.schedules.calendar import next_change
 from modeldeck.store.deployments import capacity_of
 from modeldeck.timeutil import BEIJING, utcnow
-from tests.schedules.helpers import MU, deck_for, deployed, through
+from tests.schedules.helpers import MU, deck_for, deployed, settled, through
 
 OFFICE = 'in=40000 out=4000 at="mon-fri 09:00" in=10000 out=1000 at="mon-fri 19:00"'
 
@@ -85,6 +88,7 @@ def test_each_change_runs_once_at_its_beijing_time(sandbox: RunningSandbox, tmp_
         assert status.schedule.next_change.at == second.at
         assert "next scheduled change: " in status.text
         # the next change, once
+        settled(deck, sandbox)
         assert [s for _, s in reconciler.run_once(now=second.at).schedules] == [
             "started",
             "applied",
@@ -109,6 +113,7 @@ def test_a_window_sets_its_level_then_restores_and_ends(
         assert deck.get_deployment(dep_id).units == 1
         assert reconciler.run_once(now=start).schedules[-1] == (schedule_id, "applied")
         assert deck.get_deployment(dep_id).units == 3
+        settled(deck, sandbox)
         assert reconciler.run_once(now=end - timedelta(minutes=1)).schedules == []
         assert reconciler.run_once(now=end).schedules[-1] == (schedule_id, "applied")
         assert deck.get_deployment(dep_id).units == 1
@@ -138,6 +143,7 @@ def test_a_hand_change_pauses_the_schedule_and_it_is_not_fought(
             ),
         )
         assert hand.status == RequestStatus.EXECUTED, hand.error
+        sandbox.advance(5)  # its operation ends at Model Studio
         assert reconciler.run_once(now=first.at + timedelta(minutes=5)).schedules == [
             (schedule_id, "paused")
         ]
@@ -215,7 +221,38 @@ def test_a_failed_change_is_reported_and_the_schedule_goes_on(
         ]
         assert capacity(deck, dep_id) == (10000, 1000)
         sandbox.sandbox.set_faults([])
+        settled(deck, sandbox)
         second = next_change(req.schedule, first.at)
         assert second is not None
         assert reconciler.run_once(now=second.at).schedules[-1][1] in ("applied",)
         assert deck.schedules()[0].state == "active"
+
+
+def test_unschedule_ends_it_and_nothing_more_changes(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with closing(deck_for(sandbox, tmp_path / "d")) as deck:
+        dep_id = deployed(deck, sandbox)
+        req = scheduled(deck, f"schedule {dep_id} {OFFICE}")
+        schedule_id = req.refs["schedule"]
+        assert req.schedule is not None
+        first = next_change(req.schedule, utcnow())
+        assert first is not None
+        viewer = deck.resolve_actor("slack", "U0VICTOR")
+        with pytest.raises(PermissionDenied):
+            deck.run(parse(f"unschedule {schedule_id}"), viewer)
+        alice = deck.resolve_actor("jupyter", "alice")
+        done = deck.run(parse(f'unschedule {schedule_id} reason="project paused"'), alice)
+        assert isinstance(done, SchedulesResult)
+        assert done.schedules[0].state == "cancelled" and done.schedules[0].next_change is None
+        assert "cancelled by alice: project paused" in done.text
+        assert Reconciler(deck).run_once(now=first.at).schedules == []
+        assert capacity(deck, dep_id) == (10000, 1000)
+        assert actions(deck, schedule_id)[-1] == "schedule_cancelled"
+        with pytest.raises(ConflictError, match="only an active or paused schedule"):
+            deck.run(parse(f"unschedule {schedule_id}"), alice)
+        with pytest.raises(NotFound):
+            deck.run(parse("unschedule sch_nope"), alice)
+        # the deployment is free for a new schedule
+        again = scheduled(deck, f"schedule {dep_id} {OFFICE}")
+        assert again.refs["schedule"] != schedule_id

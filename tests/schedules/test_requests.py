@@ -15,7 +15,7 @@ from modeldeck.grammar import parse
 from modeldeck.results import RequestResult
 from modeldeck.sandbox.testing import RunningSandbox
 from modeldeck.schedules.spec import ScheduleLevel, ScheduleSpec
-from modeldeck.timeutil import utcnow
+from modeldeck.timeutil import to_beijing, utcnow
 from tests.schedules.helpers import MU, PTU, deck_for, deployed, through
 
 OFFICE = 'in=40000 out=4000 at="mon-fri 09:00" in=10000 out=1000 at="mon-fri 19:00"'
@@ -68,8 +68,8 @@ def test_a_window_is_priced_for_its_level_over_the_window(
         dep_id = deployed(deck, sandbox, MU)
         alice = deck.resolve_actor("jupyter", "alice")
         start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
-        until = (start + timedelta(hours=6)).isoformat()
-        text = f"scale {dep_id} units=8 from={start.isoformat()} until={until}"
+        end = start + timedelta(hours=6)
+        text = f"scale {dep_id} units=8 from={start.isoformat()} until={end.isoformat()}"
         result = deck.run(parse(text), alice)
         assert isinstance(result, RequestResult) and result.verb == "scale"
         req = result.request
@@ -121,3 +121,55 @@ def test_what_a_schedule_cannot_be(sandbox: RunningSandbox, tmp_path: Path) -> N
         upfront = deployed(deck, sandbox, PTU.model_copy(update={"billing": "upfront", "days": 1}))
         with pytest.raises(UserError, match="billed upfront: scheduled capacity is for hourly"):
             deck.run(parse(f"schedule {upfront} {OFFICE}"), alice)
+
+
+def test_a_schedule_asked_before_a_hand_change_goes_stale(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with closing(deck_for(sandbox, tmp_path / "d")) as deck:
+        dep_id = deployed(deck, sandbox)
+        alice = deck.resolve_actor("jupyter", "alice")
+        asked = deck.run(parse(f"schedule {dep_id} {OFFICE}"), alice)
+        assert isinstance(asked, RequestResult)
+        scaled = through(
+            deck,
+            deck.request_scale(
+                ScaleSpec(deployment=dep_id, input_tpm=20000, output_tpm=2000), alice
+            ),
+        )
+        assert scaled.status == RequestStatus.EXECUTED, scaled.error
+        outcome = deck.approve(asked.request.id, deck.resolve_actor("slack", "U0BOB"))
+        assert outcome.request.status == RequestStatus.STALE
+        assert "changed since the request was made" in (outcome.request.error or "")
+        assert deck.schedules() == []
+
+
+def test_a_schedule_that_would_cross_a_hard_budget_needs_an_admin(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    # a budget over the next eight Beijing days: the schedule's daily 09:00-19:00 at 40k/4k
+    # ($6.24/h against $1.56/h) adds far more than the $1 left in it
+    today = to_beijing(utcnow()).date()
+    period = f"{today}..{today + timedelta(days=8)}"
+    policy = {"auto_approve_below_usd_per_day": 100_000}
+    daily = 'in=40000 out=4000 at="daily 09:00" in=10000 out=1000 at="daily 19:00"'
+    with closing(deck_for(sandbox, tmp_path / "d", policy=policy)) as deck:
+        dep_id = deployed(deck, sandbox)
+        spent = deck.forecast(dep_id, period).forecasts[0].total
+    budget = {"name": "search", "scope": "workspace", "amount_usd": str(spent + 1)}
+    hard = [{**budget, "hard": True, "period": period}]
+    with closing(deck_for(sandbox, tmp_path / "d", policy=policy, budgets=hard)) as deck:
+        alice = deck.resolve_actor("jupyter", "alice")
+        held = deck.run(parse(f"schedule {dep_id} {daily}"), alice)
+        assert isinstance(held, RequestResult)
+        request = held.request
+        assert request.status == RequestStatus.PENDING
+        assert request.policy.approver_role == "admin"
+        assert "hard budget search" in request.policy.rule
+    roomy = [{**budget, "amount_usd": str(spent + 10_000), "hard": True, "period": period}]
+    with closing(deck_for(sandbox, tmp_path / "d", policy=policy, budgets=roomy)) as deck:
+        alice = deck.resolve_actor("jupyter", "alice")
+        deck.withdraw(request.id, alice)
+        easy = deck.run(parse(f"schedule {dep_id} {daily}"), alice)
+        assert isinstance(easy, RequestResult)
+        assert easy.request.status == RequestStatus.EXECUTED  # under the budget: auto-approved

@@ -128,3 +128,17 @@ def _run_takes_a_parsed_command_never_text(url: str, token: str) -> None:
     ok = {"verb": "models"}
     resp = httpx.post(f"{url}/api/run", json={"command": ok, "actor": actor}, headers=auth)
     assert resp.status_code == 200 and resp.json()["kind"] == "models"
+
+
+def test_a_viewer_may_not_spend_on_the_playground() -> None:
+    """Calling a deployed model bills overflow tokens: `POST /api/playground` needs `request`."""
+    from modeldeck.errors import PermissionDenied
+
+    with Stack(principals=[{"name": "carol", "roles": ["viewer"]}]) as stack:
+        assert stack.deck is not None
+        remote = RemoteDeck(stack.server_url, token=create_token(stack.deck.store, "carol")[1])
+        try:
+            with pytest.raises(PermissionDenied, match="may not request"):
+                remote.playground("any-deployment", "hello")
+        finally:
+            remote.close()

@@ -12,6 +12,7 @@ import pytest
 
 from modeldeck.testing import Stack
 from tests.slack.fake_slack import FakeSlack
+from tests.slack.limits_check import outgoing_problems
 from tests.slack.slack_env import (
     ALICE,
     BOB,
@@ -35,8 +36,12 @@ def _no_outside_slack_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
+    """The fake Web API; when the test ends, everything the bot sent is checked against
+    Slack's Block Kit limits (`limits_check`)."""
     with FakeSlack(bot_token=BOT_TOKEN, users=dict(USERS)) as fake:
         yield fake
+        problems = outgoing_problems(fake)
+        assert not problems, f"the bot sent messages over Slack's limits: {problems}"
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ class Call:
     error: str | None
     response: dict[str, Any]
     authorized: bool
+    team: str | None = None  # the workspace whose token made the call
 
 
 @dataclass
@@ -122,6 +123,11 @@ class FakeSlack:
         self._response_keys: set[str] = set()
         # the bot's direct messages (conversations.open): channel id -> user
         self.dms: dict[str, str] = {}
+        # bot tokens by workspace (an OAuth install adds one per team): token -> team id
+        self.tokens: dict[str, str] = {bot_token: team_id}
+        self.oauth_client: tuple[str, str] | None = None
+        self._codes: dict[str, str] = {}
+        self._team: str | None = None
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["POST", "GET"]),
@@ -283,15 +289,23 @@ class FakeSlack:
         token = auth[7:] if auth.lower().startswith("bearer ") else str(args.get("token", ""))
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         status = 200
+        team = None
         try:
             if handler is None:
                 raise SlackError("unknown_method", 404)
-            if not token:
+            if method == "oauth.v2.access":
+                self._check_client(auth, args)
+            elif not token:
                 raise SlackError("not_authed")
-            expected = self.app_token if method == "apps.connections.open" else self.bot_token
-            if token != expected:
-                raise SlackError("invalid_auth")
+            elif method == "apps.connections.open":
+                if token != self.app_token:
+                    raise SlackError("invalid_auth")
+            else:
+                team = self.tokens.get(token)
+                if team is None:
+                    raise SlackError("invalid_auth")
             with self._cond:
+                self._team = team
                 body = handler(args)
             body = {"ok": True, **body}
         except SlackError as exc:
@@ -305,6 +319,7 @@ class FakeSlack:
             error=body.get("error"),
             response=body,
             authorized=bool(token) and body.get("error") not in ("invalid_auth", "not_authed"),
+            team=team,
         )
         with self._cond:
             self.state.calls.append(call)
@@ -365,12 +380,57 @@ class FakeSlack:
             raise SlackError("not_in_channel")
         return channel
 
+    def enable_oauth(self, client_id: str, client_secret: str) -> None:
+        """Accept oauth.v2.access for this app's client id and secret (HTTP Basic auth)."""
+        self.oauth_client = (client_id, client_secret)
+
+    def issue_oauth_code(self, team_id: str) -> str:
+        """What Slack's consent screen hands back to the redirect URL: a one-time code."""
+        code = f"code-{team_id}-{next(self._seq)}"
+        with self._lock:
+            self._codes[code] = team_id
+        return code
+
+    def _check_client(self, auth: str, args: dict[str, Any]) -> None:
+        import base64
+
+        if self.oauth_client is None:
+            raise SlackError("invalid_client_id")
+        given = (str(args.get("client_id") or ""), str(args.get("client_secret") or ""))
+        if auth.lower().startswith("basic "):
+            raw = base64.b64decode(auth[6:]).decode()
+            given = (raw.split(":", 1)[0], raw.split(":", 1)[-1])
+        if given[0] != self.oauth_client[0]:
+            raise SlackError("invalid_client_id")
+        if given[1] != self.oauth_client[1]:
+            raise SlackError("bad_client_secret")
+
+    def _m_oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Exchange a code (once) for the installing workspace's bot token."""
+        team = self._codes.pop(str(args.get("code") or ""), None)
+        if team is None:
+            raise SlackError("invalid_code")
+        token = f"xoxb-{team}-{next(self._seq)}-installed-bot-token"
+        self.tokens[token] = team
+        return {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write,im:write,files:write,users:read",
+            "bot_user_id": f"U0BOT{team[-3:]}",
+            "app_id": "A0MODELDECK",
+            "team": {"id": team, "name": f"team {team}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0ALICE"},
+        }
+
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        team = self._team or self.team_id
         return {
             "url": "https://modeldeck-fake.slack.com/",
             "team": "modeldeck fake",
             "user": "modeldeck",
-            "team_id": self.team_id,
+            "team_id": team,
             "user_id": self.bot_user_id,
             "bot_id": "B0BOT",
             "is_enterprise_install": False,

@@ -163,7 +163,12 @@ class SlackSender:
             secret or self.secret, body, timestamp=timestamp, content_type=content_type
         )
         sent.update(headers or {})
-        return self.http.post(self.url, content=body.encode(), headers=sent)
+        resp = self.http.post(self.url, content=body.encode(), headers=sent)
+        if resp.status_code == 200 and "json" in resp.headers.get("content-type", ""):
+            from tests.slack.limits_check import assert_answer_within_limits
+
+            assert_answer_within_limits(resp.json())  # the one limits check, on every answer
+        return resp
 
     def command(self, text: str, **kw: Any) -> httpx.Response:
         return self.post(slash_command_body(text, **kw))

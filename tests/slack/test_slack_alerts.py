@@ -4,7 +4,7 @@ console imports) reaches the channel `[[alerts.routes]]` names, once, even with 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +56,10 @@ def posts(fake: FakeSlack, channel: str, words: str) -> list[Message]:
     return [m for m in fake.channel_messages(channel) if words in m.text]
 
 
+def posted(words: str) -> Callable[[FakeSlack], list[Message]]:
+    return lambda f: posts(f, OPS, words)
+
+
 def deck_of(stack: Stack) -> Deck:
     assert stack.deck is not None
     return stack.deck
@@ -82,10 +86,11 @@ def test_failed_execution_and_upfront_expiry_post_once_with_renew(
     with deck.store.session() as session:
         [order] = open_orders(session)
         expires, dep_id = order.expires_at, order.deployment_id
+    assert expires is not None
     for hours in (24, 2):
         report = deck.alerts(now=expires - timedelta(hours=hours) + timedelta(minutes=5))
         assert [a.kind for a in report.new if a.kind.startswith("expiry")] == [f"expiry:{hours}h"]
-        fake.wait_for(lambda f, h=hours: posts(f, OPS, f"within {h} h"), what=f"{hours} h post")
+        fake.wait_for(posted(f"within {hours} h"), what=f"the {hours} h post")
     # evaluated again here and on a replica: nothing new is raised, nothing posted again
     with replica(stack) as (other, _):
         assert other.alerts(now=expires - timedelta(minutes=50)).new == []
@@ -106,6 +111,7 @@ def test_the_renew_button_answers_the_clicker(stack: Stack, fake: FakeSlack) -> 
     deck.run(parse(UPFRONT), ops)
     with deck.store.session() as session:
         [order] = open_orders(session)
+    assert order.expires_at is not None
     deck.alerts(now=order.expires_at - timedelta(hours=1))
     post = fake.wait_for(lambda f: posts(f, OPS, "within 2 h"), what="the 2 h post")[0]
     sender = SlackSender(stack.server_url, SIGNING_SECRET)

@@ -15,7 +15,7 @@ import httpx
 from modeldeck.domain import RequestStatus
 from modeldeck.testing import Stack
 from modeldeck.tokens import create_token
-from modeldeck_slack.blocks import APPROVE_ACTION, REJECT_ACTION
+from modeldeck_slack.blocks import APPROVE_ACTION, REJECT_ACTION, WITHDRAW_ACTION
 from modeldeck_slack.modals import REJECT_MODAL
 from tests.slack.fake_slack import Call, FakeSlack
 from tests.slack.slack_env import ALICE, BOB, CHANNEL, MU_MODEL, USERS, SlackUser
@@ -33,7 +33,7 @@ def post_card(alice: SlackUser, fake: FakeSlack) -> tuple[str, str, str]:
     answer = alice.answer(DEPLOY)
     post = fake.wait_for_call("chat.postMessage", _top_level_post)
     buttons = [el for b in post.args["blocks"] if b["type"] == "actions" for el in b["elements"]]
-    assert [b["action_id"] for b in buttons] == [APPROVE_ACTION, REJECT_ACTION]
+    assert [b["action_id"] for b in buttons] == [APPROVE_ACTION, REJECT_ACTION, WITHDRAW_ACTION]
     request_id = buttons[0]["value"]
     return request_id, str(post.response["ts"]), answer
 

@@ -22,6 +22,7 @@ from modeldeck.results import CatalogRow, ModelsResult
 from modeldeck_slack.blocks import (
     APPROVE_ACTION,
     REJECT_ACTION,
+    WITHDRAW_ACTION,
     error_card,
     request_card,
     result_card,
@@ -77,7 +78,7 @@ def test_pending_card_has_cost_policy_and_confirmed_buttons() -> None:
     assert "<@U0ALICE> (alice)" in text
     assert "2025-03-01 12:30 Beijing" in text
     buttons = actions_of(blocks)
-    assert [b["action_id"] for b in buttons] == [APPROVE_ACTION, REJECT_ACTION]
+    assert [b["action_id"] for b in buttons] == [APPROVE_ACTION, REJECT_ACTION, WITHDRAW_ACTION]
     assert all(b["value"] == "req_abc123" for b in buttons)
     assert "confirm" in buttons[0]  # Reject has no dialog: it opens the reason modal
     assert buttons[0]["confirm"]["confirm"]["text"] == "Approve"

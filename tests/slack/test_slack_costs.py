@@ -28,6 +28,16 @@ def section_texts(body: dict[str, Any]) -> list[str]:
     return [b["text"]["text"] for b in body["blocks"] if b["type"] == "section" and "text" in b]
 
 
+def all_texts(body: dict[str, Any]) -> list[str]:
+    """Every section text and field text of an answer, in order."""
+    out: list[str] = []
+    for block in body["blocks"]:
+        if block["type"] == "section":
+            out += [block["text"]["text"]] if "text" in block else []
+            out += [f["text"] for f in block.get("fields") or []]
+    return out
+
+
 def deployed(stack: Stack, alice: SlackUser, bob: SlackUser, words: str) -> DeploymentRecord:
     """Alice asks in Slack, Bob approves with /deck approve: a deployment that costs money."""
     assert stack.deck is not None
@@ -115,8 +125,8 @@ def test_estimate_compare_shows_both_methods_and_the_break_even(
 ) -> None:
     words = f"estimate {PTU_MODEL} ptu in=20k out=2k hours=10 hours_per_day=14 compare"
     body = ack_of(alice, words)
-    (text,) = section_texts(body)
-    assert text.startswith("```") and text.endswith("```")
+    text = "\n".join(all_texts(body))
+    assert "```" not in text  # fields, not a code block
     command = parse(words)
     assert isinstance(command, EstimateCommand | DeployCommand)
     assert stack.deck is not None
@@ -125,15 +135,16 @@ def test_estimate_compare_shows_both_methods_and_the_break_even(
     for row in rows:
         per_day = format_amount(Decimal(row["per_day"]), row["currency"])
         per_30 = format_amount(Decimal(row["per_30_days"]), row["currency"])
-        assert f"{row['billing']:<8} {per_day} per day, {per_30} per 30 days" in text
-    assert "upfront  $37.44 per day" in text and "&lt;- cheaper" in text  # escaped for mrkdwn
+        assert f"*{row['billing']}*" in text and f"{per_day} per day · {per_30} per 30 days" in text
+    assert "*upfront* :white_check_mark: cheaper\n$37.44 per day" in text
+    assert "*Comparison: Upfront wins above 12 h/day*" in text
     assert "Upfront wins when the deployment runs more than 12.00 hours a day" in text
     assert "$31.20" in text  # billing rules example 1 is still the estimate itself
 
 
 def test_compare_is_a_verb_of_its_own(alice: SlackUser) -> None:
     text = alice.answer(f"compare {MU_MODEL} mu units=1 hours_per_day=8")
-    assert "hourly   $320.00 per day" in text
+    assert "*hourly* :white_check_mark: cheaper\n$320.00 per day" in text
     assert "Monthly wins when the deployment runs more than 15.67 hours a day" in text
 
 

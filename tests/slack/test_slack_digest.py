@@ -88,3 +88,16 @@ def test_a_digest_that_could_not_be_posted_is_tried_again(
     assert deck.claimed_keys("slack_digest") == []
     assert poster.run_due(deck, AT) is True
     assert len(deck.claimed_keys("slack_digest")) == 1
+
+
+def test_the_servers_start_the_digest_loop_only_when_configured(stack: Stack) -> None:
+    from modeldeck_slack import plugin
+
+    assert stack.deck is not None and stack.settings is not None
+    tasks = plugin.startup(deck=stack.deck, settings=stack.settings)
+    assert tasks is not None and [t.__name__ for t in tasks] == ["digest_loop"]
+    for task in tasks:
+        task.close()
+    plain = stack.settings.model_copy(update={"slack": stack.settings.slack.model_copy()})
+    plain.slack.digest = None
+    assert plugin.startup(deck=stack.deck, settings=plain) is None

@@ -7,6 +7,8 @@ so a notebook or bot works the same in single-user and team mode.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modeldeck.domain import (
@@ -25,7 +27,9 @@ from modeldeck.domain import (
 
 if TYPE_CHECKING:
     from modeldeck.budgets.models import Budget
+    from modeldeck.charts.data import SpendChart, UsageChart
     from modeldeck.grammar import CommandModel
+    from modeldeck.metering.playground import PlaygroundEvent
     from modeldeck.planner import PlanResult
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.results import Result
@@ -109,6 +113,12 @@ class DeckAPI(Protocol):
         """Every capacity schedule: state, next change, why one is paused."""
         ...
 
+    def cancel_schedule(
+        self, schedule_id: str, actor: Actor, reason: str | None = None
+    ) -> ScheduleView:
+        """End a schedule (active or paused); the deployment keeps the capacity it has."""
+        ...
+
     def request_unpublish(
         self,
         deployment: str,
@@ -172,6 +182,19 @@ class DeckAPI(Protocol):
 
     def alerts(self) -> AlertsReport:
         """Evaluate the alert rules once, raise what is due (once each), list this month's."""
+        ...
+
+    def playground(self, ref: str, prompt: str, max_tokens: int = 256) -> Iterator[PlaygroundEvent]:
+        """Stream a prompt to a RUNNING deployment through the metering client (the call lands
+        in `cost`): `delta` events, then one `call` with tokens, latency, overflow and cost."""
+        ...
+
+    def usage_chart(self, ref: str, since: datetime, until: datetime) -> UsageChart:
+        """Input tokens per minute of a PTU deployment against its purchased input TPM."""
+        ...
+
+    def budget_chart(self, name: str) -> SpendChart:
+        """A budget's spend over its period: actual per day, the forecast, the budget line."""
         ...
 
     def refresh(self) -> list[DeploymentRecord]:

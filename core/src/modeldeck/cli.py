@@ -36,9 +36,10 @@ def _say(label: str, message: str) -> None:
 def _fail(exc: BaseException) -> None:
     if os.environ.get("MODELDECK_DEBUG"):
         raise exc
-    from modeldeck.store import faults
+    if "sqlalchemy" in sys.modules:  # only a store that was opened can have failed
+        from modeldeck.store import faults
 
-    exc = faults.user_facing(exc)  # an unreachable or full store: one line, exit 2
+        exc = faults.user_facing(exc)  # an unreachable or full store: one line, exit 2
     if isinstance(exc, UserError | StoreUnavailable):
         _say("Error:", str(exc))
         sys.exit(2)
@@ -93,13 +94,14 @@ def _execute(command: Any) -> Any:
     """Run a parsed command: help, models and estimates from the catalog alone (no store is
     opened or migrated for them), everything else through the deck (local or the server)."""
     from modeldeck.commands import run_without_store
-    from modeldeck.identity.credentials import cli_actor
     from modeldeck.settings import load_settings
 
     settings = load_settings()
     result = run_without_store(command, settings, remote=bool(settings.server.url))
     if result is not None:
         return result
+    from modeldeck.identity.credentials import cli_actor  # the store's tokens: not for the above
+
     deck = _open_deck(settings)
     try:
         actor = cli_actor(deck, settings)

@@ -121,8 +121,8 @@ def chart_plan(model: str, trace: Path, out: Path, theme: str, dpi: int) -> None
     input capacity marked)."""
     from modeldeck.billing.rules import BillingRules
     from modeldeck.catalog import load_catalog
+    from modeldeck.planner import plan
     from modeldeck.planner.csv_source import read_csv_trace
-    from modeldeck.planner.plan import plan
     from modeldeck.settings import load_settings
     from modeldeck.spend.charts import plan_chart_data
 

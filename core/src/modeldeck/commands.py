@@ -55,6 +55,9 @@ def run_command(
     if isinstance(command, g.ScheduleCommand):
         request = deck.request_schedule(command.spec, actor, command.reason, idempotency_key=key)
         return _request("schedule", request)
+    if isinstance(command, g.UnscheduleCommand):
+        view = deck.cancel_schedule(command.schedule_id, actor, command.reason)
+        return r.SchedulesResult(schedules=[view])
     if isinstance(command, g.SchedulesCommand):
         identity.require(actor, "read")
         return r.SchedulesResult(schedules=deck.schedules())

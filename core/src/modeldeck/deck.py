@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from modeldeck.charts.data import SpendChart, UsageChart
     from modeldeck.grammar import CommandModel
     from modeldeck.metering import MeteredClient
+    from modeldeck.metering.playground import PlaygroundEvent
     from modeldeck.planner import PlanResult
     from modeldeck.planner.spec import PlanSpec
     from modeldeck.provider.base import Provider
@@ -74,6 +77,8 @@ class Deck:
         self.store = store or Store(settings.effective_database_url)
         self._provider = provider
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._metered: MeteredClient | None = None  # the playground's, made on first use
+        self._metered_lock = threading.Lock()
         record_config_change(self.store, settings, deck=self)
 
     @classmethod
@@ -110,6 +115,9 @@ class Deck:
         return self._provider
 
     def close(self) -> None:
+        if self._metered is not None:
+            self._metered.close()
+            self._metered = None
         if self._provider is not None:
             self._provider.close()
         self.store.dispose()
@@ -175,6 +183,25 @@ class Deck:
             workspace=self.settings.provider.workspace,
             timeout=self.settings.provider.timeout_seconds,
         )
+
+    def playground(self, ref: str, prompt: str, max_tokens: int = 256) -> Iterator[PlaygroundEvent]:
+        """Stream a prompt to a RUNNING deployment through the metering client (so the call is
+        recorded and priced, and shows in `cost`): the answer's chunks, then the call."""
+        from modeldeck.errors import ValidationFailed
+        from modeldeck.metering.playground import PlaygroundPrompt, stream_prompt
+
+        checked = PlaygroundPrompt(deployment=ref, prompt=prompt, max_tokens=max_tokens)
+        dep = self.get_deployment(checked.deployment)
+        if str(dep.status) != "RUNNING" or not dep.deployed_model:
+            raise ValidationFailed(
+                f"{dep.id} is {dep.status}: only a RUNNING deployment answers prompts.",
+                hint="Wait for the deploy to finish (refresh), or pick another deployment.",
+            )
+        with self._metered_lock:
+            if self._metered is None:
+                self._metered = self.metered_client()
+            client = self._metered
+        return stream_prompt(client, dep.deployed_model, checked.prompt, checked.max_tokens)
 
     def usage_chart(self, ref: str, since: datetime, until: datetime) -> UsageChart:
         """Input tokens per minute of a PTU deployment against its purchased input TPM."""
@@ -273,6 +300,14 @@ class Deck:
         from modeldeck.workflow import schedules
 
         return schedules.schedule_views(self, now)
+
+    def cancel_schedule(
+        self, schedule_id: str, actor: Actor, reason: str | None = None
+    ) -> ScheduleView:
+        """End a schedule (active or paused); audited, `ScheduleCancelled`."""
+        from modeldeck.workflow import schedules
+
+        return schedules.cancel_schedule(self, schedule_id, actor, reason)
 
     def request_unpublish(
         self,

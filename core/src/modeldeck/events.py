@@ -642,6 +642,29 @@ class SchedulePaused(Event):
         )
 
 
+class ScheduleCancelled(Event):
+    """Someone ended a schedule (`unschedule`): no more changes; the capacity stays as it is."""
+
+    name: ClassVar[str] = "schedule_cancelled"
+    schedule_id: str
+    deployment_id: str
+    previous_state: str
+    reason: str | None = None
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action="schedule_cancelled",
+            subject=self.schedule_id,
+            detail={
+                "deployment": self.deployment_id,
+                "previous_state": self.previous_state,
+                "reason": self.reason,
+            },
+        )
+
+
 CORE_EVENTS: tuple[type[Event], ...] = (
     RequestCreated,
     RequestDecided,
@@ -670,6 +693,7 @@ CORE_EVENTS: tuple[type[Event], ...] = (
     ScheduledChangeApplied,
     ScheduledChangeFailed,
     SchedulePaused,
+    ScheduleCancelled,
 )
 
 

@@ -19,6 +19,9 @@ class AlertRoute(BaseModel):
     kind: str = "*"
     scope: str = "*"
     channel: str = Field(min_length=1, max_length=200)
+    # The Slack workspace (team id) the channel is in, when the app is installed in several
+    # (OAuth); None: the workspace the bot posts to by default.
+    team: str | None = Field(default=None, max_length=40)
 
     def matches(self, kind: str, scope: str) -> bool:
         base = kind.split(":", 1)[0]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -214,15 +214,47 @@ def _spec(history: DeploymentHistory, cap: Capacity, billing: BillingMethod) -> 
     )
 
 
-def _per_period(
-    history: DeploymentHistory,
-    cap: Capacity,
-    billing: BillingMethod,
-    catalog: Catalog,
-    currency: str,
-) -> Decimal:
+class RateBook:
+    """Each distinct (model, capacity, billing)'s priced components and rate per billing
+    period, computed once: a cost report over thousands of deployments prices a few specs,
+    not one validated spec per segment. Holds one catalog; give a new book for another."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._known: dict[tuple[Any, ...], tuple[str, Decimal] | PriceNotListed] = {}
+
+    def rate(
+        self, history: DeploymentHistory, cap: Capacity, billing: BillingMethod
+    ) -> tuple[str, Decimal]:
+        """(currency, rate per period) of the first component's currency; PriceNotListed."""
+        key = (
+            history.model,
+            history.plan,
+            history.mode,
+            billing,
+            cap.input_tpm,
+            cap.output_tpm,
+            cap.thinking_output_tpm,
+            cap.units,
+        )
+        found = self._known.get(key)
+        if found is None:
+            try:
+                found = _rate(history, cap, billing, self.catalog)
+            except PriceNotListed as exc:
+                found = exc
+            self._known[key] = found
+        if isinstance(found, PriceNotListed):
+            raise found
+        return found
+
+
+def _rate(
+    history: DeploymentHistory, cap: Capacity, billing: BillingMethod, catalog: Catalog
+) -> tuple[str, Decimal]:
     parts = components(_spec(history, cap, billing), catalog, billing)
-    return sum(
+    currency = parts[0].currency
+    return currency, sum(
         (p.quantity * catalog.convert(p.rate, p.currency, currency) for p in parts), Decimal(0)
     )
 
@@ -277,19 +309,23 @@ def accrue(
     rules: BillingRules = DEFAULT_RULES,
     *,
     overflow: OverflowTotal | None = None,
+    rates: RateBook | None = None,
 ) -> Accrual:
     """What the deployment cost in [start, end), by line item (exact; rounded only to show).
 
     `overflow`: the window's billable calls already priced from grouped sums (`price_groups`),
-    for a history loaded without calls; its accrual then has no `overflow_days`.
+    for a history loaded without calls; its accrual then has no `overflow_days`. `rates`: a
+    `RateBook` of `catalog` shared by the accruals of one report (each spec priced once).
     """
     start, end = ensure_aware(start), ensure_aware(end)
     if end < start:
         raise ValidationFailed("The accrual window ends before it starts.")
     if overflow is not None and history.calls:
         raise ValidationFailed("Give the overflow calls either in the history or summed.")
+    if rates is None or rates.catalog is not catalog:
+        rates = RateBook(catalog)
     with localcontext(money_context()):
-        return _accrue(history, start, end, catalog, rules, overflow)
+        return _accrue(history, start, end, catalog, rules, overflow, rates)
 
 
 def _accrue(
@@ -298,16 +334,17 @@ def _accrue(
     end: datetime,
     catalog: Catalog,
     rules: BillingRules,
-    summed: OverflowTotal | None = None,
+    summed: OverflowTotal | None,
+    rates: RateBook,
 ) -> Accrual:
     model = catalog.resolve_model(history.model)
     history = history.model_copy(update={"model": model})
     info = catalog.model_info(model)
     lines: list[AccrualLine] = []
     if history.billing == "hourly":
-        lines.extend(_reserved_lines(history, start, end, catalog, rules))
+        lines.extend(_reserved_lines(history, start, end, rules, rates))
     else:
-        lines.extend(_order_lines(history, start, end, catalog, rules))
+        lines.extend(_order_lines(history, start, end, rules, rates))
     calls = [
         c
         for c in history.calls
@@ -397,8 +434,8 @@ def _reserved_lines(
     history: DeploymentHistory,
     start: datetime,
     end: datetime,
-    catalog: Catalog,
     rules: BillingRules,
+    rates: RateBook,
 ) -> Iterable[AccrualLine]:
     step = rules.time_granularity_seconds
     for seg_start, seg_end, cap in _segments(history):
@@ -408,7 +445,7 @@ def _reserved_lines(
         minutes = minutes_steps * step // 60
         shown_start = iso(to_beijing(max(seg_start, start)))
         try:
-            parts = components(_spec(history, cap, "hourly"), catalog, "hourly")
+            currency, per_hour = rates.rate(history, cap, "hourly")
         except PriceNotListed as exc:
             yield unpriced_line(
                 "reserved",
@@ -419,8 +456,6 @@ def _reserved_lines(
                 unit="minute",
             )
             continue
-        currency = parts[0].currency
-        per_hour = _per_period(history, cap, "hourly", catalog, currency)
         shown_end = iso(to_beijing(min(seg_end or end, end)))
         yield AccrualLine(
             kind="reserved",
@@ -441,15 +476,15 @@ def _order_lines(
     history: DeploymentHistory,
     start: datetime,
     end: datetime,
-    catalog: Catalog,
     rules: BillingRules,
+    rates: RateBook,
 ) -> Iterable[AccrualLine]:
     monthly = history.billing == "monthly"
     divisor = rules.days_per_month if monthly else 1
     for order in history.orders:
         ordered = ensure_aware(order.ordered_at)
         try:
-            parts = components(_spec(history, order, history.billing), catalog, history.billing)
+            currency, per_period = rates.rate(history, order, history.billing)
         except PriceNotListed as exc:
             if start <= ordered < end:
                 yield unpriced_line(
@@ -462,8 +497,6 @@ def _order_lines(
                     unit="day",
                 )
             continue
-        currency = parts[0].currency
-        per_period = _per_period(history, order, history.billing, catalog, currency)
         paid = order.paid if order.paid is not None else quotient(per_period * order.days, divisor)
         if start <= ordered < end:
             yield AccrualLine(
@@ -505,6 +538,7 @@ __all__ = [
     "DeploymentHistory",
     "OverflowCall",
     "PrepaidOrder",
+    "RateBook",
     "accrue",
     "started_minutes",
     "unpriced_line",

@@ -35,6 +35,7 @@ from modeldeck.grammar.commands import (
     SchedulesCommand,
     StatusCommand,
     UnpublishCommand,
+    UnscheduleCommand,
     WithdrawCommand,
     command_adapter,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "StatusCommand",
     "Token",
     "UnpublishCommand",
+    "UnscheduleCommand",
     "VerbInfo",
     "WithdrawCommand",
     "all_verbs",

@@ -41,6 +41,7 @@ __all__ = [
     "SchedulesCommand",
     "StatusCommand",
     "UnpublishCommand",
+    "UnscheduleCommand",
     "WithdrawCommand",
     "command_adapter",
 ]
@@ -194,6 +195,15 @@ class ScheduleCommand(CommandModel):
     keys: ClassVar[tuple[str, ...]] = ("units", "in", "out", "thinking_out", "at", "reason")
 
 
+class UnscheduleCommand(CommandModel):
+    """`unschedule <schedule-id> [reason=…]`: end a schedule; the capacity stays as it is."""
+
+    verb: Literal["unschedule"] = "unschedule"
+    schedule_id: str
+    reason: str | None = None
+    keys: ClassVar[tuple[str, ...]] = ("reason",)
+
+
 class SchedulesCommand(CommandModel):
     """`schedules`: every schedule, its state and its next change."""
 
@@ -318,6 +328,7 @@ Command = Annotated[
     | ScaleCommand
     | ScheduleCommand
     | SchedulesCommand
+    | UnscheduleCommand
     | RenewCommand
     | LimitsCommand
     | UnpublishCommand

@@ -38,6 +38,7 @@ from modeldeck.grammar.commands import (
     SchedulesCommand,
     StatusCommand,
     UnpublishCommand,
+    UnscheduleCommand,
     WithdrawCommand,
 )
 from modeldeck.grammar.help import help_topic
@@ -461,6 +462,13 @@ def _schedules(raw: str, args: _Args) -> SchedulesCommand:
     return SchedulesCommand(raw=raw)
 
 
+def _unschedule(raw: str, args: _Args) -> UnscheduleCommand:
+    schedule_id = _one_word(args, "a schedule id")
+    _no_more_words(args, 1, "the schedule id")
+    values = _options(args, UnscheduleCommand.keys, "'unschedule'")
+    return UnscheduleCommand(raw=raw, schedule_id=schedule_id, reason=values.get("reason"))
+
+
 def _withdraw(raw: str, args: _Args) -> WithdrawCommand:
     request_id = _one_word(args, "a request id")
     _no_more_words(args, 1, "the request id")
@@ -489,6 +497,7 @@ _HANDLERS: dict[str, Callable[[str, _Args], Any]] = {
     "plan": _plan,
     "schedule": _schedule,
     "schedules": _schedules,
+    "unschedule": _unschedule,
     "withdraw": _withdraw,
 }
 

@@ -35,6 +35,7 @@ from modeldeck.grammar.commands import (
     SchedulesCommand,
     StatusCommand,
     UnpublishCommand,
+    UnscheduleCommand,
     WithdrawCommand,
     _SpecCommand,
 )
@@ -238,6 +239,11 @@ VERBS: dict[str, VerbInfo] = {
             "schedules", "schedules",
             "List the capacity schedules: state, next change, why one is paused.",
             ("schedules",), SchedulesCommand,
+        ),
+        VerbInfo(
+            "unschedule", 'unschedule <schedule-id> [reason="…"]',
+            "End a schedule (active or paused); the deployment keeps the capacity it has.",
+            ('unschedule sch_12 reason="promotion over"',), UnscheduleCommand,
         ),
         VerbInfo(
             "withdraw", "withdraw <id>", "Take back your own pending request.", ("withdraw r-12",),

@@ -4,6 +4,9 @@ Traces (per-minute tokens) come from a CSV file (`read_csv_trace`), modeldeck's 
 (`trace_from_metering`) or Model Studio's monitoring (`PrometheusUsage.trace`); `plan` prices
 every option exactly (docs/planner.md) and `render_plan_text` shows the answer;
 `PlanResult.model_dump(mode="json")` is the `--json` form.
+
+The names below load on first use: the grammar imports `planner.result` and `planner.spec`
+for every CLI call, which must not pull in the optimizer, httpx or the store.
 """
 
 from __future__ import annotations
@@ -11,44 +14,45 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from modeldeck.planner.csv_source import parse_csv_trace, read_csv_trace
-from modeldeck.planner.options import MuUnitTpm
-from modeldeck.planner.plan import plan
-from modeldeck.planner.render import render_plan_text
-from modeldeck.planner.result import (
-    OPTION_NAMES,
-    CurrentCapacity,
-    CurvePoint,
-    OptionResult,
-    PlanResult,
-    ScheduleHour,
-    Sensitivity,
-    TraceSummary,
-)
-from modeldeck.planner.trace import Trace, TraceError
-
 if TYPE_CHECKING:
+    from modeldeck.planner.csv_source import parse_csv_trace, read_csv_trace
     from modeldeck.planner.metering_source import trace_from_metering
+    from modeldeck.planner.options import MuUnitTpm
     from modeldeck.planner.prometheus_source import PrometheusUsage, usage_query
+    from modeldeck.planner.recommend import plan
+    from modeldeck.planner.render import render_plan_text
+    from modeldeck.planner.result import (
+        OPTION_NAMES,
+        CurrentCapacity,
+        CurvePoint,
+        OptionResult,
+        PlanResult,
+        ScheduleHour,
+        Sensitivity,
+        TraceSummary,
+    )
+    from modeldeck.planner.trace import Trace, TraceError
 
-# The trace sources that need the store (SQLAlchemy, Alembic) or HTTP are imported when first
-# used (PEP 562): the grammar imports `planner.result` for `plan`, and a notebook's first paint
-# must not pay for the metering store.
-_LAZY = {
-    "trace_from_metering": "modeldeck.planner.metering_source",
+_WHERE = {
+    "CurrentCapacity": "modeldeck.planner.result",
+    "CurvePoint": "modeldeck.planner.result",
+    "MuUnitTpm": "modeldeck.planner.options",
+    "OPTION_NAMES": "modeldeck.planner.result",
+    "OptionResult": "modeldeck.planner.result",
+    "PlanResult": "modeldeck.planner.result",
     "PrometheusUsage": "modeldeck.planner.prometheus_source",
+    "ScheduleHour": "modeldeck.planner.result",
+    "Sensitivity": "modeldeck.planner.result",
+    "Trace": "modeldeck.planner.trace",
+    "TraceError": "modeldeck.planner.trace",
+    "TraceSummary": "modeldeck.planner.result",
+    "parse_csv_trace": "modeldeck.planner.csv_source",
+    "plan": "modeldeck.planner.recommend",
+    "read_csv_trace": "modeldeck.planner.csv_source",
+    "render_plan_text": "modeldeck.planner.render",
+    "trace_from_metering": "modeldeck.planner.metering_source",
     "usage_query": "modeldeck.planner.prometheus_source",
 }
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
 
 __all__ = [
     "OPTION_NAMES",
@@ -70,3 +74,12 @@ __all__ = [
     "trace_from_metering",
     "usage_query",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a planner name when it is first asked for (then it is an attribute)."""
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value

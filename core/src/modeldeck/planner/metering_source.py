@@ -8,11 +8,12 @@ Reasoning tokens of the roll-up are the trace's thinking output tokens.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from modeldeck.planner.trace import MINUTE, Trace, TraceError
-from modeldeck.store import Store
-from modeldeck.store.repo import find_deployment
-from modeldeck.store.usage_queries import minute_usage, models_called
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only when a trace is read from it
+    from modeldeck.store import Store
 
 MAX_MINUTES = 31 * 24 * 60  # what monitoring keeps (30 days), with a day to spare
 
@@ -31,6 +32,9 @@ def _whole_minute(name: str, at: datetime, *, up: bool) -> datetime:
 
 def trace_from_metering(store: Store, deployment: str, since: datetime, until: datetime) -> Trace:
     """The trace of deployment `deployment` (id, Model Code or name) for [since, until)."""
+    from modeldeck.store.repo import find_deployment
+    from modeldeck.store.usage_queries import minute_usage, models_called
+
     start = _whole_minute("since", since, up=False)
     end = _whole_minute("until", until, up=True)
     source = f"of {deployment} from metering"

@@ -6,15 +6,17 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from pydantic import BaseModel, TypeAdapter
 
 from modeldeck import identity, plugins, tokens
 from modeldeck.budgets.models import Budget
+from modeldeck.charts.data import SpendChart, UsageChart
 from modeldeck.deck import Deck
 from modeldeck.domain import (
     Actor,
@@ -31,6 +33,7 @@ from modeldeck.domain import (
 )
 from modeldeck.errors import ConfigError, PermissionDenied, Unauthenticated
 from modeldeck.grammar import PlanCommand, validate_command
+from modeldeck.metering.playground import PlaygroundEvent, PlaygroundPrompt
 from modeldeck.planner import PlanResult
 from modeldeck.planner.spec import PlanSpec
 from modeldeck.planner.transport import require_trace_text
@@ -40,6 +43,7 @@ from modeldeck.schedules.views import ScheduleView
 from modeldeck.server import exposure
 from modeldeck.server.handlers import document_errors, install_error_handlers
 from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
+from modeldeck.server.token_cache import TokenCache
 from modeldeck.settings import Settings
 from modeldeck.workflow.costs import CostReport
 from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
@@ -143,6 +147,8 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     )
     app.state.deck = deck
     app.state.settings = settings
+    known_tokens = TokenCache()
+    deployments_json = TypeAdapter(list[DeploymentRecord])
 
     def authenticate(request: Request) -> Actor | None:
         """Bearer token -> actor; without one (open mode only) the server's own identity.
@@ -152,7 +158,9 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             try:
-                principal = tokens.principal_for(deck.store, header[7:].strip())
+                principal = known_tokens.principal(
+                    header[7:].strip(), lambda token: tokens.principal_for(deck.store, token)
+                )
             except PermissionDenied as exc:  # an unknown token is not authenticated: 401
                 raise Unauthenticated(exc.message, hint=exc.hint) from None
             return identity.actor_for_principal(settings, principal, "api")
@@ -231,20 +239,20 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     def models(auth: Actor | None = read_dep) -> list[dict[str, Any]]:
         return deck.models()
 
-    @app.post("/api/estimate", tags=["catalog"])
-    def estimate(spec: DeploySpec, auth: Actor | None = read_dep) -> Estimate:
-        return deck.estimate(spec)
+    # The reads people wait on answer their model's JSON directly: FastAPI would validate the
+    # returned models against the response model again before dumping them (same JSON).
+    @app.post("/api/estimate", tags=["catalog"], response_model=Estimate)
+    def estimate(spec: DeploySpec, auth: Actor | None = read_dep) -> Response:
+        return _json(deck.estimate(spec).model_dump_json())
 
     @app.post("/api/plan", tags=["catalog"])
     def plan(spec: PlanSpec, auth: Actor | None = read_dep) -> PlanResult:
         require_trace_text(spec)
         return deck.plan(spec)
 
-    @app.get("/api/deployments", tags=["deployments"])
-    def deployments(
-        include_deleted: bool = False, auth: Actor | None = read_dep
-    ) -> list[DeploymentRecord]:
-        return deck.list_deployments(include_deleted)
+    @app.get("/api/deployments", tags=["deployments"], response_model=list[DeploymentRecord])
+    def deployments(include_deleted: bool = False, auth: Actor | None = read_dep) -> Response:
+        return _json(deployments_json.dump_json(deck.list_deployments(include_deleted)))
 
     @app.post("/api/deployments/refresh", tags=["deployments"])
     def refresh(auth: Actor | None = read_dep) -> list[DeploymentRecord]:
@@ -298,6 +306,12 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     def schedules(auth: Actor | None = read_dep) -> list[ScheduleView]:
         return deck.schedules()
 
+    @app.post("/api/schedules/{schedule_id}/cancel", tags=["deployments"])
+    def cancel_schedule(
+        schedule_id: str, body: DecideBody, auth: Actor | None = auth_dep
+    ) -> ScheduleView:
+        return deck.cancel_schedule(schedule_id, as_actor(auth, body.actor), body.reason)
+
     @app.get("/api/cost", tags=["costs"])
     def cost(
         target: str | None = None, period: str | None = None, auth: Actor | None = read_dep
@@ -317,6 +331,24 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.put("/api/budgets", tags=["costs"])
     def set_budget(body: BudgetBody, auth: Actor | None = auth_dep) -> Budget:
         return deck.set_budget(body.fields, as_actor(auth, body.actor))
+
+    @app.get("/api/charts/usage", tags=["costs"])
+    def usage_chart(
+        deployment: str, since: datetime, until: datetime, auth: Actor | None = read_dep
+    ) -> UsageChart:
+        return deck.usage_chart(deployment, since, until)
+
+    @app.get("/api/charts/budget", tags=["costs"])
+    def budget_chart(name: str, auth: Actor | None = read_dep) -> SpendChart:
+        return deck.budget_chart(name)
+
+    @app.post("/api/playground", tags=["deployments"])
+    def playground(body: PlaygroundPrompt, auth: Actor | None = auth_dep) -> StreamingResponse:
+        """NDJSON lines of `PlaygroundEvent`s; calling a model spends, so it needs `request`."""
+        if auth is not None:
+            identity.require(auth, "request")
+        events = deck.playground(body.deployment, body.prompt, body.max_tokens)  # checked now
+        return StreamingResponse(ndjson_events(events), media_type="application/x-ndjson")
 
     @app.post("/api/alerts", tags=["costs"])
     def alerts(auth: Actor | None = read_dep) -> AlertsReport:
@@ -391,6 +423,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.delete("/api/tokens/{token_id}", tags=["identity"])
     def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
         deck.revoke_token(token_id, by=auth.principal if auth else None)
+        known_tokens.clear()
         return {"status": "ok"}
 
     @app.post("/api/actors/resolve", tags=["identity"])
@@ -440,7 +473,30 @@ async def _refresh_loop(deck: Deck, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+def _json(body: str | bytes) -> Response:
+    """An answer already serialized by its pydantic model."""
+    return Response(content=body, media_type="application/json")
+
+
 def _version() -> str:
     from modeldeck import __version__
 
     return __version__
+
+
+def ndjson_events(events: Iterator[PlaygroundEvent]) -> Iterator[str]:
+    """One JSON line per event; a failure after the answer began becomes an `error` event
+    (the HTTP status is already sent), with the error's words, never a traceback."""
+    from modeldeck.errors import ModeldeckError
+
+    try:
+        for event in events:
+            yield event.model_dump_json() + "\n"
+    except ModeldeckError as exc:
+        yield PlaygroundEvent(error=str(exc)).model_dump_json() + "\n"
+    except Exception as exc:  # logged in full, sent as one line
+        log.exception("playground stream failed")
+        yield (
+            PlaygroundEvent(error=f"Unexpected error ({type(exc).__name__}).").model_dump_json()
+            + "\n"
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -9,6 +11,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from modeldeck.budgets.models import Budget
+from modeldeck.charts.data import SpendChart, UsageChart
 from modeldeck.domain import (
     Actor,
     DecisionOutcome,
@@ -25,6 +28,7 @@ from modeldeck.domain import (
 from modeldeck.errors import ModeldeckRuntimeError
 from modeldeck.grammar import CommandModel
 from modeldeck.identity.tokens import TokenGrant
+from modeldeck.metering.playground import PlaygroundEvent, PlaygroundPrompt
 from modeldeck.planner import PlanResult
 from modeldeck.planner.spec import PlanSpec
 from modeldeck.results import Result, result_from_json
@@ -151,6 +155,12 @@ class RemoteDeck:
     def schedules(self) -> list[ScheduleView]:
         return self._call("GET", "/api/schedules", list[ScheduleView])
 
+    def cancel_schedule(
+        self, schedule_id: str, actor: Actor, reason: str | None = None
+    ) -> ScheduleView:
+        body = {"actor": actor.model_dump(), "reason": reason}
+        return self._call("POST", f"/api/schedules/{schedule_id}/cancel", ScheduleView, body)
+
     def request_unpublish(
         self,
         deployment: str,
@@ -233,6 +243,58 @@ class RemoteDeck:
 
     def refresh(self) -> list[DeploymentRecord]:
         return self._call("POST", "/api/deployments/refresh", list[DeploymentRecord])
+
+    def usage_chart(self, ref: str, since: datetime, until: datetime) -> UsageChart:
+        return self._call(
+            "GET",
+            "/api/charts/usage",
+            UsageChart,
+            deployment=ref,
+            since=since.isoformat(),
+            until=until.isoformat(),
+        )
+
+    def budget_chart(self, name: str) -> SpendChart:
+        return self._call("GET", "/api/charts/budget", SpendChart, name=name)
+
+    def playground(self, ref: str, prompt: str, max_tokens: int = 256) -> Iterator[PlaygroundEvent]:
+        """The server's metered call, streamed back as NDJSON events (refusals raise at once)."""
+        body = PlaygroundPrompt(deployment=ref, prompt=prompt, max_tokens=max_tokens)
+        try:
+            response = self._http.send(
+                self._http.build_request("POST", "/api/playground", json=body.model_dump()),
+                stream=True,
+            )
+        except httpx.HTTPError as exc:
+            raise ModeldeckRuntimeError(
+                f"Cannot reach the modeldeck server at {self.url} ({type(exc).__name__}).",
+                hint="Is `modeldeck up` or `modeldeck server` running there?",
+            ) from None
+        if response.status_code >= 400:
+            response.read()
+            response.close()
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            raise from_body(response.status_code, data)
+        return self._events(response)
+
+    def _events(self, response: httpx.Response) -> Iterator[PlaygroundEvent]:
+        try:
+            for line in response.iter_lines():
+                if not line.strip():
+                    continue
+                event = PlaygroundEvent.model_validate_json(line)
+                if event.error is not None:
+                    raise ModeldeckRuntimeError(event.error)
+                yield event
+        except httpx.HTTPError as exc:
+            raise ModeldeckRuntimeError(
+                f"The playground stream from {self.url} broke ({type(exc).__name__})."
+            ) from None
+        finally:
+            response.close()
 
     def resolve_actor(self, surface: Surface, external_id: str) -> Actor:
         body = {"surface": surface, "external_id": external_id}

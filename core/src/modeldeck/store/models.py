@@ -163,10 +163,21 @@ class UsageCallRow(Base):
 
     __tablename__ = "usage_calls"
     # a deployment's calls in a time range (charts, planner, models called)
-    # the calls that can bill: flagged ones in a period, unflagged ones longer than the max input
+    # the calls that can bill: flagged ones in a period (a partial index holding every column
+    # the cost query sums, so it never reads the table), unflagged ones longer than the max input
     __table_args__ = (
         Index("ix_usage_calls_deployed_model_at", "deployed_model", "at"),
-        Index("ix_usage_calls_overflow_at", "overflow", "at"),
+        Index(
+            "ix_usage_calls_flagged_at",
+            "at",
+            "deployed_model",
+            "status_code",
+            "input_tokens",
+            "output_tokens",
+            "reasoning_tokens",
+            sqlite_where=text("overflow = 1"),
+            postgresql_where=text("overflow"),
+        ),
         Index("ix_usage_calls_input_tokens", "input_tokens"),
     )
 

@@ -22,6 +22,7 @@ from modeldeck.store.types import UTCDateTime
 ACTIVE = "active"
 PAUSED = "paused"
 FINISHED = "finished"
+CANCELLED = "cancelled"
 STARTED = "started"
 APPLIED = "applied"
 FAILED = "failed"
@@ -206,9 +207,14 @@ def bump_schedule(
     values: dict[str, Any] = {"version": ScheduleRow.version + 1, "updated_at": now}
     if last_set is not None:
         values["last_set"] = dict(last_set)
-    if state is not None:
-        values["state"] = state
     compare_and_set(session, ScheduleRow, [ScheduleRow.id == schedule_id], values)
+    if state is not None:  # a final state only for a schedule still active (not paused/cancelled)
+        compare_and_set(
+            session,
+            ScheduleRow,
+            [ScheduleRow.id == schedule_id, ScheduleRow.state == ACTIVE],
+            {"state": state},
+        )
 
 
 def pause_if_unchanged(
@@ -225,3 +231,25 @@ def pause_if_unchanged(
         ],
         {"state": PAUSED, "paused_reason": reason, "version": version + 1, "updated_at": now},
     )
+
+
+def cancel(session: Session, schedule_id: str, reason: str, now: datetime) -> str | None:
+    """Cancel an active or paused schedule (compare-and-set); its state before, None if it was
+    not active or paused (finished, cancelled, or cancelled by someone else first)."""
+    row = session.get(ScheduleRow, schedule_id)
+    if row is None or row.state not in (ACTIVE, PAUSED):
+        return None
+    before = row.state
+    if not compare_and_set(
+        session,
+        ScheduleRow,
+        [ScheduleRow.id == schedule_id, ScheduleRow.state == before],
+        {
+            "state": CANCELLED,
+            "paused_reason": reason,
+            "version": ScheduleRow.version + 1,
+            "updated_at": now,
+        },
+    ):
+        return None
+    return before

@@ -3,7 +3,6 @@ deployment, and calls as plain columns (no ORM object per call)."""
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,46 +47,75 @@ class HistoryRows:
 
 def history_rows(session: Session, deployment_ids: set[str] | None = None) -> HistoryRows:
     """Deployments (all, unpublished included, or only `deployment_ids`), their creating and
-    executed requests, status changes and orders: four queries whatever the count."""
+    executed requests, status changes and orders: four queries whatever the count (for all of
+    them, no list of ids is sent: thousands of bound ids cost more than the rows)."""
     query = select(DeploymentRow).order_by(DeploymentRow.created_at, DeploymentRow.id)
     if deployment_ids is not None:
         query = query.where(DeploymentRow.id.in_(deployment_ids))
     out = HistoryRows(deployments=list(session.scalars(query)))
     wanted = {d.id for d in out.deployments}
     request_ids = {d.request_id for d in out.deployments if d.request_id}
-    for req in session.scalars(
-        select(RequestRow)
-        .where(
-            (RequestRow.deployment_id.in_(wanted) & (RequestRow.status == "executed"))
-            | RequestRow.id.in_(request_ids)
+    executed = RequestRow.status == "executed"
+    if deployment_ids is None:
+        creating = select(DeploymentRow.request_id).where(DeploymentRow.request_id.is_not(None))
+        requests = select(RequestRow).where(executed | RequestRow.id.in_(creating))
+        statuses = select(AuditRow).where(AuditRow.action == "status")
+        orders = select(OrderRow)
+    else:
+        requests = select(RequestRow).where(
+            (RequestRow.deployment_id.in_(wanted) & executed) | RequestRow.id.in_(request_ids)
         )
-        .order_by(RequestRow.executed_at)
-    ):
+        statuses = select(AuditRow).where(AuditRow.action == "status", AuditRow.subject.in_(wanted))
+        orders = select(OrderRow).where(OrderRow.deployment_id.in_(wanted))
+    for req in session.scalars(requests.order_by(RequestRow.executed_at)):
         if req.id in request_ids:
             out.created[req.id] = req
         if req.deployment_id in wanted and req.status == "executed":
             out.executed[req.deployment_id].append(req)
-    for row in session.scalars(
-        select(AuditRow)
-        .where(AuditRow.action == "status", AuditRow.subject.in_(wanted))
-        .order_by(AuditRow.id)
-    ):
-        out.statuses[row.subject or ""].append(row)
-    for order in session.scalars(select(OrderRow).where(OrderRow.deployment_id.in_(wanted))):
-        out.orders[order.deployment_id].append(order)
+    for row in session.scalars(statuses.order_by(AuditRow.id)):
+        if row.subject in wanted:
+            out.statuses[row.subject or ""].append(row)
+    for order in session.scalars(orders):
+        if order.deployment_id in wanted:
+            out.orders[order.deployment_id].append(order)
     return out
 
 
-def _billable_parts(longer_than: int | None) -> list[list[Any]]:
-    """Conditions that select the calls that can bill, as parts each served by an index:
-    flagged ones (`overflow, at`) and unflagged ones longer than `longer_than` (`input_tokens`).
-    One OR would make both databases scan the period's calls; the parts are disjoint."""
+def _billable_parts(
+    session: Session,
+    longer_than: int | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[list[Any]]:
+    """Conditions (answered calls, since <= at < until) that select the calls that can bill,
+    as parts each served by an index: flagged ones (the partial `ix_usage_calls_flagged_at`)
+    and unflagged ones longer than `longer_than` (`input_tokens`). One OR would make both
+    databases scan the period's calls; the parts are disjoint.
+
+    Without statistics SQLite takes a two-sided time range for the most selective condition
+    and reads the whole period for the long calls (seconds at a million calls, instead of a
+    few milliseconds): on SQLite the long part tells its planner which condition is rare
+    (`likely`/`unlikely` change no result, only the plan)."""
+    window: list[Any] = [UsageCallRow.status_code < 400]
+    if since is not None:
+        window.append(UsageCallRow.at >= since)
+    if until is not None:
+        window.append(UsageCallRow.at < until)
     if longer_than is None:
-        return [[]]
-    return [
-        [UsageCallRow.overflow == True],  # noqa: E712 (SQL, served by the index)
-        [UsageCallRow.overflow == False, UsageCallRow.input_tokens > longer_than],  # noqa: E712
+        return [window]
+    flagged = [*window, UsageCallRow.overflow == True]  # noqa: E712 (SQL, the partial index)
+    long_calls: Any = UsageCallRow.input_tokens > longer_than
+    period = window[1:]
+    if session.get_bind().dialect.name == "sqlite":
+        long_calls = func.unlikely(long_calls)
+        period = [func.likely(term) for term in period]
+    unflagged = [
+        window[0],
+        *period,
+        UsageCallRow.overflow == False,  # noqa: E712 (SQL)
+        long_calls,
     ]
+    return [flagged, unflagged]
 
 
 def answered_calls(
@@ -111,22 +139,15 @@ def answered_calls(
         UsageCallRow.reasoning_tokens,
         UsageCallRow.overflow,
     )
-    window = [UsageCallRow.status_code < 400]
-    if since is not None:
-        window.append(UsageCallRow.at >= since)
-    if until is not None:
-        window.append(UsageCallRow.at < until)
-    streams = [
-        session.execute(
-            select(*columns)
-            .where(*window, *part)
-            .order_by(UsageCallRow.deployed_model, UsageCallRow.at, UsageCallRow.id)
-        )
-        for part in _billable_parts(longer_than)
+    # Sorted here, not in SQL: asked for that order, SQLite reads every call through the
+    # (deployed_model, at) index to avoid a sort instead of the few billable ones by index.
+    rows = [
+        row
+        for part in _billable_parts(session, longer_than, since, until)
+        for row in session.execute(select(*columns).where(*part))
     ]
-    for model, at, _id, tokens_in, tokens_out, reasoning, overflow in heapq.merge(
-        *streams, key=lambda r: (r[0], r[1], r[2])
-    ):
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    for model, at, _id, tokens_in, tokens_out, reasoning, overflow in rows:
         yield CallTuple(model, at, tokens_in, tokens_out, reasoning, overflow)
 
 
@@ -206,11 +227,13 @@ def grouped_calls(
     bounds: list[int],
     *,
     longer_than: int | None = None,
+    deployed_model: str | None = None,
 ) -> list[GroupedCalls]:
     """Answered calls with since <= at < until summed in SQL per (deployed model, bucket,
     overflow flag, reasoned): bucket k holds input lengths in (bounds[k-1], bounds[k]].
 
-    `longer_than`: only calls flagged overflow or with more input tokens than that.
+    `longer_than`: only calls flagged overflow or with more input tokens than that;
+    `deployed_model`: only that model's calls.
     """
     tokens = UsageCallRow.input_tokens
     bucket = (
@@ -223,7 +246,7 @@ def grouped_calls(
     if bucket is not None:
         keys.insert(1, bucket)
     out = []
-    for part in _billable_parts(longer_than):
+    for part in _billable_parts(session, longer_than, since, until):
         query = (
             select(
                 *keys,
@@ -232,14 +255,11 @@ def grouped_calls(
                 func.sum(UsageCallRow.output_tokens),
                 func.max(UsageCallRow.input_tokens),
             )
-            .where(
-                UsageCallRow.status_code < 400,
-                UsageCallRow.at >= since,
-                UsageCallRow.at < until,
-                *part,
-            )
+            .where(*part)
             .group_by(*keys)
         )
+        if deployed_model is not None:
+            query = query.where(UsageCallRow.deployed_model == deployed_model)
         out.extend(_grouped(session, query, bucket is not None))
     return out
 

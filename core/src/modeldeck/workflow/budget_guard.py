@@ -1,6 +1,6 @@
-"""A request's effect on the budgets, for its card, and hard budgets: a deploy or scale whose
-exact extra spend would leave a hard budget's forecast above its amount needs an admin's
-approval, and the rule names the budget. An unpublish's effect (a saving) is shown too.
+"""A request's effect on the budgets, for its card, and hard budgets: a deploy, scale or
+schedule whose exact extra spend would leave a hard budget's forecast above its amount needs an
+admin's approval, and the rule names the budget. An unpublish's effect (a saving) is shown too.
 
 Hourly capacity is priced with `billing.impact.change_cost` (the reserved accrual from now to the
 budget period's end, before and after); a prepaid order counts in full in the period it is
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from modeldeck.billing.accrual import CapacityEvent, DeploymentHistory
@@ -59,6 +59,27 @@ def _change(
             estimate = request.estimate
             prepaid = ctx.catalog.convert(Decimal(estimate.total), estimate.currency, "USD")
         return target, None, after, prepaid
+    if request.kind == "schedule" and request.schedule is not None and request.deployment_id:
+        # every change the schedule would make within a year (longer than any budget period)
+        from modeldeck.schedules.calendar import changes_between
+
+        found = _stored(ctx, request.deployment_id)
+        if found is None:
+            return None
+        row, before = found.row, found.history
+        target = BudgetTarget(
+            id=row.id, deployed_model=row.deployed_model, name=row.name, tags=row.tags or {}
+        )
+        planned = [
+            CapacityEvent(at=c.at, kind="scaled", **c.level.model_dump())
+            for c in changes_between(request.schedule, now, now + timedelta(days=366))
+        ]
+        return (
+            target,
+            before,
+            before.model_copy(update={"events": [*before.events, *planned]}),
+            None,
+        )
     if request.kind == "scale" and request.scale is not None and request.deployment_id:
         scale = request.scale
         found = _stored(ctx, request.deployment_id)

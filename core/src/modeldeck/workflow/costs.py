@@ -12,16 +12,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, Field
 
-from modeldeck.billing.accrual import Accrual, AccrualLine, accrue
+from modeldeck.billing.accrual import Accrual, AccrualLine, RateBook, accrue
 from modeldeck.billing.periods import parse_period
-from modeldeck.domain import BillingMethod, DeploymentRecord, Plan
+from modeldeck.domain import BillingMethod, Plan
 from modeldeck.money import ExactDecimal
-from modeldeck.spend.histories import load_histories
-from modeldeck.spend.period_overflow import period_overflow
 from modeldeck.timeutil import iso
 from modeldeck.workflow.context import WorkflowContext
 
@@ -111,32 +109,55 @@ def resolve_period(period: str | None, now: datetime | None = None) -> tuple[dat
     return parse_period(period or "month", now)
 
 
+class CostSubject(Protocol):
+    """What a cost line needs of a deployment: a record, or the store's row (`cost all`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def deployed_model(self) -> str | None: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def plan(self) -> str: ...
+    @property
+    def billing(self) -> str: ...
+    @property
+    def price_note(self) -> str | None: ...
+
+
 def deployment_accruals(
     ctx: WorkflowContext, target: str | None, start: datetime, end: datetime
-) -> list[tuple[DeploymentRecord, Accrual]]:
-    """Accruals of one deployment (`target`) or all of them, unpublished ones included."""
-    deps = (
-        [ctx.get_deployment(target)]
-        if target and target != "all"
-        else ctx.list_deployments(include_deleted=True)
-    )
+) -> list[tuple[CostSubject, Accrual]]:
+    """Accruals of one deployment (`target`) or all of them, unpublished ones included.
+
+    For all of them the deployments are the rows the histories are built from (one read, no
+    record per deployment); each distinct capacity is priced once (`RateBook`).
+    """
+    from modeldeck.spend.histories import load_histories  # the store: only when costs are read
+    from modeldeck.spend.period_overflow import period_overflow
+
+    wanted = {ctx.get_deployment(target).id} if target and target != "all" else None
     with ctx.store.session() as session:
-        stored = load_histories(session, {d.id for d in deps}, with_calls=False)
-        overflow = period_overflow(session, deps, start, end, ctx.catalog)
-    histories = {s.row.id: s.history for s in stored}
+        stored = load_histories(session, wanted, with_calls=False)
+        overflow = period_overflow(session, [s.row for s in stored], start, end, ctx.catalog)
+    rates = RateBook(ctx.catalog)
     return [
         (
-            dep,
+            s.row,
             accrue(
-                histories[dep.id],
+                s.history,
                 start,
                 end,
                 ctx.catalog,
                 ctx.rules,
-                overflow=overflow.get(dep.id),
+                overflow=overflow.get(s.row.id),
+                rates=rates,
             ),
         )
-        for dep in deps
+        for s in stored
     ]
 
 
@@ -160,8 +181,8 @@ def cost_report(
                 id=dep.id,
                 deployed_model=dep.deployed_model,
                 model=dep.model,
-                plan=dep.plan,
-                billing=dep.billing,
+                plan=cast(Plan, dep.plan),
+                billing=cast(BillingMethod, dep.billing),
                 currency=acc.currency,
                 total=Decimal(acc.total),
                 by_kind=acc.by_kind(),

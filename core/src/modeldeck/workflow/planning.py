@@ -26,6 +26,7 @@ from modeldeck.planner import (
 )
 from modeldeck.planner.result import OptionName, OptionResult
 from modeldeck.planner.spec import PlanSpec
+from modeldeck.schedules.spec import ScheduleEntry, ScheduleLevel, ScheduleSpec
 
 if TYPE_CHECKING:
     from modeldeck.billing.rules import BillingRules
@@ -172,12 +173,6 @@ def _chosen(result: PlanResult, option: OptionName | None) -> OptionResult:
             hint="Calls to the model's own name are billed pay-as-you-go without a deployment; "
             "to stop a reservation, unpublish its deployment.",
         )
-    if name == "schedule":
-        raise UserError(
-            "The schedule option changes capacity by the hour, which a single deploy or scale "
-            "request cannot do.",
-            hint="Apply option=hourly or option=upfront.",
-        )
     return chosen
 
 
@@ -206,6 +201,8 @@ def apply_option(
     from modeldeck.workflow import requests
 
     chosen = _chosen(result, option)
+    if chosen.option == "schedule":
+        return _apply_schedule(ctx, result, chosen, actor, deployment, reason, idempotency_key)
     minutes = result.trace.minutes
     hours = Decimal(minutes) / 60 if chosen.billing == "hourly" else None
     days = -(-minutes // MINUTES_PER_DAY) if chosen.billing == "upfront" else None
@@ -244,3 +241,53 @@ def apply_option(
         output_tpm=chosen.output_tpm if plan_kind == "ptu" else None,
     )
     return requests.request_scale(ctx, scale, actor, why, idempotency_key, hours=hours, days=days)
+
+
+def schedule_of(chosen: OptionResult, deployment: str) -> ScheduleSpec:
+    """The planner's capacity per Beijing hour as a daily schedule: one entry at each hour whose
+    capacity differs from the hour before it (the day wraps round)."""
+    hours = sorted(chosen.schedule or [], key=lambda h: h.hour)
+    if not hours:
+        raise UserError("The schedule option has no hours to schedule.")
+    levels = [(h.hour, (h.input_tpm, h.output_tpm)) for h in hours]
+    # hour 0 is compared with the day's last hour: the day wraps round
+    changes = [(hour, lv) for i, (hour, lv) in enumerate(levels) if lv != levels[i - 1][1]]
+    entries = [
+        ScheduleEntry(
+            days=list(range(7)),
+            time=f"{hour:02d}:00",
+            level=ScheduleLevel(input_tpm=lv[0], output_tpm=lv[1]),
+        )
+        for hour, lv in (changes or levels[:1])  # every hour the same: one daily entry
+    ]
+    return ScheduleSpec(deployment=deployment, kind="recurring", entries=entries)
+
+
+def _apply_schedule(
+    ctx: WorkflowContext,
+    result: PlanResult,
+    chosen: OptionResult,
+    actor: Actor,
+    deployment: DeploymentRecord | None,
+    reason: str | None,
+    idempotency_key: str | None = None,
+) -> RequestRecord:
+    """`apply option=schedule`: a schedule request of the deployment, one level per change of
+    the planned Beijing-hour capacity, approved like any schedule (for its maximum cost)."""
+    from modeldeck.workflow import schedule_requests
+
+    if deployment is None:
+        raise UserError(
+            "The schedule option changes capacity by the hour: it is applied to a running "
+            "deployment, as a schedule request.",
+            hint="Deploy first (option=hourly), then plan deployment=<ref> apply option=schedule.",
+        )
+    if deployment.plan != "ptu":
+        name = deployment.deployed_model or deployment.id
+        raise UserError(
+            f"{name} is a {deployment.plan} deployment; the schedule option is PTU capacity.",
+            hint="Apply it to an hourly PTU deployment.",
+        )
+    spec = schedule_of(chosen, deployment.id)
+    why = _reason(result, chosen, reason)
+    return schedule_requests.request_schedule(ctx, spec, actor, why, idempotency_key)

@@ -46,6 +46,7 @@ def request_schedule(
             "(a prepaid order is bought for its whole term at one capacity).",
             hint="Deploy an hourly PTU or MU deployment to scale on a schedule.",
         )
+    filled = _filled(spec, dep, at)
     with ctx.store.session() as session:
         current = schedule_rows.active_for(session, dep.id)
     if current is not None:
@@ -54,7 +55,6 @@ def request_schedule(
             "never fight over its capacity.",
             hint="See it with `schedules`; it ends when paused, or when its window is over.",
         )
-    filled = _filled(spec, dep, at)
     estimate = _max_estimate(ctx, filled, dep)
     target = _target(dep, _highest(ctx, filled, dep))
     return requests.create(

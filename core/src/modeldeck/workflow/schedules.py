@@ -14,10 +14,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from modeldeck.domain import RequestRecord, RequestStatus, ScaleSpec, in_flight
-from modeldeck.errors import ModeldeckRuntimeError, NotFound
+from modeldeck import identity
+from modeldeck.domain import Actor, RequestRecord, RequestStatus, ScaleSpec, in_flight
+from modeldeck.errors import ConflictError, ModeldeckRuntimeError, NotFound
 from modeldeck.events import (
     Event,
+    ScheduleCancelled,
     ScheduledChangeApplied,
     ScheduledChangeFailed,
     ScheduledChangeStarted,
@@ -70,6 +72,8 @@ def drive_schedules(ctx: WorkflowContext, now: datetime | None = None) -> list[t
             done.extend(_drive(ctx, schedule_id, at))
         except ModeldeckRuntimeError as exc:  # Model Studio unreachable: next pass
             log.warning("schedule %s: %s; tried again next pass", schedule_id, type(exc).__name__)
+        except Exception:  # one schedule's failure never stops the others or the pass
+            log.exception("schedule %s: unexpected error; tried again next pass", schedule_id)
     return done
 
 
@@ -289,6 +293,37 @@ def _settle_runs(ctx: WorkflowContext, schedule_id: str, done: list[tuple[str, s
             ctx.emit(event)
             done.append((schedule_id, "applied" if ok else "failed"))
     return settled
+
+
+def cancel_schedule(
+    ctx: WorkflowContext, schedule_id: str, actor: Actor, reason: str | None = None
+) -> ScheduleView:
+    """End a schedule (active or paused): audited, announced once. Whoever may request capacity
+    may stop a schedule (it buys nothing); the deployment keeps the capacity it has."""
+    identity.require(actor, "request")
+    with ctx.store.session() as session:
+        row = schedule_rows.get_schedule(session, schedule_id)
+        if row is None:
+            raise NotFound(
+                f"No schedule {schedule_id!r}.", hint="`schedules` lists them with their ids."
+            )
+        dep_id, state = row.deployment_id, row.state
+    why = f"cancelled by {actor.principal}" + (f": {reason}" if reason else "")
+    with ctx.store.session() as session:
+        before = schedule_rows.cancel(session, schedule_id, why, utcnow())
+        event = None
+        if before is not None:
+            event = ScheduleCancelled(
+                schedule_id=schedule_id, deployment_id=dep_id, previous_state=before,
+                reason=reason, actor=actor.principal, surface=actor.surface,
+            )  # fmt: skip
+            audit_log.record_event(session, event)
+    if event is None:
+        raise ConflictError(
+            f"{schedule_id} is {state}: only an active or paused schedule can be cancelled."
+        )
+    ctx.emit(event)
+    return next(v for v in schedule_views(ctx) if v.id == schedule_id)
 
 
 # --- what the surfaces show ------------------------------------------------------------------

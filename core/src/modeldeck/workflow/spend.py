@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -20,12 +20,12 @@ from modeldeck.billing.forecast import BudgetForecast, Forecast
 from modeldeck.budgets.models import Budget, check_budget_period, period_bounds
 from modeldeck.domain import Actor
 from modeldeck.errors import UserError
-from modeldeck.spend.overview import SpendOverview, evaluate_and_raise, spend_overview
-from modeldeck.store import budgets as budget_rows
-from modeldeck.store.alerts import list_alerts
-from modeldeck.store.audit_log import record_event
 from modeldeck.timeutil import ensure_aware, utcnow
 from modeldeck.workflow.context import WorkflowContext
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported by the functions that read it, so the
+    # report models below load without it (read-only CLI verbs import them)
+    from modeldeck.spend.overview import SpendOverview
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ class AlertsReport(BaseModel):
 def effective_budgets(ctx: WorkflowContext) -> list[tuple[Budget, BudgetSource]]:
     """The configured budgets, each replaced by a stored one of the same name, then the others
     stored (in name order)."""
+    from modeldeck.store import budgets as budget_rows
+
     with ctx.store.session() as session:
         stored = budget_rows.stored_budgets(session)
     by_name = {b["name"]: Budget.model_validate(b) for b in stored}
@@ -94,6 +96,8 @@ def effective_budgets(ctx: WorkflowContext) -> list[tuple[Budget, BudgetSource]]
 
 
 def _overview(ctx: WorkflowContext, now: datetime, period: str = "month") -> SpendOverview:
+    from modeldeck.spend.overview import spend_overview
+
     budgets = [b for b, _ in effective_budgets(ctx)]
     with ctx.store.session() as session:
         return spend_overview(
@@ -128,6 +132,9 @@ def set_budget(
 
     Fields not given keep the current budget's (when one of that name exists) or the defaults.
     """
+    from modeldeck.store import budgets as budget_rows
+    from modeldeck.store.audit_log import record_event
+
     identity.require(actor, "configure")
     at = ensure_aware(now) if now is not None else utcnow()
     name = str(fields.get("name") or "").strip()
@@ -200,6 +207,9 @@ def forecast_report(
 def raise_alerts(ctx: WorkflowContext, now: datetime | None = None) -> AlertsReport:
     """Evaluate the alert rules once, raise what is due (each alert once across replicas),
     publish an `AlertRaised` per new alert, and list the alerts raised this month."""
+    from modeldeck.spend.overview import evaluate_and_raise
+    from modeldeck.store.alerts import list_alerts
+
     at = ensure_aware(now) if now is not None else utcnow()
     budgets = [b for b, _ in effective_budgets(ctx)]
     with ctx.store.session() as session:

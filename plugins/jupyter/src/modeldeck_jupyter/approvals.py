@@ -21,7 +21,6 @@ from modeldeck.domain import Actor, DecisionOutcome, RequestRecord
 from modeldeck.errors import UserError
 from modeldeck.timeutil import to_beijing, utcnow
 from modeldeck_jupyter.render import MUTED, error_html, error_text
-from modeldeck_jupyter.tables import approval_html, outcome_html
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +30,8 @@ class ApprovalRow:
 
     def __init__(self, request: RequestRecord) -> None:
         self.request_id = request.id
+        from modeldeck_jupyter.tables import approval_html  # the result types: after paint
+
         self.info = W.HTML(approval_html(request), layout=W.Layout(flex="1 1 auto"))
         self.approve_button = W.Button(
             description="Approve", button_style="success", icon="check", tooltip=request.id
@@ -62,6 +63,8 @@ class ApprovalRow:
         self.box.add_class("modeldeck-approval")
 
     def update(self, request: RequestRecord) -> None:
+        from modeldeck_jupyter.tables import approval_html
+
         html = approval_html(request)
         if self.info.value != html:
             self.info.value = html
@@ -184,6 +187,8 @@ class ApprovalQueue:
                 row.busy(False)
         self.last_outcome = outcome
         self.last_error = None
+        from modeldeck_jupyter.tables import outcome_html
+
         self.result_html.value = outcome_html(outcome)
         self.refresh()
         if self._on_decided is not None:

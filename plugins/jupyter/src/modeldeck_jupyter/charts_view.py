@@ -3,9 +3,8 @@
 Every chart is a model of the ONE core chart module (`modeldeck.charts`) drawn as a PNG into an
 Image widget: the bytes travel in the widget state, so nothing is fetched from a CDN and Voila
 shows them too. Pickers (deployment, usage window, budget, chart theme) redraw at once.
-Usage and a budget's daily spend read the store, so they need the in-process deck; in team mode
-the spend chart falls back to the budget's or deployment's forecast (to date, then to the
-period's end), which every deck answers.
+The data comes from the deck (`usage_chart`, `budget_chart`, `forecast`, `plan`), in-process
+or from the team server alike.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from modeldeck.domain import DeploymentRecord
 from modeldeck.errors import UserError, ValidationFailed
 from modeldeck.money import format_amount
 from modeldeck.timeutil import utcnow
-from modeldeck_jupyter.local_deck import LocalDeck
 from modeldeck_jupyter.render import MUTED, error_html, esc
 
 log = logging.getLogger(__name__)
@@ -185,11 +183,6 @@ class ChartsView:
 
     def _usage(self, ref: str) -> UsageChart:
         deck = self._deck()
-        if not isinstance(deck, LocalDeck):
-            raise ValidationFailed(
-                "Usage per minute reads the store's roll-ups: it needs the in-process deck.",
-                hint="Run `modeldeck chart usage <deployment>` beside the server.",
-            )
         until = utcnow()
         return deck.usage_chart(ref, until - timedelta(hours=self.window.value), until)
 
@@ -197,18 +190,7 @@ class ChartsView:
         deck = self._deck()
         name = self.budget.value
         if name:
-            if isinstance(deck, LocalDeck):
-                return deck.budget_chart(name)
-            line = next(b.forecast for b in deck.budgets().lines if b.forecast.budget.name == name)
-            return forecast_chart(
-                f"Budget {name} ({line.budget.scope})",
-                line.period_start,
-                line.now,
-                line.period_end,
-                line.to_date,
-                line.total,
-                line.budget.amount_usd,
-            )
+            return deck.budget_chart(name)
         report = deck.forecast(ref, "month")
         if not report.forecasts:
             raise ValidationFailed(f"{ref} has no spend to forecast this month.")

@@ -20,7 +20,6 @@ from modeldeck.domain import DeploySpec, Estimate
 from modeldeck.errors import UserError
 from modeldeck.grammar import parse_hours_per_day as grammar_hours_per_day
 from modeldeck_jupyter.render import MUTED, error_html, error_text, esc
-from modeldeck_jupyter.tables import comparison_html
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +87,8 @@ class CompareView:
             self.subject_html.value = f"<span style='{MUTED}'>{esc(_subject(spec))}</span>"
             with self._lock:
                 estimate = deck.estimate(spec)
+            from modeldeck_jupyter.tables import comparison_html  # after the first paint
+
             html = comparison_html(estimate)
         except Exception as exc:
             log.debug("comparison failed", exc_info=not isinstance(exc, UserError))

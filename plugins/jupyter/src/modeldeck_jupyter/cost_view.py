@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
@@ -22,10 +22,11 @@ from modeldeck.charts.data import SpendChart, SpendPoint
 from modeldeck.domain import Actor, DeploymentRecord
 from modeldeck.errors import UserError, ValidationFailed
 from modeldeck.grammar import CostCommand, parse_value
-from modeldeck.results import CostResult
 from modeldeck.timeutil import to_beijing, utcnow
 from modeldeck_jupyter.render import MUTED, error_html, error_text
-from modeldeck_jupyter.tables import cost_html
+
+if TYPE_CHECKING:
+    from modeldeck.results import CostResult
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,9 @@ class CostView:
             self.last_command = command
             with self._lock:
                 result = deck.run(command, self._actor())
+            from modeldeck.results import CostResult  # heavy (the store's types): not at paint
+            from modeldeck_jupyter.tables import cost_html
+
             if not isinstance(result, CostResult):
                 raise ValidationFailed(f"The cost command returned no table: {result.text}")
             label = "all deployments" if target == ALL else str(self.deployment.label)

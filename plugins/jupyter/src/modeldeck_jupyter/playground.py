@@ -1,10 +1,11 @@
 """The Playground tab: send a prompt to a RUNNING deployment and see what the call cost.
 
-The call goes through modeldeck's metering client (`Deck.metered_client`), streamed (SSE, the
-compatible mode), so it is recorded and priced like any metered call and shows in `cost`. The
-answer appears as it streams; then the tokens, latency, whether it overflowed the purchased TPM
-and its cost (pay-as-you-go for overflow, nothing extra within the reservation, "unknown" when
-the price is not listed — never $0).
+The call goes through modeldeck's metering client (`deck.playground`: in-process the deck's own
+`MeteredClient`, in team mode the server's, streamed back as NDJSON), streamed from the model
+(SSE, the compatible mode), so it is recorded and priced like any metered call and shows in
+`cost`. The answer appears as it streams; then the tokens, latency, whether it overflowed the
+purchased TPM and its cost (pay-as-you-go for overflow, nothing extra within the reservation,
+"unknown" when the price is not listed — never $0).
 """
 
 from __future__ import annotations
@@ -21,18 +22,18 @@ from modeldeck.domain import DeploymentRecord
 from modeldeck.errors import UserError, ValidationFailed
 from modeldeck.grammar import parse_value
 from modeldeck.money import format_amount
-from modeldeck_jupyter.local_deck import local
 from modeldeck_jupyter.render import MUTED, error_html, esc
 
-if TYPE_CHECKING:
-    from modeldeck.metering import CallRecord, MeteredClient
+if TYPE_CHECKING:  # modeldeck.metering pulls the store and httpx: not at first paint
+    from modeldeck.metering.playground import PlaygroundCall
 
 log = logging.getLogger(__name__)
-FLUSH_SECONDS = 10.0  # the recorder stores a call ~0.2 s after it; `cost` then sees it
 
 
-def cost_text(record: CallRecord) -> str:
+def cost_text(record: PlaygroundCall) -> str:
     """One call's cost in words: overflow at pay-as-you-go, within the reservation, or unknown."""
+    if record.error:
+        return f"recorded with an error ({record.error})"
     if record.cost is None:
         return "unknown (its pay-as-you-go price is not listed)"
     if record.overflow:
@@ -40,7 +41,7 @@ def cost_text(record: CallRecord) -> str:
     return "no extra cost: served within the purchased capacity"
 
 
-def stats_html(record: CallRecord) -> str:
+def stats_html(record: PlaygroundCall) -> str:
     """Tokens, latency, overflow and cost of one call, as one short block."""
     overflow = "yes — beyond the purchased TPM" if record.overflow else "no"
     parts = [
@@ -80,8 +81,7 @@ class Playground:
     def __init__(self, deck: Callable[[], DeckAPI], lock: threading.RLock) -> None:
         self._deck = deck
         self._lock = lock
-        self._client: MeteredClient | None = None
-        self.last_record: CallRecord | None = None
+        self.last_record: PlaygroundCall | None = None
         self.last_error: str | None = None
         self.answer = ""
         self.deployment = W.Dropdown(
@@ -155,22 +155,17 @@ class Playground:
             self.stats_html.value = ""
         return rows
 
-    def _metered(self) -> MeteredClient:
-        if self._client is None:
-            self._client = local(self._deck(), "The playground").metered_client()
-        return self._client
-
     def _show_answer(self, text: str) -> None:
         self.output_html.value = (
             "<pre class='modeldeck-playground-answer' style='white-space:pre-wrap;margin:4px 0'>"
             f"{esc(text)}</pre>"
         )
 
-    def send(self) -> CallRecord | None:
+    def send(self) -> PlaygroundCall | None:
         """Stream the prompt to the chosen deployment; show the answer, then usage and cost."""
         self.last_record, self.last_error, self.answer = None, None, ""
         self.output_html.value = ""
-        stream = None
+        record: PlaygroundCall | None = None
         try:
             model = self.deployment.value
             if not model:
@@ -184,34 +179,26 @@ class Playground:
             limit = max_tokens(self.max_tokens.value)
             self.send_button.disabled = True
             self.stats_html.value = f"<span style='{MUTED}'>Streaming from {esc(model)}…</span>"
-            client = self._metered()
-            stream = client.stream_chat(
-                model, [{"role": "user", "content": prompt}], max_tokens=limit
-            )
-            for chunk in stream:
-                for choice in chunk.get("choices") or ():
-                    delta = (choice.get("delta") or {}).get("content")
-                    if delta:
-                        self.answer += str(delta)
-                        self._show_answer(self.answer)
-            record = stream.record
-            assert record is not None  # the stream ended: the call is journaled
-            client.flush(FLUSH_SECONDS)
+            with self._lock:
+                events = self._deck().playground(model, prompt, limit)
+            for event in events:
+                if event.delta:
+                    self.answer += event.delta
+                    self._show_answer(self.answer)
+                if event.call is not None:
+                    record = event.call
+            if record is None:
+                raise ValidationFailed("The call ended without its usage; it may not be metered.")
         except Exception as exc:
             log.debug("playground call failed", exc_info=not isinstance(exc, UserError))
             self.last_error = str(exc)
             self.stats_html.value = error_html(exc)
             return None
         finally:
-            if stream is not None:
-                stream.close()
             self.send_button.disabled = False
         self.last_record = record
         self.stats_html.value = stats_html(record)
         return record
 
     def close(self) -> None:
-        """Close the metered client (its recorder stores what is pending first)."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        """Nothing to release: the deck owns the metered client."""

@@ -52,6 +52,9 @@ EVENT_KINDS = {
 ROUTED_ONLY = {"execution_failed"}
 
 
+Target = tuple[str | None, str]
+
+
 @dataclass
 class AlertPost:
     """What one alert looks like in Slack, and where and under which claim key it goes."""
@@ -62,7 +65,7 @@ class AlertPost:
     severity: str
     title: str
     text: str
-    channels: list[str]
+    channels: list[Target]  # (workspace or None for the default one, channel)
     deployment: str | None = None
     details: list[str] = field(default_factory=list)
 
@@ -108,10 +111,17 @@ def alert_post(event: Any, settings: Settings) -> AlertPost | None:
     """The post for one event (None: the event is not an alert Slack shows)."""
     from modeldeck import events as ev
 
-    default = [settings.slack.channel] if settings.slack.channel else []
+    default: list[Target] = [(None, settings.slack.channel)] if settings.slack.channel else []
 
-    def where(kind: str, scope: str, routed: list[str] | None = None) -> list[str]:
-        found = routed if routed is not None else settings.alerts.channels_for(kind, scope)
+    def where(kind: str, scope: str, routed: list[str] | None = None) -> list[Target]:
+        found = list(
+            dict.fromkeys(
+                (r.team, r.channel) for r in settings.alerts.routes if r.matches(kind, scope)
+            )
+        )
+        if routed:  # the event's own channels (its routes) come first
+            teams = dict((c, t) for t, c in found)
+            found = list(dict.fromkeys([(teams.get(c), c) for c in routed] + found))
         if found:
             return found
         return [] if kind in ROUTED_ONLY else default
@@ -183,6 +193,23 @@ class AlertPoster:
     def __init__(self, settings: Settings, client: WebClient) -> None:
         self.settings = settings
         self.client = client
+        self._teams: dict[str, WebClient] = {}
+
+    def client_for(self, team: str | None, deck: Any) -> WebClient | None:
+        """The default client, or (a route naming a workspace) that workspace's installed bot."""
+        if team is None:
+            return self.client
+        if team not in self._teams:
+            from modeldeck_slack.clients import api_base_url
+            from modeldeck_slack.oauth import installed_bot_token
+
+            token = installed_bot_token(self.settings, deck, team=team)
+            if token is None:
+                return None
+            self._teams[team] = WebClient(
+                token=token, base_url=api_base_url(self.settings.slack), timeout=15
+            )
+        return self._teams[team]
 
     def on_event(self, event: Any, deck: Any) -> list[tuple[str, str]]:
         """Post the event's alert where its routes say; the (channel, ts) of each post."""
@@ -195,9 +222,13 @@ class AlertPoster:
             return []
         posted = []
         blocks = post.block_dicts()
-        for channel in post.channels:
+        for team, channel in post.channels:
+            client = self.client_for(team, deck)
+            if client is None:
+                log.warning("alert %s: workspace %s has not installed modeldeck", post.key, team)
+                continue
             try:
-                resp = self.client.chat_postMessage(
+                resp = client.chat_postMessage(
                     channel=channel, text=clip(post.title, 3000), blocks=blocks, unfurl_links=False
                 )
             except (SlackApiError, SlackClientError) as exc:

@@ -34,6 +34,7 @@ from modeldeck_slack.blocks import (
     who,
 )
 from modeldeck_slack.context import SlackOrigin
+from modeldeck_slack.paging import share_button
 
 QUEUE_SHOWN = 15  # two blocks each, well inside Slack's 50 per message
 PERIOD_WORDS = {
@@ -99,8 +100,9 @@ def cost_table(report: CostReport) -> str:
     return "\n".join(fmt(r) for r in [head, rule, *rows])
 
 
-def cost_card(report: CostReport) -> Card:
-    """`/deck cost`: period and scope, the table in a code block, the total in bold."""
+def cost_card(report: CostReport, command: str | None = None) -> Card:
+    """`/deck cost`: period and scope, the table in a code block, the total in bold, and
+    Share to channel (for the command that asked)."""
     target = None if cost_scope(report) == "all deployments" else report.target
     scope = f"`{escape(target)}`" if target else "all deployments"
     words = period_words(report.period.name)
@@ -108,9 +110,10 @@ def cost_card(report: CostReport) -> Card:
     period = report.period
     head = f"*Spend {escape(words)}*, {scope}\n{when(period.start)} → {when(period.end)}"
     blocks: list[Block] = [SectionBlock(text=_mrkdwn(head))]
+    share = share_button(command)
     if report.deployments:
         table = text_card(cost_table(report)).blocks
-        room = MAX_MESSAGE_BLOCKS - 3  # the heading, the total and the footnote
+        room = MAX_MESSAGE_BLOCKS - 3 - len(share)  # the heading, total, footnote, Share
         if len(table) > room:
             cut = (
                 "… table cut: too long for one message. Ask for one deployment or a shorter period."
@@ -130,6 +133,7 @@ def cost_card(report: CostReport) -> Card:
             ]
         )
     )
+    blocks += share
     text = clip(f"Spend {words}, {target or 'all deployments'}: {total}", 3000)
     return Card(text=text, blocks=blocks)
 

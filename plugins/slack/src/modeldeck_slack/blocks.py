@@ -38,6 +38,7 @@ from modeldeck.timeutil import to_beijing
 
 APPROVE_ACTION = "modeldeck_approve"
 REJECT_ACTION = "modeldeck_reject"
+WITHDRAW_ACTION = "modeldeck_withdraw"  # on the card; only its requester may use it
 ACTIONS_BLOCK_ID = "modeldeck_request_actions"
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
@@ -341,7 +342,7 @@ def request_card(
         context += f" · expires {when(request.expires_at)}"
     blocks.append(ContextBlock(elements=[_mrkdwn(context)], block_id="modeldeck_context"))
     if request.status == RequestStatus.PENDING:
-        blocks.append(buttons(request, before=before))
+        blocks.append(buttons(request, before=before, withdraw=True))
         decided = _decisions_text(request, people)
         if decided:
             blocks.append(SectionBlock(text=_mrkdwn(decided), block_id="modeldeck_votes"))
@@ -367,12 +368,18 @@ def _deciders_text(request: RequestRecord, deciders: Sequence[str] | None) -> st
 
 
 def buttons(
-    request: RequestRecord, block_id: str = ACTIONS_BLOCK_ID, before: Before | None = None
+    request: RequestRecord,
+    block_id: str = ACTIONS_BLOCK_ID,
+    before: Before | None = None,
+    *,
+    withdraw: bool = False,
 ) -> ActionsBlock:
-    """Approve / Reject with confirm dialogs; `block_id` must be unique within one message.
+    """Approve / Reject with confirm dialogs (and, on the card, Withdraw for its requester);
+    `block_id` must be unique within one message.
 
     The Approve dialog repeats the commitment (per day and per 30 days when open-ended)."""
     approve_text = clip(approve_question(request, before), 300)
+    extra = [withdraw_button(request)] if withdraw else []
     return ActionsBlock(
         block_id=block_id,
         elements=[
@@ -395,7 +402,27 @@ def buttons(
                 value=request.id,
                 style="danger",  # opens the reject modal, which asks for the reason
             ),
+            *extra,
         ],
+    )
+
+
+def withdraw_button(request: RequestRecord) -> ButtonElement:
+    """Withdraw, for the requester (anyone else who clicks is told only they may)."""
+    return ButtonElement(
+        text=PlainTextObject(text="Withdraw"),
+        action_id=WITHDRAW_ACTION,
+        value=request.id,
+        confirm=ConfirmObject(
+            title=PlainTextObject(text="Withdraw your request?"),
+            text=MarkdownTextObject(
+                text=clip(
+                    f"{escape(request.summary)}: nothing will run. Only its requester can.", 300
+                ),
+            ),
+            confirm=PlainTextObject(text="Withdraw"),
+            deny=PlainTextObject(text="Keep it"),
+        ),
     )
 
 

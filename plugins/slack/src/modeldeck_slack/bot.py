@@ -43,10 +43,10 @@ from modeldeck_slack.blocks import (
 )
 from modeldeck_slack.cards import deciders, slack_error
 from modeldeck_slack.charts_post import chart_command, chart_text
-from modeldeck_slack.clients import async_client
 from modeldeck_slack.context import ORIGIN, SlackOrigin
 from modeldeck_slack.dedup import SeenEvents, SharedEvents, dedup_middleware
 from modeldeck_slack.home import open_home, register_home
+from modeldeck_slack.interactions import register_interactions
 from modeldeck_slack.modals import (
     DEPLOY_MODAL,
     DEPLOY_SELECTS,
@@ -58,6 +58,7 @@ from modeldeck_slack.modals import (
     reject_modal,
     reject_reason,
 )
+from modeldeck_slack.oauth import app_options
 from modeldeck_slack.submissions import command_key, view_key
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class SlackBot:
             signing_secret=(
                 slack.signing_secret.get_secret_value() if slack.signing_secret else None
             ),
-            client=client or async_client(slack),
+            **app_options(deck, settings, client),  # a bot token, or the OAuth flow (oauth.py)
             process_before_response=False,
             request_verification_enabled=slack.signing_secret is not None,
             name="modeldeck",
@@ -106,6 +107,7 @@ class SlackBot:
         self.app.view(DEPLOY_MODAL)(self.on_deploy_submitted)
         self.app.action(re.compile(f"^({'|'.join(DEPLOY_SELECTS)})$"))(self.on_deploy_changed)
         self.app.event("app_home_opened")(self.on_home_opened)
+        self.ui = register_interactions(self)  # change modals, shortcuts, withdraw, share, more
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -136,6 +138,8 @@ class SlackBot:
             await ack()
             await self.open_deploy_modal(command, origin, respond)
             return
+        if await self.ui.open_form_for(ack, command, respond, self.app.client):
+            return  # `scale|renew|unpublish <deployment>` alone: its modal
         text = str(command.get("text") or "")
         if _verb_of(text) in AFTER_ACK_VERBS:
             await self.ack_then_run(ack, respond, text, origin, key=command_key(command))
@@ -234,7 +238,7 @@ class SlackBot:
             log.exception("/deck %s failed", verb or "help")
             return error_card(INTERNAL_ERROR)
         try:
-            card: Card = render(result, "slack", people=self.people, origin=origin)
+            card: Card = render(result, "slack", people=self.people, origin=origin, command=text)
         except (ValueError, TypeError, KeyError, LookupError, UserError):
             log.warning("could not lay out the %s answer; sending its text", verb)
             card = result_card(result)

@@ -16,6 +16,8 @@ from starlette.routing import Route
 
 MOUNT_PATH = "/slack"
 EVENTS_PATH = "/events"
+INSTALL_PATH = "/install"  # Bolt sees the whole path: oauth.INSTALL_PATH
+REDIRECT_PATH = "/oauth_redirect"
 
 
 def slack_asgi_app(app: AsyncApp) -> Starlette:
@@ -28,7 +30,19 @@ def slack_asgi_app(app: AsyncApp) -> Starlette:
             return unsigned("X-Slack-Request-Timestamp is not a number of seconds.")
         return await handler.handle(request)
 
-    return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"])])
+    async def oauth(request: Request) -> Response:
+        """`GET /slack/install` and `/slack/oauth_redirect` (only with an OAuth client set)."""
+        if app.oauth_flow is None:
+            return JSONResponse({"error": "Slack OAuth install is not configured."}, 404)
+        return await handler.handle(request)
+
+    return Starlette(
+        routes=[
+            Route(EVENTS_PATH, events, methods=["POST"]),
+            Route(INSTALL_PATH, oauth, methods=["GET"]),
+            Route(REDIRECT_PATH, oauth, methods=["GET"]),
+        ]
+    )
 
 
 def unsigned(why: str) -> JSONResponse:

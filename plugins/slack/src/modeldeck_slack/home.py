@@ -16,6 +16,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -185,22 +186,35 @@ def home_view(
     return View(type="home", blocks=blocks)
 
 
-def build_home(deck: Any, user: str, page: int = 0) -> View:
+@dataclass
+class HomeData:
+    """What every dashboard shows, read once per refresh (not once per viewer)."""
+
+    pending: list[RequestRecord]
+    deployments: list[DeploymentRecord]
+    forecasts: dict[str, Any]
+    notice: str | None = None
+
+
+def home_data(deck: Any) -> HomeData:
+    """Pending requests, deployments and this month's forecast per deployment."""
+    pending = deck.list_requests("pending")
+    deployments = deck.list_deployments()
+    try:
+        report = deck.forecast(None, "month")
+    except ModeldeckError as exc:  # the dashboard still shows what it can
+        return HomeData(pending, deployments, {}, f"The forecast is unavailable: {exc}")
+    return HomeData(pending, deployments, {f.deployment_id: f for f in report.forecasts})
+
+
+def build_home(deck: Any, user: str, page: int = 0, data: HomeData | None = None) -> View:
     """The dashboard for one Slack user (a user modeldeck does not know sees why)."""
     try:
         deck.resolve_actor("slack", user)
-        pending = deck.list_requests("pending")
-        deployments = deck.list_deployments()
+        data = data or home_data(deck)
     except UserError as exc:
         return View(type="home", blocks=[_section(f":warning: {escape(str(exc))}")])
-    forecasts: dict[str, Any] = {}
-    notice = None
-    try:
-        report = deck.forecast(None, "month")
-        forecasts = {f.deployment_id: f for f in report.forecasts}
-    except ModeldeckError as exc:  # the dashboard still shows what it can
-        notice = f"The forecast is unavailable: {exc}"
-    return home_view(pending, deployments, forecasts, page=page, notice=notice)
+    return home_view(data.pending, data.deployments, data.forecasts, page=page, notice=data.notice)
 
 
 def digest_of(view: View) -> str:
@@ -229,9 +243,11 @@ class HomePublisher:
             return sorted(self._last)
         return [k.split(":", 1)[1] for k in keyed(VIEWER_KIND)][-MAX_VIEWERS:]
 
-    def publish(self, deck: Any, user: str, *, force: bool = False) -> bool:
+    def publish(
+        self, deck: Any, user: str, *, force: bool = False, data: HomeData | None = None
+    ) -> bool:
         """Publish `user`'s dashboard; unless forced, only when it differs from the last one."""
-        view = build_home(deck, user, self.pages.get(user, 0))
+        view = build_home(deck, user, self.pages.get(user, 0), data)
         digest = digest_of(view)
         with self._lock:
             if not force and self._last.get(user) == digest:
@@ -252,7 +268,11 @@ class HomePublisher:
         """Republish for every user who opened App Home whose dashboard changed; how many."""
         if event.name not in HOME_EVENTS:
             return 0
-        return sum(1 for user in self.viewers(deck) if self.publish(deck, user))
+        viewers = self.viewers(deck)
+        if not viewers:
+            return 0
+        data = home_data(deck)
+        return sum(1 for user in viewers if self.publish(deck, user, data=data))
 
 
 _publishers: weakref.WeakKeyDictionary[Any, HomePublisher] = weakref.WeakKeyDictionary()

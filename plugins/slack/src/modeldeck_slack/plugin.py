@@ -113,8 +113,9 @@ def _notify(deck: Any, action: Callable[[CardNotifier], object]) -> None:
     if not isinstance(settings, Settings) or not settings.slack.enabled:
         return
     from modeldeck_slack.cards import notifier_for, off_the_loop
+    from modeldeck_slack.oauth import oauth_notifier
 
-    notifier = notifier_for(deck)
+    notifier = notifier_for(deck) if settings.slack.bot_token else oauth_notifier(deck)
     if notifier is not None:
         off_the_loop(lambda: action(notifier))
 
@@ -126,9 +127,9 @@ def register_renderers(register: Callable[..., None]) -> None:
 
     def lazy(name: str) -> Callable[..., Any]:
         def draw(result: Any, **context: Any) -> Any:
-            from modeldeck_slack import renderers
+            from modeldeck_slack import paging, renderers
 
-            return getattr(renderers, name)(result, **context)
+            return paging.fit(getattr(renderers, name)(result, **context))
 
         return draw
 
@@ -138,6 +139,12 @@ def register_renderers(register: Callable[..., None]) -> None:
         (r.ApprovalsResult, "approvals"),
         (r.DecisionResult, "decision"),
         (r.RequestResult, "request"),
+        (r.HelpResult, "help_topic"),
+        (r.ModelsResult, "models"),
+        (r.EstimateResult, "estimate"),
+        (r.ComparisonResult, "comparison"),
+        (r.DeploymentsResult, "deployments"),
+        (r.DeploymentStatusResult, "status"),
     ):
         register(result_type, "slack", lazy(name))
 

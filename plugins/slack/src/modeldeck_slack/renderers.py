@@ -3,7 +3,8 @@
 Registered through `register_renderers` in `modeldeck_slack.plugin` (lazily, so slack_sdk is
 imported only when a card is drawn); every renderer takes the result and the context the bot
 passes (`people`: principal -> Slack user id, `origin`: the command's `SlackOrigin`). A result
-type with no card of its own is its text in a code block (`result_card`).
+type with no card of its own is its text in a code block (`result_card`). Each card is passed
+through `paging.fit` (the 50-block safety net; the answers page themselves before that).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from modeldeck import results as r
 from modeldeck_slack.answers import approvals_card, cost_card, decision_card, request_answer
 from modeldeck_slack.blocks import Card, result_card
 from modeldeck_slack.context import SlackOrigin
+from modeldeck_slack.deployment_cards import list_card, status_card
+from modeldeck_slack.help_card import help_card
+from modeldeck_slack.paging import command_of
+from modeldeck_slack.price_cards import estimate_card, models_card
 
 
 def _people(context: Mapping[str, Any]) -> Mapping[str, str] | None:
@@ -31,8 +36,46 @@ def text(result: r.Result, **context: Any) -> Card:
     return result_card(result)
 
 
-def cost(result: r.CostResult, **_: Any) -> Card:
-    return cost_card(result.report)
+def cost(result: r.CostResult, **context: Any) -> Card:
+    return cost_card(result.report, command_of(context))
+
+
+def help_topic(result: r.HelpResult, **_: Any) -> Card:
+    return help_card(result.topic)
+
+
+def models(result: r.ModelsResult, **context: Any) -> Card:
+    return models_card(result.rows, command_of(context), int(context.get("start") or 0))
+
+
+def estimate(result: r.EstimateResult, **context: Any) -> Card:
+    return estimate_card(result.estimate, command_of(context))
+
+
+def comparison(result: r.ComparisonResult, **context: Any) -> Card:
+    verdict = result.verdict
+    headline = verdict.headline if verdict is not None else None
+    return estimate_card(result.estimate, command_of(context), compare=True, verdict=headline)
+
+
+def deployments(result: r.DeploymentsResult, **context: Any) -> Card:
+    return list_card(
+        result.deployments,
+        command_of(context),
+        int(context.get("start") or 0),
+        include_deleted=result.include_deleted,
+        next_changes=result.next_changes,
+    )
+
+
+def status(result: r.DeploymentStatusResult, **_: Any) -> Card:
+    return status_card(
+        result.deployment,
+        result.cost_so_far,
+        result.currency,
+        result.unpriced,
+        schedule=result.schedule,
+    )
 
 
 def approvals(result: r.ApprovalsResult, **context: Any) -> Card:
