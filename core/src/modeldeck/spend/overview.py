@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -19,7 +18,6 @@ from modeldeck.alerts.models import AlertCandidate, RaisedAlert
 from modeldeck.alerts.rules import evaluate
 from modeldeck.billing.accrual import Capacity
 from modeldeck.billing.forecast import BudgetForecast, Forecast, forecast, forecast_budgets
-from modeldeck.billing.overflow import OverflowTotal
 from modeldeck.billing.rules import DEFAULT_RULES, BillingRules
 from modeldeck.budgets.models import Budget, BudgetTarget, period_bounds
 from modeldeck.catalog import Catalog
@@ -31,8 +29,6 @@ from modeldeck.timeutil import ensure_aware
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-    from modeldeck.store.models import DeploymentRow
 
 
 class SpendOverview(BaseModel):
@@ -77,7 +73,7 @@ def spend_overview(
     stored = load_histories(session, columns=catalog, calls_since=earliest)
     rows = [s.row for s in stored]
     summed = {
-        (lo, hi): spent_to_date(session, rows, lo, min(max(now, lo), hi), catalog)
+        (lo, hi): period_overflow(session, rows, lo, min(max(now, lo), hi), catalog)
         for lo, hi in periods
     }
     planned = planned_changes(session, now, max(hi for _, hi in periods))
@@ -147,35 +143,6 @@ def spend_overview(
         budgets=per_budget,
         alerts=alerts,
     )
-
-
-def spent_to_date(
-    session: Session,
-    rows: Sequence[DeploymentRow],
-    start: datetime,
-    split: datetime,
-    catalog: Catalog,
-) -> dict[str, OverflowTotal]:
-    """Each deployment's billable overflow of [start, split), summed in SQL, by id.
-
-    A Model Code deployed again after an unpublish has several rows (ordered by creation); its
-    calls belong to the row created last before each call, as `load_histories` assigns them,
-    so each such row is summed over the span it was the live one.
-    """
-    by_code: dict[str, list[DeploymentRow]] = defaultdict(list)
-    for row in rows:
-        if row.deployed_model:
-            by_code[row.deployed_model].append(row)
-    single = [r for r in rows if r.deployed_model and len(by_code[r.deployed_model]) == 1]
-    out = period_overflow(session, single, start, split, catalog)
-    for reused in (rs for rs in by_code.values() if len(rs) > 1):
-        for i, row in enumerate(reused):
-            nxt = reused[i + 1] if i + 1 < len(reused) else None
-            lo = start if i == 0 else max(start, ensure_aware(row.created_at))
-            hi = split if nxt is None else min(split, ensure_aware(nxt.created_at))
-            if lo < hi:
-                out.update(period_overflow(session, [row], lo, hi, catalog))
-    return out
 
 
 def evaluate_and_raise(
