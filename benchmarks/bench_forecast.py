@@ -345,7 +345,7 @@ def report(m: dict[str, Any], rounds: int) -> bool:
     print(f"  cost query (baseline)  {base_wall:7.3f} s  {base_cpu:7.3f} s")
     print(
         f"  forecast + alerts      {wall:7.3f} s  {cpu:7.3f} s   "
-        f"{wall / base_wall:.2f}x the cost query"
+        f"{wall / base_wall:.2f}x the cost query (wall), {cpu / base_cpu:.2f}x (CPU)"
     )
     print(f"  raise_due ({len(raised)} new)    {claim:7.3f} s   (second run raised {len(again)})")
     return bool(same and histories and not again)
