@@ -127,7 +127,7 @@ def process(code: str, *args: str) -> Iterator[str]:
 
 async def load(
     url: str, fake: FakeSlack, text: str, n: int, concurrency: int
-) -> tuple[list[float], float, list[str]]:
+) -> tuple[list[float], float, list[str], int]:
     """`n` signed `/deck text` commands, `concurrency` in flight: ack latencies, wall time,
     and the response_urls handed out."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -167,7 +167,7 @@ async def load(
         wall = time.perf_counter() - started
     if errors:
         print(f"{url}: {len(errors)} of {n} failed: {sorted(set(errors))}", file=sys.stderr)
-    return latencies, wall, urls
+    return latencies, wall, urls, len(errors)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -188,6 +188,7 @@ def measure(n: int, concurrency: int, rounds: int) -> dict[str, Any]:
     """Per command and app: median p50, p99 (s), acks/s; slow acks; deploy cards."""
     found: dict[str, dict[str, list[float]]] = {}
     slow: dict[str, int] = {f"{c} {w}": 0 for c in COMMANDS for w in ("modeldeck", "bare")}
+    failed = dict.fromkeys(slow, 0)
     deploys = 0
     with FakeSlack(bot_token=BOT_TOKEN, users={USER: "alice"}) as fake:
         slack = {"bot_token": BOT_TOKEN, "signing_secret": SECRET, "api_url": fake.api_url}
@@ -204,7 +205,8 @@ def measure(n: int, concurrency: int, rounds: int) -> dict[str, Any]:
             for _ in range(rounds):
                 for name, text in COMMANDS.items():
                     for who, url in (("modeldeck", md_url), ("bare", bare_url)):
-                        lat, wall, _ = asyncio.run(load(url, fake, text, n, concurrency))
+                        lat, wall, _, bad = asyncio.run(load(url, fake, text, n, concurrency))
+                        failed[f"{name} {who}"] += bad
                         got = found.setdefault(f"{name} {who}", {"p50": [], "p99": [], "rps": []})
                         got["p50"].append(pct(lat, 0.5))
                         got["p99"].append(pct(lat, 0.99))
@@ -219,7 +221,7 @@ def measure(n: int, concurrency: int, rounds: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         key: {k: statistics.median(v) for k, v in m.items()} for key, m in found.items()
     }
-    out["slow"], out["deploys"], out["cards"] = slow, deploys, posted
+    out["slow"], out["failed"], out["deploys"], out["cards"] = slow, failed, deploys, posted
     return out
 
 
@@ -234,17 +236,20 @@ def rows_from(m: dict[str, Any], n: int, concurrency: int, rounds: int) -> list[
         goal = f"p99 ≤ {p99_goal}×" + (f", ≥ {rps_goal}× acks/s" if rps_goal else "")
         if name == "deploy":
             goal += ", 0 acks > 3 s, every card"
-            met = met and m["slow"][name] == 0 and m["cards"] == m["deploys"]
-        extra = f"; {m['slow'][name]} acks > 3 s" + (
+            met = met and m["slow"][f"{name} modeldeck"] == 0 and m["cards"] == m["deploys"]
+        met = met and m["failed"][f"{name} modeldeck"] == 0
+        extra = f"; {m['slow'][f'{name} modeldeck']} acks > 3 s" + (
             f"; cards {m['cards']}/{m['deploys']}" if name == "deploy" else ""
         )
+        extra += f"; {m['failed'][f'{name} modeldeck']} not acked (404/error)"
         out.append(
             Row(
                 f"Slack `/deck {name}` ack, {concurrency} concurrent, {n:,} × {rounds} "
                 "(p50; p99; acks/s)",
                 f"{seconds(md['p50'])}; {seconds(md['p99'])}; {md['rps']:.0f}/s{extra}",
                 f"{seconds(bare['p50'])}; {seconds(bare['p99'])}; {bare['rps']:.0f}/s; "
-                f"{m['slow'][f'{name} bare']} acks > 3 s bare bolt",
+                f"{m['slow'][f'{name} bare']} acks > 3 s, "
+                f"{m['failed'][f'{name} bare']} not acked, bare bolt",
                 f"{p99_ratio:.2f}× p99, {rps_ratio:.2f}× acks/s",
                 goal,
                 met,

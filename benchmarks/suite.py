@@ -4,6 +4,7 @@ collected through its `rows(quick)`, a failing benchmark shown as a failed row."
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import time
@@ -43,7 +44,8 @@ def collect(
         started = time.perf_counter()
         try:
             module = importlib.import_module(module_name)
-            rows: list[Row] = module.rows(quick=quick)
+            with contextlib.redirect_stdout(sys.stderr):  # stdout holds the table alone
+                rows: list[Row] = module.rows(quick=quick)
         except Exception as exc:  # one broken benchmark must not hide the others' figures
             say(traceback.format_exc())
             rows = [Row(f"{name}: FAILED ({type(exc).__name__}: {exc})"[:120], "—", "—", "—",

@@ -51,9 +51,7 @@ def create_token(
 def principal_for(store: Store, token: str) -> str:
     """The principal a presented token belongs to; PermissionDenied when unknown or revoked."""
     digest = _digest(token)
-    with store.session() as session:
-        row = token_rows.by_hash(session, digest)
-        found = None if row is None else (row.token_hash, row.revoked_at, row.principal)
+    found = token_rows.owner(store.engine, digest)
     if found is None or found[1] is not None or not hmac.compare_digest(found[0], digest):
         raise PermissionDenied(
             "The API token is unknown or revoked.",

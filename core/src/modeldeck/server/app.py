@@ -43,7 +43,6 @@ from modeldeck.schedules.views import ScheduleView
 from modeldeck.server import exposure
 from modeldeck.server.handlers import document_errors, install_error_handlers
 from modeldeck.server.middleware import BodySizeLimit, HostCheck, allowed_host_names
-from modeldeck.server.token_cache import TokenCache
 from modeldeck.settings import Settings
 from modeldeck.workflow.costs import CostReport
 from modeldeck.workflow.spend import AlertsReport, BudgetReport, ForecastReport
@@ -147,7 +146,6 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     )
     app.state.deck = deck
     app.state.settings = settings
-    known_tokens = TokenCache()
     deployments_json = TypeAdapter(list[DeploymentRecord])
 
     def authenticate(request: Request) -> Actor | None:
@@ -158,9 +156,7 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             try:
-                principal = known_tokens.principal(
-                    header[7:].strip(), lambda token: tokens.principal_for(deck.store, token)
-                )
+                principal = tokens.principal_for(deck.store, header[7:].strip())
             except PermissionDenied as exc:  # an unknown token is not authenticated: 401
                 raise Unauthenticated(exc.message, hint=exc.hint) from None
             return identity.actor_for_principal(settings, principal, "api")
@@ -423,7 +419,6 @@ def create_app(deck: Deck, settings: Settings, *, reconcile_interval: float = 0)
     @app.delete("/api/tokens/{token_id}", tags=["identity"])
     def revoke_token(token_id: str, auth: Actor | None = configure_dep) -> dict[str, str]:
         deck.revoke_token(token_id, by=auth.principal if auth else None)
-        known_tokens.clear()
         return {"status": "ok"}
 
     @app.post("/api/actors/resolve", tags=["identity"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from modeldeck.store.models import ApiTokenRow
@@ -16,6 +16,17 @@ def insert(session: Session, token_id: str, principal: str, digest: str, now: da
 
 def by_hash(session: Session, digest: str) -> ApiTokenRow | None:
     return session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest))
+
+
+def owner(engine: Engine, digest: str) -> tuple[str, datetime | None, str] | None:
+    """(hash, revoked at, principal) of the token with this digest, read on a plain connection:
+    every REST call authenticates, and an ORM session cost as much as answering the read."""
+    query = select(ApiTokenRow.token_hash, ApiTokenRow.revoked_at, ApiTokenRow.principal).where(
+        ApiTokenRow.token_hash == digest
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def all_tokens(session: Session) -> list[ApiTokenRow]:
