@@ -4,6 +4,8 @@ response_url), and an invalid one is refused in the ack itself."""
 
 from __future__ import annotations
 
+import pytest
+
 from modeldeck.testing import Stack
 from modeldeck_slack.bot import WORKING
 from tests.slack.fake_slack import FakeSlack
@@ -38,3 +40,24 @@ def test_an_invalid_deploy_is_refused_in_the_ack(
     assert ":warning:" in body["text"] and "colour" in body["text"]
     assert fake_slack.responses() == []
     assert stack.deck is not None and stack.deck.list_requests() == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "renew dep_missing days=7",
+        'schedule dep_missing units=2 at="mon-fri 09:00"',
+        "unschedule sch_missing",
+        "withdraw req_missing",
+    ],
+)
+def test_every_change_verb_acks_first_and_answers_after(
+    text: str, alice: SlackUser, fake_slack: FakeSlack, stack: Stack
+) -> None:
+    """renew, schedule, unschedule and withdraw write too: acked with their validation only,
+    their answer (here: what was not found) reaches the response_url after the ack."""
+    resp, url = alice.command(text)
+    assert resp.status_code == 200
+    assert resp.json()["text"].startswith(WORKING)
+    post = fake_slack.wait_for_response(url)
+    assert post.accepted and "missing" in str(post.body)

@@ -67,7 +67,10 @@ T = TypeVar("T")
 ACK_BUDGET_SECONDS = 2.0
 WORKING = "Requesting"
 # Verbs that write (a request, a vote): acked after validation only, carried out after the ack.
-AFTER_ACK_VERBS = {"deploy", "scale", "limits", "unpublish", "approve", "reject"}
+AFTER_ACK_VERBS = {
+    "deploy", "scale", "limits", "unpublish", "renew", "schedule", "unschedule", "withdraw",
+    "approve", "reject",
+}  # fmt: skip
 ESTIMATE_HINT = "Choose a model, a plan and the capacity to see what it costs."
 OPEN_VERBS = {"", "help"}
 INTERNAL_ERROR = (
