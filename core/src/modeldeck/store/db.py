@@ -39,7 +39,16 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # A server answers up to 40 requests at once in its thread pool, each holding a
+        # connection: with the default pool (5 + 10) they queued for connections, not for work.
+        pool = (
+            {"pool_size": 20, "max_overflow": 30}
+            if parsed.database not in (None, "", ":memory:")
+            else {}
+        )
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
