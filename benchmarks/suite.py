@@ -19,6 +19,7 @@ from table import Row, format_table
 # (name for --only, module): in the order the table shows them
 BENCHMARKS: list[tuple[str, str]] = [
     ("slack", "bench_slack"),
+    ("slack-forms", "bench_slack_modals"),
     ("cli", "bench_cli_start"),
     ("panel", "bench_panel"),
     ("rest", "bench_rest"),
