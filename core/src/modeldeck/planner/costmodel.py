@@ -12,12 +12,11 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import chain
 
 from modeldeck.billing.rules import BillingRules
 from modeldeck.catalog import Catalog
 from modeldeck.catalog.exact import quotient
-from modeldeck.planner.optimizer import Load
+from modeldeck.planner.optimizer import Load, SummedLoad
 from modeldeck.planner.trace import Trace
 from modeldeck.timeutil import BEIJING
 
@@ -202,8 +201,8 @@ def loads_by_hour(
 ) -> tuple[Loads, dict[int, Loads]]:
     """The whole trace's loads and each Beijing hour's, sorting each minute only once.
 
-    Each hour's minutes are sorted on their own; the whole trace is then the concatenation of
-    those sorted runs, which Python's sort (timsort) merges rather than sorts again.
+    Each hour's minutes are sorted on their own; the whole trace is the sum of its hours
+    (`SummedLoad`), so its minutes are not merged and sorted again.
     """
     if trace.request_inputs is not None and any(trace.request_inputs):
         return loads(trace, prices), {h: loads(trace, prices, g) for h, g in groups.items()}
@@ -214,11 +213,9 @@ def loads_by_hour(
             Load(sorted(group.take(trace.input_tokens)), rate=rate_in, presorted=True),
             Load(sorted(group.take(trace.output_tokens)), rate=rate_out, presorted=True),
         )
-    merged_in = sorted(chain.from_iterable(h.input.asc for h in hours.values()))
-    merged_out = sorted(chain.from_iterable(h.output.asc for h in hours.values()))
     whole = Loads(
-        Load(merged_in, rate=rate_in, presorted=True),
-        Load(merged_out, rate=rate_out, presorted=True),
+        SummedLoad([h.input for h in hours.values()], rate=rate_in),
+        SummedLoad([h.output for h in hours.values()], rate=rate_out),
     )
     return whole, hours
 

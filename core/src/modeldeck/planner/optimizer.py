@@ -79,6 +79,36 @@ class Load:
         return max(1, -(-self.peak // step))
 
 
+class SummedLoad(Load):
+    """A load that is the sum of disjoint parts (the trace's Beijing hours): each figure is the
+    sum of the parts' figures, a bisect in each, so the whole trace's minutes are never merged
+    and sorted a second time. Exactly the same numbers as a `Load` of all the parts' minutes."""
+
+    def __init__(self, parts: Sequence[Load], *, rate: Decimal) -> None:
+        if any(p.rate != rate for p in parts):
+            raise ValueError("the parts of a summed load share one rate")
+        self.parts = list(parts)
+        self.rate = rate
+        self._sw = self._swx = None
+        self.asc = []  # no sorted copy of the whole: every figure asks the parts
+        self.n = sum(p.n for p in self.parts)
+        self.total = sum(p.total for p in self.parts)
+        self.peak = max((p.peak for p in self.parts), default=0)
+
+    def _index(self, capacity: int) -> int:
+        raise NotImplementedError("a summed load has no single sorted order")
+
+    def minutes_above(self, capacity: int) -> int:
+        return sum(p.minutes_above(capacity) for p in self.parts)
+
+    def excess(self, capacity: int) -> int:
+        return sum(p.excess(capacity) for p in self.parts)
+
+    def overflow_cost(self, capacity: int) -> Decimal:
+        assert self.rate is not None
+        return self.rate * self.excess(capacity)
+
+
 def first_true(pred: Callable[[int], bool], lo: int, hi: int) -> int:
     """The smallest k in [lo, hi] with pred(k) for a monotone pred (hi when none before)."""
     while lo < hi:
