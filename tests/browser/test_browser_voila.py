@@ -42,6 +42,8 @@ STOCK_CDN = {
     "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@%5E5/css/v4-shims.min.css",
 }
 ALLOWED_EXTERNAL = {"modeldeck": set[str](), "lab": STOCK_CDN}
+PNG_HEAD = """async img => Array.from(
+    new Uint8Array(await (await fetch(img.src)).arrayBuffer()).slice(0, 8))"""
 MATH = "mjx-container, .MathJax, .MathJax_Preview, .katex, script[type^='math/tex']"
 
 
@@ -147,6 +149,8 @@ def test_panel_renders_in_voila_offline_and_reflows(
         assert src.startswith(("data:image/png", "blob:")), src[:80]
         drawn = image.evaluate("img => img.complete && img.naturalWidth > 0")
         assert drawn, "the chart's <img> did not decode"
+        head = image.evaluate(PNG_HEAD)  # the bytes themselves: a PNG, from the widget state
+        assert head == list(b"\x89PNG\r\n\x1a\n"), head
         page.screenshot(path=str(artifacts / f"{shot}-charts-1024px.png"), full_page=True)
 
         page.set_viewport_size({"width": 1400, "height": 900})
