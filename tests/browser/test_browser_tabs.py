@@ -98,6 +98,7 @@ def local_lab(
 
 def open_tab(page: Page, title: str, ready: str, text: str | None) -> None:
     from playwright.sync_api import expect
+
     page.locator(".modeldeck-panel .lm-TabBar-tab").filter(
         has_text=re.compile(f"^{re.escape(title)}$")
     ).click()
@@ -162,6 +163,14 @@ def test_every_tab_a_row_action_and_the_playground(
                     )
                     panel_box = page.locator(".modeldeck-panel").bounding_box()
                     assert panel_box is not None and panel_box["width"] <= width  # reflows
+                # every tab's title is read whole at this width (not cut to "Estimate & dep…")
+                cut = page.evaluate(
+                    """() => [...document.querySelectorAll(
+                        '.modeldeck-panel .lm-TabBar-tab .lm-TabBar-tabLabel')]
+                        .filter(e => e.scrollWidth > e.clientWidth + 1)
+                        .map(e => e.textContent)"""
+                )
+                assert cut == [], f"tab titles cut at {width} px: {cut}"
     finally:
         page.screenshot(path=str(artifacts / "jupyterlab-tabs-last.png"), full_page=True)
         (artifacts / "panel-timings.json").write_text(json.dumps(timings, indent=1))

@@ -64,6 +64,15 @@ from modeldeck_jupyter.submissions import SubmissionKeys
 log = logging.getLogger(__name__)
 
 LABEL_STYLE = {"description_width": "90px"}
+# ipywidgets gives every tab a fixed 144 px: nine titles then overflow a 1024 px window and are
+# cut ("Estimate & dep…"). The panel's tabs take the width of their titles and wrap onto a
+# second row when the notebook is narrow; scoped to the panel, other widgets keep their tabs.
+TAB_CSS = (
+    "<style>.modeldeck-panel .lm-TabBar-content,.modeldeck-panel .p-TabBar-content"
+    "{flex-wrap:wrap!important}"
+    ".modeldeck-panel .lm-TabBar-tab,.modeldeck-panel .p-TabBar-tab"
+    "{flex:0 0 auto!important;min-width:0!important;padding:0 8px!important}</style>"
+)
 TAB_TITLES = (
     "Estimate & deploy",
     "Deployments",
@@ -415,7 +424,7 @@ class DeckPanel:
                 )
         muted = "color:var(--jp-ui-font-color2,#555)"
         return (
-            "<div class='modeldeck-header-line' style='display:flex;flex-wrap:wrap;"
+            TAB_CSS + "<div class='modeldeck-header-line' style='display:flex;flex-wrap:wrap;"
             "gap:2px 12px;align-items:baseline'><b>modeldeck</b>"
             f"<span class='modeldeck-who' title='notebook user → principal'>{who}</span>"
             f"<span class='modeldeck-target' style='{muted}'>{esc(target)}</span></div>"
