@@ -303,6 +303,18 @@ def test_plan_options_are_fields_with_the_recommendation_reasoning_and_share(
     assert any(t.startswith(f":star: *Recommended: {plan.recommended}*") for t in texts(shared))
 
 
+def test_plan_apply_shows_the_request_it_made_and_no_share(
+    alice: SlackUser, stack: Stack, tmp_path: Path
+) -> None:
+    assert stack.deck is not None
+    words = f"plan {PTU_MODEL} trace={trace(tmp_path / 'usage.csv')} apply option=hourly"
+    blocks = ack(alice, words)["blocks"]
+    no_code_blocks(blocks)
+    (request,) = stack.deck.list_requests("pending")
+    assert f"*Request*\n`{request.id}` · {request.summary}" in fields_of(blocks)
+    assert SHARE_ACTION not in [b["action_id"] for b in buttons(blocks)]
+
+
 def test_only_read_only_answers_can_be_shared(alice: SlackUser, fake_slack: FakeSlack) -> None:
     assert shareable("cost all forecast") and shareable("budget") and shareable("plan x trace=a")
     assert not shareable("budget set name=team amount=10")
