@@ -286,12 +286,13 @@ def test_share_posts_the_same_answer_in_the_channel_attributed(
     assert SHARE_ACTION not in [b.get("action_id") for b in buttons(shared)]
 
 
-def test_share_is_only_for_estimates_and_costs_and_says_why_it_failed(
+def test_share_is_only_for_read_only_answers_and_says_why_it_failed(
     alice: SlackUser, fake_slack: FakeSlack
 ) -> None:
     press(alice, SHARE_ACTION, "list")
     refusal = fake_slack.wait_for_call("chat.postEphemeral")
-    assert "Only estimates, comparisons and costs" in refusal.args["text"]
+    shown = refusal.args["text"]
+    assert "Only estimates, comparisons, costs, forecasts, budgets and plans can be shared" in shown
     press(alice, SHARE_ACTION, f"estimate {MU_MODEL} mu units=1", channel="C0OTHER")
     told = fake_slack.wait_for_call("chat.postEphemeral", lambda c: c.args["channel"] == "C0OTHER")
     assert "not_in_channel" in told.args["text"] and "invite the bot" in told.args["text"]

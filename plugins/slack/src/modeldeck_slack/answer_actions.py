@@ -26,7 +26,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SHAREABLE_VERBS = {"estimate", "cost"}  # `compare` parses to an estimate
+SHAREABLE_VERBS = {"estimate", "cost", "budget", "plan"}  # `compare` parses to an estimate
+NOT_SHAREABLE = (
+    "Only estimates, comparisons, costs, forecasts, budgets and plans can be shared "
+    "(not `budget set` or `plan … apply`, which change something)."
+)
+
+
+def shareable(text: str) -> bool:
+    """A read-only answer the channel may see: estimate/compare, cost (and its forecast), the
+    budget view, a plan that applies nothing."""
+    from modeldeck.grammar import parse
+
+    command = parse(text)
+    if command.verb not in SHAREABLE_VERBS:
+        return False
+    if getattr(command, "action", None) == "set":  # `budget set` writes
+        return False
+    return not getattr(command, "apply", False)  # `plan … apply` makes a request
 
 
 class AnswerActions:
@@ -89,16 +106,14 @@ class AnswerActions:
         self, ack: Ack, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
         """Share to channel: the same answer (run again now) posted in the channel, attributed."""
-        from modeldeck.grammar import parse
-
         await ack()
         user, channel = user_of(body), channel_of(body)
         text = action_value(body)
         origin = SlackOrigin(channel=channel, user=user)
         bot = self.bot
         try:
-            if parse(text).verb not in SHAREABLE_VERBS:
-                raise UserError("Only estimates, comparisons and costs can be shared.")
+            if not shareable(text):
+                raise UserError(NOT_SHAREABLE)
             result = await self.run(text, origin)
             card = shared_by(self.card_of(result, origin, command=text), user)
         except (UserError, ModeldeckRuntimeError) as exc:

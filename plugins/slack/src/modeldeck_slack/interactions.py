@@ -58,6 +58,7 @@ from modeldeck_slack.modals import (
     renewable,
     scale_modal,
     scale_text,
+    thinks,
     unpublish_modal,
     unpublish_text,
 )
@@ -73,7 +74,7 @@ log = logging.getLogger(__name__)
 ESTIMATE_HINT = "Choose a model, a plan and the capacity to see what it costs."
 TEXT_OF = {SCALE_MODAL: scale_text, RENEW_MODAL: renew_text, UNPUBLISH_MODAL: unpublish_text}
 FIELDS_OF = {
-    SCALE_MODAL: ("units", "in", "out", "reason"),
+    SCALE_MODAL: ("units", "in", "out", "thinking_out", "reason"),
     RENEW_MODAL: ("days", "auto_renew", "reason"),
     UNPUBLISH_MODAL: ("confirm", "reason"),
 }
@@ -166,7 +167,9 @@ class Interactions:
             return
         ref = DeploymentRef(dep.id, channel)
         if verb == "scale":
-            view = scale_modal(dep, ref, await self.price_scale(dep, None))
+            view = scale_modal(
+                dep, ref, await self.price_scale(dep, None), thinking=self.thinking_field(dep)
+            )
         elif verb == "renew" and renewable(dep):
             view = renew_modal(dep, ref, "Type the days and press Enter to see the price.")
         elif verb == "renew":
@@ -240,6 +243,15 @@ class Interactions:
         except (SlackApiError, SlackClientError) as exc:
             log.warning("could not open the %s modal: %s", verb, slack_error(exc))
 
+    def thinking_field(self, dep: DeploymentRecord) -> bool:
+        """Whether the scale form asks for thinking output TPM: a PTU deployment in thinking
+        mode on the legacy Model Studio API (the reservations API takes none: its output TPM
+        serves thinking too), or one that already reserves some."""
+        settings = getattr(self.bot.deck, "settings", None)
+        provider = getattr(settings, "provider", None)
+        legacy = getattr(provider, "api_generation", None) == "legacy"
+        return thinks(dep) and (legacy or bool(dep.thinking_output_tpm))
+
     # -- live prices -----------------------------------------------------------------------
 
     async def _estimate(self, spec: DeploySpec) -> Any:
@@ -258,6 +270,7 @@ class Interactions:
             units=dep.units if dep.plan == "mu" else None,
             input_tpm=dep.input_tpm if dep.plan == "ptu" else None,
             output_tpm=dep.output_tpm if dep.plan == "ptu" else None,
+            thinking_output_tpm=dep.thinking_output_tpm if dep.plan == "ptu" else None,
         )
         try:
             now = await self._estimate(now_spec)
@@ -329,7 +342,9 @@ class Interactions:
             log.info("change modal for a deployment that is gone: %s", exc)
             return
         if callback == SCALE_MODAL:
-            fresh = scale_modal(dep, ref, await self.price_scale(dep, view))
+            fresh = scale_modal(
+                dep, ref, await self.price_scale(dep, view), thinking=self.thinking_field(dep)
+            )
         else:
             fresh = renew_modal(dep, ref, await self.price_renew(dep, view))
         try:

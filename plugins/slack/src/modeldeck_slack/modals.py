@@ -244,7 +244,7 @@ SCALE_MODAL = "modeldeck_scale_modal"
 RENEW_MODAL = "modeldeck_renew_modal"
 UNPUBLISH_MODAL = "modeldeck_unpublish_modal"
 CHANGE_FIELD_PREFIX = "modeldeck_change_"  # action ids of the inputs that re-price a modal
-CHANGE_FIELDS = ("units", "in", "out", "days", "auto_renew")
+CHANGE_FIELDS = ("units", "in", "out", "thinking_out", "days", "auto_renew")
 CONFIRM_BLOCK = "confirm"
 MENU_VERBS = {
     "scale": OPEN_SCALE_ACTION,
@@ -310,9 +310,17 @@ def _about(dep: DeploymentRecord) -> SectionBlock:
     return SectionBlock(block_id="about", text=clip(text, 3000))
 
 
-def scale_modal(dep: DeploymentRecord, ref: DeploymentRef, estimate: str) -> View:
-    """Scale: the capacity now, the new capacity (units for mu, TPM for ptu), the cost change
-    (re-priced when Enter is pressed in a capacity field), and a reason."""
+def thinks(dep: DeploymentRecord) -> bool:
+    """A PTU deployment in thinking mode reserves thinking output TPM as well."""
+    return dep.plan == "ptu" and dep.mode == "thinking"
+
+
+def scale_modal(
+    dep: DeploymentRecord, ref: DeploymentRef, estimate: str, *, thinking: bool = False
+) -> View:
+    """Scale: the capacity now, the new capacity (units for mu, TPM for ptu, and thinking
+    output TPM when `thinking`), the cost change (re-priced when Enter is pressed in a
+    capacity field), and a reason."""
     if dep.plan == "mu":
         fields = [
             _change_input(
@@ -337,6 +345,16 @@ def scale_modal(dep: DeploymentRecord, ref: DeploymentRef, estimate: str) -> Vie
                 initial=str(dep.output_tpm) if dep.output_tpm else None,
             ),
         ]
+        if thinking:
+            fields.append(
+                _change_input(
+                    "thinking_out",
+                    "New thinking output TPM",
+                    f"now {dep.thinking_output_tpm or 0:,}; e.g. 8k (thinking mode)",
+                    initial=str(dep.thinking_output_tpm) if dep.thinking_output_tpm else None,
+                    optional=True,
+                )
+            )
     return View(
         type="modal",
         callback_id=SCALE_MODAL,
@@ -426,7 +444,7 @@ def scale_text(view: dict[str, Any], dep: DeploymentRecord) -> tuple[str | None,
             return None, {"units": "Say how many units: a whole number, 1 or more."}
         parts.append(f"units={units}")
     else:
-        given = {f: _number(view, f) for f in ("in", "out")}
+        given = {f: _number(view, f) for f in ("in", "out", "thinking_out")}  # as the form has
         if not any(given.values()):
             return None, {"in": "Give the new input and/or output TPM, e.g. 40k."}
         parts += [f"{f}={v}" for f, v in given.items() if v]

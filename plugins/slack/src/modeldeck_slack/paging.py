@@ -3,8 +3,9 @@
 An answer that would pass Slack's limits (50 blocks a message) is cut into pages: each page
 shows what fits, says "N–M of T", and carries a More button whose value is the command and
 where the next page starts; clicking it runs the same command again and replaces the
-message with the next page. Estimates, comparisons and costs carry Share to channel, whose
-value is the command: clicking it posts the same answer in the channel, attributed.
+message with the next page. Estimates, comparisons, costs, forecasts, budgets and plans carry
+Share to channel, whose value is the command: clicking it posts the same answer in the
+channel, attributed.
 """
 
 from __future__ import annotations

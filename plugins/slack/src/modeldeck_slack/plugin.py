@@ -145,6 +145,11 @@ def register_renderers(register: Callable[..., None]) -> None:
         (r.ComparisonResult, "comparison"),
         (r.DeploymentsResult, "deployments"),
         (r.DeploymentStatusResult, "status"),
+        (r.ForecastResult, "forecast"),
+        (r.BudgetResult, "budget"),
+        (r.AlertsResult, "alerts"),
+        (r.CapacityPlanResult, "plan"),
+        (r.SchedulesResult, "schedules"),
     ):
         register(result_type, "slack", lazy(name))
 

@@ -19,7 +19,9 @@ from modeldeck_slack.context import SlackOrigin
 from modeldeck_slack.deployment_cards import list_card, status_card
 from modeldeck_slack.help_card import help_card
 from modeldeck_slack.paging import command_of
+from modeldeck_slack.plan_cards import plan_card, schedules_card
 from modeldeck_slack.price_cards import estimate_card, models_card
+from modeldeck_slack.spend_cards import alerts_card, budget_card, forecast_card
 
 
 def _people(context: Mapping[str, Any]) -> Mapping[str, str] | None:
@@ -90,3 +92,27 @@ def decision(result: r.DecisionResult, **context: Any) -> Card:
 
 def request(result: r.RequestResult, **context: Any) -> Card:
     return request_answer(result.request, _origin(context))
+
+
+def _start(context: Mapping[str, Any]) -> int:
+    return int(context.get("start") or 0)
+
+
+def forecast(result: r.ForecastResult, **context: Any) -> Card:
+    return forecast_card(result.report, command_of(context), _start(context))
+
+
+def budget(result: r.BudgetResult, **context: Any) -> Card:
+    return budget_card(result.report, command_of(context), _start(context))
+
+
+def alerts(result: r.AlertsResult, **context: Any) -> Card:
+    return alerts_card(result.report, command_of(context), _start(context))
+
+
+def plan(result: r.CapacityPlanResult, **context: Any) -> Card:
+    return plan_card(result, command_of(context))
+
+
+def schedules(result: r.SchedulesResult, **context: Any) -> Card:
+    return schedules_card(result.schedules, command_of(context), _start(context))
