@@ -138,7 +138,9 @@ def test_budget_is_a_section_per_budget_with_spent_forecast_and_thresholds(
     assert stack.deck is not None
     deck = stack.deck
     deployed(stack, alice, bob, f"deploy {MU_MODEL} mu units=1")
-    assert "Budget team set" in alice.answer("budget set name=team amount=50 thresholds=1,80")
+    said = alice.answer("budget set name=team amount=50 thresholds=1,80")
+    assert ":white_check_mark: Budget team set: $50.00 per month for workspace" in said
+    assert "```" not in said
 
     def figures() -> str:
         (line,) = deck.budgets().lines

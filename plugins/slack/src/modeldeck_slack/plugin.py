@@ -147,6 +147,7 @@ def register_renderers(register: Callable[..., None]) -> None:
         (r.DeploymentStatusResult, "status"),
         (r.ForecastResult, "forecast"),
         (r.BudgetResult, "budget"),
+        (r.BudgetSetResult, "budget_set"),
         (r.AlertsResult, "alerts"),
         (r.CapacityPlanResult, "plan"),
         (r.SchedulesResult, "schedules"),

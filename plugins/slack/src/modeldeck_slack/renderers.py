@@ -21,7 +21,7 @@ from modeldeck_slack.help_card import help_card
 from modeldeck_slack.paging import command_of
 from modeldeck_slack.plan_cards import plan_card, schedules_card
 from modeldeck_slack.price_cards import estimate_card, models_card
-from modeldeck_slack.spend_cards import alerts_card, budget_card, forecast_card
+from modeldeck_slack.spend_cards import alerts_card, budget_card, budget_set_card, forecast_card
 
 
 def _people(context: Mapping[str, Any]) -> Mapping[str, str] | None:
@@ -104,6 +104,10 @@ def forecast(result: r.ForecastResult, **context: Any) -> Card:
 
 def budget(result: r.BudgetResult, **context: Any) -> Card:
     return budget_card(result.report, command_of(context), _start(context))
+
+
+def budget_set(result: r.BudgetSetResult, **_: Any) -> Card:
+    return budget_set_card(result.budget)
 
 
 def alerts(result: r.AlertsResult, **context: Any) -> Card:

@@ -2,8 +2,9 @@
 
 A forecast is its totals as fields, then a section per deployment (to date, reserved and overflow
 still to come, the forecast) with its assumptions as context; the budget view a section per
-budget (amount, spent, forecast, thresholds, period, status); alerts a section each with a
-severity emoji. Each is paged with More; forecasts and budgets carry Share to channel.
+budget (amount, spent, forecast, thresholds, period, status) and `budget set` what it stored;
+alerts a section each with a severity emoji. Each is paged with More; forecasts and budgets
+carry Share to channel.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from slack_sdk.models.blocks import (
 
 from modeldeck.alerts.models import RaisedAlert
 from modeldeck.billing.forecast import Forecast
+from modeldeck.budgets.models import Budget
 from modeldeck.money import format_amount, round_cents
+from modeldeck.spend.text import budget_set_text
 from modeldeck.workflow.spend import AlertsReport, BudgetLine, BudgetReport, ForecastReport
 from modeldeck_slack.answers import period_words
 from modeldeck_slack.blocks import FIELD_LIMIT, Card, clip, escape, when
@@ -228,4 +231,16 @@ def alerts_card(report: AlertsReport, command: str | None = None, start: int = 0
         start=start,
         per_page=ALERTS_PER_PAGE,
         noun="alerts",
+    )
+
+
+def budget_set_card(budget: Budget) -> Card:
+    """`budget set`: what was stored, in the core's one sentence, with `budget` to see it."""
+    text = f":white_check_mark: {escape(budget_set_text(budget))}"
+    return Card(
+        text=clip(text, SECTION_TEXT),
+        blocks=[
+            SectionBlock(text=mrkdwn(text)),
+            context("`/deck budget` shows every budget with its spend and forecast."),
+        ],
     )
