@@ -23,6 +23,7 @@ from modeldeck.store.alerts import raise_due
 from modeldeck.testing import Stack
 from modeldeck.timeutil import utcnow
 from modeldeck_slack.answer_actions import shareable
+from modeldeck_slack.bot import WORKING
 from modeldeck_slack.paging import MORE_ACTION, SHARE_ACTION, SHARED_BLOCK, More
 from modeldeck_slack.spend_cards import BUDGET_STATUS, SEVERITY
 from tests.slack.fake_slack import FakeSlack
@@ -310,7 +311,9 @@ def test_plan_apply_shows_the_request_it_made_and_no_share(
 ) -> None:
     assert stack.deck is not None
     words = f"plan {PTU_MODEL} trace={trace(tmp_path / 'usage.csv')} apply option=hourly"
-    blocks = ack(alice, words)["blocks"]
+    resp, url = alice.command(words)
+    assert resp.json()["text"].startswith(WORKING)  # a request: stored after the ack
+    blocks = alice.fake.wait_for_response(url).body["blocks"]
     no_code_blocks(blocks)
     (request,) = stack.deck.list_requests("pending")
     assert f"*Request*\n`{request.id}` · {request.summary}" in fields_of(blocks)

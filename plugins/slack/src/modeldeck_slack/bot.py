@@ -144,7 +144,7 @@ class SlackBot:
         if await self.ui.open_form_for(ack, command, respond, self.app.client):
             return  # `scale|renew|unpublish <deployment>` alone: its modal
         text = str(command.get("text") or "")
-        if _verb_of(text) in AFTER_ACK_VERBS:
+        if _writes(text):
             await self.ack_then_run(ack, respond, text, origin, key=command_key(command))
             return
         task = asyncio.ensure_future(self.answer(text, origin))
@@ -515,6 +515,14 @@ class SlackBot:
 def _verb_of(text: str) -> str:
     words = text.strip().split(maxsplit=1)
     return words[0].lower() if words else ""
+
+
+def _writes(text: str) -> bool:
+    """A command that stores something (a request, a vote): a change verb, or `plan … apply`."""
+    words = [w.lower() for w in text.split()]
+    if not words:
+        return False
+    return words[0] in AFTER_ACK_VERBS or (words[0] == "plan" and "apply" in words)
 
 
 def _with_origin(origin: SlackOrigin | None, fn: Callable[..., T], *args: Any) -> T:
