@@ -94,3 +94,36 @@ def test_the_probe_sees_a_verb_that_does_open_the_store(tmp_path: Path) -> None:
     assert code == 0, output
     assert "sqlalchemy" in modules
     assert (tmp_path / "data").exists()
+
+
+HELP_FORBIDDEN = (
+    "pydantic.main",
+    "pydantic_settings",
+    "rich",
+    "modeldeck.grammar.commands",
+    "modeldeck.domain",
+    "modeldeck.results",
+    "modeldeck.events",
+    "modeldeck.settings",
+)
+
+
+def test_help_lists_the_commands_without_building_a_pydantic_model_or_importing_rich(
+    tmp_path: Path,
+) -> None:
+    """`modeldeck --help` reads the verb table and the plugins' hooks only (no command model,
+    settings, result, event or rich console is made), and still lists every verb and command."""
+    code, modules, output = run_verb(["--help"], tmp_path)
+    assert code == 0, output
+    loaded = sorted(m for m in modules for f in HELP_FORBIDDEN if m == f or m.startswith(f + "."))
+    assert loaded == [], f"--help imported {loaded}"
+    for name in ("estimate", "schedule", "withdraw", "chart", "reconcile", "plugins"):
+        assert f"\n  {name} " in output, f"--help does not list {name}"
+
+
+def test_the_help_probe_sees_a_verb_that_builds_the_command_models(tmp_path: Path) -> None:
+    """The probe itself can fail: a verb's own help lists its keys from its command model."""
+    code, modules, output = run_verb(["estimate", "--help"], tmp_path)
+    assert code == 0, output
+    assert "modeldeck.grammar.commands" in modules
+    assert "in=<TPM>" in output or "units=" in output

@@ -14,23 +14,40 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.shell_completion import CompletionItem
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from modeldeck.errors import ModeldeckError, StoreUnavailable, UserError
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_consoles: dict[bool, Console] = {}
+
+
+def _console(stderr: bool = False) -> Console:
+    """rich's console for stdout (or stderr), made when something is first printed through it:
+    `--help` and plain-text answers never import rich."""
+    if stderr not in _consoles:
+        from rich.console import Console
+
+        _consoles[stderr] = Console(stderr=stderr)
+    return _consoles[stderr]
+
+
+def _table(**kwargs: Any) -> Any:
+    from rich.table import Table
+
+    return Table(**kwargs)
 
 
 def _say(label: str, message: str) -> None:
     """Print a label in red and the message verbatim (no rich markup: `[[...]]` is content)."""
-    err_console.print(Text(label + " ", style="bold red") + Text(message), soft_wrap=True)
+    from rich.text import Text
+
+    _console(stderr=True).print(Text(label + " ", style="bold red") + Text(message), soft_wrap=True)
 
 
 def _fail(exc: BaseException) -> None:
@@ -46,7 +63,7 @@ def _fail(exc: BaseException) -> None:
     if isinstance(exc, ModeldeckError):
         _say("Failed:", str(exc))
         sys.exit(1)
-    err_console.print(
+    _console(stderr=True).print(
         f"[bold red]Unexpected error:[/] {type(exc).__name__}. Set MODELDECK_DEBUG=1 for details.",
         highlight=False,
     )
@@ -122,7 +139,7 @@ def _run_grammar(verb: str, words: tuple[str, ...], as_json: bool) -> None:
             if isinstance(item, str):
                 click.echo(item)
             else:
-                console.print(item)
+                _console().print(item)
     if not result.ok:
         sys.exit(1)
 
@@ -145,9 +162,29 @@ def _complete_words(verb: str) -> Callable[..., list[CompletionItem]]:
     return complete
 
 
+class _VerbCommand(click.Command):
+    """A grammar verb's command; its `key=value` options (read from the command model) are
+    listed when its own help is shown, so listing the commands builds no model."""
+
+    def __init__(self, verb: str, **kwargs: Any) -> None:
+        super().__init__(name=verb, **kwargs)
+        self.verb = verb
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from modeldeck.grammar import KEYS, all_verbs
+
+        keys = all_verbs()[self.verb].allowed_keys()
+        if keys:
+            options = "".join(
+                f"\n  {key}={KEYS[key].value}  {KEYS[key].description}" for key in keys
+            )
+            self.epilog = f"Options, written key=value:\n{options}"
+        super().format_epilog(ctx, formatter)
+
+
 def _add_grammar_commands() -> None:
     """One CLI command per verb (plugins' verbs too), its keys listed from the command model."""
-    from modeldeck.grammar import KEYS, all_verbs
+    from modeldeck.grammar.verbs import all_verbs
 
     for verb, info in all_verbs().items():
 
@@ -158,18 +195,14 @@ def _add_grammar_commands() -> None:
 
             return command
 
-        keys = info.allowed_keys()
-        options = "".join(f"\n  {key}={KEYS[key].value}  {KEYS[key].description}" for key in keys)
-        epilog = f"Options, written key=value:\n{options}" if keys else None
-        cmd = click.Command(
-            name=verb,
+        cmd = _VerbCommand(
+            verb,
             callback=make(verb),
             params=[
                 click.Argument(["words"], nargs=-1, shell_complete=_complete_words(verb)),
                 click.Option(["--json", "as_json"], is_flag=True, help="Machine-readable output."),
             ],
             help=f"{info.description}\n\nUsage: {info.usage}",
-            epilog=epilog,
             short_help=info.description,
             context_settings={"ignore_unknown_options": True},
         )
@@ -259,12 +292,12 @@ def plugins_cmd(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="modeldeck plugins")
+    table = _table(title="modeldeck plugins")
     for col in ("name", "distribution", "version", "hooks"):
         table.add_column(col)
     for row in rows:
         table.add_row(row["name"], row["distribution"], row["version"], ", ".join(row["hooks"]))
-    console.print(table)
+    _console().print(table)
 
 
 @cli.command()
@@ -405,12 +438,12 @@ def token_list() -> None:
         settings = load_settings()
         store = Store(settings.effective_database_url)
         rows = list_tokens(store, by=local_admin(store, settings))
-    table = Table()
+    table = _table()
     for col in ("id", "principal", "created_at", "revoked_at"):
         table.add_column(col)
     for row in rows:
         table.add_row(*(str(row[c] or "") for c in ("id", "principal", "created_at", "revoked_at")))
-    console.print(table)
+    _console().print(table)
 
 
 @token.command(name="revoke")
@@ -458,7 +491,7 @@ def audit(jsonl: bool, limit: int, subject: str | None) -> None:
         for record in records:
             click.echo(json.dumps(record, default=str))
         return
-    table = Table(title="audit log (Beijing time)")
+    table = _table(title="audit log (Beijing time)")
     for col in ("at", "actor", "surface", "action", "subject", "estimate", "detail"):
         table.add_column(col)
     for r in records:
@@ -471,7 +504,7 @@ def audit(jsonl: bool, limit: int, subject: str | None) -> None:
             r["cost_estimate"] or "",
             json.dumps(r["detail"], default=str)[:60],
         )
-    console.print(table)
+    _console().print(table)
 
 
 def build_cli() -> click.Group:

@@ -42,6 +42,8 @@ def capacity_text(
 class DeploySpec(BaseModel):
     """What a deploy or an estimate asks for. Durations only matter to estimates."""
 
+    # Built at import, unlike the models below: every estimate validates one, and FastAPI's
+    # single-body-parameter route (`POST /api/estimate`) warns about a deferred model's alias.
     model_config = ConfigDict(extra="forbid")
 
     model: str
@@ -81,7 +83,7 @@ class DeploySpec(BaseModel):
 class ScaleSpec(BaseModel):
     """A new absolute capacity for an existing deployment."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     deployment: str
     units: int | None = None
@@ -93,7 +95,7 @@ class ScaleSpec(BaseModel):
 class LimitsSpec(BaseModel):
     """New MU rate limits for an existing deployment."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     deployment: str
     rpm_limit: int | None = None
@@ -103,7 +105,7 @@ class LimitsSpec(BaseModel):
 class RenewSpec(BaseModel):
     """Extend a prepaid (upfront) PTU order by `days`; `auto_renew` omitted means off."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     deployment: str
     days: int = Field(ge=1)
@@ -112,6 +114,8 @@ class RenewSpec(BaseModel):
 
 class EstimateLine(BaseModel):
     """One priced line: what, how much of it, at what rate, for how long."""
+
+    model_config = ConfigDict(defer_build=True)
 
     description: str
     amount: DecimalStr
@@ -126,6 +130,8 @@ class EstimateLine(BaseModel):
 class Timeline(BaseModel):
     """An upfront order's life in Beijing time (spec: Upfront order timeline)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     ordered_at: datetime
     expires_at: datetime
     stops_at: datetime
@@ -136,6 +142,8 @@ class Timeline(BaseModel):
 class Cancellation(BaseModel):
     """Settlement of an upfront purchase cancelled within its first 30 days."""
 
+    model_config = ConfigDict(defer_build=True)
+
     paid: DecimalStr
     billed_days: int
     settled: DecimalStr
@@ -144,6 +152,8 @@ class Cancellation(BaseModel):
 
 class Estimate(BaseModel):
     """The cost of a spec: exact total (round only to present), lines and rates used."""
+
+    model_config = ConfigDict(defer_build=True)
 
     model: str
     plan: Plan
@@ -219,6 +229,8 @@ def in_flight(status: str) -> bool:
 class DeploymentRecord(BaseModel):
     """A deployment as modeldeck knows it (store row, synced from the provider)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     deployed_model: str | None = None
     name: str | None = None
@@ -270,6 +282,8 @@ class RequestStatus(StrEnum):
 class PolicyDecision(BaseModel):
     """How a request gets approved and why (shown on the request card)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     auto_approve: bool
     approvers_required: int = 1
     rule: str
@@ -278,6 +292,8 @@ class PolicyDecision(BaseModel):
 
 class Decision(BaseModel):
     """One approver's vote on a request."""
+
+    model_config = ConfigDict(defer_build=True)
 
     principal: str
     surface: Surface
@@ -289,6 +305,8 @@ class Decision(BaseModel):
 class BudgetEffect(BaseModel):
     """A request's effect on one budget's forecast (USD): now, with the request, and the
     thresholds it would make the forecast reach; shown on every request card."""
+
+    model_config = ConfigDict(defer_build=True)
 
     budget: str
     scope: str
@@ -315,6 +333,8 @@ class BudgetEffect(BaseModel):
 
 class RequestRecord(BaseModel):
     """A change that costs money, from request to outcome."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     kind: RequestKind
@@ -396,6 +416,8 @@ class RequestRecord(BaseModel):
 class Actor(BaseModel):
     """Who is acting, and from where."""
 
+    model_config = ConfigDict(defer_build=True)
+
     principal: str
     surface: Surface
     roles: list[str] = Field(default_factory=list)
@@ -405,6 +427,8 @@ class Actor(BaseModel):
 class DecisionOutcome(BaseModel):
     """The truthful answer to an approver: what their click did."""
 
+    model_config = ConfigDict(defer_build=True)
+
     request: RequestRecord
     outcome: Literal["recorded", "rejected", "already_decided", "executed", "failed"]
     message: str
@@ -413,6 +437,8 @@ class DecisionOutcome(BaseModel):
 class WithdrawOutcome(BaseModel):
     """The truthful answer to a requester taking a request back: what their withdraw did."""
 
+    model_config = ConfigDict(defer_build=True)
+
     request: RequestRecord
     outcome: Literal["withdrawn", "already_decided"]
     message: str
@@ -420,6 +446,8 @@ class WithdrawOutcome(BaseModel):
 
 class Usage(BaseModel):
     """Spend and capacity figures for a deployment over a period (filled by billing)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     deployment_id: str
     total: Decimal

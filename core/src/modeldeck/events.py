@@ -40,7 +40,7 @@ class AuditEntry(BaseModel):
 class Event(BaseModel):
     """Base of every event: its registered name, when, who and from where."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # validators built on first use
 
     name: ClassVar[str] = "event"
     at: datetime = Field(default_factory=utcnow)

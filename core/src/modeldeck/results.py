@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from modeldeck.billing.verdict import ComparisonVerdict, comparison_verdict
 from modeldeck.budgets.models import Budget
@@ -67,6 +67,10 @@ Money = Annotated[
 
 class Result(BaseModel):
     """Base of every command result; subclasses set `kind` (a Literal) to a unique name."""
+
+    # Validators are built on a result type's first use, not at import: a CLI call makes one
+    # or two of the dozens defined here (issue 15, CLI start-up).
+    model_config = ConfigDict(defer_build=True)
 
     kind: str
     types: ClassVar[dict[str, type[Result]]] = RESULT_TYPES

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from modeldeck.domain import Estimate, PolicyDecision, RequestRecord
 from modeldeck.hookspecs import hookimpl
-from modeldeck.settings import Settings
+
+if TYPE_CHECKING:  # imported when a request is evaluated, not when plugins load (`--help`)
+    from modeldeck.domain import Estimate, PolicyDecision, RequestRecord
+    from modeldeck.settings import Settings
 
 
 def cost_per_day(estimate: Estimate | None) -> Decimal:
@@ -24,6 +27,8 @@ def cost_per_day(estimate: Estimate | None) -> Decimal:
 def evaluate_policy(
     request: RequestRecord, estimate: Estimate | None, settings: Settings
 ) -> PolicyDecision:
+    from modeldeck.domain import PolicyDecision
+
     policy = settings.policy
     daily = cost_per_day(estimate)
     # A prepaid order is the deploy's billing, or the deployment's for a scale (its target);

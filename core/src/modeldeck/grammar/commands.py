@@ -55,7 +55,7 @@ class CommandModel(BaseModel):
     A plugin's verb subclasses this (with a `verb: Literal[...]` field) and lists its keys.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # validators built on first use
 
     verb: str
     raw: str = ""

@@ -10,36 +10,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modeldeck.errors import ConfigError
-from modeldeck.grammar.commands import (
-    PLANS,
-    AlertsCommand,
-    ApprovalsCommand,
-    ApproveCommand,
-    BudgetCommand,
-    CommandModel,
-    CostCommand,
-    DeployCommand,
-    EstimateCommand,
-    HelpCommand,
-    LimitsCommand,
-    ListCommand,
-    ModelsCommand,
-    PlanCommand,
-    RejectCommand,
-    RenewCommand,
-    ScaleCommand,
-    ScheduleCommand,
-    SchedulesCommand,
-    StatusCommand,
-    UnpublishCommand,
-    UnscheduleCommand,
-    WithdrawCommand,
-    _SpecCommand,
-)
 from modeldeck.grammar.keys import KEYS, KeyInfo
+
+if TYPE_CHECKING:
+    from modeldeck.grammar.commands import CommandModel
 
 __all__ = ["VERBS", "VerbHandler", "VerbInfo", "all_verbs", "key_places", "usage"]
 
@@ -51,6 +28,8 @@ VerbHandler = Callable[[Any, Any, Any], Any]
 class VerbInfo:
     """One verb: how to write it, what it does, examples that parse, and the model it parses to.
 
+    `model_ref` is the model, or for a built-in verb the name of its class in
+    `modeldeck.grammar.commands` (imported when first asked for, so `--help` builds no model);
     `positional` names the model fields filled by a plugin verb's plain words, in order;
     `handler` runs a plugin's verb (built-in verbs run in `modeldeck.commands`).
     """
@@ -59,9 +38,20 @@ class VerbInfo:
     usage: str
     description: str
     examples: tuple[str, ...]
-    model: type[CommandModel] = CommandModel
+    model_ref: type[CommandModel] | str = "CommandModel"
     positional: tuple[str, ...] = ()
     handler: VerbHandler | None = field(default=None, compare=False)
+
+    @property
+    def model(self) -> type[CommandModel]:
+        """The command model this verb parses to."""
+        ref = self.model_ref
+        if isinstance(ref, str):
+            from modeldeck.grammar import commands
+
+            model: type[CommandModel] = getattr(commands, ref)
+            return model
+        return ref
 
     def allowed_keys(self, plan: str | None = None) -> tuple[str, ...]:
         """The keys this verb takes (for one plan, where that matters)."""
@@ -79,11 +69,11 @@ VERBS: dict[str, VerbInfo] = {
             "help [topic]",
             "Show the commands, or how to write one of them (topics: a command or 'syntax').",
             ("help", "help estimate", "help syntax"),
-            HelpCommand,
+            "HelpCommand",
         ),
         VerbInfo(
             "models", "models", "List the models, modes, plans and prices.", ("models",),
-            ModelsCommand,
+            "ModelsCommand",
         ),
         VerbInfo(
             "estimate",
@@ -96,14 +86,14 @@ VERBS: dict[str, VerbInfo] = {
                 "estimate qwen3-vl-8b-instruct mu units=1 billing=monthly months=1",
                 f"estimate {MODEL_EXAMPLE} ptu in=20k out=2k hours_per_day=14 days=30 compare",
             ),
-            EstimateCommand,
+            "EstimateCommand",
         ),
         VerbInfo(
             "compare",
             "compare <model> <ptu|mu> [key=value…]",
             "Compare the plans and billing methods for the same need (an estimate with 'compare').",
             (f"compare {MODEL_EXAMPLE} ptu in=20k out=2k hours_per_day=14 days=30",),
-            EstimateCommand,
+            "EstimateCommand",
         ),
         VerbInfo(
             "deploy",
@@ -113,18 +103,18 @@ VERBS: dict[str, VerbInfo] = {
                 f'deploy {MODEL_EXAMPLE} ptu in=20k out=2k reason="launch week"',
                 f"deploy {_MU_EG} mu units=2 billing=monthly months=1 suffix=team1",
             ),
-            DeployCommand,
+            "DeployCommand",
         ),
         VerbInfo(
             "list", "list [all]", "List deployments; 'all' includes deleted ones.",
-            ("list", "list all"), ListCommand,
+            ("list", "list all"), "ListCommand",
         ),
         VerbInfo(
             "status",
             "status <deployment>",
             "Show one deployment: status, capacity, billing and cost so far.",
             ("status my-deployment",),
-            StatusCommand,
+            "StatusCommand",
         ),
         VerbInfo(
             "scale",
@@ -138,28 +128,28 @@ VERBS: dict[str, VerbInfo] = {
                 'scale my-mu-deployment units=8 from=2027-11-11T00:00 until=2027-11-12T00:00 '
                 'reason="sales promotion"',
             ),
-            ScaleCommand,
+            "ScaleCommand",
         ),
         VerbInfo(
             "renew",
             'renew <deployment> days=<n> [auto_renew=on|off] [reason="…"]',
             "Ask to extend an upfront PTU order by n days (priced at today's daily price).",
             ("renew my-ptu-deployment days=30", "renew my-ptu-deployment days=7 auto_renew=on"),
-            RenewCommand,
+            "RenewCommand",
         ),
         VerbInfo(
             "limits",
             'limits <deployment> rpm=<n> tpm=<n> [reason="…"]',
             "Ask for new rate limits on a mu deployment (requests and tokens per minute).",
             ("limits my-mu-deployment rpm=600 tpm=100k",),
-            LimitsCommand,
+            "LimitsCommand",
         ),
         VerbInfo(
             "unpublish",
             'unpublish <deployment> [confirm] [reason="…"]',
             "Ask to remove a deployment; 'confirm' says you mean it.",
             ('unpublish my-deployment confirm reason="project over"',),
-            UnpublishCommand,
+            "UnpublishCommand",
         ),
         VerbInfo(
             "cost",
@@ -172,7 +162,7 @@ VERBS: dict[str, VerbInfo] = {
                 "cost all period=last-month",
                 "cost all forecast",
             ),
-            CostCommand,
+            "CostCommand",
         ),
         VerbInfo(
             "budget",
@@ -183,29 +173,29 @@ VERBS: dict[str, VerbInfo] = {
                 "budget",
                 "budget set name=search amount=5000 scope=tag:team=search hard=on",
             ),
-            BudgetCommand,
+            "BudgetCommand",
         ),
         VerbInfo(
             "alerts",
             "alerts",
             "Evaluate the alert rules, raise what is due (each alert once), list this month's.",
             ("alerts",),
-            AlertsCommand,
+            "AlertsCommand",
         ),
         VerbInfo(
             "approvals", "approvals", "List requests waiting for a decision.", ("approvals",),
-            ApprovalsCommand,
+            "ApprovalsCommand",
         ),
         VerbInfo(
             "approve", "approve <id>", "Approve a pending request.", ("approve r-12",),
-            ApproveCommand,
+            "ApproveCommand",
         ),
         VerbInfo(
             "reject",
             'reject <id> [reason="…"]',
             "Reject a pending request, saying why.",
             ('reject r-12 reason="too expensive"',),
-            RejectCommand,
+            "RejectCommand",
         ),
         VerbInfo(
             "plan",
@@ -219,7 +209,7 @@ VERBS: dict[str, VerbInfo] = {
                 f"plan {MODEL_EXAMPLE} prometheus period=30d options=hourly,upfront",
                 f"plan {MODEL_EXAMPLE} deployment=my-deployment coverage=0.9 apply option=hourly",
             ),
-            PlanCommand,
+            "PlanCommand",
         ),
         VerbInfo(
             "schedule",
@@ -233,21 +223,21 @@ VERBS: dict[str, VerbInfo] = {
                 'schedule my-mu-deployment units=4 at="weekdays 08:30" units=1 at="daily 20:00" '
                 'reason="office hours"',
             ),
-            ScheduleCommand,
+            "ScheduleCommand",
         ),
         VerbInfo(
             "schedules", "schedules",
             "List the capacity schedules: state, next change, why one is paused.",
-            ("schedules",), SchedulesCommand,
+            ("schedules",), "SchedulesCommand",
         ),
         VerbInfo(
             "unschedule", 'unschedule <schedule-id> [reason="…"]',
             "End a schedule (active or paused); the deployment keeps the capacity it has.",
-            ('unschedule sch_12 reason="promotion over"',), UnscheduleCommand,
+            ('unschedule sch_12 reason="promotion over"',), "UnscheduleCommand",
         ),
         VerbInfo(
             "withdraw", "withdraw <id>", "Take back your own pending request.", ("withdraw r-12",),
-            WithdrawCommand,
+            "WithdrawCommand",
         ),
     )
 }  # fmt: skip
@@ -271,6 +261,8 @@ def _register_into(found: dict[str, VerbInfo]) -> Callable[..., None]:
         verb = name.strip().lower()
         if not verb or verb in VERBS or verb in found:
             raise ConfigError(f"A plugin registers the verb {name!r}, which is already taken.")
+        from modeldeck.grammar.commands import CommandModel
+
         if not (isinstance(model, type) and issubclass(model, CommandModel)):
             raise ConfigError(f"The verb {name!r} needs a CommandModel subclass as its model.")
         for info in keys:
@@ -334,6 +326,8 @@ def usage(verb: str) -> str:
 
 def key_places(key: str) -> str:
     """Where a key applies, read from the command models: `ptu estimate, deploy; scale`."""
+    from modeldeck.grammar.commands import PLANS, _SpecCommand
+
     places: list[str] = []
     seen: set[type[CommandModel]] = set()
     for info in all_verbs().values():

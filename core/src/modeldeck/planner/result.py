@@ -16,7 +16,7 @@ OPTION_NAMES: tuple[OptionName, ...] = ("payg", "hourly", "upfront", "schedule",
 class ScheduleHour(BaseModel):
     """The capacity a schedule holds during one hour of the Beijing day."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     hour: int
     minutes: int
@@ -26,6 +26,8 @@ class ScheduleHour(BaseModel):
 
 class OptionResult(BaseModel):
     """One way to buy the trace's usage, priced; `available` False with `error` when it can't be."""
+
+    model_config = ConfigDict(defer_build=True)
 
     option: OptionName
     billing: str
@@ -52,7 +54,7 @@ class OptionResult(BaseModel):
 class CurvePoint(BaseModel):
     """Total cost of the hourly option at one input capacity (output at its optimum)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     input_tpm: int
     reserved: DecimalStr
@@ -62,6 +64,8 @@ class CurvePoint(BaseModel):
 
 class Sensitivity(BaseModel):
     """How the recommendation moves if traffic grows by `growth` (0.2 = 20%)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     growth: DecimalStr
     option: OptionName
@@ -75,6 +79,8 @@ class Sensitivity(BaseModel):
 
 class TraceSummary(BaseModel):
     """The trace a plan was made from."""
+
+    model_config = ConfigDict(defer_build=True)
 
     source: str
     start: datetime
@@ -92,7 +98,7 @@ class TraceSummary(BaseModel):
 class CurrentCapacity(BaseModel):
     """What the deployment runs today, to price the trace under it for comparison."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     billing: Literal["payg", "hourly", "upfront", "mu"]
     input_tpm: int = 0
@@ -102,6 +108,8 @@ class CurrentCapacity(BaseModel):
 
 class PlanResult(BaseModel):
     """Every option priced and ranked for one model and trace, with the reasoning to act on it."""
+
+    model_config = ConfigDict(defer_build=True)
 
     model: str
     mode: str

@@ -24,7 +24,7 @@ LEVEL_KEYS = ("units", "input_tpm", "output_tpm", "thinking_output_tpm")
 class ScheduleLevel(BaseModel):
     """One capacity a schedule sets: MU units, or PTU input/output (thinking) TPM."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     units: int | None = None
     input_tpm: int | None = None
@@ -47,6 +47,8 @@ class ScheduleLevel(BaseModel):
 
 class ScheduleEntry(BaseModel):
     """A weekly change: on these Beijing weekdays (0 = Monday) at `time` (HH:MM), set `level`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     days: list[int] = Field(min_length=1)
     time: str
@@ -86,6 +88,8 @@ class ScheduleEntry(BaseModel):
 
 class ScheduleSpec(BaseModel):
     """What a `schedule` request (or a `scale … from= until=` window) asks for."""
+
+    model_config = ConfigDict(defer_build=True)
 
     deployment: str
     kind: ScheduleKind = "recurring"

@@ -11,23 +11,31 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from modeldeck.hookspecs import hookimpl
-from modeldeck.settings import Settings
 
 if TYPE_CHECKING:
+    from modeldeck.settings import Settings
     from modeldeck_slack.bot import SlackBot
     from modeldeck_slack.cards import CardNotifier
 
 # Every modeldeck process loads this entry point; slack_bolt, slack_sdk and aiohttp are imported
-# only once Slack is configured, so the CLI and notebooks stay quick to start.
+# only once Slack is configured, and modeldeck.settings (pydantic-settings) only when a hook
+# runs, so the CLI (`modeldeck --help` too) and notebooks stay quick to start.
 
 log = logging.getLogger("modeldeck_slack")
 
 _state_lock = threading.Lock()
 _off_logged = False
 _bots: weakref.WeakKeyDictionary[Any, SlackBot] = weakref.WeakKeyDictionary()
+
+
+def _slack_on(settings: object) -> TypeGuard[Settings]:
+    """Whether `settings` are modeldeck's and turn Slack on (a deck without them: off)."""
+    from modeldeck.settings import Settings
+
+    return isinstance(settings, Settings) and settings.slack.enabled
 
 
 def off_reason(settings: Settings) -> str | None:
@@ -110,7 +118,7 @@ def startup(deck: Any, settings: Settings) -> list[Any] | None:
 def _notify(deck: Any, action: Callable[[CardNotifier], object]) -> None:
     """Run a card action when this deck has Slack configured; import Slack only then."""
     settings = getattr(deck, "settings", None)
-    if not isinstance(settings, Settings) or not settings.slack.enabled:
+    if not _slack_on(settings):
         return
     from modeldeck_slack.cards import notifier_for, off_the_loop
     from modeldeck_slack.oauth import oauth_notifier
@@ -178,7 +186,7 @@ ALERT_EVENTS = frozenset({"alert_raised"})  # the core raises events' alerts as 
 def _refresh_home(deck: Any, event: Any) -> None:
     """Republish App Home for the users who opened it, when the event changed their view."""
     settings = getattr(deck, "settings", None)
-    if not isinstance(settings, Settings) or not settings.slack.enabled:
+    if not _slack_on(settings):
         return
     from modeldeck_slack.home import HOME_EVENTS, publisher_for
 
@@ -194,7 +202,7 @@ def _refresh_home(deck: Any, event: Any) -> None:
 def _post_alert(deck: Any, event: Any) -> None:
     """Every raised alert to its routed channels (alerts_post.py)."""
     settings = getattr(deck, "settings", None)
-    if not isinstance(settings, Settings) or not settings.slack.enabled:
+    if not _slack_on(settings):
         return
     from modeldeck_slack.alerts_post import poster_for
     from modeldeck_slack.cards import off_the_loop
