@@ -143,6 +143,20 @@ def _renewals(
     return amount, notes
 
 
+def projection_window(
+    history: DeploymentHistory,
+    period: tuple[datetime, datetime],
+    now: datetime,
+    window: timedelta = DEFAULT_OVERFLOW_WINDOW,
+) -> tuple[datetime, datetime]:
+    """[since, split): the recent calls whose overflow rate is projected (the last `window`
+    before now clamped to the period, from the deployment's first event at the earliest)."""
+    start, end = (ensure_aware(t) for t in period)
+    split = min(max(ensure_aware(now), start), end)
+    created = min((ensure_aware(e.at) for e in history.events), default=split)
+    return min(max(split - window, created), split), split
+
+
 def forecast(
     history: DeploymentHistory,
     period: tuple[datetime, datetime],
@@ -154,6 +168,7 @@ def forecast(
     auto_renew: bool = False,
     calls: CallColumns | None = None,
     summed: Mapping[str, OverflowTotal] | None = None,
+    recent: Mapping[str, OverflowTotal] | None = None,
     planned: Sequence[CapacityEvent] = (),
 ) -> Forecast:
     """The forecast of one deployment over `period` (whole [start, end), e.g. `Budget.bounds`).
@@ -161,7 +176,9 @@ def forecast(
     `calls`: the deployment's billable calls as columns (e.g. from `load_histories`), used
     instead of `history.calls`. `summed`: the billable overflow of [start, now) already priced
     from grouped sums, by deployment id (absent: none), as the cost query prices it; `calls`
-    then need only cover the projection window. `planned`: capacity changes still to come (a
+    then need only cover the projection window. `recent`: the billable overflow of the
+    projection window (`projection_window`) already priced from grouped sums, by deployment id
+    (absent: none); `calls` are then not read at all. `planned`: capacity changes still to come (a
     schedule's `scaled` events), billed from their instant in the reserved spend still to come.
     """
     start, end = (ensure_aware(t) for t in period)
@@ -235,14 +252,22 @@ def forecast(
             notes.append("Stopped: no reserved spend to come unless it is resumed.")
         elif state == "ended":
             notes.append("Unpublished or released: nothing more to come.")
-        created = min((ensure_aware(e.at) for e in history.events), default=split)
-        since = min(max(split - window, created), split)
+        since, _ = projection_window(history, period, now, window)
         seen = Decimal(0)
         overflow = Decimal(0)
-        if since < split:
-            recent, recent_currency = overflow_in(since, split)
+        if recent is not None:  # summed in SQL over [since, split), priced per tier
+            total = recent.get(history.deployment_id) if since < split else None
+            if total is not None and total.unpriced is not None:
+                notes.append(
+                    f"The overflow projection leaves out {total.calls:,} recent overflow "
+                    f"call(s) whose price is not listed: {total.unpriced}"
+                )
+            elif total is not None:
+                seen = catalog.convert(total.amount, total.currency, currency)
+        elif since < split:
+            amount, recent_currency = overflow_in(since, split)
             if recent_currency is not None:
-                seen = catalog.convert(recent, recent_currency, currency)
+                seen = catalog.convert(amount, recent_currency, currency)
         seconds = int((split - since).total_seconds())
         if split < end and state == "running" and seconds > 0:
             remaining = int((end - split).total_seconds())
@@ -389,5 +414,6 @@ __all__ = [
     "forecast",
     "forecast_budget",
     "forecast_budgets",
+    "projection_window",
     "run_state",
 ]

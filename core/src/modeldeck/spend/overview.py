@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -17,11 +18,18 @@ from modeldeck.alerts.inputs import deployment_states, order_states, overflow_wi
 from modeldeck.alerts.models import AlertCandidate, RaisedAlert
 from modeldeck.alerts.rules import evaluate
 from modeldeck.billing.accrual import Capacity
-from modeldeck.billing.forecast import BudgetForecast, Forecast, forecast, forecast_budgets
+from modeldeck.billing.forecast import (
+    BudgetForecast,
+    Forecast,
+    forecast,
+    forecast_budgets,
+    projection_window,
+)
+from modeldeck.billing.overflow import OverflowTotal
 from modeldeck.billing.rules import DEFAULT_RULES, BillingRules
 from modeldeck.budgets.models import Budget, BudgetTarget, period_bounds
 from modeldeck.catalog import Catalog
-from modeldeck.spend.histories import load_histories
+from modeldeck.spend.histories import StoredHistory, load_histories
 from modeldeck.spend.period_overflow import period_overflow
 from modeldeck.spend.scheduled import planned_changes
 from modeldeck.store.alerts import raise_due
@@ -65,17 +73,17 @@ def spend_overview(
     now = ensure_aware(now)
     bounds = period_bounds(period, now)
     window = timedelta(hours=settings.overflow_projection_hours)
-    # Spend to date is the cost query's accrual, its overflow summed in SQL per period (one
-    # grouped query each); calls are read one by one only for the projection windows, which
-    # start `window` before each period's split (now, clamped to the period).
+    # Spend to date is the cost query's accrual, its overflow summed in SQL per period, and so
+    # is the overflow of each projection window (the last `window` before the period's split):
+    # one grouped query per distinct window, never a call read one by one.
     periods = list(dict.fromkeys([bounds, *(b.bounds(now) for b in budgets)]))
-    earliest = min(min(max(now, lo), hi) - window for lo, hi in periods)
-    stored = load_histories(session, columns=catalog, calls_since=earliest)
+    stored = load_histories(session, with_calls=False)
     rows = [s.row for s in stored]
     summed = {
         (lo, hi): period_overflow(session, rows, lo, min(max(now, lo), hi), catalog)
         for lo, hi in periods
     }
+    recent = {p: recent_overflow(session, stored, p, now, window, catalog) for p in periods}
     planned = planned_changes(session, now, max(hi for _, hi in periods))
     pairs = [
         (
@@ -89,7 +97,6 @@ def spend_overview(
         )
         for s in stored
     ]
-    calls = {s.row.id: s.calls for s in stored if s.calls is not None}
 
     def forecasts_over(period: tuple[datetime, datetime]) -> list[tuple[BudgetTarget, Forecast]]:
         return [
@@ -103,8 +110,8 @@ def spend_overview(
                     rules,
                     window=window,
                     auto_renew=auto_renew,
-                    calls=calls.get(h.deployment_id),
                     summed=summed[period],
+                    recent=recent[period],
                     planned=planned.get(h.deployment_id, ()),
                 ),
             )
@@ -122,15 +129,14 @@ def spend_overview(
         window=window,
         auto_renew=auto_renew,
         known=known,
-        calls=calls,
         planned=planned,
     )
-    recent = timedelta(minutes=settings.overflow_window_minutes)
+    latest = timedelta(minutes=settings.overflow_window_minutes)
     alerts = evaluate(
         now,
         settings,
         budgets=per_budget,
-        overflow=overflow_windows(session, now - recent, now),
+        overflow=overflow_windows(session, now - latest, now),
         orders=order_states(session, now, timedelta(hours=settings.late_hours)),
         states=deployment_states(session, tags, observed),
         rules=rules,
@@ -143,6 +149,31 @@ def spend_overview(
         budgets=per_budget,
         alerts=alerts,
     )
+
+
+def recent_overflow(
+    session: Session,
+    stored: Sequence[StoredHistory],
+    period: tuple[datetime, datetime],
+    now: datetime,
+    window: timedelta,
+    catalog: Catalog,
+) -> dict[str, OverflowTotal]:
+    """Each deployment's billable overflow over its projection window in `period`, summed in
+    SQL: one grouped query for the window most share, one more per distinct window of those
+    created inside it (their window starts at creation). Each query attributes the calls of
+    every deployment (a reused Model Code's calls go to the row live at each call) and keeps
+    the totals of the deployments whose window it is."""
+    by_window: dict[tuple[datetime, datetime], set[str]] = defaultdict(set)
+    for s in stored:
+        by_window[projection_window(s.history, period, now, window)].add(s.row.id)
+    rows = [s.row for s in stored]
+    out: dict[str, OverflowTotal] = {}
+    for (lo, hi), ids in by_window.items():
+        if lo < hi:
+            totals = period_overflow(session, rows, lo, hi, catalog)
+            out.update((i, t) for i, t in totals.items() if i in ids)
+    return out
 
 
 def evaluate_and_raise(
