@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from modeldeck.billing.accrual import CapacityEvent
 from modeldeck.schedules.calendar import changes_between
 from modeldeck.schedules.spec import ScheduleSpec
 from modeldeck.store import schedules as schedule_rows
 from modeldeck.timeutil import ensure_aware
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def planned_changes(
