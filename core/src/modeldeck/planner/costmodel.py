@@ -186,13 +186,19 @@ class HourMinutes:
 def beijing_hours(trace: Trace) -> dict[int, HourMinutes]:
     """The trace's minutes by hour of the Beijing day (runs of up to 60 minutes)."""
     first = trace.start.astimezone(BEIJING)
+    total = trace.minutes
     i = -(first.minute)  # index of the start of the first hour (may be before the trace)
     hour = first.hour
     groups: dict[int, HourMinutes] = {}
-    while i < trace.minutes:
-        groups.setdefault(hour, HourMinutes()).add(range(max(i, 0), min(i + 60, trace.minutes)))
+    while i < total:
+        group = groups.get(hour)
+        if group is None:
+            group = groups[hour] = HourMinutes()
+        start, stop = i if i > 0 else 0, i + 60 if i + 60 < total else total
+        group.runs.append(range(start, stop))
+        group.count += stop - start
         i += 60
-        hour = (hour + 1) % 24
+        hour = hour + 1 if hour < 23 else 0
     return groups
 
 
@@ -209,9 +215,11 @@ def loads_by_hour(
     rate_in, rate_out = prices.payg_per_token("input"), prices.payg_per_token("output")
     hours: dict[int, Loads] = {}
     for hour, group in groups.items():
+        ins, outs = group.take(trace.input_tokens), group.take(trace.output_tokens)
+        ins.sort()  # fresh lists: sorted in place, not copied again
+        outs.sort()
         hours[hour] = Loads(
-            Load(sorted(group.take(trace.input_tokens)), rate=rate_in, presorted=True),
-            Load(sorted(group.take(trace.output_tokens)), rate=rate_out, presorted=True),
+            Load(ins, rate=rate_in, presorted=True), Load(outs, rate=rate_out, presorted=True)
         )
     whole = Loads(
         SummedLoad([h.input for h in hours.values()], rate=rate_in),

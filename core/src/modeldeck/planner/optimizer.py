@@ -94,6 +94,7 @@ class SummedLoad(Load):
         self.n = sum(p.n for p in self.parts)
         self.total = sum(p.total for p in self.parts)
         self.peak = max((p.peak for p in self.parts), default=0)
+        self._excess: dict[int, int] = {}  # the searches ask the same few capacities often
 
     def _index(self, capacity: int) -> int:
         raise NotImplementedError("a summed load has no single sorted order")
@@ -102,7 +103,10 @@ class SummedLoad(Load):
         return sum(p.minutes_above(capacity) for p in self.parts)
 
     def excess(self, capacity: int) -> int:
-        return sum(p.excess(capacity) for p in self.parts)
+        found = self._excess.get(capacity)
+        if found is None:
+            found = self._excess[capacity] = sum(p.excess(capacity) for p in self.parts)
+        return found
 
     def overflow_cost(self, capacity: int) -> Decimal:
         assert self.rate is not None
