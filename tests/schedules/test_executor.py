@@ -23,7 +23,9 @@ from modeldeck.store.deployments import capacity_of
 from modeldeck.timeutil import BEIJING, utcnow
 from tests.schedules.helpers import MU, deck_for, deployed, settled, through
 
-OFFICE = 'in=40000 out=4000 at="mon-fri 09:00" in=10000 out=1000 at="mon-fri 19:00"'
+# Neither level is the deployment's own (10,000 / 1,000 TPM): every change is a real scale,
+# whatever the time of day the test runs at (the first change due may be either).
+OFFICE = 'in=40000 out=4000 at="mon-fri 09:00" in=20000 out=2000 at="mon-fri 19:00"'
 
 
 def scheduled(deck: Deck, text: str) -> RequestRecord:
@@ -142,7 +144,7 @@ def test_a_hand_change_pauses_the_schedule_and_it_is_not_fought(
         hand = through(
             deck,
             deck.request_scale(
-                ScaleSpec(deployment=dep_id, input_tpm=20000, output_tpm=2000), alice
+                ScaleSpec(deployment=dep_id, input_tpm=30000, output_tpm=3000), alice
             ),
         )
         assert hand.status == RequestStatus.EXECUTED, hand.error
@@ -153,16 +155,15 @@ def test_a_hand_change_pauses_the_schedule_and_it_is_not_fought(
         second = next_change(req.schedule, first.at)
         assert second is not None
         assert reconciler.run_once(now=second.at).schedules == []  # never fought
-        assert capacity(deck, dep_id) == (20000, 2000)
+        assert capacity(deck, dep_id) == (30000, 3000)
         assert actions(deck, schedule_id)[-1] == "schedule_paused"
         listed = deck.run(parse("schedules"), alice)
         assert isinstance(listed, SchedulesResult)
         view = listed.schedules[0]
         assert view.state == "paused" and view.next_change is None
         assert view.paused_reason is not None and "changed by hand" in view.paused_reason
-        assert "input_tpm 40000 -> 20000" in view.paused_reason or (
-            "input_tpm 10000 -> 20000" in view.paused_reason
-        )
+        set_by_schedule = first.level.input_tpm  # what the schedule set: 40,000 or 20,000
+        assert f"input_tpm {set_by_schedule} -> 30000" in view.paused_reason
         assert "PAUSED: " in listed.text
         status = deck.run(parse(f"status {dep_id}"), alice)
         assert "PAUSED: " in status.text

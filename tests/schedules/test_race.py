@@ -24,7 +24,9 @@ from modeldeck.timeutil import utcnow
 from modeldeck.workflow import schedules
 from tests.schedules.helpers import deck_for, deployed, settled, through
 
-OFFICE = 'in=40000 out=4000 at="mon-fri 09:00" in=10000 out=1000 at="mon-fri 19:00"'
+# Neither level is the deployment's own (10,000 / 1,000 TPM): every change is a real scale,
+# whatever the time of day the test runs at (the first change due may be either).
+OFFICE = 'in=40000 out=4000 at="mon-fri 09:00" in=20000 out=2000 at="mon-fri 19:00"'
 
 
 def _changes(spec: ScheduleSpec, count: int) -> list[Change]:

@@ -34,9 +34,13 @@ T0 = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
 
 
 def ack(user: SlackUser, text: str) -> dict[str, Any]:
-    resp, _ = user.command(text)
+    """The answer's body: in the ack, or (when it took longer than the ack budget, as on a
+    loaded machine) the one the bot posts to the response_url after its "Working on it…" ack."""
+    resp, url = user.command(text)
     assert resp.status_code == 200, resp.text
     body: dict[str, Any] = resp.json()
+    if str(body.get("text") or "").startswith("Working on it"):
+        body = user.fake.wait_for_response(url).body
     assert body["response_type"] == "ephemeral" and body.get("blocks"), body
     return body
 
