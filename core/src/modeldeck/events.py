@@ -545,83 +545,61 @@ class ScheduleActivated(Event):
         )
 
 
-class ScheduledChangeStarted(Event):
+class _ScheduledChangeStep(Event):
+    """One step of a scheduled change (started, applied, failed), audited under its own name with
+    the same detail: the deployment, when, the level and the scale request that carries it."""
+
+    schedule_id: str
+    deployment_id: str
+    change_at: datetime
+    level: dict[str, int]
+    request_id: str | None = None
+
+    def _more(self) -> dict[str, Any]:
+        """What a step adds to the shared detail."""
+        return {}
+
+    def audit_entry(self) -> AuditEntry:
+        return AuditEntry(
+            actor=self.actor,
+            surface=self.surface,
+            action=self.name,
+            subject=self.schedule_id,
+            detail={
+                "deployment": self.deployment_id,
+                "change_at": self.change_at.isoformat(),
+                "level": dict(self.level),
+                "request": self.request_id,
+                **self._more(),
+            },
+        )
+
+
+class ScheduledChangeStarted(_ScheduledChangeStep):
     """A replica claimed one scheduled change and asked Model Studio for it (once)."""
 
     name: ClassVar[str] = "scheduled_change_started"
-    schedule_id: str
-    deployment_id: str
-    change_at: datetime
-    level: dict[str, int]
     request_id: str
 
-    def audit_entry(self) -> AuditEntry:
-        return AuditEntry(
-            actor=self.actor,
-            surface=self.surface,
-            action="scheduled_change_started",
-            subject=self.schedule_id,
-            detail={
-                "deployment": self.deployment_id,
-                "change_at": self.change_at.isoformat(),
-                "level": dict(self.level),
-                "request": self.request_id,
-            },
-        )
 
-
-class ScheduledChangeApplied(Event):
+class ScheduledChangeApplied(_ScheduledChangeStep):
     """A scheduled change reached its final state at Model Studio: the level now runs."""
 
     name: ClassVar[str] = "scheduled_change_applied"
-    schedule_id: str
-    deployment_id: str
-    change_at: datetime
-    level: dict[str, int]
-    request_id: str | None = None
     note: str | None = None
 
-    def audit_entry(self) -> AuditEntry:
-        return AuditEntry(
-            actor=self.actor,
-            surface=self.surface,
-            action="scheduled_change_applied",
-            subject=self.schedule_id,
-            detail={
-                "deployment": self.deployment_id,
-                "change_at": self.change_at.isoformat(),
-                "level": dict(self.level),
-                "request": self.request_id,
-                "note": self.note,
-            },
-        )
+    def _more(self) -> dict[str, Any]:
+        return {"note": self.note}
 
 
-class ScheduledChangeFailed(Event):
+class ScheduledChangeFailed(_ScheduledChangeStep):
     """A scheduled change ended failed at Model Studio (the schedule goes on to the next)."""
 
     name: ClassVar[str] = "scheduled_change_failed"
-    schedule_id: str
-    deployment_id: str
-    change_at: datetime
-    level: dict[str, int]
-    request_id: str | None = None
     error: str
 
-    def audit_entry(self) -> AuditEntry:
-        return AuditEntry(
-            actor=self.actor,
-            surface=self.surface,
-            action="scheduled_change_failed",
-            subject=self.schedule_id,
-            detail={
-                "deployment": self.deployment_id,
-                "change_at": self.change_at.isoformat(),
-                "level": dict(self.level),
-                "request": self.request_id,
-                "error": self.error,
-            },
-        )
+    def _more(self) -> dict[str, Any]:
+        return {"error": self.error}
 
 
 class SchedulePaused(Event):
